@@ -1,0 +1,179 @@
+package dev.gearbox;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.gearbox.spi.Attempt;
+import dev.gearbox.spi.Execution;
+import dev.gearbox.spi.Work;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One attempt of a {@link Job}. Two things end separately and each exactly once:
+ * <ul>
+ *   <li>the <em>outcome</em> is decided by whichever comes first of the backend's report, the
+ *       deadline, or a cancellation ({@link #decided});
+ *   <li>the backend's <em>slot</em> is released only by the backend's first report
+ *       ({@link #reported}), so a task that runs on after its timeout still counts as running.
+ * </ul>
+ */
+final class AttemptImpl implements Attempt, TaskContext {
+  /** Set while the work runs in-process, so the engine can tell a task that submits to its own engine. */
+  static final ThreadLocal<DefaultEngine> RUNNING_IN = new ThreadLocal<>();
+
+  final Job job;
+  final int number;
+  final AtomicBoolean decided = new AtomicBoolean();
+  final AtomicBoolean reported = new AtomicBoolean();
+  volatile boolean cancelled;
+  volatile Execution execution;
+  volatile long startedNanos;
+  volatile ScheduledFuture<?> deadline;
+
+  /** Guarded by {@code this}: the thread running the work in-process, and whether we interrupted it. */
+  private Thread runner;
+  private boolean interruptedByEngine;
+  private boolean finishedHere;
+
+  AttemptImpl(Job job, int number) {
+    this.job = job;
+    this.number = number;
+  }
+
+  // ---- Attempt (backend side)
+
+  @Override
+  public long taskId() {
+    return job.id;
+  }
+
+  @Override
+  public String taskName() {
+    return job.name;
+  }
+
+  @Override
+  public int number() {
+    return number;
+  }
+
+  @Override
+  public Work work() {
+    return job.work;
+  }
+
+  @Override
+  public TaskContext context() {
+    return this;
+  }
+
+  @Override
+  public boolean isCancelled() {
+    return cancelled;
+  }
+
+  @Override
+  public void started() {
+    if (startedNanos == 0L) {
+      startedNanos = System.nanoTime();
+      job.engine.onStarted(this);
+    }
+  }
+
+  @Override
+  public void succeeded(Object result) {
+    job.engine.onReport(this, Outcome.success(result));
+  }
+
+  @Override
+  public void failed(Throwable failure) {
+    job.engine.onReport(this, Outcome.failure(failure == null ? new NullPointerException("task threw null") : failure));
+  }
+
+  @Override
+  public void lost(EngineException failure) {
+    job.engine.onReport(this, Outcome.failure(failure));
+  }
+
+  @Override
+  public void runHere() {
+    synchronized (this) {
+      if (cancelled) {
+        finishedHere = true;
+        job.engine.onReport(this, Outcome.failure(new java.util.concurrent.CancellationException("cancelled before it started")));
+        return;
+      }
+      runner = Thread.currentThread();
+    }
+    DefaultEngine outer = RUNNING_IN.get();
+    RUNNING_IN.set(job.engine);
+    Outcome outcome;
+    try {
+      started();
+      outcome = Outcome.success(job.work.run(this));
+    } catch (Throwable t) {
+      outcome = Outcome.failure(t);
+    } finally {
+      if (outer == null) {
+        RUNNING_IN.remove();
+      } else {
+        RUNNING_IN.set(outer);
+      }
+      synchronized (this) {
+        runner = null;
+        finishedHere = true;
+        if (interruptedByEngine) {
+          Thread.interrupted(); // our interrupt must not leak into the thread's next job
+        }
+      }
+    }
+    job.engine.onReport(this, outcome);
+  }
+
+  /** Interrupts the work: its in-process thread if it runs here, and the backend's execution. */
+  void interrupt() {
+    synchronized (this) {
+      if (runner != null && !finishedHere) {
+        interruptedByEngine = true;
+        runner.interrupt();
+      }
+    }
+    Execution e = execution;
+    if (e != null) {
+      e.interrupt();
+    }
+  }
+
+  // ---- TaskContext (task side, in-process)
+
+  @Override
+  public int attempt() {
+    return number;
+  }
+
+  @Override
+  public void progress(double fraction, String message) {
+    checkArgument(fraction >= 0.0 && fraction <= 1.0, "progress fraction must be within [0, 1], got %s", fraction);
+    job.engine.onProgress(this, fraction, message);
+  }
+
+  @Override
+  public String toString() {
+    return "attempt " + number + " of " + job;
+  }
+
+  /** How an attempt ended, as the core sees it. */
+  record Outcome(Object value, Throwable failure) {
+    static Outcome success(Object v) {
+      return new Outcome(v, null);
+    }
+
+    static Outcome failure(Throwable t) {
+      return new Outcome(null, t);
+    }
+
+    boolean succeeded() {
+      return failure == null;
+    }
+  }
+}

@@ -1,0 +1,925 @@
+package dev.gearbox;
+
+import static java.util.Objects.requireNonNull;
+
+import com.codahale.metrics.MetricRegistry;
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import com.google.common.util.concurrent.Uninterruptibles;
+import dev.gearbox.AttemptImpl.Outcome;
+import dev.gearbox.spi.Backend;
+import dev.gearbox.spi.BackendProvider;
+import dev.gearbox.spi.BackendSettings;
+import dev.gearbox.spi.Execution;
+import dev.gearbox.spi.Work;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The policy core behind every backend.
+ *
+ * <h2>Design</h2>
+ * Submitted jobs either start at once (a backend slot is free and nobody is queued) or wait in
+ * a priority queue bounded by {@code gearbox.queue.capacity}. A slot is taken when a job is
+ * dispatched and given back only when the backend reports the attempt's end, so the backend
+ * never runs more than {@link Backend#parallelism()} attempts, even when some of them were
+ * abandoned by a timeout and run on. The thread that gives a slot back dispatches the next job.
+ *
+ * <p>An attempt's outcome is decided once, by the first of: the backend's report, the deadline,
+ * a cancellation ({@link AttemptImpl#decided}). A failed outcome may schedule a retry on the
+ * timer; anything else settles the job: under the lock the job becomes DONE and leaves the
+ * outstanding count, then metrics are counted, events queued, and the future completed, in that
+ * order, so a caller that saw the future complete also sees the counts.
+ *
+ * <p>Run states: RUNNING -> SHUTDOWN (no new jobs; the rest drain) or STOP (queued and running
+ * jobs cancelled) -> TERMINATED once no job is outstanding; then the backend, timer and event
+ * thread are shut down.
+ *
+ * <p>Lock: one {@link ReentrantLock} guards the queue, slot count, outstanding count, run state
+ * and every {@link Job}'s state. No user code, backend call or future completion runs under it.
+ */
+final class DefaultEngine implements Engine {
+  private static final Logger log = LoggerFactory.getLogger(DefaultEngine.class);
+
+  private enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
+
+  final EngineConfig config;
+  private final String name;
+  private final String backendName;
+  final Backend backend;
+  private final BackendCapabilities caps;
+  private final int slots;
+  final EngineMetrics metrics;
+  private final ListenerBus bus;
+  private final ScheduledThreadPoolExecutor timer;
+  private final Duration defaultTimeout;
+  private final RetryPolicy defaultRetry;
+  private final Duration grace;
+  private final int queueCapacity;
+  private final boolean rejectWhenFull;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition notFull = lock.newCondition();
+  private final PriorityQueue<Job> queue = new PriorityQueue<>();
+  /** Jobs RUNNING or WAITING_RETRY (queued ones are in {@link #queue}). */
+  private final Set<Job> live = new HashSet<>();
+  private int busy;
+  private int outstanding;
+  private RunState runState = RunState.RUNNING;
+  private boolean stopNow;
+  private boolean terminating;
+
+  private final CountDownLatch drained = new CountDownLatch(1);
+  private final AtomicLong ids = new AtomicLong();
+  private volatile EngineExecutorService executorView;
+
+  private DefaultEngine(EngineConfig config, BackendProvider provider, String name, MetricRegistry registry) {
+    this.config = config;
+    this.name = name;
+    this.backendName = provider.name();
+    this.defaultTimeout = config.taskTimeout().orElse(null);
+    this.defaultRetry = config.defaultRetryPolicy();
+    this.grace = config.cancelGrace();
+    this.queueCapacity = config.queueCapacity();
+    this.rejectWhenFull = config.queueFullPolicy() == QueueFullPolicy.REJECT;
+    this.metrics = new EngineMetrics(registry, name, this::queueDepth, this::inFlight);
+    this.bus = new ListenerBus(name);
+    this.timer = new ScheduledThreadPoolExecutor(1,
+        new ThreadFactoryBuilder().setDaemon(true).setNameFormat("gearbox-" + name + "-timer").build());
+    timer.setRemoveOnCancelPolicy(true);
+    Backend created = null;
+    try {
+      created = provider.create(new Settings());
+      BackendCapabilities c = created.capabilities();
+      if (config.strictTimeouts() && !c.canKill()) {
+        throw new EngineConfigException(EngineConfig.TIMEOUT_STRICT, "gearbox.timeout.strict=true (from "
+            + config.sourceOf(EngineConfig.TIMEOUT_STRICT) + ") needs a backend that can stop a task that ignores"
+            + " interrupts, but the '" + backendName + "' backend can only interrupt it. Use a backend that kills"
+            + " (process, cluster), or set gearbox.timeout.strict=false to accept that a timed-out task may run on.");
+      }
+      if (created.parallelism() < 1) {
+        throw new IllegalStateException("backend " + backendName + " reports parallelism " + created.parallelism());
+      }
+    } catch (RuntimeException e) {
+      if (created != null) {
+        created.shutdownNow();
+      }
+      timer.shutdownNow();
+      bus.shutdown();
+      metrics.removeGauges();
+      throw e;
+    }
+    this.backend = created;
+    this.caps = created.capabilities();
+    this.slots = created.parallelism();
+  }
+
+  static Engine open(EngineConfig config) {
+    requireNonNull(config, "config");
+    BackendProvider provider = BackendRegistry.find(config.backend(), config.sourceOf(EngineConfig.BACKEND));
+    Map<String, BackendProvider> all = BackendRegistry.providers();
+    for (String key : config.backendOptions().keySet()) {
+      boolean known = all.values().stream().anyMatch(p -> p.configKeys().contains(key));
+      if (!known) {
+        EngineConfigException e = EngineConfig.unknownKey(key);
+        throw new EngineConfigException(key, e.getMessage() + " (from " + config.sourceOf(key) + ")");
+      }
+    }
+    String name = config.name().orElse(config.backend());
+    MetricRegistry registry = config.metricRegistry().orElseGet(MetricRegistry::new);
+    return new DefaultEngine(config, provider, name, registry);
+  }
+
+  // ------------------------------------------------------------------ submission
+
+  @Override
+  public <T> TaskFuture<T> submit(Task<T> task) {
+    return submit(task, TaskOptions.defaults());
+  }
+
+  @Override
+  public <T> TaskFuture<T> submit(Task<T> task, TaskOptions options) {
+    requireNonNull(task, "task");
+    return cast(submitWork(new TaskWork(task), options));
+  }
+
+  @Override
+  public <T> TaskFuture<T> submit(ContextTask<T> task) {
+    return submit(task, TaskOptions.defaults());
+  }
+
+  @Override
+  public <T> TaskFuture<T> submit(ContextTask<T> task, TaskOptions options) {
+    requireNonNull(task, "task");
+    return cast(submitWork(new ContextTaskWork(task), options));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> TaskFuture<T> cast(TaskFuture<Object> f) {
+    return (TaskFuture<T>) (TaskFuture<?>) f;
+  }
+
+  /** Admission: starts the job at once, queues it, waits for space, or rejects it. */
+  TaskFuture<Object> submitWork(Work work, TaskOptions options) {
+    requireNonNull(options, "options");
+    Job job = new Job(this, ids.incrementAndGet(), options.name().orElse(null), work, options,
+        options.timeout().orElse(defaultTimeout), options.retry().orElse(defaultRetry));
+    try {
+      backend.validate(work);
+    } catch (RejectedExecutionException e) {
+      metrics.rejected.inc();
+      throw e;
+    }
+    boolean dispatch = false;
+    lock.lock();
+    try {
+      for (;;) {
+        if (runState != RunState.RUNNING) {
+          metrics.rejected.inc();
+          throw new RejectedExecutionException("engine '" + name + "' is shut down; task " + job + " was not accepted");
+        }
+        if (busy < slots && queue.isEmpty()) {
+          busy++;
+          job.state = Job.State.RUNNING;
+          job.enqueuedNanos = job.submittedNanos;
+          live.add(job);
+          dispatch = true;
+          break;
+        }
+        if (queue.size() < queueCapacity) {
+          job.state = Job.State.QUEUED;
+          job.enqueuedNanos = System.nanoTime();
+          queue.add(job);
+          break;
+        }
+        if (rejectWhenFull || AttemptImpl.RUNNING_IN.get() == this) {
+          metrics.rejected.inc();
+          throw new RejectedExecutionException("engine '" + name + "': queue full (" + queueCapacity
+              + " tasks waiting, gearbox.queue.capacity); task " + job + " was not accepted"
+              + (rejectWhenFull ? "" : ". It was submitted from a task of the same engine, where waiting for"
+                  + " space could deadlock the pool"));
+        }
+        try {
+          notFull.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          metrics.rejected.inc();
+          throw new RejectedExecutionException("interrupted while waiting for space in the queue of engine '"
+              + name + "'; task " + job + " was not accepted", e);
+        }
+      }
+      outstanding++;
+      metrics.submitted.inc();
+      if (!bus.isEmpty()) {
+        TaskEvent ev = job.event(0);
+        bus.emit("taskSubmitted", l -> l.taskSubmitted(ev));
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (dispatch) {
+      launch(job);
+    }
+    return job.future;
+  }
+
+  /** Starts the job's next attempt; the caller has taken a slot for it. */
+  private void launch(Job job) {
+    AttemptImpl a = new AttemptImpl(job, ++job.attempts);
+    job.current = a;
+    metrics.recordQueueWait(System.nanoTime() - job.enqueuedNanos);
+    if (job.future.isDone()) {
+      // Cancelled between dispatch and here: give the slot back without running it.
+      a.decided.set(true);
+      onReport(a, Outcome.failure(new CancellationException()));
+      return;
+    }
+    try {
+      Execution e = backend.start(a);
+      a.execution = e;
+      if (a.cancelled) {
+        e.interrupt(); // a cancellation raced with start
+      }
+    } catch (RuntimeException e) {
+      onReport(a, Outcome.failure(new EngineException(job.id, job.name,
+          "the " + backendName + " backend could not start it: " + e, e)));
+    }
+  }
+
+  // ------------------------------------------------------------------ attempt lifecycle
+
+  void onStarted(AttemptImpl a) {
+    metrics.running.inc();
+    Job job = a.job;
+    if (job.timeout != null && !a.decided.get()) {
+      try {
+        a.deadline = timer.schedule(() -> onDeadline(a), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        log.debug("Gearbox: no deadline for {}: engine terminating", a);
+      }
+    }
+    if (!bus.isEmpty()) {
+      TaskEvent ev = job.event(a.number);
+      bus.emit("taskStarted", l -> l.taskStarted(ev));
+    }
+  }
+
+  private void onDeadline(AttemptImpl a) {
+    if (!a.decided.compareAndSet(false, true)) {
+      return;
+    }
+    metrics.timedOut.inc();
+    stop(a, true);
+    attemptEnded(a, Outcome.failure(new TaskTimeoutException(a.job.id, a.job.name, a.job.timeout)));
+  }
+
+  /** The stop ladder: cooperative flag, then interrupt, then (if the backend can) kill after the grace period. */
+  private void stop(AttemptImpl a, boolean interrupt) {
+    a.cancelled = true;
+    if (!interrupt) {
+      return;
+    }
+    a.interrupt();
+    if (caps.canKill()) {
+      Runnable kill = () -> {
+        Execution e = a.execution;
+        if (!a.reported.get() && e != null && e.kill()) {
+          log.info("Gearbox: engine {} killed the worker running {}: it ignored the interrupt for {} ms",
+              name, a, grace.toMillis());
+        }
+      };
+      try {
+        timer.schedule(kill, grace.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (RejectedExecutionException e) {
+        kill.run();
+      }
+    }
+  }
+
+  /** The backend's report; the first one releases the slot, and decides the outcome if nothing else did. */
+  void onReport(AttemptImpl a, Outcome outcome) {
+    if (!a.reported.compareAndSet(false, true)) {
+      return;
+    }
+    ScheduledFuture<?> d = a.deadline;
+    if (d != null) {
+      d.cancel(false);
+    }
+    if (a.startedNanos != 0L) {
+      long run = System.nanoTime() - a.startedNanos;
+      metrics.running.dec();
+      metrics.recordRunTime(run);
+      a.job.lastRunNanos = run;
+    }
+    Job next = null;
+    lock.lock();
+    try {
+      busy--;
+      if (busy < slots && runState != RunState.STOP) {
+        next = queue.poll();
+        if (next != null) {
+          busy++;
+          next.state = Job.State.RUNNING;
+          live.add(next);
+          notFull.signal();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (a.decided.compareAndSet(false, true)) {
+      attemptEnded(a, outcome);
+    }
+    if (next != null) {
+      launch(next);
+    }
+  }
+
+  /** The attempt's outcome is decided: settle the job, or schedule its retry. */
+  private void attemptEnded(AttemptImpl a, Outcome outcome) {
+    Job job = a.job;
+    if (outcome.succeeded()) {
+      settle(job, outcome);
+      return;
+    }
+    Throwable failure = outcome.failure();
+    if (a.number >= job.retry.maxAttempts() || !job.retry.shouldRetry(failure)) {
+      settle(job, outcome);
+      return;
+    }
+    Duration delay = job.retry.delayBefore(a.number + 1);
+    boolean scheduled = false;
+    lock.lock();
+    try {
+      if (job.state == Job.State.DONE) {
+        return;
+      }
+      if (runState != RunState.STOP) { // under shutdownNow this failure ends the job
+        try {
+          job.pendingRetry = timer.schedule(() -> requeue(job), delay.toNanos(), TimeUnit.NANOSECONDS);
+          job.state = Job.State.WAITING_RETRY;
+          metrics.retried.inc();
+          scheduled = true;
+        } catch (RejectedExecutionException e) {
+          log.debug("Gearbox: no retry for {}: engine terminating", a);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (!scheduled) {
+      settle(job, outcome);
+      return;
+    }
+    log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure.toString(), delay.toMillis());
+    if (!bus.isEmpty()) {
+      TaskEvent ev = job.event(a.number);
+      bus.emit("taskRetried", l -> l.taskRetried(ev, failure, delay));
+    }
+  }
+
+  private void requeue(Job job) {
+    boolean dispatch = false;
+    boolean cancel = false;
+    lock.lock();
+    try {
+      if (job.state != Job.State.WAITING_RETRY) {
+        return;
+      }
+      job.pendingRetry = null;
+      if (runState == RunState.STOP) {
+        cancel = true;
+      } else if (busy < slots && queue.isEmpty()) {
+        busy++;
+        job.state = Job.State.RUNNING;
+        job.enqueuedNanos = System.nanoTime();
+        dispatch = true;
+      } else {
+        live.remove(job);
+        job.state = Job.State.QUEUED;
+        job.enqueuedNanos = System.nanoTime();
+        queue.add(job); // a retry is never rejected for a full queue: it was admitted already
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (cancel) {
+      cancel(job, false);
+    } else if (dispatch) {
+      launch(job);
+    }
+  }
+
+  /** Settles a job with a result or a failure. */
+  private void settle(Job job, Outcome outcome) {
+    boolean terminate;
+    lock.lock();
+    try {
+      if (!settleLocked(job)) {
+        return;
+      }
+      terminate = shouldTerminateLocked();
+    } finally {
+      lock.unlock();
+    }
+    int attempt = job.attempts;
+    if (outcome.succeeded()) {
+      metrics.completed.inc();
+      if (!bus.isEmpty()) {
+        TaskEvent ev = job.event(attempt);
+        bus.emit("taskSucceeded", l -> l.taskSucceeded(ev));
+      }
+      job.future.succeed(outcome.value());
+    } else {
+      Throwable f = outcome.failure();
+      metrics.failed.inc();
+      if (!bus.isEmpty()) {
+        TaskEvent ev = job.event(attempt);
+        bus.emit("taskFailed", l -> l.taskFailed(ev, f));
+      }
+      job.future.fail(f);
+    }
+    if (terminate) {
+      terminate();
+    }
+  }
+
+  /** Cancels a job in any state; called by {@link TaskFuture#cancel} and by shutdownNow. */
+  void cancel(Job job, boolean mayInterrupt) {
+    boolean wasRunning;
+    boolean terminate;
+    lock.lock();
+    try {
+      wasRunning = job.state == Job.State.RUNNING;
+      if (!settleLocked(job)) {
+        return;
+      }
+      terminate = shouldTerminateLocked();
+    } finally {
+      lock.unlock();
+    }
+    metrics.cancelled.inc();
+    if (!bus.isEmpty()) {
+      TaskEvent ev = job.event(job.attempts);
+      bus.emit("taskCancelled", l -> l.taskCancelled(ev));
+    }
+    job.future.cancelInternal();
+    if (wasRunning) {
+      AttemptImpl a = job.current;
+      if (a != null && a.decided.compareAndSet(false, true)) {
+        stop(a, mayInterrupt);
+      }
+    }
+    if (terminate) {
+      terminate();
+    }
+  }
+
+  /** Marks the job DONE; false if it already was. Caller holds the lock. */
+  private boolean settleLocked(Job job) {
+    switch (job.state) {
+      case DONE:
+        return false;
+      case QUEUED:
+        queue.remove(job);
+        notFull.signal();
+        break;
+      case WAITING_RETRY:
+        if (job.pendingRetry != null) {
+          job.pendingRetry.cancel(false);
+          job.pendingRetry = null;
+        }
+        live.remove(job);
+        break;
+      default:
+        live.remove(job);
+    }
+    job.state = Job.State.DONE;
+    outstanding--;
+    return true;
+  }
+
+  void onProgress(AttemptImpl a, double fraction, String message) {
+    if (!bus.isEmpty()) {
+      TaskEvent ev = a.job.event(a.number);
+      bus.emit("taskProgress", l -> l.taskProgress(ev, fraction, message));
+    }
+  }
+
+  // ------------------------------------------------------------------ map
+
+  @Override
+  public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs) {
+    return map(fn, inputs, MapOptions.defaults());
+  }
+
+  @Override
+  public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs, MapOptions options) {
+    requireNonNull(inputs, "inputs");
+    return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, null).stream();
+  }
+
+  @Override
+  public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Stream<? extends I> inputs, MapOptions options) {
+    requireNonNull(inputs, "inputs");
+    return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, inputs).stream();
+  }
+
+  @Override
+  public <I, O> Stream<O> mapUnordered(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs) {
+    return mapUnordered(fn, inputs, MapOptions.defaults());
+  }
+
+  @Override
+  public <I, O> Stream<O> mapUnordered(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs,
+      MapOptions options) {
+    requireNonNull(inputs, "inputs");
+    return new MapRun<I, O>(this, fn, inputs.iterator(), options, false, null).stream();
+  }
+
+  /** The retry policy for tasks whose options leave it open. */
+  RetryPolicy defaultRetry() {
+    return defaultRetry;
+  }
+
+  /** The timeout for tasks whose options leave it open, or null. */
+  Duration defaultTimeout() {
+    return defaultTimeout;
+  }
+
+  /** The window a map call uses when its options and the configuration leave it open. */
+  int defaultMapWindow() {
+    if (config.mapWindow() > 0) {
+      return config.mapWindow();
+    }
+    if (slots == Integer.MAX_VALUE) {
+      return 1; // direct: each job runs at submit, so a larger window only buffers results early
+    }
+    return (int) Math.max(16, Math.min(1024, 4L * slots));
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  @Override
+  public void shutdown() {
+    boolean terminate;
+    lock.lock();
+    try {
+      if (runState == RunState.RUNNING) {
+        runState = RunState.SHUTDOWN;
+      }
+      notFull.signalAll();
+      terminate = shouldTerminateLocked();
+    } finally {
+      lock.unlock();
+    }
+    if (terminate) {
+      terminate();
+    }
+  }
+
+  @Override
+  public void shutdownNow() {
+    shutdownNowReturningQueued();
+  }
+
+  /** shutdownNow, returning the jobs that never started (for {@link ExecutorService#shutdownNow()}). */
+  List<Job> shutdownNowReturningQueued() {
+    List<Job> queued;
+    List<Job> running;
+    lock.lock();
+    try {
+      if (runState == RunState.RUNNING || runState == RunState.SHUTDOWN) {
+        runState = RunState.STOP;
+      }
+      stopNow = true;
+      queued = new ArrayList<>(queue);
+      queued.sort(null);
+      running = new ArrayList<>(live);
+      notFull.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    List<Job> neverStarted = new ArrayList<>();
+    for (Job job : queued) {
+      if (job.attempts == 0) {
+        neverStarted.add(job);
+      }
+      cancel(job, true);
+    }
+    for (Job job : running) {
+      cancel(job, true);
+    }
+    boolean terminate;
+    lock.lock();
+    try {
+      terminate = shouldTerminateLocked();
+    } finally {
+      lock.unlock();
+    }
+    if (terminate) {
+      terminate();
+    }
+    return neverStarted;
+  }
+
+  private boolean shouldTerminateLocked() {
+    if (runState == RunState.RUNNING || terminating || outstanding > 0) {
+      return false;
+    }
+    terminating = true;
+    return true;
+  }
+
+  /** Every job is settled after shutdown: release the backend, timer and event thread. */
+  private void terminate() {
+    boolean now;
+    lock.lock();
+    try {
+      runState = RunState.TERMINATED;
+      now = stopNow;
+    } finally {
+      lock.unlock();
+    }
+    try {
+      if (now) {
+        backend.shutdownNow();
+      } else {
+        backend.shutdown();
+      }
+    } catch (RuntimeException e) {
+      log.warn("Gearbox: backend {} of engine {} failed to shut down", backendName, name, e);
+    }
+    timer.shutdown(); // delayed kills still run; then the timer thread ends
+    metrics.removeGauges();
+    bus.shutdown();
+    drained.countDown();
+  }
+
+  @Override
+  public boolean isShutdown() {
+    lock.lock();
+    try {
+      return runState != RunState.RUNNING;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public boolean isTerminated() {
+    try {
+      return drained.getCount() == 0 && backend.awaitTermination(Duration.ZERO) && timer.isTerminated()
+          && bus.awaitTermination(Duration.ZERO);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  @Override
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    requireNonNull(timeout, "timeout");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    if (!drained.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+      return false;
+    }
+    if (!backend.awaitTermination(remaining(deadline))) {
+      return false;
+    }
+    if (!timer.awaitTermination(remaining(deadline).toNanos(), TimeUnit.NANOSECONDS)) {
+      return false;
+    }
+    return bus.awaitTermination(remaining(deadline));
+  }
+
+  private static Duration remaining(long deadline) {
+    return Duration.ofNanos(Math.max(0L, deadline - System.nanoTime()));
+  }
+
+  @Override
+  public void close() {
+    shutdown();
+    boolean interrupted = false;
+    try {
+      drained.await();
+    } catch (InterruptedException e) {
+      interrupted = true;
+      shutdownNow();
+      Uninterruptibles.awaitUninterruptibly(drained);
+    }
+    // Every future is complete. Give the backend the grace period to release its threads and
+    // processes, then force it; a thread stuck in a task that ignores interrupts is reported.
+    try {
+      if (!awaitTermination(grace)) {
+        backend.shutdownNow();
+        if (!awaitTermination(grace)) {
+          log.warn("Gearbox: engine {} closed, but backend {} still has threads running tasks that ignored"
+              + " interrupts; they are abandoned (their futures completed already)", name, backendName);
+        }
+      }
+    } catch (InterruptedException e) {
+      interrupted = true;
+      backend.shutdownNow();
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  // ------------------------------------------------------------------ accessors
+
+  @Override
+  public void addListener(EngineListener listener) {
+    bus.add(requireNonNull(listener, "listener"));
+  }
+
+  @Override
+  public void removeListener(EngineListener listener) {
+    bus.remove(requireNonNull(listener, "listener"));
+  }
+
+  @Override
+  public MetricRegistry metrics() {
+    return metrics.registry;
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public String backendName() {
+    return backendName;
+  }
+
+  @Override
+  public BackendCapabilities capabilities() {
+    return caps;
+  }
+
+  @Override
+  public int parallelism() {
+    return slots;
+  }
+
+  @Override
+  public ExecutorService asExecutorService() {
+    EngineExecutorService v = executorView;
+    if (v == null) {
+      synchronized (this) {
+        v = executorView;
+        if (v == null) {
+          executorView = v = new EngineExecutorService(this);
+        }
+      }
+    }
+    return v;
+  }
+
+  private int queueDepth() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private int inFlight() {
+    lock.lock();
+    try {
+      return outstanding;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Engine[" + name + ", backend=" + backendName + ", parallelism=" + slots + "]";
+  }
+
+  // ------------------------------------------------------------------ work wrappers and settings
+
+  /** A {@link Task} as backend work. */
+  record TaskWork(Task<?> task) implements Work {
+    @Override
+    public Object run(TaskContext context) throws Exception {
+      return task.call();
+    }
+  }
+
+  /** A {@link ContextTask} as backend work. */
+  record ContextTaskWork(ContextTask<?> task) implements Work {
+    @Override
+    public Object run(TaskContext context) throws Exception {
+      return task.call(context);
+    }
+  }
+
+  /** What backends read at creation. */
+  private final class Settings implements BackendSettings {
+    @Override
+    public String engineName() {
+      return name;
+    }
+
+    @Override
+    public int workers() {
+      return config.workers();
+    }
+
+    @Override
+    public Optional<String> get(String key) {
+      return Optional.ofNullable(config.backendOptions().get(key));
+    }
+
+    @Override
+    public int getInt(String key, int defaultValue, int min, int max) {
+      Optional<String> v = get(key);
+      if (v.isEmpty()) {
+        return defaultValue;
+      }
+      int n;
+      try {
+        n = EngineConfig.parseInt(key, v.get());
+      } catch (EngineConfigException e) {
+        throw sourced(key, e);
+      }
+      if (n < min || n > max) {
+        throw sourced(key, new EngineConfigException(key, key + "=" + v.get()
+            + " is not valid: expected a whole number from " + min + " to " + max));
+      }
+      return n;
+    }
+
+    @Override
+    public boolean getBoolean(String key, boolean defaultValue) {
+      Optional<String> v = get(key);
+      try {
+        return v.isEmpty() ? defaultValue : EngineConfig.parseBoolean(key, v.get());
+      } catch (EngineConfigException e) {
+        throw sourced(key, e);
+      }
+    }
+
+    @Override
+    public Duration getDuration(String key, Duration defaultValue) {
+      Optional<String> v = get(key);
+      try {
+        return v.isEmpty() ? defaultValue : EngineConfig.parseDuration(key, v.get());
+      } catch (EngineConfigException e) {
+        throw sourced(key, e);
+      }
+    }
+
+    private EngineConfigException sourced(String key, EngineConfigException e) {
+      return new EngineConfigException(key, e.getMessage() + " (from " + config.sourceOf(key) + ")");
+    }
+
+    @Override
+    public MetricRegistry metrics() {
+      return metrics.registry;
+    }
+
+    @Override
+    public String metricName(String suffix) {
+      return metrics.name(suffix);
+    }
+
+    @Override
+    public void workerStarted(WorkerEvent event) {
+      bus.emit("workerStarted", l -> l.workerStarted(event));
+    }
+
+    @Override
+    public void workerCrashed(WorkerEvent event) {
+      bus.emit("workerCrashed", l -> l.workerCrashed(event));
+    }
+
+    @Override
+    public void workerRecycled(WorkerEvent event) {
+      bus.emit("workerRecycled", l -> l.workerRecycled(event));
+    }
+  }
+}

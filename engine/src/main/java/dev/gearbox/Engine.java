@@ -1,0 +1,167 @@
+package dev.gearbox;
+
+import com.codahale.metrics.MetricRegistry;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.stream.Stream;
+
+/**
+ * Runs tasks on the concurrency level that configuration picks: a thread pool, worker
+ * processes, virtual threads, a cluster, or the caller's own thread ({@code direct}). Code
+ * written against this interface does not change when {@code gearbox.backend} does.
+ *
+ * <pre>{@code
+ * try (Engine engine = Engine.open()) {                    // gearbox.backend=thread|direct|...
+ *   TaskFuture<Long> f = engine.submit(() -> countPrimes(0, 1_000_000));
+ *   long n = f.get();
+ *   try (Stream<Integer> lengths = engine.map(String::length, words)) {
+ *     lengths.forEach(System.out::println);                 // in input order, lazily
+ *   }
+ * }
+ * }</pre>
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li>Every future returned by {@code submit} completes exactly once: with the task's result,
+ *       the task's own exception, a {@link java.util.concurrent.CancellationException}, a
+ *       {@link TaskTimeoutException}, or another {@link EngineException} naming the task. None is
+ *       left pending by worker death, shutdown or close.
+ *   <li>Rejection is synchronous: {@code submit} throws
+ *       {@link java.util.concurrent.RejectedExecutionException} after shutdown, when the queue is
+ *       full under {@link QueueFullPolicy#REJECT}, or when a task cannot cross the backend's
+ *       boundary (not serializable).
+ *   <li>Actions in a thread before {@code submit} happen-before the task starts, and the task's
+ *       actions happen-before a successful {@code get} — on backends that share memory. Across
+ *       processes nothing is shared: the task works on copies.
+ * </ul>
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface Engine extends AutoCloseable {
+
+  /**
+   * Opens an engine configured from, in order of precedence: system properties
+   * ({@code -Dgearbox.backend=thread}), environment variables ({@code GEARBOX_BACKEND=thread}),
+   * {@code gearbox.properties} in the working directory, {@code gearbox.properties} on the
+   * classpath, and defaults.
+   *
+   * @throws EngineConfigException for an unknown key, a malformed value or an unknown backend
+   */
+  static Engine open() {
+    return open(EngineConfig.load());
+  }
+
+  /**
+   * Opens an engine with exactly this configuration (no other source is read).
+   *
+   * @throws EngineConfigException for an unknown backend, a backend key it does not know, or a
+   *     policy the backend cannot honour
+   */
+  static Engine open(EngineConfig config) {
+    return DefaultEngine.open(config);
+  }
+
+  /** An engine that runs every task in the thread that submits it; for debugging and tests. */
+  static Engine direct() {
+    return open(EngineConfig.newBuilder().backend("direct").build());
+  }
+
+  /** Submits a task with default options; see {@link #submit(Task, TaskOptions)}. */
+  <T> TaskFuture<T> submit(Task<T> task);
+
+  /**
+   * Submits a task.
+   *
+   * @return a future that completes exactly once (see the class contract)
+   * @throws NullPointerException if an argument is null
+   * @throws java.util.concurrent.RejectedExecutionException if the engine is shut down, the
+   *     queue is full under the reject policy, or the backend cannot accept the task
+   */
+  <T> TaskFuture<T> submit(Task<T> task, TaskOptions options);
+
+  /** Submits a task that receives its {@link TaskContext}, with default options. */
+  <T> TaskFuture<T> submit(ContextTask<T> task);
+
+  /** Submits a task that receives its {@link TaskContext}. */
+  <T> TaskFuture<T> submit(ContextTask<T> task, TaskOptions options);
+
+  /** {@link #map(TaskFunction, Iterable, MapOptions)} with default options. */
+  <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs);
+
+  /**
+   * Applies {@code fn} to every input and returns the outputs in input order, lazily.
+   *
+   * <p>Inputs are read only as the window of in-flight jobs frees up, so an unbounded or
+   * very long input keeps memory flat. If an input's task fails, the stream throws
+   * {@link java.util.concurrent.CompletionException} when it reaches that element; its cause is
+   * the task's own exception and its message names the input's position. The stream must be
+   * closed (try-with-resources): closing it, or a failure, cancels the jobs still in flight.
+   * A stream is for one consumer thread.
+   *
+   * @throws java.util.concurrent.RejectedExecutionException if the engine is shut down
+   */
+  <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs,
+      MapOptions options);
+
+  /** {@link #map(TaskFunction, Iterable, MapOptions)} over a stream (consumed lazily, closed with the result). */
+  <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Stream<? extends I> inputs,
+      MapOptions options);
+
+  /** Like {@link #map(TaskFunction, Iterable)} but yields outputs as they complete. */
+  <I, O> Stream<O> mapUnordered(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs);
+
+  /** Like {@link #map(TaskFunction, Iterable, MapOptions)} but yields outputs as they complete. */
+  <I, O> Stream<O> mapUnordered(TaskFunction<? super I, ? extends O> fn,
+      Iterable<? extends I> inputs, MapOptions options);
+
+  /** Registers a listener for this engine's events. */
+  void addListener(EngineListener listener);
+
+  void removeListener(EngineListener listener);
+
+  /** The registry holding this engine's metrics (given in the configuration, or created). */
+  MetricRegistry metrics();
+
+  /** This engine's name ({@code gearbox.name}); metric names start with {@code gearbox.<name>.}. */
+  String name();
+
+  /** The backend's name ({@code gearbox.backend}). */
+  String backendName();
+
+  BackendCapabilities capabilities();
+
+  /** How many tasks run at once at most. */
+  int parallelism();
+
+  /**
+   * A JDK {@link ExecutorService} view of this engine. Its tasks go through the same queue,
+   * policies, events and metrics; its shutdown methods shut this engine down. On backends that
+   * need serializable tasks, a {@code Runnable} or {@code Callable} that is not serializable is
+   * rejected at submit.
+   */
+  ExecutorService asExecutorService();
+
+  /** Stops accepting tasks; queued and running tasks complete. Idempotent. */
+  void shutdown();
+
+  /**
+   * Stops accepting tasks and cancels every queued and running task (their futures complete as
+   * cancelled; running ones are interrupted, or killed where the backend can). Idempotent.
+   */
+  void shutdownNow();
+
+  boolean isShutdown();
+
+  /** Whether every task has completed and the backend has released its threads and processes. */
+  boolean isTerminated();
+
+  /** Waits until {@link #isTerminated()} or the timeout. */
+  boolean awaitTermination(Duration timeout) throws InterruptedException;
+
+  /**
+   * {@link #shutdown()} and waits for termination. If the waiting thread is interrupted, the
+   * engine is shut down now and the interrupt status is kept.
+   */
+  @Override
+  void close();
+}

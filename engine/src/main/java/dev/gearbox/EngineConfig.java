@@ -1,0 +1,534 @@
+package dev.gearbox;
+
+import static java.util.Objects.requireNonNull;
+
+import com.codahale.metrics.MetricRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * An engine's configuration: an immutable value made by {@link #newBuilder()}, by
+ * {@link #fromProperties(Properties)} (the same keys as strings), or by {@link #load()} (system
+ * properties, environment, {@code gearbox.properties}).
+ *
+ * <h2>Keys</h2>
+ * <table>
+ *   <caption>Core configuration keys</caption>
+ *   <tr><th>key</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code gearbox.backend}</td><td>{@code thread}</td><td>which backend runs tasks</td></tr>
+ *   <tr><td>{@code gearbox.name}</td><td>the backend's name</td><td>names threads and metrics</td></tr>
+ *   <tr><td>{@code gearbox.workers}</td><td>available processors</td><td>tasks running at once</td></tr>
+ *   <tr><td>{@code gearbox.queue.capacity}</td><td>10000</td><td>queued (not yet running) tasks</td></tr>
+ *   <tr><td>{@code gearbox.queue.full}</td><td>{@code block}</td><td>{@code block} or {@code reject} when full</td></tr>
+ *   <tr><td>{@code gearbox.map.window}</td><td>{@code auto}</td><td>jobs in flight per map</td></tr>
+ *   <tr><td>{@code gearbox.map.chunk-size}</td><td>{@code auto}</td><td>inputs per map job</td></tr>
+ *   <tr><td>{@code gearbox.map.batch-target}</td><td>200ms</td><td>adaptive batches aim at this run time</td></tr>
+ *   <tr><td>{@code gearbox.task.timeout}</td><td>{@code none}</td><td>default per-attempt timeout</td></tr>
+ *   <tr><td>{@code gearbox.task.retries}</td><td>0</td><td>default retries after a failure</td></tr>
+ *   <tr><td>{@code gearbox.task.backoff}</td><td>100ms</td><td>first retry delay (doubles, max 10 s)</td></tr>
+ *   <tr><td>{@code gearbox.cancel.grace}</td><td>2s</td><td>interrupt-to-kill delay of the stop ladder</td></tr>
+ *   <tr><td>{@code gearbox.timeout.strict}</td><td>false</td><td>require a backend that can kill tasks</td></tr>
+ * </table>
+ * Backends add keys under {@code gearbox.<backend>.}. Durations are written {@code 250ms},
+ * {@code 2s}, {@code 1.5s}, {@code 3m}, {@code 1h} or ISO-8601 ({@code PT2S}). An environment
+ * variable names a key in upper case with {@code _} for {@code .} and {@code -}:
+ * {@code GEARBOX_MAP_CHUNK_SIZE} is {@code gearbox.map.chunk-size}.
+ */
+public final class EngineConfig {
+
+  public static final String BACKEND = "gearbox.backend";
+  public static final String NAME = "gearbox.name";
+  public static final String WORKERS = "gearbox.workers";
+  public static final String QUEUE_CAPACITY = "gearbox.queue.capacity";
+  public static final String QUEUE_FULL = "gearbox.queue.full";
+  public static final String MAP_WINDOW = "gearbox.map.window";
+  public static final String MAP_CHUNK_SIZE = "gearbox.map.chunk-size";
+  public static final String MAP_BATCH_TARGET = "gearbox.map.batch-target";
+  public static final String TASK_TIMEOUT = "gearbox.task.timeout";
+  public static final String TASK_RETRIES = "gearbox.task.retries";
+  public static final String TASK_BACKOFF = "gearbox.task.backoff";
+  public static final String CANCEL_GRACE = "gearbox.cancel.grace";
+  public static final String TIMEOUT_STRICT = "gearbox.timeout.strict";
+
+  /** Environment variables starting with GEARBOX_ that belong to tools, not to the engine. */
+  private static final java.util.Set<String> FOREIGN_ENV = java.util.Set.of("GEARBOX_JAVA_HOME");
+
+  private final String backend;
+  private final String name;
+  private final int workers;
+  private final int queueCapacity;
+  private final QueueFullPolicy queueFullPolicy;
+  private final int mapWindow;
+  private final int chunkSize;
+  private final Duration batchTarget;
+  private final Duration taskTimeout;
+  private final int taskRetries;
+  private final Duration taskBackoff;
+  private final Duration cancelGrace;
+  private final boolean strictTimeouts;
+  private final MetricRegistry metricRegistry;
+  private final Map<String, String> backendOptions;
+  private final Map<String, String> sources;
+
+  private EngineConfig(Builder b) {
+    this.backend = b.backend;
+    this.name = b.name;
+    this.workers = b.workers;
+    this.queueCapacity = b.queueCapacity;
+    this.queueFullPolicy = b.queueFullPolicy;
+    this.mapWindow = b.mapWindow;
+    this.chunkSize = b.chunkSize;
+    this.batchTarget = b.batchTarget;
+    this.taskTimeout = b.taskTimeout;
+    this.taskRetries = b.taskRetries;
+    this.taskBackoff = b.taskBackoff;
+    this.cancelGrace = b.cancelGrace;
+    this.strictTimeouts = b.strictTimeouts;
+    this.metricRegistry = b.metricRegistry;
+    this.backendOptions = Collections.unmodifiableMap(new TreeMap<>(b.backendOptions));
+    this.sources = Collections.unmodifiableMap(new LinkedHashMap<>(b.sources));
+  }
+
+  public static Builder newBuilder() {
+    return new Builder();
+  }
+
+  /**
+   * Reads the configuration from system properties ({@code gearbox.*}), environment variables
+   * ({@code GEARBOX_*}), {@code ./gearbox.properties} and {@code gearbox.properties} on the
+   * classpath, highest precedence first.
+   *
+   * @throws EngineConfigException naming the key, value and source of anything unusable
+   */
+  public static EngineConfig load() {
+    return load(System.getProperties(), System.getenv(), Path.of("gearbox.properties"),
+        Thread.currentThread().getContextClassLoader());
+  }
+
+  static EngineConfig load(Properties system, Map<String, String> env, Path workingDirFile, ClassLoader loader) {
+    Builder b = newBuilder();
+    ClassLoader cl = loader != null ? loader : EngineConfig.class.getClassLoader();
+    try (InputStream in = cl.getResourceAsStream("gearbox.properties")) {
+      if (in != null) {
+        Properties p = new Properties();
+        p.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+        b.applyAll(p, "gearbox.properties on the classpath", true);
+      }
+    } catch (IOException e) {
+      throw new EngineConfigException(null, "cannot read gearbox.properties from the classpath: " + e);
+    }
+    if (Files.isRegularFile(workingDirFile)) {
+      Properties p = new Properties();
+      try (Reader r = Files.newBufferedReader(workingDirFile, StandardCharsets.UTF_8)) {
+        p.load(r);
+      } catch (IOException e) {
+        throw new EngineConfigException(null, "cannot read " + workingDirFile.toAbsolutePath() + ": " + e);
+      }
+      b.applyAll(p, workingDirFile.toAbsolutePath().toString(), true);
+    }
+    Map<String, String> envKeys = new TreeMap<>();
+    for (String key : BackendRegistry.allKeys()) {
+      envKeys.put(envName(key), key);
+    }
+    for (Map.Entry<String, String> e : new TreeMap<>(env).entrySet()) {
+      String var = e.getKey();
+      if (!var.startsWith("GEARBOX_") || FOREIGN_ENV.contains(var)) {
+        continue;
+      }
+      String key = envKeys.get(var);
+      if (key == null) {
+        throw new EngineConfigException(var, "environment variable " + var
+            + " does not name a Gearbox configuration key. Known variables: "
+            + String.join(", ", envKeys.keySet()));
+      }
+      b.option(key, e.getValue(), "environment variable " + var);
+    }
+    for (String key : new TreeSet<>(system.stringPropertyNames())) {
+      if (key.startsWith("gearbox.")) {
+        b.option(key, system.getProperty(key), "system property -D" + key);
+      }
+    }
+    return b.build();
+  }
+
+  /**
+   * A configuration from string keys and values (the same keys as {@link #load()}); every key
+   * must start with {@code gearbox.}.
+   *
+   * @throws EngineConfigException naming the key of anything unusable
+   */
+  public static EngineConfig fromProperties(Properties properties) {
+    return newBuilder().applyAll(properties, "properties", false).build();
+  }
+
+  /** The environment variable that sets {@code key}. */
+  static String envName(String key) {
+    return key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  public String backend() {
+    return backend;
+  }
+
+  /** The engine's name if set; the engine uses the backend's name otherwise. */
+  public Optional<String> name() {
+    return Optional.ofNullable(name);
+  }
+
+  public int workers() {
+    return workers;
+  }
+
+  public int queueCapacity() {
+    return queueCapacity;
+  }
+
+  public QueueFullPolicy queueFullPolicy() {
+    return queueFullPolicy;
+  }
+
+  /** 0 means automatic. */
+  public int mapWindow() {
+    return mapWindow;
+  }
+
+  /** 0 means automatic. */
+  public int chunkSize() {
+    return chunkSize;
+  }
+
+  public Duration batchTarget() {
+    return batchTarget;
+  }
+
+  public Optional<Duration> taskTimeout() {
+    return Optional.ofNullable(taskTimeout);
+  }
+
+  public int taskRetries() {
+    return taskRetries;
+  }
+
+  public Duration taskBackoff() {
+    return taskBackoff;
+  }
+
+  public Duration cancelGrace() {
+    return cancelGrace;
+  }
+
+  public boolean strictTimeouts() {
+    return strictTimeouts;
+  }
+
+  public Optional<MetricRegistry> metricRegistry() {
+    return Optional.ofNullable(metricRegistry);
+  }
+
+  /** Keys outside the core set ({@code gearbox.<backend>.*}), validated by the backend at open. */
+  public Map<String, String> backendOptions() {
+    return backendOptions;
+  }
+
+  /** Where a key's value came from, for error messages ({@code "builder"} if set in code). */
+  String sourceOf(String key) {
+    return sources.getOrDefault(key, "builder");
+  }
+
+  /** The retry policy that {@code gearbox.task.retries} and {@code gearbox.task.backoff} describe. */
+  RetryPolicy defaultRetryPolicy() {
+    if (taskRetries == 0) {
+      return RetryPolicy.none();
+    }
+    Duration max = taskBackoff.compareTo(Duration.ofSeconds(10)) > 0 ? taskBackoff : Duration.ofSeconds(10);
+    return RetryPolicy.newBuilder().maxAttempts(taskRetries + 1).backoff(taskBackoff, 2.0, max).build();
+  }
+
+  @Override
+  public String toString() {
+    return "EngineConfig[backend=" + backend + ", name=" + name + ", workers=" + workers
+        + ", queue=" + queueCapacity + "/" + queueFullPolicy + ", map.window=" + mapWindow
+        + ", map.chunk-size=" + chunkSize + ", timeout=" + taskTimeout + ", retries=" + taskRetries
+        + ", backendOptions=" + backendOptions + "]";
+  }
+
+  /**
+   * Builds an {@link EngineConfig}. Each setter validates its argument at once and throws
+   * {@link IllegalArgumentException} (an {@link EngineConfigException}) naming the key.
+   */
+  public static final class Builder {
+    private String backend = "thread";
+    private String name;
+    private int workers = Runtime.getRuntime().availableProcessors();
+    private int queueCapacity = 10_000;
+    private QueueFullPolicy queueFullPolicy = QueueFullPolicy.BLOCK;
+    private int mapWindow;
+    private int chunkSize;
+    private Duration batchTarget = Duration.ofMillis(200);
+    private Duration taskTimeout;
+    private int taskRetries;
+    private Duration taskBackoff = Duration.ofMillis(100);
+    private Duration cancelGrace = Duration.ofSeconds(2);
+    private boolean strictTimeouts;
+    private MetricRegistry metricRegistry;
+    private final Map<String, String> backendOptions = new TreeMap<>();
+    private final Map<String, String> sources = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** {@code gearbox.backend}: the backend's name, for example {@code thread} or {@code direct}. */
+    public Builder backend(String backend) {
+      requireNonNull(backend, "backend");
+      String b = backend.trim();
+      if (b.isEmpty() || !b.matches("[a-z][a-z0-9-]*")) {
+        throw bad(BACKEND, backend, "a backend name in lower case, such as thread, process, async, cluster or direct");
+      }
+      this.backend = b;
+      return this;
+    }
+
+    /** {@code gearbox.name}: names the engine's threads and metrics ({@code gearbox.<name>.*}). */
+    public Builder name(String name) {
+      requireNonNull(name, "name");
+      if (!name.matches("[A-Za-z0-9][A-Za-z0-9_-]*")) {
+        throw bad(NAME, name, "letters, digits, '-' and '_' (it becomes part of metric and thread names)");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** {@code gearbox.workers}: how many tasks run at once; at least 1. */
+    public Builder workers(int workers) {
+      this.workers = checkRange(WORKERS, workers, 1, 100_000);
+      return this;
+    }
+
+    /** {@code gearbox.queue.capacity}: how many submitted tasks may wait for a worker. */
+    public Builder queueCapacity(int capacity) {
+      this.queueCapacity = checkRange(QUEUE_CAPACITY, capacity, 1, Integer.MAX_VALUE);
+      return this;
+    }
+
+    /** {@code gearbox.queue.full}: what submit does when the queue is full. */
+    public Builder whenQueueFull(QueueFullPolicy policy) {
+      this.queueFullPolicy = requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /** {@code gearbox.map.window}: jobs in flight per map call; at least 1. */
+    public Builder mapWindow(int window) {
+      this.mapWindow = checkRange(MAP_WINDOW, window, 1, 1_000_000);
+      return this;
+    }
+
+    /** {@code gearbox.map.chunk-size}: fixed inputs per map job; at least 1. */
+    public Builder chunkSize(int chunkSize) {
+      this.chunkSize = checkRange(MAP_CHUNK_SIZE, chunkSize, 1, 1_000_000);
+      return this;
+    }
+
+    /** {@code gearbox.map.batch-target}: the run time adaptive map batches aim at. */
+    public Builder batchTarget(Duration target) {
+      this.batchTarget = checkPositive(MAP_BATCH_TARGET, target);
+      return this;
+    }
+
+    /** {@code gearbox.task.timeout}: the default per-attempt timeout. */
+    public Builder taskTimeout(Duration timeout) {
+      this.taskTimeout = checkPositive(TASK_TIMEOUT, timeout);
+      return this;
+    }
+
+    /** {@code gearbox.task.retries}: default retries after a failed attempt; 0 for none. */
+    public Builder taskRetries(int retries) {
+      this.taskRetries = checkRange(TASK_RETRIES, retries, 0, 1_000);
+      return this;
+    }
+
+    /** {@code gearbox.task.backoff}: the first retry's delay; later ones double, up to 10 s. */
+    public Builder taskBackoff(Duration backoff) {
+      requireNonNull(backoff, "backoff");
+      if (backoff.isNegative()) {
+        throw bad(TASK_BACKOFF, backoff.toString(), "a duration of zero or more");
+      }
+      this.taskBackoff = backoff;
+      return this;
+    }
+
+    /** {@code gearbox.cancel.grace}: how long an interrupted task may take to stop before it is killed. */
+    public Builder cancelGrace(Duration grace) {
+      this.cancelGrace = checkPositive(CANCEL_GRACE, grace);
+      return this;
+    }
+
+    /**
+     * {@code gearbox.timeout.strict}: when true, opening fails on a backend that cannot kill a
+     * task that ignores interrupts, so every timeout is guaranteed to stop its task.
+     */
+    public Builder strictTimeouts(boolean strict) {
+      this.strictTimeouts = strict;
+      return this;
+    }
+
+    /** Where to register metrics; by default the engine creates its own registry. */
+    public Builder metricRegistry(MetricRegistry registry) {
+      this.metricRegistry = requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * Sets any key from its string form: a core key (parsed and validated as its typed setter
+     * does) or a backend key {@code gearbox.<backend>.*} (validated by the backend at open).
+     *
+     * @throws EngineConfigException if the key does not start with {@code gearbox.}, is an
+     *     unknown core key, or the value is malformed
+     */
+    public Builder option(String key, String value) {
+      return option(key, value, "builder option");
+    }
+
+    Builder option(String key, String value, String source) {
+      requireNonNull(key, "key");
+      requireNonNull(value, "value");
+      sources.put(key, source);
+      String v = value.trim();
+      try {
+        switch (key) {
+          case BACKEND -> backend(v);
+          case NAME -> name(v);
+          case WORKERS -> workers(parseInt(key, v));
+          case QUEUE_CAPACITY -> queueCapacity(parseInt(key, v));
+          case QUEUE_FULL -> whenQueueFull(parseQueueFull(v));
+          case MAP_WINDOW -> mapWindow = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, parseInt(key, v), 1, 1_000_000);
+          case MAP_CHUNK_SIZE -> chunkSize = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, parseInt(key, v), 1, 1_000_000);
+          case MAP_BATCH_TARGET -> batchTarget(parseDuration(key, v));
+          case TASK_TIMEOUT -> taskTimeout = v.equalsIgnoreCase("none") ? null : checkPositive(key, parseDuration(key, v));
+          case TASK_RETRIES -> taskRetries(parseInt(key, v));
+          case TASK_BACKOFF -> taskBackoff(parseDuration(key, v));
+          case CANCEL_GRACE -> cancelGrace(parseDuration(key, v));
+          case TIMEOUT_STRICT -> strictTimeouts(parseBoolean(key, v));
+          default -> {
+            if (!key.startsWith("gearbox.")) {
+              throw new EngineConfigException(key, "'" + key + "' is not a Gearbox configuration key: keys start with"
+                  + " 'gearbox.'. Known keys: " + String.join(", ", BackendRegistry.allKeys()));
+            }
+            if (BackendRegistry.CORE_KEYS.contains(key) || key.chars().filter(c -> c == '.').count() < 2) {
+              throw unknownKey(key);
+            }
+            backendOptions.put(key, v);
+          }
+        }
+      } catch (EngineConfigException e) {
+        if (e.getMessage().contains("(from ")) {
+          throw e;
+        }
+        throw new EngineConfigException(e.key(), e.getMessage() + " (from " + source + ")");
+      }
+      return this;
+    }
+
+    private Builder applyAll(Properties p, String source, boolean file) {
+      for (String key : new TreeSet<>(p.stringPropertyNames())) {
+        if (file && !key.startsWith("gearbox.")) {
+          throw new EngineConfigException(key, source + ": key '" + key
+              + "' is not a Gearbox configuration key (keys start with 'gearbox.'). Known keys: "
+              + String.join(", ", BackendRegistry.allKeys()));
+        }
+        option(key, p.getProperty(key), source);
+      }
+      return this;
+    }
+
+    public EngineConfig build() {
+      return new EngineConfig(this);
+    }
+  }
+
+  static EngineConfigException unknownKey(String key) {
+    return new EngineConfigException(key, "unknown configuration key '" + key + "'. Known keys: "
+        + String.join(", ", BackendRegistry.allKeys()));
+  }
+
+  private static EngineConfigException bad(String key, String value, String expected) {
+    return new EngineConfigException(key, key + "=" + value + " is not valid: expected " + expected);
+  }
+
+  private static int checkRange(String key, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw bad(key, Integer.toString(value), "a whole number from " + min + " to " + max);
+    }
+    return value;
+  }
+
+  private static Duration checkPositive(String key, Duration d) {
+    requireNonNull(d, key);
+    if (d.isNegative() || d.isZero()) {
+      throw bad(key, d.toString(), "a positive duration such as 500ms, 2s or 1m");
+    }
+    return d;
+  }
+
+  static int parseInt(String key, String v) {
+    try {
+      return Integer.parseInt(v.replace("_", ""));
+    } catch (NumberFormatException e) {
+      throw bad(key, v, "a whole number");
+    }
+  }
+
+  static boolean parseBoolean(String key, String v) {
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "true", "yes", "on" -> true;
+      case "false", "no", "off" -> false;
+      default -> throw bad(key, v, "true or false");
+    };
+  }
+
+  private static QueueFullPolicy parseQueueFull(String v) {
+    try {
+      return QueueFullPolicy.valueOf(v.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw bad(QUEUE_FULL, v, "block or reject");
+    }
+  }
+
+  /** Parses 250ms, 2s, 1.5s, 3m, 1h, 2d or ISO-8601 (PT2S). */
+  static Duration parseDuration(String key, String v) {
+    String s = v.trim().toLowerCase(Locale.ROOT);
+    try {
+      if (s.startsWith("p")) {
+        return Duration.parse(s.toUpperCase(Locale.ROOT));
+      }
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)").matcher(s);
+      if (m.matches()) {
+        double n = Double.parseDouble(m.group(1));
+        double nanosPer = switch (m.group(2)) {
+          case "ns" -> 1;
+          case "us" -> 1e3;
+          case "ms" -> 1e6;
+          case "s" -> 1e9;
+          case "m" -> 60e9;
+          case "h" -> 3600e9;
+          default -> 86400e9;
+        };
+        return Duration.ofNanos(Math.round(n * nanosPer));
+      }
+    } catch (RuntimeException e) {
+      // fall through to the error below
+    }
+    throw bad(key, v, "a duration such as 250ms, 2s, 1.5s, 3m, 1h or PT2S");
+  }
+}

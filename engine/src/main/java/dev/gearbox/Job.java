@@ -1,0 +1,70 @@
+package dev.gearbox;
+
+import dev.gearbox.spi.Work;
+import java.time.Duration;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * A submitted task as the core tracks it, across all its attempts. Mutable fields are guarded
+ * by the engine's lock unless marked volatile.
+ */
+final class Job implements Comparable<Job> {
+  enum State { QUEUED, RUNNING, WAITING_RETRY, DONE }
+
+  final DefaultEngine engine;
+  final long id;
+  final String name;
+  final Work work;
+  final int priority;
+  final Duration timeout;
+  final RetryPolicy retry;
+  final TaskFuture<Object> future;
+  final long submittedNanos;
+
+  State state;
+  long enqueuedNanos;
+  /** Attempts launched so far; written only by the thread that launches the next attempt. */
+  int attempts;
+  volatile AttemptImpl current;
+  ScheduledFuture<?> pendingRetry;
+  /** Run time of the last attempt that reported, for adaptive batching. */
+  volatile long lastRunNanos;
+
+  Job(DefaultEngine engine, long id, String name, Work work, TaskOptions options, Duration timeout, RetryPolicy retry) {
+    this.engine = engine;
+    this.id = id;
+    this.name = name != null ? name : "task-" + id;
+    this.work = work;
+    this.priority = options.priority();
+    this.timeout = timeout;
+    this.retry = retry;
+    this.future = new TaskFuture<>(this);
+    this.submittedNanos = System.nanoTime();
+  }
+
+  TaskEvent event(int attempt) {
+    return new TaskEvent(engine.name(), id, name, attempt, System.nanoTime() - submittedNanos);
+  }
+
+  /** Higher priority first, then submission order. */
+  @Override
+  public int compareTo(Job o) {
+    int c = Integer.compare(o.priority, priority);
+    return c != 0 ? c : Long.compare(id, o.id);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return this == o;
+  }
+
+  @Override
+  public int hashCode() {
+    return Long.hashCode(id);
+  }
+
+  @Override
+  public String toString() {
+    return name + " (id " + id + ")";
+  }
+}

@@ -1,0 +1,317 @@
+package dev.gearbox;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.gearbox.spi.Work;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * One {@code map}/{@code mapUnordered} call: reads inputs lazily, keeps at most {@code window}
+ * jobs in flight (each job one input, or a chunk of inputs), and yields outputs in input order
+ * or as jobs complete. Memory is bounded by window x chunk size whatever the input's length.
+ *
+ * <p>Used by one consumer thread; only the completion queue is shared with engine threads.
+ */
+final class MapRun<I, O> implements Iterator<O> {
+
+  /** A job in flight: its inputs (kept for error messages and per-input retries) and future. */
+  private static final class Slot {
+    final long firstIndex;
+    final Object[] inputs;
+    final TaskFuture<Object> future;
+
+    Slot(long firstIndex, Object[] inputs, TaskFuture<Object> future) {
+      this.firstIndex = firstIndex;
+      this.inputs = inputs;
+      this.future = future;
+    }
+  }
+
+  private final DefaultEngine engine;
+  private final TaskFunction<? super I, ? extends O> fn;
+  private final Iterator<? extends I> source;
+  private final AutoCloseable sourceStream;
+  private final boolean ordered;
+  private final int window;
+  private final ChunkSizer sizer;
+  private final TaskOptions options;
+  private final Duration timeout;
+  private final RetryPolicy retry;
+
+  private final ArrayDeque<Slot> inOrder = new ArrayDeque<>();
+  private final Set<Slot> pending = new HashSet<>();
+  private final LinkedBlockingQueue<Slot> completed = new LinkedBlockingQueue<>();
+
+  private long nextIndex;
+  private boolean sourceDone;
+  private boolean closed;
+  private Slot current;
+  private Object[] currentResults;
+  private int pos;
+
+  private boolean buffered;
+  private Object bufferedValue;
+
+  MapRun(DefaultEngine engine, TaskFunction<? super I, ? extends O> fn, Iterator<? extends I> source,
+      MapOptions options, boolean ordered, AutoCloseable sourceStream) {
+    this.engine = engine;
+    this.fn = requireNonNull(fn, "fn");
+    this.source = source;
+    this.sourceStream = sourceStream;
+    this.ordered = ordered;
+    requireNonNull(options, "options");
+    this.window = options.window().orElse(engine.defaultMapWindow());
+    int fixed = options.chunkSize().orElse(engine.config.chunkSize());
+    if (fixed > 0) {
+      this.sizer = ChunkSizer.fixed(fixed);
+    } else if (engine.capabilities().prefersBatching()) {
+      this.sizer = ChunkSizer.adaptive(engine.config.batchTarget().toNanos());
+    } else {
+      this.sizer = ChunkSizer.fixed(1);
+    }
+    this.options = options.taskOptions();
+    this.timeout = options.taskOptions().timeout().orElse(engine.defaultTimeout());
+    this.retry = options.taskOptions().retry().orElse(engine.defaultRetry());
+  }
+
+  Stream<O> stream() {
+    int characteristics = ordered ? Spliterator.ORDERED : 0;
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(this, characteristics), false)
+        .onClose(this::close);
+  }
+
+  @Override
+  public boolean hasNext() {
+    if (!buffered && !closed) {
+      buffered = advance();
+    }
+    return buffered;
+  }
+
+  @Override
+  public O next() {
+    if (!hasNext()) {
+      throw new NoSuchElementException();
+    }
+    buffered = false;
+    Object v = bufferedValue;
+    bufferedValue = null;
+    @SuppressWarnings("unchecked")
+    O o = (O) v;
+    return o;
+  }
+
+  /** Moves to the next output; false at the end. Throws for a failed input. */
+  private boolean advance() {
+    for (;;) {
+      if (current != null && pos < current.inputs.length) {
+        int i = pos++;
+        bufferedValue = resultAt(current, i);
+        return true;
+      }
+      current = null;
+      currentResults = null;
+      fill();
+      Slot s = ordered ? inOrder.poll() : takeCompleted();
+      if (s == null) {
+        return false;
+      }
+      resolve(s);
+    }
+  }
+
+  /** Submits jobs until the window is full or the inputs end. */
+  private void fill() {
+    while (!sourceDone && inFlight() < window) {
+      int n = sizer.next();
+      Object[] chunk = new Object[n];
+      int k = 0;
+      try {
+        while (k < n && source.hasNext()) {
+          chunk[k++] = source.next();
+        }
+      } catch (RuntimeException e) {
+        close();
+        throw e;
+      }
+      if (k < n) {
+        sourceDone = true;
+        if (k == 0) {
+          return;
+        }
+        chunk = Arrays.copyOf(chunk, k);
+      }
+      submit(chunk);
+    }
+  }
+
+  private int inFlight() {
+    return ordered ? inOrder.size() : pending.size();
+  }
+
+  private void submit(Object[] chunk) {
+    TaskOptions o = options;
+    if (chunk.length > 1 && timeout != null) {
+      o = options.toBuilder().timeout(timeout.multipliedBy(chunk.length)).build();
+    }
+    TaskFuture<Object> f;
+    try {
+      f = engine.submitWork(new MapWork(fn, chunk), o);
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    Slot s = new Slot(nextIndex, chunk, f);
+    nextIndex += chunk.length;
+    if (ordered) {
+      inOrder.add(s);
+    } else {
+      pending.add(s);
+      f.whenComplete((v, t) -> completed.add(s));
+    }
+  }
+
+  private Slot takeCompleted() {
+    if (pending.isEmpty()) {
+      return null;
+    }
+    try {
+      Slot s = completed.take();
+      pending.remove(s);
+      return s;
+    } catch (InterruptedException e) {
+      throw interrupted(e);
+    }
+  }
+
+  /** Waits for a job and makes it current. */
+  private void resolve(Slot s) {
+    Object value;
+    try {
+      value = s.future.get();
+    } catch (InterruptedException e) {
+      throw interrupted(e);
+    } catch (ExecutionException e) {
+      throw failed(s, 0, e.getCause());
+    } catch (CancellationException e) {
+      throw failed(s, 0, e);
+    }
+    if (sizer.isAdaptive()) {
+      sizer.record(s.inputs.length, s.future.job.lastRunNanos);
+    }
+    current = s;
+    pos = 0;
+    currentResults = s.inputs.length == 1 ? null : (Object[]) value;
+    if (currentResults == null) {
+      // A single-input job returns the output itself.
+      currentResults = new Object[] {value};
+    }
+  }
+
+  private Object resultAt(Slot s, int i) {
+    Object r = currentResults[i];
+    if (r instanceof ItemFailure failure) {
+      Throwable cause = failure.cause();
+      if (retry.maxAttempts() > 1 && retry.shouldRetry(cause)) {
+        r = retryAlone(s, i);
+      } else {
+        throw failed(s, i, cause);
+      }
+    }
+    return r;
+  }
+
+  /** An input that failed inside a batch gets the rest of its retry budget as a job of its own. */
+  private Object retryAlone(Slot s, int i) {
+    TaskOptions o = options.toBuilder().retry(retry.withMaxAttempts(retry.maxAttempts() - 1)).build();
+    TaskFuture<Object> f = engine.submitWork(new MapWork(fn, new Object[] {s.inputs[i]}), o);
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      f.cancel(true);
+      throw interrupted(e);
+    } catch (ExecutionException e) {
+      throw failed(s, i, e.getCause());
+    } catch (CancellationException e) {
+      throw failed(s, i, e);
+    }
+  }
+
+  private CompletionException failed(Slot s, int i, Throwable cause) {
+    close();
+    long index = s.firstIndex + i;
+    return new CompletionException("map: input #" + index + " (task " + s.future.taskName() + ") failed: " + cause, cause);
+  }
+
+  private CancellationException interrupted(InterruptedException e) {
+    Thread.currentThread().interrupt();
+    close();
+    CancellationException c = new CancellationException("map interrupted while waiting for a result");
+    c.initCause(e);
+    return c;
+  }
+
+  /** Cancels the jobs still in flight and closes the input stream. Idempotent. */
+  void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    buffered = false;
+    for (Slot s : inOrder) {
+      s.future.cancel(true);
+    }
+    for (Slot s : pending) {
+      s.future.cancel(true);
+    }
+    inOrder.clear();
+    pending.clear();
+    if (sourceStream != null) {
+      try {
+        sourceStream.close();
+      } catch (Exception e) {
+        throw new CompletionException("map: closing the input stream failed", e);
+      }
+    }
+  }
+
+  /** A failed input inside a batch; the other inputs of the batch are unaffected. */
+  record ItemFailure(Throwable cause) implements Serializable {}
+
+  /** Applies the function to a chunk; a single input returns its output directly. */
+  record MapWork(TaskFunction<?, ?> fn, Object[] inputs) implements Work {
+    @Override
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    public Object run(TaskContext context) throws Exception {
+      TaskFunction f = fn;
+      if (inputs.length == 1) {
+        return f.apply(inputs[0]);
+      }
+      Object[] out = new Object[inputs.length];
+      for (int i = 0; i < inputs.length; i++) {
+        context.checkCancelled();
+        try {
+          out[i] = f.apply(inputs[i]);
+        } catch (Exception e) {
+          out[i] = new ItemFailure(e);
+        }
+      }
+      return out;
+    }
+  }
+}

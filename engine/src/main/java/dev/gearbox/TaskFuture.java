@@ -1,0 +1,139 @@
+package dev.gearbox;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The future of a submitted task: a {@link CompletableFuture} (compose it, join it, pass it as a
+ * {@link java.util.concurrent.CompletionStage}) that is also a Guava {@link ListenableFuture}.
+ *
+ * <p>Only the engine completes it. {@link #cancel(boolean)} cancels the task wherever it runs:
+ * a queued task never starts; a running one sees {@link TaskContext#isCancelled()} and, with
+ * {@code mayInterruptIfRunning}, is interrupted (and killed after the grace period on backends
+ * that can kill). The methods that would let a caller complete it by hand ({@code complete},
+ * {@code completeExceptionally}, {@code obtrude*}) throw {@link UnsupportedOperationException}:
+ * cancel instead. Dependent stages ({@code thenApply}...) are plain {@code CompletableFuture}s.
+ *
+ * <p>Dependent actions without an executor run in the thread that completes the task (a worker
+ * thread of in-process backends) or in the thread that registers them if already complete.
+ *
+ * @param <T> the result type
+ */
+public final class TaskFuture<T> extends CompletableFuture<T> implements ListenableFuture<T> {
+  private static final Logger log = LoggerFactory.getLogger(TaskFuture.class);
+
+  final Job job;
+
+  TaskFuture(Job job) {
+    this.job = job;
+  }
+
+  /** The task's engine-wide id. */
+  public long taskId() {
+    return job.id;
+  }
+
+  /** The task's name. */
+  public String taskName() {
+    return job.name;
+  }
+
+  @Override
+  public boolean cancel(boolean mayInterruptIfRunning) {
+    job.engine.cancel(job, mayInterruptIfRunning);
+    return isCancelled();
+  }
+
+  /** Guava: runs {@code listener} on {@code executor} once this future completes. */
+  @Override
+  public void addListener(Runnable listener, Executor executor) {
+    requireNonNull(listener, "listener");
+    requireNonNull(executor, "executor");
+    super.whenComplete((v, t) -> {
+      try {
+        executor.execute(listener);
+      } catch (RuntimeException e) {
+        log.error("Gearbox: executor {} refused listener {} of task {}", executor, listener, job.name, e);
+      }
+    });
+  }
+
+  @Override
+  public <U> CompletableFuture<U> newIncompleteFuture() {
+    return new CompletableFuture<>();
+  }
+
+  /** Not supported: only the engine completes a task's future. Use {@link #cancel(boolean)}. */
+  @Override
+  public boolean complete(T value) {
+    throw handCompletion();
+  }
+
+  /** Not supported: only the engine completes a task's future. Use {@link #cancel(boolean)}. */
+  @Override
+  public boolean completeExceptionally(Throwable ex) {
+    throw handCompletion();
+  }
+
+  /** Not supported: only the engine completes a task's future. */
+  @Override
+  public void obtrudeValue(T value) {
+    throw handCompletion();
+  }
+
+  /** Not supported: only the engine completes a task's future. */
+  @Override
+  public void obtrudeException(Throwable ex) {
+    throw handCompletion();
+  }
+
+  /** Not supported: only the engine completes a task's future. */
+  @Override
+  public CompletableFuture<T> completeAsync(java.util.function.Supplier<? extends T> supplier, Executor executor) {
+    throw handCompletion();
+  }
+
+  /** Not supported: only the engine completes a task's future. */
+  @Override
+  public CompletableFuture<T> completeOnTimeout(T value, long timeout, java.util.concurrent.TimeUnit unit) {
+    throw handCompletion();
+  }
+
+  /** Not supported: use {@link TaskOptions.Builder#timeout} so the task is stopped too. */
+  @Override
+  public CompletableFuture<T> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
+    throw new UnsupportedOperationException("task " + job.name + ": orTimeout would fail the future but leave the task running;"
+        + " set TaskOptions.newBuilder().timeout(...) so the engine stops the task too");
+  }
+
+  private UnsupportedOperationException handCompletion() {
+    return new UnsupportedOperationException("task " + job.name
+        + ": only the engine completes a task's future; use cancel(mayInterruptIfRunning) to stop it");
+  }
+
+  // The engine's own completion paths.
+
+  boolean succeed(Object value) {
+    @SuppressWarnings("unchecked")
+    T t = (T) value;
+    return super.complete(t);
+  }
+
+  boolean fail(Throwable failure) {
+    return super.completeExceptionally(failure);
+  }
+
+  boolean cancelInternal() {
+    return super.cancel(false);
+  }
+
+  @Override
+  public String toString() {
+    return "TaskFuture[" + job.name + " (id " + job.id + "), " + super.toString() + "]";
+  }
+}

@@ -1,0 +1,64 @@
+package dev.gearbox.spi;
+
+import dev.gearbox.EngineException;
+import dev.gearbox.TaskContext;
+
+/**
+ * One attempt at running a task, handed by the core to {@link Backend#start}. The backend runs
+ * {@link #work()} and reports how it ended by calling exactly one of {@link #succeeded},
+ * {@link #failed} or {@link #lost}. Later reports are ignored, and the core counts the backend's
+ * slot as busy until the first report arrives, even after the caller's future has completed
+ * (by a timeout or a cancellation).
+ *
+ * <p>Thread-safety: all methods may be called from any thread. Reporting completes the caller's
+ * future, which runs the caller's dependent actions in the reporting thread; backends must not
+ * report from an I/O thread (a pipe reader, a selector) but hand off to a worker thread first.
+ */
+public interface Attempt {
+
+  long taskId();
+
+  String taskName();
+
+  /** 1 for the first attempt. */
+  int number();
+
+  /** What to run. */
+  Work work();
+
+  /**
+   * The context for in-process execution: cancellation flag and progress go straight to the
+   * core. Remote backends build their own context in the worker and relay
+   * {@link #isCancelled()} and {@link #progress} over their channel.
+   */
+  TaskContext context();
+
+  /** Whether the core wants this attempt stopped (caller cancelled, deadline passed, shutdown). */
+  boolean isCancelled();
+
+  /** Relays a progress report from a remote worker. */
+  void progress(double fraction, String message);
+
+  /** Tells the core the work actually began running (starts the run-time clock and deadline). */
+  void started();
+
+  /** The work returned {@code result}. */
+  void succeeded(Object result);
+
+  /** The work threw {@code failure}: the user's own exception, passed to the caller as is. */
+  void failed(Throwable failure);
+
+  /**
+   * The attempt ended without an outcome from the work: the worker died, the channel broke, the
+   * backend shut down. The exception must name what happened (exit code, signal, stderr tail).
+   */
+  void lost(EngineException failure);
+
+  /**
+   * Runs the work in the calling thread and reports the outcome: the whole job of an in-process
+   * backend's worker thread. The core interrupts this thread (and only while the work runs) when
+   * the attempt is cancelled or times out, and clears that interrupt afterwards so it does not
+   * leak into the thread's next job. Returns without running if already cancelled.
+   */
+  void runHere();
+}

@@ -1,0 +1,46 @@
+package dev.gearbox.spi;
+
+import dev.gearbox.BackendCapabilities;
+import java.time.Duration;
+
+/**
+ * Runs attempts somewhere and reports how they ended. That is all: queueing, priorities,
+ * deadlines, retries, batching, cancellation bookkeeping, events and metrics belong to the core,
+ * which never starts more than {@link #parallelism()} attempts at once.
+ *
+ * <p>Lifecycle: created by its {@link BackendProvider} at {@code Engine.open}; started attempts
+ * run until reported; {@link #shutdown()} is called once the engine has nothing left to run.
+ * Implementations must be thread-safe; {@link #start} must not block.
+ */
+public interface Backend {
+
+  BackendCapabilities capabilities();
+
+  /** How many attempts may run at once; the core's dispatch limit. */
+  int parallelism();
+
+  /**
+   * Starts running {@code attempt} without blocking the caller (except the {@code direct}
+   * backend, whose point is to run in the caller's thread).
+   *
+   * @throws java.util.concurrent.RejectedExecutionException if the backend can no longer run work
+   */
+  Execution start(Attempt attempt);
+
+  /**
+   * Checks at submit, in the submitting thread, that {@code work} can run on this backend: a
+   * backend that crosses a process boundary checks that it serializes. The default accepts all.
+   *
+   * @throws java.util.concurrent.RejectedExecutionException saying what cannot cross and why
+   */
+  default void validate(Work work) {}
+
+  /** Releases the backend's threads and processes once the attempts it holds have ended. */
+  void shutdown();
+
+  /** Like {@link #shutdown()}, but interrupts (or kills) attempts that are still running. */
+  void shutdownNow();
+
+  /** Waits until every thread and process of the backend has ended. */
+  boolean awaitTermination(Duration timeout) throws InterruptedException;
+}

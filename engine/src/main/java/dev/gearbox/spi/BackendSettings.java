@@ -1,0 +1,42 @@
+package dev.gearbox.spi;
+
+import com.codahale.metrics.MetricRegistry;
+import dev.gearbox.WorkerEvent;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What the core passes to {@link BackendProvider#create}: the engine's identity, its settings
+ * (typed getters throw {@link dev.gearbox.EngineConfigException} naming the key and the value's
+ * source when a value is malformed), its metric registry, and a sink for worker events.
+ */
+public interface BackendSettings {
+
+  /** The engine's name ({@code gearbox.name}); use it in thread and worker names. */
+  String engineName();
+
+  /** {@code gearbox.workers}: how many tasks should run at once unless the backend says otherwise. */
+  int workers();
+
+  /** The raw value of a backend key, if configured. */
+  Optional<String> get(String key);
+
+  int getInt(String key, int defaultValue, int min, int max);
+
+  boolean getBoolean(String key, boolean defaultValue);
+
+  Duration getDuration(String key, Duration defaultValue);
+
+  /** The engine's registry; name backend metrics with {@link #metricName}. */
+  MetricRegistry metrics();
+
+  /** {@code gearbox.<engine>.<suffix>}. */
+  String metricName(String suffix);
+
+  /** Reports a worker started. Safe from any thread; listeners run elsewhere. */
+  void workerStarted(WorkerEvent event);
+
+  void workerCrashed(WorkerEvent event);
+
+  void workerRecycled(WorkerEvent event);
+}
