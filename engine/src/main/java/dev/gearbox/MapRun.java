@@ -5,9 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.gearbox.spi.Work;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Set;
@@ -15,6 +13,8 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.stream.Stream;
@@ -53,13 +53,15 @@ final class MapRun<I, O> implements Iterator<O> {
   private final Duration timeout;
   private final RetryPolicy retry;
 
-  private final ArrayDeque<Slot> inOrder = new ArrayDeque<>();
-  private final Set<Slot> pending = new HashSet<>();
+  // Concurrent because close() may come from another thread while the consumer waits.
+  private final ConcurrentLinkedDeque<Slot> inOrder = new ConcurrentLinkedDeque<>();
+  private final Set<Slot> pending = ConcurrentHashMap.newKeySet();
   private final LinkedBlockingQueue<Slot> completed = new LinkedBlockingQueue<>();
 
   private long nextIndex;
+  private int inFlight;
   private boolean sourceDone;
-  private boolean closed;
+  private volatile boolean closed;
   private Slot current;
   private Object[] currentResults;
   private int pos;
@@ -127,17 +129,24 @@ final class MapRun<I, O> implements Iterator<O> {
       current = null;
       currentResults = null;
       fill();
-      Slot s = ordered ? inOrder.poll() : takeCompleted();
+      // The slot stays registered while we wait on it, so close() from another thread cancels it.
+      Slot s = ordered ? inOrder.peek() : takeCompleted();
       if (s == null) {
         return false;
       }
       resolve(s);
+      inFlight--;
+      if (ordered) {
+        inOrder.poll();
+      } else {
+        pending.remove(s);
+      }
     }
   }
 
   /** Submits jobs until the window is full or the inputs end. */
   private void fill() {
-    while (!sourceDone && inFlight() < window) {
+    while (!sourceDone && !closed && inFlight < window) {
       int n = sizer.next();
       Object[] chunk = new Object[n];
       int k = 0;
@@ -160,10 +169,6 @@ final class MapRun<I, O> implements Iterator<O> {
     }
   }
 
-  private int inFlight() {
-    return ordered ? inOrder.size() : pending.size();
-  }
-
   private void submit(Object[] chunk) {
     TaskOptions o = options;
     if (chunk.length > 1 && timeout != null) {
@@ -178,6 +183,7 @@ final class MapRun<I, O> implements Iterator<O> {
     }
     Slot s = new Slot(nextIndex, chunk, f);
     nextIndex += chunk.length;
+    inFlight++;
     if (ordered) {
       inOrder.add(s);
     } else {
@@ -187,13 +193,11 @@ final class MapRun<I, O> implements Iterator<O> {
   }
 
   private Slot takeCompleted() {
-    if (pending.isEmpty()) {
+    if (inFlight == 0) {
       return null;
     }
     try {
-      Slot s = completed.take();
-      pending.remove(s);
-      return s;
+      return completed.take();
     } catch (InterruptedException e) {
       throw interrupted(e);
     }
@@ -252,8 +256,14 @@ final class MapRun<I, O> implements Iterator<O> {
     }
   }
 
-  private CompletionException failed(Slot s, int i, Throwable cause) {
+  private RuntimeException failed(Slot s, int i, Throwable cause) {
+    boolean closedElsewhere = closed;
     close();
+    if (closedElsewhere && cause instanceof CancellationException) {
+      CancellationException c = new CancellationException("map was closed while waiting for input #" + (s.firstIndex + i));
+      c.initCause(cause);
+      return c;
+    }
     long index = s.firstIndex + i;
     return new CompletionException("map: input #" + index + " (task " + s.future.taskName() + ") failed: " + cause, cause);
   }
@@ -266,21 +276,18 @@ final class MapRun<I, O> implements Iterator<O> {
     return c;
   }
 
-  /** Cancels the jobs still in flight and closes the input stream. Idempotent. */
-  void close() {
+  /** Cancels the jobs still in flight and closes the input stream. Idempotent; any thread. */
+  synchronized void close() {
     if (closed) {
       return;
     }
     closed = true;
-    buffered = false;
     for (Slot s : inOrder) {
       s.future.cancel(true);
     }
     for (Slot s : pending) {
       s.future.cancel(true);
     }
-    inOrder.clear();
-    pending.clear();
     if (sourceStream != null) {
       try {
         sourceStream.close();

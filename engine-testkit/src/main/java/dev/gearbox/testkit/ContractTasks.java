@@ -1,0 +1,135 @@
+package dev.gearbox.testkit;
+
+import dev.gearbox.ContextTask;
+import dev.gearbox.Task;
+import java.io.IOException;
+
+/**
+ * The tasks the contract suite submits. Each is a serializable lambda made in a static method,
+ * so it captures only its arguments (never a test instance) and can run in another JVM.
+ */
+public final class ContractTasks {
+  private ContractTasks() {}
+
+  /** The exception type tasks throw, to check that class and message arrive intact. */
+  public static final class ContractFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public ContractFailure(String message) {
+      super(message);
+    }
+  }
+
+  public static Task<Integer> value(int v) {
+    return () -> v;
+  }
+
+  public static Task<Object> nothing() {
+    return () -> null;
+  }
+
+  public static Task<Object> throwing(String message) {
+    return () -> {
+      throw new ContractFailure(message);
+    };
+  }
+
+  public static Task<Object> throwingChecked(String message) {
+    return () -> {
+      throw new IOException(message);
+    };
+  }
+
+  /** Raises {@code started-<k>}, waits for {@code release}, returns k. */
+  public static Task<Integer> blockUntilReleased(String dir, int k) {
+    return () -> {
+      Signals.raise(dir, "started-" + k);
+      Signals.awaitInTask(dir, "release");
+      return k;
+    };
+  }
+
+  /** Raises {@code started-<k>}; on interrupt raises {@code interrupted-<k>} and rethrows. */
+  public static Task<Object> sleepUntilInterrupted(String dir, int k) {
+    return () -> {
+      Signals.raise(dir, "started-" + k);
+      try {
+        Signals.awaitInTask(dir, "never");
+      } catch (InterruptedException e) {
+        Signals.raise(dir, "interrupted-" + k);
+        throw e;
+      }
+      return null;
+    };
+  }
+
+  /** Ignores interrupts; runs until {@code release}; raises {@code finished-<k>}. */
+  public static Task<Object> ignoreInterruptsUntilReleased(String dir, int k) {
+    return () -> {
+      Signals.raise(dir, "started-" + k);
+      Signals.awaitIgnoringInterrupts(dir, "release");
+      Signals.raise(dir, "finished-" + k);
+      return null;
+    };
+  }
+
+  /** Polls its cancellation flag (no interrupt needed to notice); raises {@code saw-cancel-<k>}. */
+  public static ContextTask<Object> pollCancellation(String dir, int k) {
+    return ctx -> {
+      Signals.raise(dir, "started-" + k);
+      while (!ctx.isCancelled()) {
+        java.util.concurrent.locks.LockSupport.parkNanos(Signals.TASK_POLL_MILLIS * 1_000_000L);
+      }
+      Signals.raise(dir, "saw-cancel-" + k);
+      return null;
+    };
+  }
+
+  /** Appends its name to the {@code order} log. */
+  public static Task<String> logOrder(String dir, String name) {
+    return () -> {
+      Signals.append(dir, "order", name);
+      return name;
+    };
+  }
+
+  /** Fails until attempt {@code succeedOn}; returns the attempt number that succeeded. */
+  public static ContextTask<Integer> succeedOnAttempt(int succeedOn) {
+    return ctx -> {
+      if (ctx.attempt() < succeedOn) {
+        throw new ContractFailure("attempt " + ctx.attempt());
+      }
+      return ctx.attempt();
+    };
+  }
+
+  /** Always fails, naming the attempt. */
+  public static ContextTask<Integer> failEveryAttempt() {
+    return ctx -> {
+      throw new ContractFailure("attempt " + ctx.attempt());
+    };
+  }
+
+  /** Attempt 1 waits (interruptibly) forever; later attempts return the attempt number. */
+  public static ContextTask<Integer> hangOnFirstAttempt(String dir) {
+    return ctx -> {
+      if (ctx.attempt() == 1) {
+        Signals.awaitInTask(dir, "never");
+      }
+      return ctx.attempt();
+    };
+  }
+
+  /** Returns "id name attempt" from its context. */
+  public static ContextTask<String> describeContext() {
+    return ctx -> ctx.taskId() + " " + ctx.taskName() + " " + ctx.attempt();
+  }
+
+  public static ContextTask<String> reportProgress() {
+    return ctx -> {
+      ctx.progress(0.5, "half");
+      ctx.progress(1.0, "done");
+      return "ok";
+    };
+  }
+}
