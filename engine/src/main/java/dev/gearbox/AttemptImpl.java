@@ -6,7 +6,6 @@ import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Execution;
 import dev.gearbox.spi.Work;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One attempt of a {@link Job}. Two things end separately and each exactly once:
@@ -23,8 +22,24 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   final Job job;
   final int number;
-  final AtomicBoolean decided = new AtomicBoolean();
-  final AtomicBoolean reported = new AtomicBoolean();
+  // Two once-only flags; VarHandles spare two AtomicBoolean allocations per attempt.
+  private static final java.lang.invoke.VarHandle DECIDED;
+  private static final java.lang.invoke.VarHandle REPORTED;
+
+  static {
+    try {
+      java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+      DECIDED = l.findVarHandle(AttemptImpl.class, "decided", boolean.class);
+      REPORTED = l.findVarHandle(AttemptImpl.class, "reported", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  @SuppressWarnings("unused") // accessed through DECIDED
+  private volatile boolean decided;
+  @SuppressWarnings("unused") // accessed through REPORTED
+  private volatile boolean reported;
   volatile boolean cancelled;
   volatile Execution execution;
   volatile long startedNanos;
@@ -40,6 +55,24 @@ final class AttemptImpl implements Attempt, TaskContext {
     this.number = number;
   }
 
+  /** Claims the right to decide this attempt's outcome; true for the one caller that gets it. */
+  boolean decide() {
+    return DECIDED.compareAndSet(this, false, true);
+  }
+
+  boolean isDecided() {
+    return decided;
+  }
+
+  /** Claims the backend's report (and the slot release that goes with it); true once. */
+  boolean claimReport() {
+    return REPORTED.compareAndSet(this, false, true);
+  }
+
+  boolean isReported() {
+    return reported;
+  }
+
   // ---- Attempt (backend side)
 
   @Override
@@ -49,7 +82,7 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   @Override
   public String taskName() {
-    return job.name;
+    return job.name();
   }
 
   @Override
@@ -96,12 +129,12 @@ final class AttemptImpl implements Attempt, TaskContext {
   }
 
   @Override
-  public void runHere() {
+  public Attempt runHere() {
     synchronized (this) {
       if (cancelled) {
         finishedHere = true;
-        job.engine.onReport(this, Outcome.failure(new java.util.concurrent.CancellationException("cancelled before it started")));
-        return;
+        return job.engine.onReportFromRunHere(this,
+            Outcome.failure(new java.util.concurrent.CancellationException("cancelled before it started")));
       }
       runner = Thread.currentThread();
     }
@@ -127,7 +160,7 @@ final class AttemptImpl implements Attempt, TaskContext {
         }
       }
     }
-    job.engine.onReport(this, outcome);
+    return job.engine.onReportFromRunHere(this, outcome);
   }
 
   /** Interrupts the work: its in-process thread if it runs here, and the backend's execution. */

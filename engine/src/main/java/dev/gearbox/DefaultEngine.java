@@ -13,12 +13,9 @@ import dev.gearbox.spi.Execution;
 import dev.gearbox.spi.Work;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.PriorityQueue;
-import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -59,6 +56,9 @@ import org.slf4j.LoggerFactory;
 final class DefaultEngine implements Engine {
   private static final Logger log = LoggerFactory.getLogger(DefaultEngine.class);
 
+  /** Attempts at the lock before blocking; see {@link #lockQuickly()}. */
+  private static final int LOCK_SPINS = 100;
+
   private enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
 
   final EngineConfig config;
@@ -78,11 +78,21 @@ final class DefaultEngine implements Engine {
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition notFull = lock.newCondition();
-  private final PriorityQueue<Job> queue = new PriorityQueue<>();
-  /** Jobs RUNNING or WAITING_RETRY (queued ones are in {@link #queue}). */
-  private final Set<Job> live = new HashSet<>();
+  private final JobQueue queue = new JobQueue();
+  /**
+   * Jobs RUNNING or WAITING_RETRY (queued ones are in {@link #queue}), as an intrusive list
+   * through {@link Job#prevLive}/{@link Job#nextLive}: shutdownNow needs them, and linking is
+   * cheaper under the lock than hashing.
+   */
+  private Job liveHead;
+  /** Submitters waiting in {@code notFull.await()}; signalling is skipped when there are none. */
+  private int blockedSubmitters;
   private int busy;
   private int outstanding;
+  private long submittedCount;
+  private long completedCount;
+  private long failedCount;
+  private long cancelledCount;
   private RunState runState = RunState.RUNNING;
   private boolean stopNow;
   private boolean terminating;
@@ -100,7 +110,7 @@ final class DefaultEngine implements Engine {
     this.grace = config.cancelGrace();
     this.queueCapacity = config.queueCapacity();
     this.rejectWhenFull = config.queueFullPolicy() == QueueFullPolicy.REJECT;
-    this.metrics = new EngineMetrics(registry, name, this::queueDepth, this::inFlight);
+    this.metrics = new EngineMetrics(registry, name, this::queueDepth, this::inFlight, new LockedCounts());
     this.bus = new ListenerBus(name);
     this.timer = new ScheduledThreadPoolExecutor(1,
         new ThreadFactoryBuilder().setDaemon(true).setNameFormat("gearbox-" + name + "-timer").build());
@@ -189,7 +199,7 @@ final class DefaultEngine implements Engine {
       throw e;
     }
     boolean dispatch = false;
-    lock.lock();
+    lockQuickly();
     try {
       for (;;) {
         if (runState != RunState.RUNNING) {
@@ -200,7 +210,7 @@ final class DefaultEngine implements Engine {
           busy++;
           job.state = Job.State.RUNNING;
           job.enqueuedNanos = job.submittedNanos;
-          live.add(job);
+          addLive(job);
           dispatch = true;
           break;
         }
@@ -217,6 +227,7 @@ final class DefaultEngine implements Engine {
               + (rejectWhenFull ? "" : ". It was submitted from a task of the same engine, where waiting for"
                   + " space could deadlock the pool"));
         }
+        blockedSubmitters++;
         try {
           notFull.await();
         } catch (InterruptedException e) {
@@ -224,10 +235,12 @@ final class DefaultEngine implements Engine {
           metrics.rejected.inc();
           throw new RejectedExecutionException("interrupted while waiting for space in the queue of engine '"
               + name + "'; task " + job + " was not accepted", e);
+        } finally {
+          blockedSubmitters--;
         }
       }
       outstanding++;
-      metrics.submitted.inc();
+      submittedCount++;
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(0);
         bus.emit("taskSubmitted", l -> l.taskSubmitted(ev));
@@ -241,15 +254,10 @@ final class DefaultEngine implements Engine {
     return job.future;
   }
 
-  /** Starts the job's next attempt; the caller has taken a slot for it. */
+  /** Starts the job's next attempt through the backend; the caller has taken a slot for it. */
   private void launch(Job job) {
-    AttemptImpl a = new AttemptImpl(job, ++job.attempts);
-    job.current = a;
-    metrics.recordQueueWait(System.nanoTime() - job.enqueuedNanos);
-    if (job.future.isDone()) {
-      // Cancelled between dispatch and here: give the slot back without running it.
-      a.decided.set(true);
-      onReport(a, Outcome.failure(new CancellationException()));
+    AttemptImpl a = attemptFor(job);
+    if (a == null) {
       return;
     }
     try {
@@ -259,17 +267,62 @@ final class DefaultEngine implements Engine {
         e.interrupt(); // a cancellation raced with start
       }
     } catch (RuntimeException e) {
-      onReport(a, Outcome.failure(new EngineException(job.id, job.name,
+      onReport(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
           "the " + backendName + " backend could not start it: " + e, e)));
     }
+  }
+
+  /**
+   * A new attempt for a dispatched job (its slot taken). A job cancelled since dispatch gives its
+   * slot to the next queued job instead, so this returns an attempt of some job, or null.
+   */
+  private AttemptImpl attemptFor(Job job) {
+    while (job != null) {
+      AttemptImpl a = new AttemptImpl(job, ++job.attempts);
+      job.current = a;
+      metrics.recordQueueWait(System.nanoTime() - job.enqueuedNanos);
+      if (!job.future.isDone()) {
+        return a;
+      }
+      a.decide();
+      a.claimReport();
+      job = releaseSlot();
+    }
+    return null;
+  }
+
+  /** Gives a slot back; returns the next queued job, now dispatched on that slot, or null. */
+  private Job releaseSlot() {
+    lockQuickly();
+    try {
+      return releaseSlotLocked();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Job releaseSlotLocked() {
+    busy--;
+    if (busy < slots && runState != RunState.STOP) {
+      Job next = queue.poll();
+      if (next != null) {
+        busy++;
+        next.state = Job.State.RUNNING;
+        addLive(next);
+        if (blockedSubmitters > 0) {
+          notFull.signal();
+        }
+        return next;
+      }
+    }
+    return null;
   }
 
   // ------------------------------------------------------------------ attempt lifecycle
 
   void onStarted(AttemptImpl a) {
-    metrics.running.inc();
     Job job = a.job;
-    if (job.timeout != null && !a.decided.get()) {
+    if (job.timeout != null && !a.isDecided()) {
       try {
         a.deadline = timer.schedule(() -> onDeadline(a), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
       } catch (RejectedExecutionException e) {
@@ -283,12 +336,12 @@ final class DefaultEngine implements Engine {
   }
 
   private void onDeadline(AttemptImpl a) {
-    if (!a.decided.compareAndSet(false, true)) {
+    if (!a.decide()) {
       return;
     }
     metrics.timedOut.inc();
     stop(a, true);
-    attemptEnded(a, Outcome.failure(new TaskTimeoutException(a.job.id, a.job.name, a.job.timeout)));
+    attemptEnded(a, Outcome.failure(new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout)));
   }
 
   /** The stop ladder: cooperative flag, then interrupt, then (if the backend can) kill after the grace period. */
@@ -301,7 +354,7 @@ final class DefaultEngine implements Engine {
     if (caps.canKill()) {
       Runnable kill = () -> {
         Execution e = a.execution;
-        if (!a.reported.get() && e != null && e.kill()) {
+        if (!a.isReported() && e != null && e.kill()) {
           log.info("Gearbox: engine {} killed the worker running {}: it ignored the interrupt for {} ms",
               name, a, grace.toMillis());
         }
@@ -316,8 +369,25 @@ final class DefaultEngine implements Engine {
 
   /** The backend's report; the first one releases the slot, and decides the outcome if nothing else did. */
   void onReport(AttemptImpl a, Outcome outcome) {
-    if (!a.reported.compareAndSet(false, true)) {
-      return;
+    Job next = finish(a, outcome);
+    if (next != null) {
+      launch(next);
+    }
+  }
+
+  /**
+   * Like {@link #onReport}, for a report from {@link AttemptImpl#runHere()}: the next dispatched
+   * attempt is returned for the reporting thread to run itself, so an in-process worker goes from
+   * one task to the next without a hand-over through its pool's queue (and the wake-ups that costs).
+   */
+  AttemptImpl onReportFromRunHere(AttemptImpl a, Outcome outcome) {
+    return attemptFor(finish(a, outcome));
+  }
+
+  /** Releases the attempt's slot and settles it; returns the next job dispatched on the slot. */
+  private Job finish(AttemptImpl a, Outcome outcome) {
+    if (!a.claimReport()) {
+      return null;
     }
     ScheduledFuture<?> d = a.deadline;
     if (d != null) {
@@ -325,32 +395,39 @@ final class DefaultEngine implements Engine {
     }
     if (a.startedNanos != 0L) {
       long run = System.nanoTime() - a.startedNanos;
-      metrics.running.dec();
       metrics.recordRunTime(run);
       a.job.lastRunNanos = run;
     }
-    Job next = null;
-    lock.lock();
-    try {
-      busy--;
-      if (busy < slots && runState != RunState.STOP) {
-        next = queue.poll();
-        if (next != null) {
-          busy++;
-          next.state = Job.State.RUNNING;
-          live.add(next);
-          notFull.signal();
+    boolean decide = a.decide();
+    if (decide && outcome.succeeded()) {
+      // The common path: give the slot back and settle the job under one lock acquisition.
+      Job next;
+      boolean settled;
+      boolean terminate;
+      lockQuickly();
+      try {
+        next = releaseSlotLocked();
+        settled = settleLocked(a.job);
+        if (settled) {
+          completedCount++;
         }
+        terminate = settled && shouldTerminateLocked();
+      } finally {
+        lock.unlock();
       }
-    } finally {
-      lock.unlock();
+      if (settled) {
+        complete(a.job, outcome);
+      }
+      if (terminate) {
+        terminate();
+      }
+      return next;
     }
-    if (a.decided.compareAndSet(false, true)) {
+    Job next = releaseSlot();
+    if (decide) {
       attemptEnded(a, outcome);
     }
-    if (next != null) {
-      launch(next);
-    }
+    return next;
   }
 
   /** The attempt's outcome is decided: settle the job, or schedule its retry. */
@@ -367,7 +444,7 @@ final class DefaultEngine implements Engine {
     }
     Duration delay = job.retry.delayBefore(a.number + 1);
     boolean scheduled = false;
-    lock.lock();
+    lockQuickly();
     try {
       if (job.state == Job.State.DONE) {
         return;
@@ -399,7 +476,7 @@ final class DefaultEngine implements Engine {
   private void requeue(Job job) {
     boolean dispatch = false;
     boolean cancel = false;
-    lock.lock();
+    lockQuickly();
     try {
       if (job.state != Job.State.WAITING_RETRY) {
         return;
@@ -413,10 +490,10 @@ final class DefaultEngine implements Engine {
         job.enqueuedNanos = System.nanoTime();
         dispatch = true;
       } else {
-        live.remove(job);
+        removeLive(job);
         job.state = Job.State.QUEUED;
         job.enqueuedNanos = System.nanoTime();
-        queue.add(job); // a retry is never rejected for a full queue: it was admitted already
+        queue.addRetry(job); // never rejected for a full queue: it was admitted already
       }
     } finally {
       lock.unlock();
@@ -431,18 +508,30 @@ final class DefaultEngine implements Engine {
   /** Settles a job with a result or a failure. */
   private void settle(Job job, Outcome outcome) {
     boolean terminate;
-    lock.lock();
+    lockQuickly();
     try {
       if (!settleLocked(job)) {
         return;
+      }
+      if (outcome.succeeded()) {
+        completedCount++;
+      } else {
+        failedCount++;
       }
       terminate = shouldTerminateLocked();
     } finally {
       lock.unlock();
     }
+    complete(job, outcome);
+    if (terminate) {
+      terminate();
+    }
+  }
+
+  /** Counts, reports and completes a job that was just settled. */
+  private void complete(Job job, Outcome outcome) {
     int attempt = job.attempts;
     if (outcome.succeeded()) {
-      metrics.completed.inc();
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(attempt);
         bus.emit("taskSucceeded", l -> l.taskSucceeded(ev));
@@ -450,15 +539,11 @@ final class DefaultEngine implements Engine {
       job.future.succeed(outcome.value());
     } else {
       Throwable f = outcome.failure();
-      metrics.failed.inc();
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(attempt);
         bus.emit("taskFailed", l -> l.taskFailed(ev, f));
       }
       job.future.fail(f);
-    }
-    if (terminate) {
-      terminate();
     }
   }
 
@@ -466,17 +551,17 @@ final class DefaultEngine implements Engine {
   void cancel(Job job, boolean mayInterrupt) {
     boolean wasRunning;
     boolean terminate;
-    lock.lock();
+    lockQuickly();
     try {
       wasRunning = job.state == Job.State.RUNNING;
       if (!settleLocked(job)) {
         return;
       }
+      cancelledCount++;
       terminate = shouldTerminateLocked();
     } finally {
       lock.unlock();
     }
-    metrics.cancelled.inc();
     if (!bus.isEmpty()) {
       TaskEvent ev = job.event(job.attempts);
       bus.emit("taskCancelled", l -> l.taskCancelled(ev));
@@ -484,13 +569,58 @@ final class DefaultEngine implements Engine {
     job.future.cancelInternal();
     if (wasRunning) {
       AttemptImpl a = job.current;
-      if (a != null && a.decided.compareAndSet(false, true)) {
+      if (a != null && a.decide()) {
         stop(a, mayInterrupt);
       }
     }
     if (terminate) {
       terminate();
     }
+  }
+
+  /**
+   * Takes the engine lock, spinning briefly first: critical sections here are a few hundred
+   * nanoseconds, far less than parking and waking a thread costs, so a short spin usually wins
+   * (the adaptive-mutex idea). Falls back to a normal blocking acquire.
+   */
+  private void lockQuickly() {
+    for (int i = 0; i < LOCK_SPINS; i++) {
+      if (lock.tryLock()) {
+        return;
+      }
+      Thread.onSpinWait();
+    }
+    lock.lock();
+  }
+
+  private void addLive(Job job) {
+    if (job.inLive) {
+      return;
+    }
+    job.inLive = true;
+    job.prevLive = null;
+    job.nextLive = liveHead;
+    if (liveHead != null) {
+      liveHead.prevLive = job;
+    }
+    liveHead = job;
+  }
+
+  private void removeLive(Job job) {
+    if (!job.inLive) {
+      return;
+    }
+    job.inLive = false;
+    if (job.prevLive != null) {
+      job.prevLive.nextLive = job.nextLive;
+    } else {
+      liveHead = job.nextLive;
+    }
+    if (job.nextLive != null) {
+      job.nextLive.prevLive = job.prevLive;
+    }
+    job.prevLive = null;
+    job.nextLive = null;
   }
 
   /** Marks the job DONE; false if it already was. Caller holds the lock. */
@@ -500,17 +630,19 @@ final class DefaultEngine implements Engine {
         return false;
       case QUEUED:
         queue.remove(job);
-        notFull.signal();
+        if (blockedSubmitters > 0) {
+          notFull.signal();
+        }
         break;
       case WAITING_RETRY:
         if (job.pendingRetry != null) {
           job.pendingRetry.cancel(false);
           job.pendingRetry = null;
         }
-        live.remove(job);
+        removeLive(job);
         break;
       default:
-        live.remove(job);
+        removeLive(job);
     }
     job.state = Job.State.DONE;
     outstanding--;
@@ -581,7 +713,7 @@ final class DefaultEngine implements Engine {
   @Override
   public void shutdown() {
     boolean terminate;
-    lock.lock();
+    lockQuickly();
     try {
       if (runState == RunState.RUNNING) {
         runState = RunState.SHUTDOWN;
@@ -605,15 +737,17 @@ final class DefaultEngine implements Engine {
   List<Job> shutdownNowReturningQueued() {
     List<Job> queued;
     List<Job> running;
-    lock.lock();
+    lockQuickly();
     try {
       if (runState == RunState.RUNNING || runState == RunState.SHUTDOWN) {
         runState = RunState.STOP;
       }
       stopNow = true;
-      queued = new ArrayList<>(queue);
-      queued.sort(null);
-      running = new ArrayList<>(live);
+      queued = queue.snapshotInRunOrder();
+      running = new ArrayList<>();
+      for (Job j = liveHead; j != null; j = j.nextLive) {
+        running.add(j);
+      }
       notFull.signalAll();
     } finally {
       lock.unlock();
@@ -629,7 +763,7 @@ final class DefaultEngine implements Engine {
       cancel(job, true);
     }
     boolean terminate;
-    lock.lock();
+    lockQuickly();
     try {
       terminate = shouldTerminateLocked();
     } finally {
@@ -652,7 +786,7 @@ final class DefaultEngine implements Engine {
   /** Every job is settled after shutdown: release the backend, timer and event thread. */
   private void terminate() {
     boolean now;
-    lock.lock();
+    lockQuickly();
     try {
       runState = RunState.TERMINATED;
       now = stopNow;
@@ -676,7 +810,7 @@ final class DefaultEngine implements Engine {
 
   @Override
   public boolean isShutdown() {
-    lock.lock();
+    lockQuickly();
     try {
       return runState != RunState.RUNNING;
     } finally {
@@ -796,8 +930,46 @@ final class DefaultEngine implements Engine {
     return v;
   }
 
+  /** The per-task counts, read under the lock that guards them. */
+  private final class LockedCounts implements EngineMetrics.Counts {
+    private long read(java.util.function.LongSupplier field) {
+      lockQuickly();
+      try {
+        return field.getAsLong();
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    @Override
+    public long submitted() {
+      return read(() -> submittedCount);
+    }
+
+    /** Attempts holding a backend slot: dispatched and not yet ended (even if abandoned by a timeout). */
+    @Override
+    public long running() {
+      return read(() -> busy);
+    }
+
+    @Override
+    public long completed() {
+      return read(() -> completedCount);
+    }
+
+    @Override
+    public long failed() {
+      return read(() -> failedCount);
+    }
+
+    @Override
+    public long cancelled() {
+      return read(() -> cancelledCount);
+    }
+  }
+
   private int queueDepth() {
-    lock.lock();
+    lockQuickly();
     try {
       return queue.size();
     } finally {
@@ -806,7 +978,7 @@ final class DefaultEngine implements Engine {
   }
 
   private int inFlight() {
-    lock.lock();
+    lockQuickly();
     try {
       return outstanding;
     } finally {

@@ -31,7 +31,9 @@ final class DirectBackend implements Backend {
 
   @Override
   public Execution start(Attempt attempt) {
-    attempt.runHere();
+    for (Attempt a = attempt; a != null; ) {
+      a = a.runHere();
+    }
     return Execution.runHere();
   }
 

@@ -252,7 +252,7 @@ final class EngineExecutorService implements ExecutorService {
 
     @Override
     public String taskName() {
-      return job.name;
+      return job.name();
     }
 
     @Override

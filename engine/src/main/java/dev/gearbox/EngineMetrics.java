@@ -8,6 +8,7 @@ import com.codahale.metrics.Timer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The engine's metrics under {@code gearbox.<name>.}: counters {@code submitted},
@@ -15,7 +16,12 @@ import java.util.function.IntSupplier;
  * {@code rejected}, {@code retried}, {@code timed-out}; timers {@code queue-wait} and
  * {@code run-time}; gauges {@code queue-depth} and {@code in-flight}. Counters and timers stay in
  * the registry after close (final counts remain readable); gauges are removed, since they read a
- * closed engine.
+ * closed engine. An engine opened later under the same name replaces the counters.
+ *
+ * <p>The per-task counters ({@code submitted}, {@code running}, {@code completed},
+ * {@code failed}, {@code cancelled}) are read-only views of counts the core keeps under the lock
+ * it holds at those moments anyway: they cost nothing on the hot path, where a shared
+ * {@code LongAdder} per event measurably did.
  */
 final class EngineMetrics {
   final String prefix;
@@ -32,7 +38,8 @@ final class EngineMetrics {
   final Timer runTime;
   private final List<String> gauges;
 
-  EngineMetrics(MetricRegistry registry, String engineName, IntSupplier queueDepth, IntSupplier inFlight) {
+  EngineMetrics(MetricRegistry registry, String engineName, IntSupplier queueDepth, IntSupplier inFlight,
+      Counts counts) {
     this.registry = registry;
     this.prefix = "gearbox." + engineName + ".";
     this.gauges = List.of(prefix + "queue-depth", prefix + "in-flight");
@@ -43,11 +50,11 @@ final class EngineMetrics {
             + " gearbox.name");
       }
     }
-    submitted = registry.counter(prefix + "submitted");
-    running = registry.counter(prefix + "running");
-    completed = registry.counter(prefix + "completed");
-    failed = registry.counter(prefix + "failed");
-    cancelled = registry.counter(prefix + "cancelled");
+    submitted = view(prefix + "submitted", counts::submitted);
+    running = view(prefix + "running", counts::running);
+    completed = view(prefix + "completed", counts::completed);
+    failed = view(prefix + "failed", counts::failed);
+    cancelled = view(prefix + "cancelled", counts::cancelled);
     rejected = registry.counter(prefix + "rejected");
     retried = registry.counter(prefix + "retried");
     timedOut = registry.counter(prefix + "timed-out");
@@ -56,6 +63,48 @@ final class EngineMetrics {
     runTime = registry.timer(prefix + "run-time", () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
     registry.register(gauges.get(0), (Gauge<Integer>) queueDepth::getAsInt);
     registry.register(gauges.get(1), (Gauge<Integer>) inFlight::getAsInt);
+  }
+
+  /** The counts behind the read-only counters, kept by the core. */
+  interface Counts {
+    long submitted();
+
+    long running();
+
+    long completed();
+
+    long failed();
+
+    long cancelled();
+  }
+
+  private Counter view(String name, LongSupplier count) {
+    registry.remove(name); // a closed engine's counter of the same name
+    return registry.register(name, new CountView(count));
+  }
+
+  /** A counter whose value the engine keeps elsewhere; it cannot be changed through this view. */
+  static final class CountView extends Counter {
+    private final LongSupplier count;
+
+    CountView(LongSupplier count) {
+      this.count = count;
+    }
+
+    @Override
+    public long getCount() {
+      return count.getAsLong();
+    }
+
+    @Override
+    public void inc(long n) {
+      throw new UnsupportedOperationException("Gearbox keeps this count itself; it is read-only");
+    }
+
+    @Override
+    public void dec(long n) {
+      throw new UnsupportedOperationException("Gearbox keeps this count itself; it is read-only");
+    }
   }
 
   String name(String suffix) {

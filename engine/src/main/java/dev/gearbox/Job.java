@@ -13,7 +13,8 @@ final class Job implements Comparable<Job> {
 
   final DefaultEngine engine;
   final long id;
-  final String name;
+  /** The given name, or null for the default {@code task-<id>} (built only when asked for). */
+  private final String givenName;
   final Work work;
   final int priority;
   final Duration timeout;
@@ -27,13 +28,17 @@ final class Job implements Comparable<Job> {
   int attempts;
   volatile AttemptImpl current;
   ScheduledFuture<?> pendingRetry;
+  /** Links in the engine's list of live (running or retry-waiting) jobs; guarded by the engine lock. */
+  Job prevLive;
+  Job nextLive;
+  boolean inLive;
   /** Run time of the last attempt that reported, for adaptive batching. */
   volatile long lastRunNanos;
 
   Job(DefaultEngine engine, long id, String name, Work work, TaskOptions options, Duration timeout, RetryPolicy retry) {
     this.engine = engine;
     this.id = id;
-    this.name = name != null ? name : "task-" + id;
+    this.givenName = name;
     this.work = work;
     this.priority = options.priority();
     this.timeout = timeout;
@@ -42,8 +47,12 @@ final class Job implements Comparable<Job> {
     this.submittedNanos = System.nanoTime();
   }
 
+  String name() {
+    return givenName != null ? givenName : "task-" + id;
+  }
+
   TaskEvent event(int attempt) {
-    return new TaskEvent(engine.name(), id, name, attempt, System.nanoTime() - submittedNanos);
+    return new TaskEvent(engine.name(), id, name(), attempt, System.nanoTime() - submittedNanos);
   }
 
   /** Higher priority first, then submission order. */
@@ -65,6 +74,6 @@ final class Job implements Comparable<Job> {
 
   @Override
   public String toString() {
-    return name + " (id " + id + ")";
+    return name() + " (id " + id + ")";
   }
 }

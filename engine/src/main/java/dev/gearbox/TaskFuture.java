@@ -40,7 +40,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
 
   /** The task's name. */
   public String taskName() {
-    return job.name;
+    return job.name();
   }
 
   @Override
@@ -58,7 +58,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
       try {
         executor.execute(listener);
       } catch (RuntimeException e) {
-        log.error("Gearbox: executor {} refused listener {} of task {}", executor, listener, job.name, e);
+        log.error("Gearbox: executor {} refused listener {} of task {}", executor, listener, job.name(), e);
       }
     });
   }
@@ -107,12 +107,12 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
   /** Not supported: use {@link TaskOptions.Builder#timeout} so the task is stopped too. */
   @Override
   public CompletableFuture<T> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
-    throw new UnsupportedOperationException("task " + job.name + ": orTimeout would fail the future but leave the task running;"
+    throw new UnsupportedOperationException("task " + job.name() + ": orTimeout would fail the future but leave the task running;"
         + " set TaskOptions.newBuilder().timeout(...) so the engine stops the task too");
   }
 
   private UnsupportedOperationException handCompletion() {
-    return new UnsupportedOperationException("task " + job.name
+    return new UnsupportedOperationException("task " + job.name()
         + ": only the engine completes a task's future; use cancel(mayInterruptIfRunning) to stop it");
   }
 
@@ -134,6 +134,6 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
 
   @Override
   public String toString() {
-    return "TaskFuture[" + job.name + " (id " + job.id + "), " + super.toString() + "]";
+    return "TaskFuture[" + job.name() + " (id " + job.id + "), " + super.toString() + "]";
   }
 }

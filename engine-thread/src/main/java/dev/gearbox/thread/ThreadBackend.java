@@ -70,7 +70,10 @@ final class ThreadBackend implements Backend {
   private record Run(Attempt attempt) implements Runnable {
     @Override
     public void run() {
-      attempt.runHere();
+      // The core hands this thread the next dispatched attempt as each one ends.
+      for (Attempt a = attempt; a != null; ) {
+        a = a.runHere();
+      }
     }
   }
 }

@@ -58,7 +58,12 @@ public interface Attempt {
    * Runs the work in the calling thread and reports the outcome: the whole job of an in-process
    * backend's worker thread. The core interrupts this thread (and only while the work runs) when
    * the attempt is cancelled or times out, and clears that interrupt afterwards so it does not
-   * leak into the thread's next job. Returns without running if already cancelled.
+   * leak into the thread's next job. Does not run the work if already cancelled.
+   *
+   * @return the next attempt the core dispatches to this backend on the slot this one freed, to
+   *     be run by the same thread by calling its {@code runHere()} in turn (a loop, not
+   *     recursion); or {@code null}. Running it here spares a hand-over through a queue. A
+   *     backend that cannot run it here passes it to its own {@link Backend#start} logic.
    */
-  void runHere();
+  Attempt runHere();
 }

@@ -1,0 +1,74 @@
+package dev.gearbox;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * The engine's queue of jobs waiting for a slot: highest priority first, submission order among
+ * equals. Nearly every job has the default priority 0, so those wait in a FIFO deque (O(1), no
+ * comparisons under the engine lock); only jobs with another priority pay for a heap. Not
+ * thread-safe: guarded by the engine's lock.
+ */
+final class JobQueue {
+  private final PriorityQueue<Job> above = new PriorityQueue<>();
+  private final ArrayDeque<Job> normal = new ArrayDeque<>();
+  private final PriorityQueue<Job> below = new PriorityQueue<>();
+
+  void add(Job job) {
+    if (job.priority == 0) {
+      normal.add(job);
+    } else if (job.priority > 0) {
+      above.add(job);
+    } else {
+      below.add(job);
+    }
+  }
+
+  /** A retried job goes back in order of its original submission among its priority. */
+  void addRetry(Job job) {
+    if (job.priority == 0) {
+      normal.addFirst(job);
+    } else {
+      add(job);
+    }
+  }
+
+  Job poll() {
+    Job j = above.poll();
+    if (j != null) {
+      return j;
+    }
+    j = normal.poll();
+    return j != null ? j : below.poll();
+  }
+
+  boolean remove(Job job) {
+    if (job.priority == 0) {
+      return normal.remove(job);
+    }
+    return job.priority > 0 ? above.remove(job) : below.remove(job);
+  }
+
+  int size() {
+    return above.size() + normal.size() + below.size();
+  }
+
+  boolean isEmpty() {
+    return above.isEmpty() && normal.isEmpty() && below.isEmpty();
+  }
+
+  /** Every queued job, in the order they would run. */
+  List<Job> snapshotInRunOrder() {
+    List<Job> all = new ArrayList<>(size());
+    List<Job> a = new ArrayList<>(above);
+    a.sort(null);
+    all.addAll(a);
+    all.addAll(normal);
+    List<Job> b = new ArrayList<>(below);
+    b.sort(null);
+    all.addAll(b);
+    return all;
+  }
+}
