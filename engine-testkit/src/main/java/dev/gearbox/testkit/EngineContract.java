@@ -517,6 +517,26 @@ public abstract class EngineContract {
   }
 
   @Test
+  void queueFull_blockPolicy_taskSubmittingToItsOwnEngineIsRejectedInsteadOfDeadlocking() throws Exception {
+    Engine engine = open(b -> b.workers(1).queueCapacity(1).whenQueueFull(QueueFullPolicy.BLOCK));
+    assumeQueueing(engine);
+    assumeTrue(engine.capabilities().sharedMemory(), "a remote task cannot reach the caller's engine");
+    List<TaskFuture<Integer>> inner = new CopyOnWriteArrayList<>();
+    TaskFuture<String> nested = engine.submit(() -> {
+      inner.add(engine.submit(value(2))); // waits in the queue: this task holds the only worker
+      try {
+        inner.add(engine.submit(value(3))); // the queue is full now
+        return "not rejected";
+      } catch (RejectedExecutionException e) {
+        return e.getMessage();
+      }
+    });
+    assertThat(get(nested)).contains("queue full").contains("same engine");
+    assertThat(inner).hasSize(1);
+    assertThat(get(inner.get(0))).isEqualTo(2);
+  }
+
+  @Test
   void priority_higherPriorityQueuedTaskRunsFirst() throws Exception {
     Engine engine = open(b -> b.workers(1));
     assumeQueueing(engine);

@@ -1,0 +1,87 @@
+package dev.gearbox.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same program, unchanged, runs on another backend when only its configuration changes: a
+ * system property, an environment variable, or {@code gearbox.properties} in the working
+ * directory. Each case runs the demo in a real child JVM, which is always reaped.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class BackendSwitchTest {
+  @TempDir
+  Path workDir;
+
+  private record Run(int exit, String out) {}
+
+  private Run demo(List<String> jvmArgs, Map<String, String> env) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(ProcessHandle.current().info().command().orElseThrow());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.addAll(jvmArgs);
+    cmd.add(Demo.class.getName());
+    cmd.addAll(List.of("--n", "200000", "--chunks", "8"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("GEARBOX_"));
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("demo finished").isTrue();
+      return new Run(p.exitValue(), out);
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void defaultConfiguration_runsOnTheThreadBackend() throws Exception {
+    Run r = demo(List.of(), Map.of());
+    assertThat(r.exit()).as(r.out()).isZero();
+    assertThat(r.out()).contains("backend: thread").contains("TaskTimeoutException at 300 ms");
+  }
+
+  @Test
+  void systemProperty_switchesTheBackend() throws Exception {
+    Run r = demo(List.of("-Dgearbox.backend=direct"), Map.of());
+    assertThat(r.exit()).as(r.out()).isZero();
+    assertThat(r.out()).contains("backend: direct");
+  }
+
+  @Test
+  void environmentVariable_switchesTheBackend() throws Exception {
+    Run r = demo(List.of(), Map.of("GEARBOX_BACKEND", "direct"));
+    assertThat(r.exit()).as(r.out()).isZero();
+    assertThat(r.out()).contains("backend: direct");
+  }
+
+  @Test
+  void propertiesFileInTheWorkingDirectory_switchesTheBackend() throws Exception {
+    Files.writeString(workDir.resolve("gearbox.properties"), "gearbox.backend=direct\n");
+    Run r = demo(List.of(), Map.of());
+    assertThat(r.exit()).as(r.out()).isZero();
+    assertThat(r.out()).contains("backend: direct");
+  }
+
+  @Test
+  void badConfiguration_failsWithAMessageNamingTheKeyAndItsSource() throws Exception {
+    Files.writeString(workDir.resolve("gearbox.properties"), "gearbox.workers=lots\n");
+    Run r = demo(List.of(), Map.of());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.out()).contains("gearbox.workers=lots").contains("gearbox.properties");
+  }
+}
