@@ -129,6 +129,14 @@ final class AttemptImpl implements Attempt, TaskContext {
   }
 
   @Override
+  public void attach(Execution e) {
+    execution = e;
+    if (cancelled) {
+      e.interrupt();
+    }
+  }
+
+  @Override
   public Attempt runHere() {
     synchronized (this) {
       if (cancelled) {

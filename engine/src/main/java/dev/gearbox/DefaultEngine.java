@@ -6,6 +6,7 @@ import com.codahale.metrics.MetricRegistry;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.google.common.util.concurrent.Uninterruptibles;
 import dev.gearbox.AttemptImpl.Outcome;
+import dev.gearbox.spi.AsyncWork;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
@@ -93,6 +94,7 @@ final class DefaultEngine implements Engine {
   private long completedCount;
   private long failedCount;
   private long cancelledCount;
+  private long queuedCount;
   private RunState runState = RunState.RUNNING;
   private boolean stopNow;
   private boolean terminating;
@@ -182,6 +184,17 @@ final class DefaultEngine implements Engine {
     return cast(submitWork(new ContextTaskWork(task), options));
   }
 
+  @Override
+  public <T> TaskFuture<T> submitAsync(AsyncTask<T> task) {
+    return submitAsync(task, TaskOptions.defaults());
+  }
+
+  @Override
+  public <T> TaskFuture<T> submitAsync(AsyncTask<T> task, TaskOptions options) {
+    requireNonNull(task, "task");
+    return cast(submitWork(new AsyncTaskWork(task), options));
+  }
+
   @SuppressWarnings("unchecked")
   private static <T> TaskFuture<T> cast(TaskFuture<Object> f) {
     return (TaskFuture<T>) (TaskFuture<?>) f;
@@ -218,6 +231,7 @@ final class DefaultEngine implements Engine {
           job.state = Job.State.QUEUED;
           job.enqueuedNanos = System.nanoTime();
           queue.add(job);
+          queuedCount++;
           break;
         }
         if (rejectWhenFull || AttemptImpl.RUNNING_IN.get() == this) {
@@ -966,6 +980,11 @@ final class DefaultEngine implements Engine {
     public long cancelled() {
       return read(() -> cancelledCount);
     }
+
+    @Override
+    public long queued() {
+      return read(() -> queuedCount);
+    }
   }
 
   private int queueDepth() {
@@ -1001,6 +1020,14 @@ final class DefaultEngine implements Engine {
     }
   }
 
+  /** An {@link AsyncTask} as backend work. */
+  record AsyncTaskWork(AsyncTask<?> task) implements AsyncWork {
+    @Override
+    public java.util.concurrent.CompletionStage<?> start(TaskContext context) throws Exception {
+      return task.call(context);
+    }
+  }
+
   /** A {@link ContextTask} as backend work. */
   record ContextTaskWork(ContextTask<?> task) implements Work {
     @Override
@@ -1019,6 +1046,11 @@ final class DefaultEngine implements Engine {
     @Override
     public int workers() {
       return config.workers();
+    }
+
+    @Override
+    public boolean workersConfigured() {
+      return config.workersConfigured();
     }
 
     @Override

@@ -85,6 +85,17 @@ public interface Engine extends AutoCloseable {
   /** Submits a task that receives its {@link TaskContext}. */
   <T> TaskFuture<T> submit(ContextTask<T> task, TaskOptions options);
 
+  /** Submits an {@link AsyncTask} with default options. */
+  <T> TaskFuture<T> submitAsync(AsyncTask<T> task);
+
+  /**
+   * Submits an {@link AsyncTask}: its stage is driven without a thread on the {@code async}
+   * backend and awaited inside the worker elsewhere. Same contract as {@link #submit(Task, TaskOptions)};
+   * the future completes with the stage's result, or with its failure unwrapped from any
+   * {@link java.util.concurrent.CompletionException}.
+   */
+  <T> TaskFuture<T> submitAsync(AsyncTask<T> task, TaskOptions options);
+
   /** {@link #map(TaskFunction, Iterable, MapOptions)} with default options. */
   <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs);
 

@@ -69,6 +69,7 @@ public final class EngineConfig {
   private final String backend;
   private final String name;
   private final int workers;
+  private final boolean workersSet;
   private final int queueCapacity;
   private final QueueFullPolicy queueFullPolicy;
   private final int mapWindow;
@@ -87,6 +88,7 @@ public final class EngineConfig {
     this.backend = b.backend;
     this.name = b.name;
     this.workers = b.workers;
+    this.workersSet = b.workersSet;
     this.queueCapacity = b.queueCapacity;
     this.queueFullPolicy = b.queueFullPolicy;
     this.mapWindow = b.mapWindow;
@@ -192,6 +194,11 @@ public final class EngineConfig {
     return workers;
   }
 
+  /** Whether {@code gearbox.workers} was given, rather than defaulted to the processor count. */
+  public boolean workersConfigured() {
+    return workersSet;
+  }
+
   public int queueCapacity() {
     return queueCapacity;
   }
@@ -273,6 +280,7 @@ public final class EngineConfig {
     private String backend = "thread";
     private String name;
     private int workers = Runtime.getRuntime().availableProcessors();
+    private boolean workersSet;
     private int queueCapacity = 10_000;
     private QueueFullPolicy queueFullPolicy = QueueFullPolicy.BLOCK;
     private int mapWindow;
@@ -312,7 +320,8 @@ public final class EngineConfig {
 
     /** {@code gearbox.workers}: how many tasks run at once; at least 1. */
     public Builder workers(int workers) {
-      this.workers = checkRange(WORKERS, workers, 1, 100_000);
+      this.workers = checkRange(WORKERS, workers, 1, 10_000_000);
+      this.workersSet = true;
       return this;
     }
 

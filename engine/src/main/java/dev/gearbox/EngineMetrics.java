@@ -13,7 +13,7 @@ import java.util.function.LongSupplier;
 /**
  * The engine's metrics under {@code gearbox.<name>.}: counters {@code submitted},
  * {@code running}, {@code completed} (succeeded), {@code failed}, {@code cancelled},
- * {@code rejected}, {@code retried}, {@code timed-out}; timers {@code queue-wait} and
+ * {@code queued} (had to wait for a slot: concurrency-limit waits), {@code rejected}, {@code retried}, {@code timed-out}; timers {@code queue-wait} and
  * {@code run-time}; gauges {@code queue-depth} and {@code in-flight}. Counters and timers stay in
  * the registry after close (final counts remain readable); gauges are removed, since they read a
  * closed engine. An engine opened later under the same name replaces the counters.
@@ -31,6 +31,7 @@ final class EngineMetrics {
   final Counter completed;
   final Counter failed;
   final Counter cancelled;
+  final Counter queued;
   final Counter rejected;
   final Counter retried;
   final Counter timedOut;
@@ -55,6 +56,7 @@ final class EngineMetrics {
     completed = view(prefix + "completed", counts::completed);
     failed = view(prefix + "failed", counts::failed);
     cancelled = view(prefix + "cancelled", counts::cancelled);
+    queued = view(prefix + "queued", counts::queued);
     rejected = registry.counter(prefix + "rejected");
     retried = registry.counter(prefix + "retried");
     timedOut = registry.counter(prefix + "timed-out");
@@ -76,6 +78,9 @@ final class EngineMetrics {
     long failed();
 
     long cancelled();
+
+    /** Tasks that could not start at once and waited in the queue for a slot (the concurrency limit). */
+    long queued();
   }
 
   private Counter view(String name, LongSupplier count) {

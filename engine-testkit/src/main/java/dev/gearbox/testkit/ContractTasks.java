@@ -1,8 +1,11 @@
 package dev.gearbox.testkit;
 
+import dev.gearbox.AsyncTask;
 import dev.gearbox.ContextTask;
 import dev.gearbox.Task;
 import java.io.IOException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The tasks the contract suite submits. Each is a serializable lambda made in a static method,
@@ -117,6 +120,39 @@ public final class ContractTasks {
         Signals.awaitInTask(dir, "never");
       }
       return ctx.attempt();
+    };
+  }
+
+  /** A stage that completes with {@code v} on another thread. */
+  public static AsyncTask<Integer> asyncValue(int v) {
+    return ctx -> CompletableFuture.supplyAsync(() -> v);
+  }
+
+  /** A stage that fails (wrapped in a CompletionException by supplyAsync) with ContractFailure. */
+  public static AsyncTask<Object> asyncFailing(String message) {
+    return ctx -> CompletableFuture.supplyAsync(() -> {
+      throw new ContractFailure(message);
+    });
+  }
+
+  /** Fails before making a stage. */
+  public static AsyncTask<Object> asyncThrowing(String message) {
+    return ctx -> {
+      throw new IOException(message);
+    };
+  }
+
+  /** A stage that never completes on its own; raises {@code stage-cancelled-<k>} when cancelled. */
+  public static AsyncTask<Object> asyncNeverCompleting(String dir, int k) {
+    return ctx -> {
+      CompletableFuture<Object> f = new CompletableFuture<>();
+      f.whenComplete((v, t) -> {
+        if (t instanceof CancellationException) {
+          Signals.raise(dir, "stage-cancelled-" + k);
+        }
+      });
+      Signals.raise(dir, "started-" + k);
+      return f;
     };
   }
 

@@ -208,6 +208,48 @@ public abstract class EngineContract {
     assertThatThrownBy(() -> engine.submit(value(1), null)).isInstanceOf(NullPointerException.class);
   }
 
+  // ------------------------------------------------------------------ async tasks
+
+  @Test
+  void submitAsync_completesWithTheStagesResult() throws Exception {
+    Engine engine = open();
+    assertThat(get(engine.submitAsync(ContractTasks.asyncValue(11)))).isEqualTo(11);
+  }
+
+  @Test
+  void submitAsync_failedStage_failsWithTheTasksOwnExceptionUnwrapped() {
+    Engine engine = open();
+    Throwable cause = failureOf(engine.submitAsync(ContractTasks.asyncFailing("stage broke")));
+    assertThat(cause).isInstanceOf(ContractFailure.class).hasMessage("stage broke");
+  }
+
+  @Test
+  void submitAsync_callThrows_failsWithThatException() {
+    Engine engine = open();
+    Throwable cause = failureOf(engine.submitAsync(ContractTasks.asyncThrowing("no stage")));
+    assertThat(cause).isInstanceOf(IOException.class).hasMessage("no stage");
+  }
+
+  @Test
+  void submitAsync_cancel_cancelsTheStage() {
+    Engine engine = open();
+    assumeQueueing(engine); // direct would await the stage inside submit
+    TaskFuture<Object> f = engine.submitAsync(ContractTasks.asyncNeverCompleting(dir(), 1));
+    await().until(() -> Signals.isRaised(dir(), "started-1"));
+    f.cancel(true);
+    await().until(() -> Signals.isRaised(dir(), "stage-cancelled-1"));
+    await().until(() -> counter(engine, "running") == 0);
+  }
+
+  @Test
+  void submitAsync_timeout_failsTheFutureAndCancelsTheStage() {
+    Engine engine = open();
+    TaskFuture<Object> f = engine.submitAsync(ContractTasks.asyncNeverCompleting(dir(), 1),
+        TaskOptions.newBuilder().timeout(SHORT_TIMEOUT).build());
+    assertThat(failureOf(f)).isInstanceOf(TaskTimeoutException.class);
+    await().until(() -> Signals.isRaised(dir(), "stage-cancelled-1"));
+  }
+
   // ------------------------------------------------------------------ cancellation
 
   @Test

@@ -55,6 +55,14 @@ public interface Attempt {
   void lost(EngineException failure);
 
   /**
+   * Attaches the execution of an attempt that the backend started by itself rather than through
+   * {@link Backend#start} (one that {@link #runHere()} handed over but the backend did not run
+   * here), so that cancellation and timeouts reach it. If the attempt is already cancelled, the
+   * execution is interrupted at once.
+   */
+  void attach(Execution execution);
+
+  /**
    * Runs the work in the calling thread and reports the outcome: the whole job of an in-process
    * backend's worker thread. The core interrupts this thread (and only while the work runs) when
    * the attempt is cancelled or times out, and clears that interrupt afterwards so it does not

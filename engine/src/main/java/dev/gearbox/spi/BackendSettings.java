@@ -18,6 +18,12 @@ public interface BackendSettings {
   /** {@code gearbox.workers}: how many tasks should run at once unless the backend says otherwise. */
   int workers();
 
+  /**
+   * Whether {@code gearbox.workers} was configured explicitly. A backend whose natural limit is
+   * not the processor count (virtual threads) uses its own default unless this is true.
+   */
+  boolean workersConfigured();
+
   /** The raw value of a backend key, if configured. */
   Optional<String> get(String key);
 

@@ -1,0 +1,217 @@
+package dev.gearbox.async;
+
+import dev.gearbox.BackendCapabilities;
+import dev.gearbox.spi.AsyncWork;
+import dev.gearbox.spi.Attempt;
+import dev.gearbox.spi.Backend;
+import dev.gearbox.spi.Execution;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Virtual threads and stages.
+ *
+ * <ul>
+ *   <li>A blocking task gets a virtual thread of its own, which then takes the next attempt the
+ *       core hands over (see {@link Attempt#runHere()}) instead of ending, while there is one.
+ *   <li>An {@link AsyncWork} is started on a short-lived virtual thread (so a mistakenly blocking
+ *       {@code call} cannot stall the engine, and stages that complete at once cannot recurse
+ *       through the dispatcher); from then on no thread waits: the stage's completion reports
+ *       the attempt, on whichever thread completes the stage. Cancel and timeout cancel the stage.
+ * </ul>
+ * The concurrency limit is the engine's slot count ({@link #parallelism()}); tasks beyond it wait
+ * in the engine's queue, and the engine's {@code queued} counter counts those waits.
+ *
+ * <p>Pinning: before JDK 24, a virtual thread that blocks inside {@code synchronized} pins its
+ * carrier thread (JEP 491 removed that in 24). The backend logs a warning once when it runs on an
+ * older JDK; its own code never blocks while holding a monitor.
+ */
+final class AsyncBackend implements Backend {
+  private static final Logger log = LoggerFactory.getLogger(AsyncBackend.class);
+
+  private final int limit;
+  private final Thread.Builder.OfVirtual threads;
+  /** Virtual threads running blocking work, for shutdownNow. */
+  private final Set<Thread> running = ConcurrentHashMap.newKeySet();
+  /** Stages in flight, for shutdownNow. */
+  private final Set<StageExecution> stages = ConcurrentHashMap.newKeySet();
+  private final AtomicLong active = new AtomicLong();
+  private final Object idle = new Object();
+  private volatile boolean shutdown;
+
+  AsyncBackend(int limit, String namePrefix) {
+    this.limit = limit;
+    this.threads = Thread.ofVirtual().name(namePrefix, 0);
+    if (Runtime.version().feature() < 24) {
+      log.warn("Gearbox async backend on JDK {}: a task that blocks inside a synchronized block pins its"
+          + " carrier thread until JDK 24 (JEP 491); prefer java.util.concurrent locks in tasks, and"
+          + " -Djdk.tracePinnedThreads=full to find pinning", Runtime.version().feature());
+    }
+  }
+
+  @Override
+  public BackendCapabilities capabilities() {
+    return BackendCapabilities.inProcess();
+  }
+
+  @Override
+  public int parallelism() {
+    return limit;
+  }
+
+  @Override
+  public Execution start(Attempt attempt) {
+    if (shutdown) {
+      throw new RejectedExecutionException("the async backend is shut down");
+    }
+    if (attempt.work() instanceof AsyncWork work) {
+      return startStage(attempt, work);
+    }
+    active.incrementAndGet();
+    try {
+      threads.start(() -> runBlocking(attempt));
+    } catch (RuntimeException | OutOfMemoryError e) {
+      done();
+      throw e;
+    }
+    return Execution.runHere();
+  }
+
+  /** The body of a virtual thread: this attempt, then each attempt the core hands over. */
+  private void runBlocking(Attempt first) {
+    Thread me = Thread.currentThread();
+    running.add(me);
+    try {
+      Attempt a = first;
+      while (a != null) {
+        if (a.work() instanceof AsyncWork work) {
+          a.attach(startStage(a, work)); // a stage needs no thread: do not hold this one for it
+          break;
+        }
+        a = a.runHere();
+      }
+    } finally {
+      running.remove(me);
+      done();
+    }
+  }
+
+  private StageExecution startStage(Attempt attempt, AsyncWork work) {
+    StageExecution ex = new StageExecution(attempt);
+    active.incrementAndGet();
+    stages.add(ex);
+    try {
+      threads.start(() -> {
+        attempt.started();
+        CompletableFuture<?> f;
+        try {
+          f = AsyncWork.toFuture(work.start(attempt.context()));
+        } catch (Throwable t) {
+          ex.finish();
+          attempt.failed(t);
+          return;
+        }
+        ex.stage(f);
+        f.whenComplete((v, t) -> {
+          ex.finish();
+          if (t == null) {
+            attempt.succeeded(v);
+          } else {
+            try {
+              attempt.failed(AsyncWork.unwrap(t));
+            } catch (Error e) {
+              attempt.failed(e);
+            }
+          }
+        });
+      });
+    } catch (RuntimeException | OutOfMemoryError e) {
+      ex.finish();
+      throw e;
+    }
+    return ex;
+  }
+
+  private void done() {
+    if (active.decrementAndGet() == 0) {
+      synchronized (idle) {
+        idle.notifyAll();
+      }
+    }
+  }
+
+  @Override
+  public void shutdown() {
+    shutdown = true;
+  }
+
+  @Override
+  public void shutdownNow() {
+    shutdown = true;
+    running.forEach(Thread::interrupt);
+    for (StageExecution s : stages) {
+      s.interrupt();
+    }
+  }
+
+  @Override
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (idle) {
+      while (active.get() > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        idle.wait(Math.max(1, left / 1_000_000), 0);
+      }
+    }
+    return true;
+  }
+
+  /** A stage in flight: interrupting it cancels the stage (before or after it exists). */
+  private final class StageExecution implements Execution {
+    private final Attempt attempt;
+    private volatile CompletableFuture<?> stage;
+    private volatile boolean interrupted;
+    private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+
+    StageExecution(Attempt attempt) {
+      this.attempt = attempt;
+    }
+
+    void stage(CompletableFuture<?> f) {
+      stage = f;
+      if (interrupted) {
+        f.cancel(true);
+      }
+    }
+
+    @Override
+    public void interrupt() {
+      interrupted = true;
+      CompletableFuture<?> f = stage;
+      if (f != null) {
+        f.cancel(true);
+      }
+    }
+
+    void finish() {
+      if (finished.compareAndSet(false, true)) {
+        stages.remove(this);
+        done();
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "stage of " + attempt.taskName();
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package dev.gearbox.async;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.gearbox.AsyncTask;
+import dev.gearbox.Engine;
+import dev.gearbox.EngineConfig;
+import dev.gearbox.Task;
+import dev.gearbox.TaskFuture;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** What only the async backend promises: huge numbers of waiting tasks, and stages without threads. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class AsyncBackendTest {
+  private static final Duration PROMPTLY = Duration.ofSeconds(60);
+
+  private static Engine open(EngineConfig.Builder b) {
+    return Engine.open(b.backend("async").build());
+  }
+
+  @Test
+  void hundredThousandBlockingTasks_areAllAliveAtOnce() throws Exception {
+    int n = 100_000;
+    CountDownLatch allStarted = new CountDownLatch(n);
+    try (Engine engine = open(EngineConfig.newBuilder())) {
+      List<TaskFuture<Integer>> futures = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        int k = i;
+        // Each task waits until every task has started: only possible if all n run at once.
+        futures.add(engine.submit(() -> {
+          allStarted.countDown();
+          allStarted.await();
+          return k;
+        }));
+      }
+      assertThat(allStarted.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      long sum = 0;
+      for (TaskFuture<Integer> f : futures) {
+        sum += f.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
+      }
+      assertThat(sum).isEqualTo((long) n * (n - 1) / 2);
+      assertThat(engine.metrics().counter("gearbox.async.queued").getCount()).isZero();
+    }
+  }
+
+  @Test
+  void asyncTasks_holdNoThreadWhileTheirStageIsPending() throws Exception {
+    int n = 10_000;
+    List<CompletableFuture<Integer>> stages = new CopyOnWriteArrayList<>();
+    List<Thread> starters = new CopyOnWriteArrayList<>();
+    try (Engine engine = open(EngineConfig.newBuilder())) {
+      List<TaskFuture<Integer>> futures = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        futures.add(engine.submitAsync(pendingStage(stages, starters)));
+      }
+      await().atMost(PROMPTLY).until(() -> stages.size() == n);
+      // Every thread that started a stage has ended although no stage has completed.
+      await().atMost(PROMPTLY).until(() -> starters.stream().noneMatch(Thread::isAlive));
+      assertThat(futures).noneMatch(TaskFuture::isDone);
+      assertThat(engine.metrics().counter("gearbox.async.running").getCount()).isEqualTo(n);
+      for (int i = 0; i < n; i++) {
+        stages.get(i).complete(1);
+      }
+      int sum = 0;
+      for (TaskFuture<Integer> f : futures) {
+        sum += f.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
+      }
+      assertThat(sum).isEqualTo(n);
+    }
+  }
+
+  private static AsyncTask<Integer> pendingStage(List<CompletableFuture<Integer>> stages, List<Thread> starters) {
+    return ctx -> {
+      CompletableFuture<Integer> f = new CompletableFuture<>();
+      starters.add(Thread.currentThread());
+      stages.add(f);
+      return f;
+    };
+  }
+
+  @Test
+  void concurrencyLimit_queuesTheRest_andCountsTheWaits() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicInteger concurrent = new AtomicInteger();
+    AtomicInteger peak = new AtomicInteger();
+    Task<Integer> task = () -> {
+      peak.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+      try {
+        release.await();
+      } finally {
+        concurrent.decrementAndGet();
+      }
+      return 1;
+    };
+    try (Engine engine = open(EngineConfig.newBuilder().option("gearbox.async.max-concurrency", "10"))) {
+      List<TaskFuture<Integer>> futures = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        futures.add(engine.submit(task));
+      }
+      await().atMost(PROMPTLY).until(() -> concurrent.get() == 10);
+      assertThat(engine.metrics().counter("gearbox.async.queued").getCount()).isEqualTo(40);
+      assertThat(engine.metrics().counter("gearbox.async.running").getCount()).isEqualTo(10);
+      release.countDown();
+      for (TaskFuture<Integer> f : futures) {
+        f.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
+      }
+      assertThat(peak.get()).isEqualTo(10);
+    }
+  }
+
+  @Test
+  void explicitWorkers_areTheLimit_whenMaxConcurrencyIsNotSet() {
+    try (Engine a = open(EngineConfig.newBuilder().workers(7).name("w7"));
+        Engine b = open(EngineConfig.newBuilder().name("dflt"))) {
+      assertThat(a.parallelism()).isEqualTo(7);
+      assertThat(b.parallelism()).isEqualTo(AsyncBackendProvider.DEFAULT_MAX_CONCURRENCY);
+    }
+  }
+}
