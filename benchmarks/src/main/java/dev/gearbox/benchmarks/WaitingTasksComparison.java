@@ -1,0 +1,270 @@
+package dev.gearbox.benchmarks;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.gearbox.Engine;
+import dev.gearbox.EngineConfig;
+import dev.gearbox.TaskFuture;
+import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Side-by-side wall time and peak heap for work that mostly waits, each variant measured in the
+ * same run (after a warm-up round), with ratios against the raw JDK baseline of its scenario:
+ *
+ * <ol>
+ *   <li><b>sleep</b>: 100,000 tasks that each sleep 1 s, all submitted at once: async backend vs
+ *       raw {@code newVirtualThreadPerTaskExecutor()} vs the thread backend's default pool (run on
+ *       a few tasks only, since it would take hours, and projected from its measured rate).
+ *   <li><b>http</b>: 10,000 GET requests to a local HTTP server (started here, on loopback) that
+ *       answers after 50 ms: blocking {@code HttpClient.send} in tasks on the async backend, the
+ *       same as {@code AsyncTask}s over {@code sendAsync}, a raw virtual-thread executor with the
+ *       same concurrency cap, and the thread backend's default pool (a few hundred requests,
+ *       projected). In-flight requests are capped at 2,000 for every variant: client and server
+ *       sockets share this JVM and the machine allows 20,000 open files.
+ * </ol>
+ *
+ * <pre>java -Xmx2g -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.WaitingTasksComparison [--quick]</pre>
+ */
+public final class WaitingTasksComparison {
+  private static final int HTTP_CONCURRENCY = 2_000;
+  private static final long SLEEP_MILLIS = 1_000;
+  private static final long LATENCY_MILLIS = 50;
+
+  private record Result(String scenario, String variant, int tasks, double seconds, double peakMb, boolean projected, double baseline) {}
+
+  private WaitingTasksComparison() {}
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = args.length > 0 && args[0].equals("--quick");
+    int sleeps = quick ? 10_000 : 100_000;
+    int requests = quick ? 2_000 : 10_000;
+    // Warm-up round: JIT, class loading, the HTTP stack.
+    sleepAsync(2_000);
+    sleepRaw(2_000);
+    try (LocalServer server = new LocalServer()) {
+      httpAsyncBlocking(server, 500);
+      httpAsyncStages(server, 500);
+      httpRaw(server, 500);
+    }
+
+    List<Result> rows = new ArrayList<>();
+    Measured raw = measure(() -> sleepRaw(sleeps));
+    rows.add(new Result("sleep 1 s", "raw newVirtualThreadPerTaskExecutor", sleeps, raw.seconds, raw.peakMb, false, raw.seconds));
+    Measured async = measure(() -> sleepAsync(sleeps));
+    rows.add(new Result("sleep 1 s", "async backend (blocking tasks)", sleeps, async.seconds, async.peakMb, false, raw.seconds));
+    int few = 8;
+    Measured thread = measure(() -> sleepThread(few));
+    rows.add(new Result("sleep 1 s", "thread backend, default pool (" + Runtime.getRuntime().availableProcessors()
+        + " threads), " + few + " tasks measured", sleeps, thread.seconds * sleeps / few, thread.peakMb, true, raw.seconds));
+
+    try (LocalServer server = new LocalServer()) {
+      Measured rawHttp = measure(() -> httpRaw(server, requests));
+      rows.add(new Result("http 50 ms", "raw virtual threads + semaphore(" + HTTP_CONCURRENCY + ")", requests,
+          rawHttp.seconds, rawHttp.peakMb, false, rawHttp.seconds));
+      Measured blocking = measure(() -> httpAsyncBlocking(server, requests));
+      rows.add(new Result("http 50 ms", "async backend, blocking send()", requests, blocking.seconds, blocking.peakMb, false, rawHttp.seconds));
+      Measured stages = measure(() -> httpAsyncStages(server, requests));
+      rows.add(new Result("http 50 ms", "async backend, AsyncTask sendAsync()", requests, stages.seconds, stages.peakMb, false, rawHttp.seconds));
+      int someRequests = quick ? 100 : 400;
+      Measured threads = measure(() -> httpThread(server, someRequests));
+      rows.add(new Result("http 50 ms", "thread backend, default pool, " + someRequests + " requests measured", requests,
+          threads.seconds * requests / someRequests, threads.peakMb, true, rawHttp.seconds));
+    }
+
+    System.out.println();
+    System.out.println("| scenario | variant | tasks | wall time | vs raw | peak heap above idle |");
+    System.out.println("|---|---|---|---|---|---|");
+    for (Result r : rows) {
+      System.out.printf(Locale.ROOT, "| %s | %s | %,d | %s%.2f s | %.2fx | %.0f MB |%n", r.scenario, r.variant, r.tasks,
+          r.projected ? "~" : "", r.seconds, r.seconds / r.baseline, r.peakMb);
+    }
+    System.out.println("(~ = projected from the measured rate; the full run would take that long)");
+  }
+
+  // ---------------------------------------------------------------- sleep
+
+  private static void sleepRaw(int n) throws Exception {
+    try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Object>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(ex.submit(() -> {
+          Thread.sleep(SLEEP_MILLIS);
+          return null;
+        }));
+      }
+      for (Future<Object> f : fs) {
+        f.get();
+      }
+    }
+  }
+
+  private static void sleepAsync(int n) throws Exception {
+    sleepOn(EngineConfig.newBuilder().backend("async").queueCapacity(1_000_000), n);
+  }
+
+  private static void sleepThread(int n) throws Exception {
+    sleepOn(EngineConfig.newBuilder().backend("thread"), n);
+  }
+
+  private static void sleepOn(EngineConfig.Builder config, int n) throws Exception {
+    try (Engine engine = Engine.open(config.build())) {
+      List<TaskFuture<Object>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(engine.submit(() -> {
+          Thread.sleep(SLEEP_MILLIS);
+          return null;
+        }));
+      }
+      for (TaskFuture<Object> f : fs) {
+        f.get();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- http
+
+  /** A loopback HTTP server whose handlers answer after {@link #LATENCY_MILLIS}. */
+  private static final class LocalServer implements AutoCloseable {
+    final HttpServer server;
+    final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
+    final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    final HttpRequest request;
+
+    LocalServer() throws Exception {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4096);
+      server.createContext("/", exchange -> {
+        try {
+          Thread.sleep(LATENCY_MILLIS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        byte[] body = "ok".getBytes();
+        exchange.sendResponseHeaders(200, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+          out.write(body);
+        }
+      });
+      server.setExecutor(handlers);
+      server.start();
+      request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/")).build();
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+      handlers.close();
+      client.close();
+    }
+  }
+
+  private static void httpRaw(LocalServer s, int n) throws Exception {
+    Semaphore cap = new Semaphore(HTTP_CONCURRENCY);
+    try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<Integer>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        cap.acquire();
+        fs.add(ex.submit(() -> {
+          try {
+            return s.client.send(s.request, HttpResponse.BodyHandlers.ofString()).statusCode();
+          } finally {
+            cap.release();
+          }
+        }));
+      }
+      check(fs);
+    }
+  }
+
+  private static void httpAsyncBlocking(LocalServer s, int n) throws Exception {
+    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("async")
+        .option("gearbox.async.max-concurrency", String.valueOf(HTTP_CONCURRENCY)).queueCapacity(n).build())) {
+      List<TaskFuture<Integer>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(engine.submit(() -> s.client.send(s.request, HttpResponse.BodyHandlers.ofString()).statusCode()));
+      }
+      check(fs);
+    }
+  }
+
+  private static void httpAsyncStages(LocalServer s, int n) throws Exception {
+    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("async")
+        .option("gearbox.async.max-concurrency", String.valueOf(HTTP_CONCURRENCY)).queueCapacity(n).build())) {
+      List<TaskFuture<Integer>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(engine.submitAsync(ctx -> s.client.sendAsync(s.request, HttpResponse.BodyHandlers.ofString())
+            .thenApply(HttpResponse::statusCode)));
+      }
+      check(fs);
+    }
+  }
+
+  private static void httpThread(LocalServer s, int n) throws Exception {
+    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("thread").build())) {
+      List<TaskFuture<Integer>> fs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        fs.add(engine.submit(() -> s.client.send(s.request, HttpResponse.BodyHandlers.ofString()).statusCode()));
+      }
+      check(fs);
+    }
+  }
+
+  private static void check(List<? extends Future<Integer>> fs) throws Exception {
+    for (Future<Integer> f : fs) {
+      int status = f.get();
+      if (status != 200) {
+        throw new IllegalStateException("HTTP " + status);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- measuring
+
+  private record Measured(double seconds, double peakMb) {}
+
+  @FunctionalInterface
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /** Wall time, and peak heap use above the level right after a GC, sampled every 5 ms. */
+  private static Measured measure(Body body) throws Exception {
+    MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+    System.gc();
+    long idle = mem.getHeapMemoryUsage().getUsed();
+    AtomicLong peak = new AtomicLong(idle);
+    Thread sampler = Thread.ofPlatform().daemon().name("heap-sampler").start(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        peak.accumulateAndGet(mem.getHeapMemoryUsage().getUsed(), Math::max);
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    });
+    long t0 = System.nanoTime();
+    try {
+      body.run();
+    } finally {
+      sampler.interrupt();
+      sampler.join();
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    return new Measured(seconds, (peak.get() - idle) / 1e6);
+  }
+}
