@@ -148,27 +148,32 @@ final class AttemptImpl implements Attempt, TaskContext {
     }
     DefaultEngine outer = RUNNING_IN.get();
     RUNNING_IN.set(job.engine);
-    Outcome outcome;
     try {
-      started();
-      outcome = Outcome.success(job.work.run(this));
-    } catch (Throwable t) {
-      outcome = Outcome.failure(t);
+      Outcome outcome;
+      try {
+        started();
+        outcome = Outcome.success(job.work.run(this));
+      } catch (Throwable t) {
+        outcome = Outcome.failure(t);
+      } finally {
+        synchronized (this) {
+          runner = null;
+          finishedHere = true;
+          if (interruptedByEngine) {
+            Thread.interrupted(); // our interrupt must not leak into the thread's next job
+          }
+        }
+      }
+      // Still marked as an engine thread while reporting: completing the future runs the
+      // caller's dependent actions here, and a submit from one of them must not block.
+      return job.engine.onReportFromRunHere(this, outcome);
     } finally {
       if (outer == null) {
         RUNNING_IN.remove();
       } else {
         RUNNING_IN.set(outer);
       }
-      synchronized (this) {
-        runner = null;
-        finishedHere = true;
-        if (interruptedByEngine) {
-          Thread.interrupted(); // our interrupt must not leak into the thread's next job
-        }
-      }
     }
-    return job.engine.onReportFromRunHere(this, outcome);
   }
 
   /** Interrupts the work: its in-process thread if it runs here, and the backend's execution. */

@@ -42,16 +42,17 @@ import org.slf4j.LoggerFactory;
  * abandoned by a timeout and run on. The thread that gives a slot back dispatches the next job.
  *
  * <p>An attempt's outcome is decided once, by the first of: the backend's report, the deadline,
- * a cancellation ({@link AttemptImpl#decided}). A failed outcome may schedule a retry on the
- * timer; anything else settles the job: under the lock the job becomes DONE and leaves the
- * outstanding count, then metrics are counted, events queued, and the future completed, in that
- * order, so a caller that saw the future complete also sees the counts.
+ * a cancellation ({@link AttemptImpl#decide()}). A failed outcome may schedule a retry; anything
+ * else settles the job: under the lock the job becomes DONE and is counted, then events are
+ * queued and the future completed, so a caller that saw the future complete also sees the counts.
+ * Only after that does the job leave {@link #unfinished}. The timer only triggers: deadlines and
+ * retries run on the dispatcher, never on the timer thread.
  *
  * <p>Run states: RUNNING -> SHUTDOWN (no new jobs; the rest drain) or STOP (queued and running
- * jobs cancelled) -> TERMINATED once no job is outstanding; then the backend, timer and event
- * thread are shut down.
+ * jobs cancelled) -> TERMINATED once every accepted job is finished; then the backend, timer,
+ * dispatcher and event thread are shut down.
  *
- * <p>Lock: one {@link ReentrantLock} guards the queue, slot count, outstanding count, run state
+ * <p>Lock: one {@link ReentrantLock} guards the queue, slot count, per-task counts, run state
  * and every {@link Job}'s state. No user code, backend call or future completion runs under it.
  */
 final class DefaultEngine implements Engine {
@@ -71,6 +72,11 @@ final class DefaultEngine implements Engine {
   final EngineMetrics metrics;
   private final ListenerBus bus;
   private final ScheduledThreadPoolExecutor timer;
+  /**
+   * Runs what the timer triggers (deadlines, retries), so that the timer thread itself never runs
+   * a task, a backend call or a caller's callback and every deadline fires on time.
+   */
+  private final java.util.concurrent.ThreadPoolExecutor dispatcher;
   private final Duration defaultTimeout;
   private final RetryPolicy defaultRetry;
   private final Duration grace;
@@ -89,7 +95,12 @@ final class DefaultEngine implements Engine {
   /** Submitters waiting in {@code notFull.await()}; signalling is skipped when there are none. */
   private int blockedSubmitters;
   private int busy;
-  private int outstanding;
+  /**
+   * Accepted jobs whose futures are not yet completed. Dropped only after the future completes
+   * (and the stop ladder started), never at the moment a job is marked done, so termination
+   * cannot overtake a completion in progress on another thread.
+   */
+  private final java.util.concurrent.atomic.AtomicInteger unfinished = new java.util.concurrent.atomic.AtomicInteger();
   private long submittedCount;
   private long completedCount;
   private long failedCount;
@@ -117,6 +128,9 @@ final class DefaultEngine implements Engine {
     this.timer = new ScheduledThreadPoolExecutor(1,
         new ThreadFactoryBuilder().setDaemon(true).setNameFormat("gearbox-" + name + "-timer").build());
     timer.setRemoveOnCancelPolicy(true);
+    this.dispatcher = new java.util.concurrent.ThreadPoolExecutor(0, Integer.MAX_VALUE, 2, TimeUnit.SECONDS,
+        new java.util.concurrent.SynchronousQueue<>(),
+        new ThreadFactoryBuilder().setDaemon(true).setNameFormat("gearbox-" + name + "-dispatch-%d").build());
     Backend created = null;
     try {
       created = provider.create(new Settings());
@@ -135,6 +149,7 @@ final class DefaultEngine implements Engine {
         created.shutdownNow();
       }
       timer.shutdownNow();
+      dispatcher.shutdownNow();
       bus.shutdown();
       metrics.removeGauges();
       throw e;
@@ -253,8 +268,11 @@ final class DefaultEngine implements Engine {
           blockedSubmitters--;
         }
       }
-      outstanding++;
+      unfinished.incrementAndGet();
       submittedCount++;
+      if (blockedSubmitters > 0 && queue.size() < queueCapacity) {
+        notFull.signal(); // pass the wake-up on: this submitter may not have used the space it was woken for
+      }
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(0);
         bus.emit("taskSubmitted", l -> l.taskSubmitted(ev));
@@ -270,19 +288,23 @@ final class DefaultEngine implements Engine {
 
   /** Starts the job's next attempt through the backend; the caller has taken a slot for it. */
   private void launch(Job job) {
-    AttemptImpl a = attemptFor(job);
-    if (a == null) {
-      return;
-    }
-    try {
-      Execution e = backend.start(a);
-      a.execution = e;
-      if (a.cancelled) {
-        e.interrupt(); // a cancellation raced with start
+    while (job != null) {
+      AttemptImpl a = attemptFor(job);
+      if (a == null) {
+        return;
       }
-    } catch (RuntimeException e) {
-      onReport(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
-          "the " + backendName + " backend could not start it: " + e, e)));
+      try {
+        Execution e = backend.start(a);
+        a.execution = e;
+        if (a.cancelled) {
+          e.interrupt(); // a cancellation raced with start
+        }
+        return;
+      } catch (RuntimeException e) {
+        // Report it, and loop on the job dispatched to the freed slot (no recursion).
+        job = finish(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
+            "the " + backendName + " backend could not start it: " + e, e)), true);
+      }
     }
   }
 
@@ -338,7 +360,10 @@ final class DefaultEngine implements Engine {
     Job job = a.job;
     if (job.timeout != null && !a.isDecided()) {
       try {
-        a.deadline = timer.schedule(() -> onDeadline(a), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
+        a.deadline = timer.schedule(() -> dispatch(() -> onDeadline(a)), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
+        if (a.isReported()) {
+          a.deadline.cancel(false); // the report came first, on another thread
+        }
       } catch (RejectedExecutionException e) {
         log.debug("Gearbox: no deadline for {}: engine terminating", a);
       }
@@ -383,10 +408,7 @@ final class DefaultEngine implements Engine {
 
   /** The backend's report; the first one releases the slot, and decides the outcome if nothing else did. */
   void onReport(AttemptImpl a, Outcome outcome) {
-    Job next = finish(a, outcome);
-    if (next != null) {
-      launch(next);
-    }
+    finish(a, outcome, false);
   }
 
   /**
@@ -395,11 +417,18 @@ final class DefaultEngine implements Engine {
    * one task to the next without a hand-over through its pool's queue (and the wake-ups that costs).
    */
   AttemptImpl onReportFromRunHere(AttemptImpl a, Outcome outcome) {
-    return attemptFor(finish(a, outcome));
+    return attemptFor(finish(a, outcome, true));
   }
 
-  /** Releases the attempt's slot and settles it; returns the next job dispatched on the slot. */
-  private Job finish(AttemptImpl a, Outcome outcome) {
+  /**
+   * Releases the attempt's slot and settles it. The job dispatched on the freed slot is launched
+   * here, before this job's future completes, unless {@code handOff} asks for it back and nobody
+   * depends on this future: completing it runs the caller's dependent actions in this thread, and
+   * one of them may wait for that very next job.
+   *
+   * @return the next job for the caller to run, or null
+   */
+  private Job finish(AttemptImpl a, Outcome outcome, boolean handOff) {
     if (!a.claimReport()) {
       return null;
     }
@@ -413,11 +442,10 @@ final class DefaultEngine implements Engine {
       a.job.lastRunNanos = run;
     }
     boolean decide = a.decide();
+    Job next;
+    boolean settled = false;
     if (decide && outcome.succeeded()) {
       // The common path: give the slot back and settle the job under one lock acquisition.
-      Job next;
-      boolean settled;
-      boolean terminate;
       lockQuickly();
       try {
         next = releaseSlotLocked();
@@ -425,20 +453,20 @@ final class DefaultEngine implements Engine {
         if (settled) {
           completedCount++;
         }
-        terminate = settled && shouldTerminateLocked();
       } finally {
         lock.unlock();
       }
-      if (settled) {
-        complete(a.job, outcome);
-      }
-      if (terminate) {
-        terminate();
-      }
-      return next;
+    } else {
+      next = releaseSlot();
     }
-    Job next = releaseSlot();
-    if (decide) {
+    if (next != null && (!handOff || a.job.future.getNumberOfDependents() > 0)) {
+      launch(next);
+      next = null;
+    }
+    if (settled) {
+      complete(a.job, outcome);
+      finished();
+    } else if (decide && !outcome.succeeded()) {
       attemptEnded(a, outcome);
     }
     return next;
@@ -452,7 +480,15 @@ final class DefaultEngine implements Engine {
       return;
     }
     Throwable failure = outcome.failure();
-    if (a.number >= job.retry.maxAttempts() || !job.retry.shouldRetry(failure)) {
+    boolean retry;
+    try {
+      retry = a.number < job.retry.maxAttempts() && job.retry.shouldRetry(failure);
+    } catch (RuntimeException | Error e) {
+      log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job, failure, e);
+      failure.addSuppressed(e);
+      retry = false;
+    }
+    if (!retry) {
       settle(job, outcome);
       return;
     }
@@ -465,7 +501,7 @@ final class DefaultEngine implements Engine {
       }
       if (runState != RunState.STOP) { // under shutdownNow this failure ends the job
         try {
-          job.pendingRetry = timer.schedule(() -> requeue(job), delay.toNanos(), TimeUnit.NANOSECONDS);
+          job.pendingRetry = timer.schedule(() -> dispatch(() -> requeue(job)), delay.toNanos(), TimeUnit.NANOSECONDS);
           job.state = Job.State.WAITING_RETRY;
           metrics.retried.inc();
           scheduled = true;
@@ -521,7 +557,6 @@ final class DefaultEngine implements Engine {
 
   /** Settles a job with a result or a failure. */
   private void settle(Job job, Outcome outcome) {
-    boolean terminate;
     lockQuickly();
     try {
       if (!settleLocked(job)) {
@@ -532,13 +567,26 @@ final class DefaultEngine implements Engine {
       } else {
         failedCount++;
       }
-      terminate = shouldTerminateLocked();
     } finally {
       lock.unlock();
     }
     complete(job, outcome);
-    if (terminate) {
-      terminate();
+    finished();
+  }
+
+  /** A settled job's future is complete: the last one after shutdown terminates the engine. */
+  private void finished() {
+    if (unfinished.decrementAndGet() == 0) {
+      tryTerminate();
+    }
+  }
+
+  /** Runs timer-triggered work on the dispatcher; inline once the engine is terminating. */
+  private void dispatch(Runnable r) {
+    try {
+      dispatcher.execute(r);
+    } catch (RejectedExecutionException e) {
+      r.run();
     }
   }
 
@@ -564,7 +612,6 @@ final class DefaultEngine implements Engine {
   /** Cancels a job in any state; called by {@link TaskFuture#cancel} and by shutdownNow. */
   void cancel(Job job, boolean mayInterrupt) {
     boolean wasRunning;
-    boolean terminate;
     lockQuickly();
     try {
       wasRunning = job.state == Job.State.RUNNING;
@@ -572,7 +619,6 @@ final class DefaultEngine implements Engine {
         return;
       }
       cancelledCount++;
-      terminate = shouldTerminateLocked();
     } finally {
       lock.unlock();
     }
@@ -587,9 +633,7 @@ final class DefaultEngine implements Engine {
         stop(a, mayInterrupt);
       }
     }
-    if (terminate) {
-      terminate();
-    }
+    finished();
   }
 
   /**
@@ -659,7 +703,6 @@ final class DefaultEngine implements Engine {
         removeLive(job);
     }
     job.state = Job.State.DONE;
-    outstanding--;
     return true;
   }
 
@@ -726,20 +769,16 @@ final class DefaultEngine implements Engine {
 
   @Override
   public void shutdown() {
-    boolean terminate;
     lockQuickly();
     try {
       if (runState == RunState.RUNNING) {
         runState = RunState.SHUTDOWN;
       }
       notFull.signalAll();
-      terminate = shouldTerminateLocked();
     } finally {
       lock.unlock();
     }
-    if (terminate) {
-      terminate();
-    }
+    tryTerminate();
   }
 
   @Override
@@ -751,11 +790,13 @@ final class DefaultEngine implements Engine {
   List<Job> shutdownNowReturningQueued() {
     List<Job> queued;
     List<Job> running;
+    boolean alreadyTerminating;
     lockQuickly();
     try {
       if (runState == RunState.RUNNING || runState == RunState.SHUTDOWN) {
         runState = RunState.STOP;
       }
+      alreadyTerminating = terminating;
       stopNow = true;
       queued = queue.snapshotInRunOrder();
       running = new ArrayList<>();
@@ -776,25 +817,25 @@ final class DefaultEngine implements Engine {
     for (Job job : running) {
       cancel(job, true);
     }
-    boolean terminate;
-    lockQuickly();
-    try {
-      terminate = shouldTerminateLocked();
-    } finally {
-      lock.unlock();
+    if (alreadyTerminating) {
+      backend.shutdownNow(); // a graceful termination began first: force what it left running
     }
-    if (terminate) {
-      terminate();
-    }
+    tryTerminate();
     return neverStarted;
   }
 
-  private boolean shouldTerminateLocked() {
-    if (runState == RunState.RUNNING || terminating || outstanding > 0) {
-      return false;
+  /** Terminates once shut down and every accepted job's future is complete; exactly once. */
+  private void tryTerminate() {
+    lockQuickly();
+    try {
+      if (runState == RunState.RUNNING || terminating || unfinished.get() > 0) {
+        return;
+      }
+      terminating = true;
+    } finally {
+      lock.unlock();
     }
-    terminating = true;
-    return true;
+    terminate();
   }
 
   /** Every job is settled after shutdown: release the backend, timer and event thread. */
@@ -817,6 +858,7 @@ final class DefaultEngine implements Engine {
       log.warn("Gearbox: backend {} of engine {} failed to shut down", backendName, name, e);
     }
     timer.shutdown(); // delayed kills still run; then the timer thread ends
+    dispatcher.shutdown();
     metrics.removeGauges();
     bus.shutdown();
     drained.countDown();
@@ -836,7 +878,7 @@ final class DefaultEngine implements Engine {
   public boolean isTerminated() {
     try {
       return drained.getCount() == 0 && backend.awaitTermination(Duration.ZERO) && timer.isTerminated()
-          && bus.awaitTermination(Duration.ZERO);
+          && dispatcher.isTerminated() && bus.awaitTermination(Duration.ZERO);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
@@ -854,6 +896,9 @@ final class DefaultEngine implements Engine {
       return false;
     }
     if (!timer.awaitTermination(remaining(deadline).toNanos(), TimeUnit.NANOSECONDS)) {
+      return false;
+    }
+    if (!dispatcher.awaitTermination(remaining(deadline).toNanos(), TimeUnit.NANOSECONDS)) {
       return false;
     }
     return bus.awaitTermination(remaining(deadline));
@@ -997,12 +1042,7 @@ final class DefaultEngine implements Engine {
   }
 
   private int inFlight() {
-    lockQuickly();
-    try {
-      return outstanding;
-    } finally {
-      lock.unlock();
-    }
+    return unfinished.get();
   }
 
   @Override

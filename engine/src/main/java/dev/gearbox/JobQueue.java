@@ -14,6 +14,8 @@ import java.util.PriorityQueue;
 final class JobQueue {
   private final PriorityQueue<Job> above = new PriorityQueue<>();
   private final ArrayDeque<Job> normal = new ArrayDeque<>();
+  /** Retried default-priority jobs, by id: they rejoin in the order they were first submitted. */
+  private final PriorityQueue<Job> normalRetries = new PriorityQueue<>();
   private final PriorityQueue<Job> below = new PriorityQueue<>();
 
   void add(Job job) {
@@ -29,9 +31,9 @@ final class JobQueue {
   /** A retried job goes back in order of its original submission among its priority. */
   void addRetry(Job job) {
     if (job.priority == 0) {
-      normal.addFirst(job);
+      normalRetries.add(job);
     } else {
-      add(job);
+      add(job); // the heaps order by (priority, id) already
     }
   }
 
@@ -40,23 +42,28 @@ final class JobQueue {
     if (j != null) {
       return j;
     }
+    Job retried = normalRetries.peek();
+    Job fresh = normal.peek();
+    if (retried != null && (fresh == null || retried.id < fresh.id)) {
+      return normalRetries.poll();
+    }
     j = normal.poll();
     return j != null ? j : below.poll();
   }
 
   boolean remove(Job job) {
     if (job.priority == 0) {
-      return normal.remove(job);
+      return normal.remove(job) || normalRetries.remove(job);
     }
     return job.priority > 0 ? above.remove(job) : below.remove(job);
   }
 
   int size() {
-    return above.size() + normal.size() + below.size();
+    return above.size() + normal.size() + normalRetries.size() + below.size();
   }
 
   boolean isEmpty() {
-    return above.isEmpty() && normal.isEmpty() && below.isEmpty();
+    return above.isEmpty() && normal.isEmpty() && normalRetries.isEmpty() && below.isEmpty();
   }
 
   /** Every queued job, in the order they would run. */
@@ -65,7 +72,10 @@ final class JobQueue {
     List<Job> a = new ArrayList<>(above);
     a.sort(null);
     all.addAll(a);
-    all.addAll(normal);
+    List<Job> n = new ArrayList<>(normal);
+    n.addAll(normalRetries);
+    n.sort(null);
+    all.addAll(n);
     List<Job> b = new ArrayList<>(below);
     b.sort(null);
     all.addAll(b);

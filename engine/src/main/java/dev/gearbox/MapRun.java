@@ -62,6 +62,8 @@ final class MapRun<I, O> implements Iterator<O> {
   private int inFlight;
   private boolean sourceDone;
   private volatile boolean closed;
+  /** An input being retried on its own, so that close() from another thread reaches it. */
+  private volatile TaskFuture<Object> retrying;
   private Slot current;
   private Object[] currentResults;
   private int pos;
@@ -190,6 +192,9 @@ final class MapRun<I, O> implements Iterator<O> {
       pending.add(s);
       f.whenComplete((v, t) -> completed.add(s));
     }
+    if (closed) {
+      f.cancel(true); // close() on another thread may have missed this slot
+    }
   }
 
   private Slot takeCompleted() {
@@ -244,6 +249,10 @@ final class MapRun<I, O> implements Iterator<O> {
   private Object retryAlone(Slot s, int i) {
     TaskOptions o = options.toBuilder().retry(retry.withMaxAttempts(retry.maxAttempts() - 1)).build();
     TaskFuture<Object> f = engine.submitWork(new MapWork(fn, new Object[] {s.inputs[i]}), o);
+    retrying = f;
+    if (closed) {
+      f.cancel(true);
+    }
     try {
       return f.get();
     } catch (InterruptedException e) {
@@ -253,6 +262,8 @@ final class MapRun<I, O> implements Iterator<O> {
       throw failed(s, i, e.getCause());
     } catch (CancellationException e) {
       throw failed(s, i, e);
+    } finally {
+      retrying = null;
     }
   }
 
@@ -287,6 +298,10 @@ final class MapRun<I, O> implements Iterator<O> {
     }
     for (Slot s : pending) {
       s.future.cancel(true);
+    }
+    TaskFuture<Object> r = retrying;
+    if (r != null) {
+      r.cancel(true);
     }
     if (sourceStream != null) {
       try {

@@ -156,6 +156,26 @@ public final class ContractTasks {
     };
   }
 
+  /** Attempt 1 fails at once; later attempts wait (interruptibly) forever. */
+  public static ContextTask<Object> failThenHang(String dir) {
+    return ctx -> {
+      if (ctx.attempt() == 1) {
+        throw new ContractFailure("attempt 1");
+      }
+      Signals.awaitInTask(dir, "never");
+      return null;
+    };
+  }
+
+  /** Raises {@code started-<k>}, waits for {@code release-<k>}, returns k. */
+  public static Task<Integer> blockUntil(String dir, int k) {
+    return () -> {
+      Signals.raise(dir, "started-" + k);
+      Signals.awaitInTask(dir, "release-" + k);
+      return k;
+    };
+  }
+
   /** Returns "id name attempt" from its context. */
   public static ContextTask<String> describeContext() {
     return ctx -> ctx.taskId() + " " + ctx.taskName() + " " + ctx.attempt();

@@ -410,6 +410,25 @@ public abstract class EngineContract {
   }
 
   @Test
+  void retry_aRetriedAttemptThatHangs_stillTimesOut() {
+    Engine engine = open();
+    TaskOptions options = TaskOptions.newBuilder().timeout(SHORT_TIMEOUT)
+        .retry(RetryPolicy.newBuilder().maxAttempts(2).backoff(Duration.ofMillis(10), 1, Duration.ofMillis(10)).build()).build();
+    assertThat(failureOf(engine.submit(ContractTasks.failThenHang(dir()), options))).isInstanceOf(TaskTimeoutException.class);
+  }
+
+  @Test
+  void retry_aPolicyThatThrows_endsTheTaskWithItsFailure() {
+    Engine engine = open();
+    RetryPolicy broken = RetryPolicy.newBuilder().maxAttempts(3).retryIf(t -> {
+      throw new IllegalStateException("retry predicate bug (expected by the test)");
+    }).build();
+    Throwable cause = failureOf(engine.submit(failEveryAttempt(), TaskOptions.newBuilder().retry(broken).build()));
+    assertThat(cause).isInstanceOf(ContractFailure.class).hasMessage("attempt 1");
+    assertThat(cause.getSuppressed()).singleElement().isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
   void retry_fromConfiguration_appliesToTasksWithoutAPolicy() throws Exception {
     Engine engine = open(b -> b.taskRetries(2).taskBackoff(Duration.ofMillis(1)));
     assertThat(get(engine.submit(succeedOnAttempt(3)))).isEqualTo(3);
@@ -576,6 +595,53 @@ public abstract class EngineContract {
     assertThat(get(nested)).contains("queue full").contains("same engine");
     assertThat(inner).hasSize(1);
     assertThat(get(inner.get(0))).isEqualTo(2);
+  }
+
+  @Test
+  void queueFull_blockPolicy_everyBlockedSubmitterGetsIn() throws Exception {
+    Engine engine = open(b -> b.workers(2).queueCapacity(1).whenQueueFull(QueueFullPolicy.BLOCK));
+    assumeQueueing(engine);
+    TaskFuture<Integer> a1 = engine.submit(blockUntilReleased(dir(), 1));
+    TaskFuture<Integer> a2 = engine.submit(blockUntilReleased(dir(), 2));
+    await().until(() -> Signals.isRaised(dir(), "started-1") && Signals.isRaised(dir(), "started-2"));
+    List<TaskFuture<Integer>> all = new CopyOnWriteArrayList<>();
+    all.add(engine.submit(value(0))); // fills the queue
+    List<Thread> submitters = new ArrayList<>();
+    for (int t = 0; t < 6; t++) {
+      Thread th = new Thread(() -> {
+        for (int i = 0; i < 20; i++) {
+          all.add(engine.submit(value(i)));
+        }
+      });
+      submitters.add(th);
+      th.start();
+    }
+    await().until(() -> submitters.stream().allMatch(th -> th.getState() == Thread.State.WAITING));
+    Signals.raise(dir(), "release"); // both workers free up at about the same moment
+    for (Thread th : submitters) {
+      th.join(PROMPTLY.toMillis());
+      assertThat(th.isAlive()).as("a submitter is still blocked").isFalse();
+    }
+    assertThat(List.of(get(a1), get(a2))).containsExactly(1, 2);
+    assertThat(all).hasSize(121);
+    for (TaskFuture<Integer> f : all) {
+      get(f);
+    }
+  }
+
+  @Test
+  void aDependentActionThatWaitsForTheNextQueuedTask_doesNotDeadlock() throws Exception {
+    Engine engine = open(b -> b.workers(2));
+    assumeQueueing(engine);
+    TaskFuture<Integer> a = engine.submit(ContractTasks.blockUntil(dir(), 1));
+    TaskFuture<Integer> other = engine.submit(ContractTasks.blockUntil(dir(), 2));
+    await().until(() -> Signals.isRaised(dir(), "started-1") && Signals.isRaised(dir(), "started-2"));
+    TaskFuture<Integer> queued = engine.submit(value(3));
+    java.util.concurrent.CompletableFuture<Integer> joined = a.thenApply(x -> x + queued.join());
+    Signals.raise(dir(), "release-1"); // a's worker must not keep the queued task for itself
+    Signals.raise(dir(), "release-2");
+    assertThat(joined.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(4);
+    assertThat(get(other)).isEqualTo(2);
   }
 
   @Test

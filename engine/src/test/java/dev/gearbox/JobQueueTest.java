@@ -1,0 +1,47 @@
+package dev.gearbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class JobQueueTest {
+  private static Job job(long id, int priority) {
+    return new Job(null, id, null, ctx -> null, TaskOptions.newBuilder().priority(priority).build(), null, RetryPolicy.none());
+  }
+
+  @Test
+  void poll_highestPriorityFirst_thenSubmissionOrder() {
+    JobQueue q = new JobQueue();
+    q.add(job(1, 0));
+    q.add(job(2, -1));
+    q.add(job(3, 5));
+    q.add(job(4, 0));
+    q.add(job(5, 5));
+    assertThat(new long[] {q.poll().id, q.poll().id, q.poll().id, q.poll().id, q.poll().id}).containsExactly(3, 5, 1, 4, 2);
+    assertThat(q.isEmpty()).isTrue();
+  }
+
+  @Test
+  void retriedJobs_rejoinInTheOrderTheyWereFirstSubmitted() {
+    JobQueue q = new JobQueue();
+    q.add(job(6, 0));
+    q.addRetry(job(7, 0));
+    q.addRetry(job(5, 0));
+    q.add(job(8, 0));
+    assertThat(q.size()).isEqualTo(4);
+    assertThat(q.snapshotInRunOrder().stream().map(j -> j.id).toList()).containsExactly(5L, 6L, 7L, 8L);
+    assertThat(new long[] {q.poll().id, q.poll().id, q.poll().id, q.poll().id}).containsExactly(5, 6, 7, 8);
+  }
+
+  @Test
+  void remove_findsRetriedAndFreshJobs() {
+    JobQueue q = new JobQueue();
+    Job fresh = job(1, 0);
+    Job retried = job(2, 0);
+    q.add(fresh);
+    q.addRetry(retried);
+    assertThat(q.remove(retried)).isTrue();
+    assertThat(q.remove(fresh)).isTrue();
+    assertThat(q.isEmpty()).isTrue();
+  }
+}
