@@ -387,6 +387,10 @@ final class DefaultEngine implements Engine {
   private void stop(AttemptImpl a, boolean interrupt) {
     a.cancelled = true;
     if (!interrupt) {
+      Execution e = a.execution;
+      if (e != null) {
+        e.cancel(); // a remote task learns of the cooperative flag this way
+      }
       return;
     }
     a.interrupt();
@@ -1091,6 +1095,11 @@ final class DefaultEngine implements Engine {
     @Override
     public boolean workersConfigured() {
       return config.workersConfigured();
+    }
+
+    @Override
+    public Duration cancelGrace() {
+      return grace;
     }
 
     @Override

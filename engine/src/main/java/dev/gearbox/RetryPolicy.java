@@ -16,7 +16,7 @@ import java.util.function.Predicate;
  * future then fails with the last attempt's exception. Timeouts
  * ({@link TaskTimeoutException}) and infrastructure failures ({@link EngineException}, such as
  * a crashed worker) are retryable like any other exception unless the predicate says otherwise.
- * Cancellation is never retried.
+ * Cancellation and quarantined tasks ({@link PoisonTaskException}) are never retried.
  *
  * <p>The delay grows exponentially: {@code initialBackoff * multiplier^(n-1)} before the
  * (n+1)-th attempt, capped at {@code maxBackoff}.
@@ -67,7 +67,7 @@ public final class RetryPolicy {
 
   /** Whether an attempt that failed with {@code failure} may be retried (attempts permitting). */
   public boolean shouldRetry(Throwable failure) {
-    if (failure instanceof CancellationException) {
+    if (failure instanceof CancellationException || failure instanceof PoisonTaskException) {
       return false;
     }
     return retryable.test(failure);

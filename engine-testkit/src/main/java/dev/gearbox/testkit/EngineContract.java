@@ -480,11 +480,13 @@ public abstract class EngineContract {
       }
     };
     int window = 8;
-    try (Stream<Integer> out = engine.map(ContractFunctions::jitteredDouble, endless, MapOptions.newBuilder().window(window).build())) {
+    int chunk = 3;
+    try (Stream<Integer> out = engine.map(ContractFunctions::jitteredDouble, endless,
+        MapOptions.newBuilder().window(window).chunkSize(chunk).build())) {
       assertThat(pulled).hasValue(0); // nothing runs before the first element is asked for
       List<Integer> first = out.limit(200).toList();
       assertThat(first).hasSize(200);
-      assertThat(pulled.get()).isLessThanOrEqualTo(200 + window);
+      assertThat(pulled.get()).isLessThanOrEqualTo(200 + (long) window * chunk);
     }
   }
 

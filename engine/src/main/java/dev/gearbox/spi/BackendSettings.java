@@ -24,6 +24,9 @@ public interface BackendSettings {
    */
   boolean workersConfigured();
 
+  /** {@code gearbox.cancel.grace}: how long a task may take to stop after its interrupt before it is killed. */
+  Duration cancelGrace();
+
   /** The raw value of a backend key, if configured. */
   Optional<String> get(String key);
 

@@ -7,6 +7,13 @@ package dev.gearbox.spi;
  */
 public interface Execution {
 
+  /**
+   * Tells the work it is cancelled ({@link dev.gearbox.TaskContext#isCancelled()} turns true)
+   * without interrupting it: how {@code cancel(false)} reaches a task in another process.
+   * In-process backends need not implement it (the context reads the engine's flag directly).
+   */
+  default void cancel() {}
+
   /** Interrupts the thread running the work, wherever it is. Idempotent; may be a no-op. */
   void interrupt();
 

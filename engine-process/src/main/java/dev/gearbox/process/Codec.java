@@ -1,0 +1,159 @@
+package dev.gearbox.process;
+
+import dev.gearbox.RemoteTaskException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InvalidClassException;
+import java.io.NotSerializableException;
+import java.io.ObjectInputFilter;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
+import java.io.Serializable;
+
+/**
+ * JDK serialization with an {@link ObjectInputFilter} on every read, on both sides of the
+ * channel. The default filter limits depth, references, array length and bytes, and rejects
+ * classes known as deserialization gadgets; {@code gearbox.process.serial-filter} replaces the
+ * class part with the application's own pattern (for a strict allow-list end it with {@code !*}).
+ *
+ * <p>Exceptions travel twice: as themselves, and as a {@link Described} copy of class name,
+ * message and stack trace, so the caller gets at least a {@link RemoteTaskException} with those
+ * when the exception's class cannot be serialized or is missing on the caller's side.
+ */
+final class Codec {
+  /** Gadget chains seen in deserialization attacks; never needed by tasks. */
+  static final String DENIED = "!org.apache.commons.collections.functors.*;!org.apache.commons.collections4.functors.*;"
+      + "!org.codehaus.groovy.runtime.*;!com.sun.org.apache.xalan.internal.xsltc.trax.*;"
+      + "!org.springframework.beans.factory.*;!java.rmi.server.*;!sun.rmi.*;!javax.management.*;"
+      + "!com.sun.rowset.*;!org.hibernate.engine.spi.*";
+
+  private final int maxBytes;
+  private final ObjectInputFilter filter;
+
+  Codec(int maxBytes, String classPattern) {
+    this.maxBytes = maxBytes;
+    String classes = classPattern == null || classPattern.isBlank() ? DENIED : classPattern;
+    this.filter = ObjectInputFilter.Config.createFilter(
+        "maxdepth=200;maxrefs=2000000;maxarray=50000000;maxbytes=" + maxBytes + ";" + classes);
+  }
+
+  int maxBytes() {
+    return maxBytes;
+  }
+
+  String filterPattern() {
+    return filter.toString();
+  }
+
+  byte[] serialize(Object o) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    if (bytes.size() > maxBytes) {
+      throw new PayloadTooLarge(bytes.size(), maxBytes);
+    }
+    return bytes.toByteArray();
+  }
+
+  Object deserialize(byte[] data) throws IOException, ClassNotFoundException {
+    return deserialize(new ByteArrayInputStream(data));
+  }
+
+  Object deserialize(InputStream data) throws IOException, ClassNotFoundException {
+    try (ObjectInputStream in = new FilteredInput(data, filter)) {
+      return in.readObject();
+    }
+  }
+
+  /** A payload over {@code gearbox.process.max-payload}. */
+  static final class PayloadTooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    PayloadTooLarge(int size, int max) {
+      super("payload of " + size + " bytes exceeds gearbox.process.max-payload (" + max + " bytes)");
+    }
+  }
+
+  /** Resolves classes with the thread's context loader first (the application's classes). */
+  private static final class FilteredInput extends ObjectInputStream {
+    FilteredInput(InputStream in, ObjectInputFilter filter) throws IOException {
+      super(in);
+      setObjectInputFilter(filter);
+    }
+
+    @Override
+    protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
+      ClassLoader cl = Thread.currentThread().getContextClassLoader();
+      if (cl != null) {
+        try {
+          return Class.forName(desc.getName(), false, cl);
+        } catch (ClassNotFoundException e) {
+          // fall back to the default lookup below
+        }
+      }
+      return super.resolveClass(desc);
+    }
+  }
+
+  // ---------------------------------------------------------------- exceptions
+
+  /** What survives of an exception whatever its class: name, message, stack, causes. */
+  record Described(String className, String message, StackTraceElement[] stack, Described cause) implements Serializable {
+    static Described of(Throwable t) {
+      return of(t, 0);
+    }
+
+    private static Described of(Throwable t, int depth) {
+      Throwable c = t.getCause();
+      return new Described(t.getClass().getName(), t.getMessage(), t.getStackTrace(),
+          c != null && c != t && depth < 20 ? of(c, depth + 1) : null);
+    }
+
+    RemoteTaskException toException() {
+      return new RemoteTaskException(className, message, stack, cause == null ? null : cause.toException());
+    }
+  }
+
+  /** Encodes a task failure: the description always, the exception itself when it serializes. */
+  byte[] encodeFailure(Throwable t) throws IOException {
+    byte[] described = serialize(Described.of(t));
+    byte[] itself;
+    try {
+      itself = serialize(t);
+    } catch (NotSerializableException | InvalidClassException | PayloadTooLarge e) {
+      itself = new byte[0];
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(described.length + itself.length + 8);
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.writeInt(described.length);
+    out.write(described);
+    out.write(itself);
+    return bytes.toByteArray();
+  }
+
+  /** The task's own exception if it can be rebuilt here, else a {@link RemoteTaskException}. */
+  Throwable decodeFailure(byte[] data, int offset) throws IOException {
+    DataInputStream in = new DataInputStream(new ByteArrayInputStream(data, offset, data.length - offset));
+    int n = in.readInt();
+    byte[] described = in.readNBytes(n);
+    byte[] itself = in.readAllBytes();
+    if (itself.length > 0) {
+      try {
+        return (Throwable) deserialize(itself);
+      } catch (ClassNotFoundException | IOException | ClassCastException e) {
+        // fall back to the description
+      }
+    }
+    try {
+      return ((Described) deserialize(described)).toException();
+    } catch (ClassNotFoundException e) {
+      throw new IOException("cannot decode a task failure", e);
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package dev.gearbox.process;
+
+import dev.gearbox.EngineConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/** The process backend's settings, validated at open; see {@link ProcessBackendProvider} for the keys. */
+record ProcessConfig(
+    int workers,
+    int prestart,
+    int concurrency,
+    String java,
+    String classpath,
+    List<String> jvmOptions,
+    Optional<String> heap,
+    Map<String, String> environment,
+    Path workingDir,
+    int maxPayload,
+    String serialFilter,
+    int maxTasksPerWorker,
+    long recycleHeapBytes,
+    int poisonThreshold,
+    Duration startupTimeout) {
+
+  /** Flags every worker gets before the user's: exit (do not limp on) after an OutOfMemoryError,
+   * a small collector that starts fast, no perf-data file. Later user flags override them. */
+  static final List<String> DEFAULT_FLAGS = List.of("-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+      "-XX:TieredStopAtLevel=4");
+
+  /** The command line of one worker. */
+  List<String> command(Path fifo, String name, Codec codec) {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    cmd.add("-cp");
+    cmd.add(classpath);
+    cmd.addAll(DEFAULT_FLAGS);
+    heap.ifPresent(h -> cmd.add("-Xmx" + h));
+    cmd.addAll(jvmOptions);
+    cmd.add(WorkerMain.class.getName());
+    cmd.add(fifo.toString());
+    cmd.add(Long.toString(ProcessHandle.current().pid()));
+    cmd.add(name);
+    cmd.add(Integer.toString(concurrency));
+    cmd.add(Integer.toString(maxPayload));
+    if (serialFilter != null && !serialFilter.isBlank()) {
+      cmd.add(serialFilter);
+    }
+    return cmd;
+  }
+
+  static Map<String, String> parseEnvironment(String key, String spec) {
+    Map<String, String> env = new LinkedHashMap<>();
+    if (spec == null || spec.isBlank()) {
+      return env;
+    }
+    for (String pair : spec.split(";")) {
+      int eq = pair.indexOf('=');
+      if (eq <= 0) {
+        throw new EngineConfigException(key, key + "=" + spec + " is not valid: expected NAME=value pairs separated by ';'"
+            + " (offending part: '" + pair + "')");
+      }
+      env.put(pair.substring(0, eq).trim(), pair.substring(eq + 1));
+    }
+    return env;
+  }
+
+  /** Parses 512, 64k, 256m, 2g into bytes. */
+  static long parseSize(String key, String v) {
+    String s = v.trim().toLowerCase(Locale.ROOT);
+    long mult = 1;
+    if (s.endsWith("k")) {
+      mult = 1024;
+    } else if (s.endsWith("m")) {
+      mult = 1024 * 1024;
+    } else if (s.endsWith("g")) {
+      mult = 1024L * 1024 * 1024;
+    }
+    if (mult > 1) {
+      s = s.substring(0, s.length() - 1);
+    }
+    try {
+      long n = Long.parseLong(s) * mult;
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a size such as 512k, 256m or 2g");
+    }
+  }
+}

@@ -1,0 +1,292 @@
+package dev.gearbox.process;
+
+import dev.gearbox.TaskContext;
+import dev.gearbox.process.Frames.Frame;
+import dev.gearbox.spi.Work;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The worker JVM's entry point. Reads frames from stdin, runs tasks on {@code concurrency}
+ * threads, and writes frames to the named pipe given as its first argument, never to stdout:
+ * what tasks print (System.out, System.err, writes to file descriptor 1, child processes
+ * inheriting them) goes to the engine's log, tagged with the task when a task thread printed it.
+ *
+ * <p>Exits when stdin ends: at once if the engine did not say SHUTDOWN first (the engine is gone,
+ * so results have nowhere to go), after the running tasks otherwise. A watcher also exits if the
+ * engine's process disappears, in case stdin stays open.
+ *
+ * <pre>java -cp ... dev.gearbox.process.WorkerMain FIFO PARENT_PID NAME CONCURRENCY MAX_PAYLOAD [FILTER]</pre>
+ */
+public final class WorkerMain {
+  private static final ThreadLocal<Long> CURRENT_TASK = new ThreadLocal<>();
+
+  private final Codec codec;
+  private final DataOutputStream channel;
+  private final ExecutorService tasks;
+  private final Map<Long, RunningTask> running = new ConcurrentHashMap<>();
+
+  private WorkerMain(Codec codec, DataOutputStream channel, int concurrency) {
+    this.codec = codec;
+    this.channel = channel;
+    AtomicInteger n = new AtomicInteger();
+    this.tasks = Executors.newFixedThreadPool(concurrency, r -> {
+      Thread t = new Thread(r, "gearbox-task-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public static void main(String[] args) throws Exception {
+    // Before any task class loads: stdout and stderr become log streams tagged per task.
+    System.setOut(new PrintStream(new TaggingStream(new FileOutputStream(FileDescriptor.out)), true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(new TaggingStream(new FileOutputStream(FileDescriptor.err)), true, StandardCharsets.UTF_8));
+    if (args.length < 5) {
+      System.err.println("usage: WorkerMain FIFO PARENT_PID NAME CONCURRENCY MAX_PAYLOAD [FILTER]");
+      System.exit(2);
+    }
+    long parentPid = Long.parseLong(args[1]);
+    int concurrency = Integer.parseInt(args[3]);
+    int maxPayload = Integer.parseInt(args[4]);
+    Codec codec = new Codec(maxPayload, args.length > 5 ? args[5] : null);
+    watchParent(parentPid);
+    DataOutputStream channel = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(args[0]), 1 << 16));
+    WorkerMain worker = new WorkerMain(codec, channel, concurrency);
+    worker.send(Frames.HELLO, 0, ByteBuffer.allocate(8).putLong(ProcessHandle.current().pid()).array());
+    boolean orderly = worker.serve(new DataInputStream(new BufferedInputStream(System.in, 1 << 16)), maxPayload);
+    if (!orderly) {
+      Runtime.getRuntime().halt(0); // the engine is gone: nobody wants the results
+    }
+    worker.tasks.shutdown();
+    worker.tasks.awaitTermination(1, TimeUnit.MINUTES);
+    System.out.flush();
+    System.err.flush();
+    System.exit(0);
+  }
+
+  /** Exits if the engine's JVM dies without closing our stdin (belt and braces). */
+  private static void watchParent(long parentPid) {
+    Thread t = new Thread(() -> {
+      ProcessHandle parent = ProcessHandle.of(parentPid).orElse(null);
+      while (parent != null && parent.isAlive()) {
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+      Runtime.getRuntime().halt(0);
+    }, "gearbox-parent-watch");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Serves frames until stdin ends; true if the engine said SHUTDOWN first. */
+  private boolean serve(DataInputStream in, int maxPayload) {
+    try {
+      for (;;) {
+        Frame f = Frames.read(in, maxPayload);
+        if (f == null) {
+          return false;
+        }
+        switch (f.type()) {
+          case Frames.RUN -> tasks.execute(() -> run(f));
+          case Frames.CANCEL -> {
+            RunningTask r = running.get(f.taskId());
+            if (r != null) {
+              r.cancel(f.payload().length > 0 && f.payload()[0] == 1);
+            }
+          }
+          case Frames.SHUTDOWN -> {
+            return true; // running tasks finish (the engine interrupts them first if it wants them gone)
+          }
+          default -> throw new Frames.ChannelFault("unexpected frame type " + f.type() + " from the engine");
+        }
+      }
+    } catch (IOException e) {
+      System.err.println("gearbox worker: channel from the engine failed: " + e);
+      return false;
+    }
+  }
+
+  private void run(Frame f) {
+    long id = f.taskId();
+    ByteBuffer header = ByteBuffer.wrap(f.payload());
+    int attempt = header.getInt();
+    int nameLength = header.getInt();
+    String name = new String(f.payload(), 8, nameLength, StandardCharsets.UTF_8);
+    RunningTask task = new RunningTask(id, name, attempt, Thread.currentThread());
+    running.put(id, task);
+    CURRENT_TASK.set(id);
+    try {
+      Object result;
+      try {
+        Work work = (Work) codec.deserialize(new java.io.ByteArrayInputStream(f.payload(), 8 + nameLength,
+            f.payload().length - 8 - nameLength));
+        send(Frames.STARTED, id, new byte[0]);
+        result = work.run(task);
+      } catch (Throwable t) {
+        sendFailure(id, t);
+        return;
+      }
+      byte[] bytes;
+      try {
+        bytes = codec.serialize(result);
+      } catch (IOException e) {
+        sendFailure(id, new java.io.NotSerializableException("the result of task " + name + " cannot be sent back: " + e.getMessage()
+            + (result == null ? "" : " (result class " + result.getClass().getName() + ")")));
+        return;
+      }
+      try {
+        send(Frames.OK, id, withHeap(bytes));
+      } catch (IOException e) {
+        System.err.println("gearbox worker: cannot send the result of task " + id + ": " + e);
+        Runtime.getRuntime().halt(70); // the engine sees the crash, with this line in the stderr tail
+      }
+    } finally {
+      CURRENT_TASK.remove();
+      running.remove(id);
+      Thread.interrupted(); // a late cancel must not leak into this thread's next task
+    }
+  }
+
+  private void sendFailure(long id, Throwable t) {
+    try {
+      send(Frames.FAIL, id, withHeap(codec.encodeFailure(t)));
+    } catch (IOException e) {
+      System.err.println("gearbox worker: cannot report the failure of task " + id + ": " + e);
+      Runtime.getRuntime().halt(70); // the engine sees the crash, with this line in the stderr tail
+    }
+  }
+
+  /** Prefixes a payload with the heap in use now, for the engine's memory-based recycling. */
+  private static byte[] withHeap(byte[] payload) {
+    Runtime rt = Runtime.getRuntime();
+    return ByteBuffer.allocate(8 + payload.length).putLong(rt.totalMemory() - rt.freeMemory()).put(payload).array();
+  }
+
+  private void send(byte type, long id, byte[] payload) throws IOException {
+    synchronized (channel) {
+      Frames.write(channel, type, id, payload);
+      channel.flush();
+    }
+  }
+
+  /** A task's context in the worker: cancellation arrives as CANCEL frames, progress leaves as PROGRESS frames. */
+  private final class RunningTask implements TaskContext {
+    private final long id;
+    private final String name;
+    private final int attempt;
+    private final Thread thread;
+    private volatile boolean cancelled;
+
+    RunningTask(long id, String name, int attempt, Thread thread) {
+      this.id = id;
+      this.name = name;
+      this.attempt = attempt;
+      this.thread = thread;
+    }
+
+    void cancel(boolean interrupt) {
+      cancelled = true;
+      if (interrupt) {
+        thread.interrupt();
+      }
+    }
+
+    @Override
+    public long taskId() {
+      return id;
+    }
+
+    @Override
+    public String taskName() {
+      return name;
+    }
+
+    @Override
+    public int attempt() {
+      return attempt;
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return cancelled;
+    }
+
+    @Override
+    public void progress(double fraction, String message) {
+      if (!(fraction >= 0.0 && fraction <= 1.0)) {
+        throw new IllegalArgumentException("progress fraction must be within [0, 1], got " + fraction);
+      }
+      byte[] text = message == null ? new byte[0] : message.getBytes(StandardCharsets.UTF_8);
+      try {
+        send(Frames.PROGRESS, id, ByteBuffer.allocate(8 + text.length).putDouble(fraction).put(text).array());
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  /** Buffers each thread's output to the end of a line, then writes it prefixed with its task. */
+  private static final class TaggingStream extends OutputStream {
+    private final OutputStream target;
+    private final ThreadLocal<ByteArrayOutputStream> line = ThreadLocal.withInitial(ByteArrayOutputStream::new);
+
+    TaggingStream(OutputStream target) {
+      this.target = target;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      ByteArrayOutputStream buf = line.get();
+      buf.write(b);
+      if (b == '\n') {
+        flushLine(buf);
+      }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      for (int i = off; i < off + len; i++) {
+        write(b[i]);
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      ByteArrayOutputStream buf = line.get();
+      if (buf.size() > 0) {
+        flushLine(buf);
+      }
+    }
+
+    private void flushLine(ByteArrayOutputStream buf) throws IOException {
+      Long task = CURRENT_TASK.get();
+      synchronized (target) {
+        if (task != null) {
+          target.write(("[task " + task + "] ").getBytes(StandardCharsets.UTF_8));
+        }
+        buf.writeTo(target);
+        target.flush();
+      }
+      buf.reset();
+    }
+  }
+}
