@@ -24,7 +24,8 @@ public class WorkerCrashedException extends EngineException {
   public WorkerCrashedException(long taskId, String taskName, String worker, String what, Integer exitCode,
       String stderrTail, Throwable cause) {
     super(taskId, taskName, what + " (" + worker + ")" + describeSignal(exitCode)
-        + (stderrTail == null || stderrTail.isBlank() ? "; stderr was empty" : "; last stderr lines:\n" + stderrTail), cause);
+        + (stderrTail == null || stderrTail.isBlank() ? "; it wrote nothing to stderr" : "; its last output lines (stderr,"
+            + " and stdout marked [stdout]):\n" + stderrTail), cause);
     this.worker = worker;
     this.exitCode = exitCode;
     this.stderrTail = stderrTail == null ? "" : stderrTail;
@@ -56,7 +57,7 @@ public class WorkerCrashedException extends EngineException {
     return exitCode == null ? OptionalInt.empty() : OptionalInt.of(exitCode);
   }
 
-  /** The last lines the worker wrote to stderr before it died. */
+  /** The last lines the worker wrote before it died: stderr, and stdout lines marked {@code [stdout]}. */
   public String stderrTail() {
     return stderrTail;
   }

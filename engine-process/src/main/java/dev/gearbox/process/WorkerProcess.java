@@ -294,13 +294,15 @@ final class WorkerProcess {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
           String line;
           while ((line = r.readLine()) != null) {
-            if (isErr) {
-              synchronized (stderrTail) {
-                if (stderrTail.size() == STDERR_TAIL_LINES) {
-                  stderrTail.removeFirst();
-                }
-                stderrTail.addLast(line);
+            // The tail keeps both streams: the JVM reports some deaths on stdout
+            // ("Terminating due to java.lang.OutOfMemoryError").
+            synchronized (stderrTail) {
+              if (stderrTail.size() == STDERR_TAIL_LINES) {
+                stderrTail.removeFirst();
               }
+              stderrTail.addLast(isErr ? line : "[stdout] " + line);
+            }
+            if (isErr) {
               output.warn("[{}] {}", label(), line);
             } else {
               output.info("[{}] {}", label(), line);

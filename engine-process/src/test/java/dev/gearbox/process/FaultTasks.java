@@ -1,0 +1,108 @@
+package dev.gearbox.process;
+
+import dev.gearbox.ContextTask;
+import dev.gearbox.Task;
+import dev.gearbox.testkit.Signals;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Tasks that misbehave in the ways workers die or leak; serializable lambdas made in static methods. */
+final class FaultTasks {
+  private FaultTasks() {}
+
+  static Task<Long> pid() {
+    return () -> ProcessHandle.current().pid();
+  }
+
+  static Task<Object> exitWith(int code) {
+    return () -> {
+      System.err.println("fault task: calling System.exit(" + code + ")");
+      System.exit(code);
+      return null;
+    };
+  }
+
+  static Task<Object> halt(int code) {
+    return () -> {
+      System.err.println("fault task: calling Runtime.halt(" + code + ")");
+      Runtime.getRuntime().halt(code);
+      return null;
+    };
+  }
+
+  static Task<Object> exhaustHeap() {
+    return () -> {
+      List<long[]> hog = new ArrayList<>();
+      for (;;) {
+        hog.add(new long[1 << 20]);
+      }
+    };
+  }
+
+  /** Writes its pid to {@code pid-<k>}, then waits until killed or released. */
+  static Task<Object> reportPidAndBlock(String dir, int k) {
+    return () -> {
+      Files.writeString(Path.of(dir, "pid-" + k + ".tmp"), Long.toString(ProcessHandle.current().pid()));
+      Files.move(Path.of(dir, "pid-" + k + ".tmp"), Path.of(dir, "pid-" + k));
+      Signals.awaitInTask(dir, "release");
+      return null;
+    };
+  }
+
+  /** Kills its worker on the first attempt only; succeeds afterwards. */
+  static ContextTask<Integer> crashOnFirstAttempt() {
+    return ctx -> {
+      if (ctx.attempt() == 1) {
+        Runtime.getRuntime().halt(9);
+      }
+      return ctx.attempt();
+    };
+  }
+
+  /** Prints everywhere a task can print, including raw bytes that look like a frame. */
+  static Task<Integer> printEverywhere() {
+    return () -> {
+      System.out.println("hello from System.out");
+      System.err.println("hello from System.err");
+      FileOutputStream fd1 = new FileOutputStream(FileDescriptor.out);
+      fd1.write(new byte[] {0x47, 0x42, 1, 12, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 4, 'o', 'o', 'p', 's', '\n'});
+      fd1.write("raw write to fd 1\n".getBytes(StandardCharsets.UTF_8));
+      fd1.flush();
+      Process child = new ProcessBuilder("sh", "-c", "echo child on inherited stdout; printf 'GB\\001\\014garbage\\n'")
+          .inheritIO().start();
+      child.waitFor();
+      return 42;
+    };
+  }
+
+  /** Returns an object that cannot be serialized. */
+  static Task<Object> unserializableResult() {
+    return Thread::currentThread;
+  }
+
+  /** Throws an exception whose class cannot be serialized (it holds a Thread). */
+  static Task<Object> unserializableException() {
+    return () -> {
+      throw new HoldsAThread("cannot travel as itself");
+    };
+  }
+
+  static final class HoldsAThread extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    @SuppressWarnings({"serial", "unused"})
+    private final Thread thread = Thread.currentThread();
+
+    HoldsAThread(String message) {
+      super(message);
+    }
+  }
+
+  static Task<Integer> square(int x) {
+    return () -> x * x;
+  }
+}

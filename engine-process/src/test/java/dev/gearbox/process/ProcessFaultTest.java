@@ -1,0 +1,205 @@
+package dev.gearbox.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import dev.gearbox.Engine;
+import dev.gearbox.EngineConfig;
+import dev.gearbox.EngineConfigException;
+import dev.gearbox.PoisonTaskException;
+import dev.gearbox.RemoteTaskException;
+import dev.gearbox.RetryPolicy;
+import dev.gearbox.Task;
+import dev.gearbox.TaskFuture;
+import dev.gearbox.TaskOptions;
+import dev.gearbox.WorkerCrashedException;
+import dev.gearbox.testkit.Signals;
+import java.io.NotSerializableException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Workers that die, print, or send what cannot travel: every failure is a test with real processes. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ProcessFaultTest {
+  private static final Duration PROMPTLY = Duration.ofSeconds(30);
+
+  @TempDir
+  Path dir;
+
+  private final List<Engine> engines = new ArrayList<>();
+
+  private Engine open(UnaryOperator<EngineConfig.Builder> customize) {
+    Engine e = Engine.open(customize.apply(EngineConfig.newBuilder().backend("process").workers(2)
+        .cancelGrace(Duration.ofMillis(500))).build());
+    engines.add(e);
+    return e;
+  }
+
+  @AfterEach
+  void close() {
+    Signals.raise(dir.toString(), "release");
+    engines.forEach(Engine::shutdownNow);
+    engines.forEach(Engine::close);
+  }
+
+  private static <T> T get(TaskFuture<T> f) throws Exception {
+    return f.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  private static Throwable failure(TaskFuture<?> f) {
+    Throwable t = catchThrowable(() -> f.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS));
+    assertThat(t).isInstanceOf(ExecutionException.class);
+    return t.getCause();
+  }
+
+  private static long counter(Engine e, String name) {
+    return e.metrics().counter("gearbox." + e.name() + "." + name).getCount();
+  }
+
+  @Test
+  void systemExit_failsOnlyThatTask_namingTaskExitCodeAndStderr_andThePoolHeals() throws Exception {
+    Engine engine = open(b -> b);
+    TaskFuture<Object> other = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1));
+    await().atMost(PROMPTLY).until(() -> Files.exists(dir.resolve("pid-1")));
+    Throwable t = failure(engine.submit(FaultTasks.exitWith(3), TaskOptions.named("exits")));
+    assertThat(t).isInstanceOf(WorkerCrashedException.class)
+        .hasMessageContaining("exits")
+        .hasMessageContaining("exited with code 3")
+        .hasMessageContaining("calling System.exit(3)");
+    assertThat(((WorkerCrashedException) t).exitCode()).hasValue(3);
+    Signals.raise(dir.toString(), "release");
+    assertThat(get(other)).isNull(); // the other worker's task was unaffected
+    assertThat(get(engine.submit(FaultTasks.square(7)))).isEqualTo(49); // healed
+    await().atMost(PROMPTLY).until(() -> counter(engine, "process.workers-started") == 3);
+  }
+
+  @Test
+  void runtimeHalt_isReportedWithItsExitCode() {
+    Engine engine = open(b -> b);
+    Throwable t = failure(engine.submit(FaultTasks.halt(7)));
+    assertThat(t).isInstanceOf(WorkerCrashedException.class).hasMessageContaining("code 7");
+  }
+
+  @Test
+  void outOfMemory_killsOnlyItsWorker_withTheJvmsMessage() throws Exception {
+    Engine engine = open(b -> b.option("gearbox.process.heap", "64m"));
+    Throwable t = failure(engine.submit(FaultTasks.exhaustHeap()));
+    assertThat(t).isInstanceOf(WorkerCrashedException.class).hasMessageContaining("OutOfMemoryError");
+    assertThat(get(engine.submit(FaultTasks.square(3)))).isEqualTo(9);
+  }
+
+  @Test
+  void sigkillFromOutside_isReportedAsTheSignal() throws Exception {
+    Engine engine = open(b -> b);
+    TaskFuture<Object> f = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1));
+    await().atMost(PROMPTLY).until(() -> Files.exists(dir.resolve("pid-1")));
+    long pid = Long.parseLong(Files.readString(dir.resolve("pid-1")));
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    Throwable t = failure(f);
+    assertThat(t).isInstanceOf(WorkerCrashedException.class).hasMessageContaining("SIGKILL").hasMessageContaining("pid " + pid);
+    assertThat(get(engine.submit(FaultTasks.square(4)))).isEqualTo(16);
+  }
+
+  @Test
+  void aCrashedAttempt_isRetriedWhenThePolicyAllows() throws Exception {
+    Engine engine = open(b -> b);
+    TaskOptions retry = TaskOptions.newBuilder().retry(RetryPolicy.newBuilder().maxAttempts(2)
+        .backoff(Duration.ZERO, 1, Duration.ZERO).build()).build();
+    assertThat(get(engine.submit(FaultTasks.crashOnFirstAttempt(), retry))).isEqualTo(2);
+  }
+
+  @Test
+  void aTaskThatKeepsKillingItsWorker_isQuarantinedAsPoison() {
+    Engine engine = open(b -> b.option("gearbox.process.poison-threshold", "3"));
+    TaskOptions retry = TaskOptions.newBuilder().name("poison").retry(RetryPolicy.newBuilder().maxAttempts(10)
+        .backoff(Duration.ZERO, 1, Duration.ZERO).build()).build();
+    Throwable t = failure(engine.submit(FaultTasks.halt(5), retry));
+    assertThat(t).isInstanceOf(PoisonTaskException.class).hasMessageContaining("poison").hasMessageContaining("3 times");
+    assertThat(t.getCause()).isInstanceOf(WorkerCrashedException.class);
+    assertThat(counter(engine, "retried")).isEqualTo(2);
+  }
+
+  @Test
+  void nothingATaskPrints_corruptsTheChannel() throws Exception {
+    Engine engine = open(b -> b);
+    for (int i = 0; i < 3; i++) {
+      assertThat(get(engine.submit(FaultTasks.printEverywhere()))).isEqualTo(42);
+    }
+    List<TaskFuture<Integer>> more = new ArrayList<>();
+    for (int i = 0; i < 50; i++) {
+      more.add(engine.submit(FaultTasks.square(i)));
+    }
+    for (int i = 0; i < 50; i++) {
+      assertThat(get(more.get(i))).isEqualTo(i * i);
+    }
+    assertThat(counter(engine, "process.workers-crashed")).isZero();
+  }
+
+  @Test
+  void aTaskThatCannotBeSerialized_isRejectedAtSubmit_namingTheClass() {
+    Engine engine = open(b -> b);
+    Object notSerializable = new Object();
+    Task<Integer> captures = () -> notSerializable.hashCode();
+    assertThatThrownBy(() -> engine.submit(captures))
+        .isInstanceOf(RejectedExecutionException.class)
+        .hasMessageContaining("java.lang.Object")
+        .hasMessageContaining("not Serializable");
+    assertThat(counter(engine, "rejected")).isEqualTo(1);
+  }
+
+  @Test
+  void aResultThatCannotBeSerialized_failsTheTaskNamingTheClass() {
+    Engine engine = open(b -> b);
+    Throwable t = failure(engine.submit(FaultTasks.unserializableResult()));
+    assertThat(t).isInstanceOf(NotSerializableException.class).hasMessageContaining("java.lang.Thread");
+  }
+
+  @Test
+  void anExceptionThatCannotTravel_arrivesWithItsClassNameMessageAndStack() {
+    Engine engine = open(b -> b);
+    Throwable t = failure(engine.submit(FaultTasks.unserializableException()));
+    assertThat(t).isInstanceOf(RemoteTaskException.class)
+        .hasMessageContaining(FaultTasks.HoldsAThread.class.getName())
+        .hasMessageContaining("cannot travel as itself");
+    assertThat(((RemoteTaskException) t).originalClassName()).isEqualTo(FaultTasks.HoldsAThread.class.getName());
+    assertThat(t.getStackTrace()).isNotEmpty();
+  }
+
+  @Test
+  void badJvmOptions_failAtOpen_withTheWorkersOwnError() {
+    assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("process").workers(1)
+        .option("gearbox.process.jvm-options", "-XX:+NoSuchJvmFlag").build()))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("exited during startup")
+        .hasMessageContaining("NoSuchJvmFlag");
+  }
+
+  @Test
+  void close_leavesNoWorkerProcess() throws Exception {
+    Engine engine = open(b -> b);
+    List<Long> pids = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      pids.add(get(engine.submit(FaultTasks.pid())));
+    }
+    assertThat(pids).hasSizeGreaterThanOrEqualTo(1);
+    engine.close();
+    for (long pid : pids.stream().distinct().toList()) {
+      assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("worker %s alive", pid).isFalse();
+    }
+    assertThat(ProcessHandle.current().children().filter(p -> p.info().commandLine().orElse("").contains("WorkerMain")))
+        .isEmpty();
+  }
+}
