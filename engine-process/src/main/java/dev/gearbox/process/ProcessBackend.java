@@ -134,6 +134,12 @@ final class ProcessBackend implements Backend {
       if (w.state != WorkerProcess.State.READY) {
         String tail = w.stderrTail();
         shutdownNow();
+        try {
+          awaitTermination(config.startupTimeout());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        removeRunDir();
         throw new EngineConfigException(ProcessBackendProvider.JVM_OPTIONS, "the process backend's first worker "
             + (w.state == WorkerProcess.State.STARTING ? "did not answer within " + config.startupTimeout().toMillis() + " ms"
                 : "exited during startup") + ". Command: " + String.join(" ", config.command(runDir.resolve("pipe"), "worker", codec))
@@ -480,14 +486,19 @@ final class ProcessBackend implements Backend {
     }
     boolean done = results.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     if (done) {
-      try (var files = Files.list(runDir)) {
-        files.forEach(f -> f.toFile().delete());
-      } catch (IOException e) {
-        log.debug("Gearbox: cleaning {}: {}", runDir, e.toString());
-      }
-      runDir.toFile().delete();
+      removeRunDir();
     }
     return done;
+  }
+
+  /** Deletes the private directory of worker pipes. */
+  private void removeRunDir() {
+    try (var files = Files.list(runDir)) {
+      files.forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      log.debug("Gearbox: cleaning {}: {}", runDir, e.toString());
+    }
+    runDir.toFile().delete();
   }
 
   /** The stop ladder's handle: CANCEL frame to interrupt, SIGKILL to kill. */

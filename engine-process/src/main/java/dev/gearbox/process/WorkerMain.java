@@ -65,13 +65,14 @@ public final class WorkerMain {
     int concurrency = Integer.parseInt(args[3]);
     int maxPayload = Integer.parseInt(args[4]);
     Codec codec = new Codec(maxPayload, args.length > 5 ? args[5] : null);
-    watchParent(parentPid);
+    watchParent(args[0], parentPid);
     DataOutputStream channel = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(args[0]), 1 << 16));
     WorkerMain worker = new WorkerMain(codec, channel, concurrency);
     worker.send(Frames.HELLO, 0, ByteBuffer.allocate(8).putLong(ProcessHandle.current().pid()).array());
     boolean orderly = worker.serve(new DataInputStream(new BufferedInputStream(System.in, 1 << 16)), maxPayload);
     if (!orderly) {
-      Runtime.getRuntime().halt(0); // the engine is gone: nobody wants the results
+      removePipe(args[0]); // the engine is gone and cannot clean up after us
+      Runtime.getRuntime().halt(0); // nobody wants the results
     }
     worker.tasks.shutdown();
     worker.tasks.awaitTermination(1, TimeUnit.MINUTES);
@@ -80,8 +81,19 @@ public final class WorkerMain {
     System.exit(0);
   }
 
+  /** Deletes our pipe, and the engine's pipe directory once it is empty. */
+  private static void removePipe(String fifo) {
+    java.io.File f = new java.io.File(fifo);
+    f.delete();
+    java.io.File dir = f.getParentFile();
+    String[] left = dir == null ? null : dir.list();
+    if (left != null && left.length == 0) {
+      dir.delete();
+    }
+  }
+
   /** Exits if the engine's JVM dies without closing our stdin (belt and braces). */
-  private static void watchParent(long parentPid) {
+  private static void watchParent(String fifo, long parentPid) {
     Thread t = new Thread(() -> {
       ProcessHandle parent = ProcessHandle.of(parentPid).orElse(null);
       while (parent != null && parent.isAlive()) {
@@ -91,6 +103,7 @@ public final class WorkerMain {
           return;
         }
       }
+      removePipe(fifo);
       Runtime.getRuntime().halt(0);
     }, "gearbox-parent-watch");
     t.setDaemon(true);
