@@ -35,7 +35,7 @@ import java.util.TreeSet;
  *   <tr><td>{@code gearbox.queue.full}</td><td>{@code block}</td><td>{@code block} or {@code reject} when full</td></tr>
  *   <tr><td>{@code gearbox.map.window}</td><td>{@code auto}</td><td>jobs in flight per map</td></tr>
  *   <tr><td>{@code gearbox.map.chunk-size}</td><td>{@code auto}</td><td>inputs per map job</td></tr>
- *   <tr><td>{@code gearbox.map.batch-target}</td><td>200ms</td><td>adaptive batches aim at this run time</td></tr>
+ *   <tr><td>{@code gearbox.map.batch-target}</td><td>20ms</td><td>adaptive batches aim at this run time</td></tr>
  *   <tr><td>{@code gearbox.task.timeout}</td><td>{@code none}</td><td>default per-attempt timeout</td></tr>
  *   <tr><td>{@code gearbox.task.retries}</td><td>0</td><td>default retries after a failure</td></tr>
  *   <tr><td>{@code gearbox.task.backoff}</td><td>100ms</td><td>first retry delay (doubles, max 10 s)</td></tr>
@@ -285,7 +285,7 @@ public final class EngineConfig {
     private QueueFullPolicy queueFullPolicy = QueueFullPolicy.BLOCK;
     private int mapWindow;
     private int chunkSize;
-    private Duration batchTarget = Duration.ofMillis(200);
+    private Duration batchTarget = Duration.ofMillis(20);
     private Duration taskTimeout;
     private int taskRetries;
     private Duration taskBackoff = Duration.ofMillis(100);

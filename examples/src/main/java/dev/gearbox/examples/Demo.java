@@ -75,9 +75,15 @@ public final class Demo {
     System.out.printf(Locale.ROOT, "backend: %s, %s task(s) at once%n%n", engine.backendName(),
         engine.parallelism() == Integer.MAX_VALUE ? "any number of" : String.valueOf(engine.parallelism()));
 
-    // Warm the JIT first, so that neither measurement below pays for compilation.
+    // Warm the JIT first (here, and in the engine's workers wherever they are), so that neither
+    // measurement below pays for compilation.
     for (int i = 0; i < 5; i++) {
       Primes.countChunk(new long[] {0, 300_000});
+    }
+    try (Stream<Long> warm = engine.map(Primes::countChunk,
+        java.util.List.of(new long[] {0, 300_000}, new long[] {0, 300_000}, new long[] {0, 300_000}, new long[] {0, 300_000}),
+        MapOptions.newBuilder().chunkSize(1).build())) {
+      warm.forEach(c -> { });
     }
 
     // 1. CPU-bound work with map: the same call on every backend.

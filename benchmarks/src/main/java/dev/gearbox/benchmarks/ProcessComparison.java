@@ -1,0 +1,287 @@
+package dev.gearbox.benchmarks;
+
+import dev.gearbox.Engine;
+import dev.gearbox.EngineConfig;
+import dev.gearbox.MapOptions;
+import dev.gearbox.Task;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+
+/**
+ * The process backend against its baselines, all measured in this run:
+ *
+ * <ol>
+ *   <li>round trip of a trivial task vs a raw one-byte ping-pong over a child JVM's pipes, and vs
+ *       Python's {@code ProcessPoolExecutor.submit().result()} when python3 exists;
+ *   <li>{@code map} over 1,000,000 trivial inputs with no chunk size given vs Python's
+ *       {@code multiprocessing.Pool(2).imap_unordered(chunksize=1000)};
+ *   <li>cold start to first result (one worker) vs spawning a bare JVM and echoing one byte;
+ *   <li>CPU-bound speedup: primes below 2,000,000 in 16 chunks on 2 warm workers vs one thread.
+ * </ol>
+ * Each figure is the median of several repetitions.
+ *
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison</pre>
+ */
+public final class ProcessComparison {
+  private static final int ROUND_TRIPS = 3_000;
+  private static final int REPEATS = 5;
+
+  private ProcessComparison() {}
+
+  public static void main(String[] args) throws Exception {
+    String cp = System.getProperty("java.class.path");
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    List<String> rows = new ArrayList<>();
+
+    // 1. round trip
+    double raw = median(REPEATS, () -> rawPingPongMicros(java, cp));
+    double engine;
+    try (Engine e = open(2)) {
+      engine = median(REPEATS, () -> engineRoundTripMicros(e));
+    }
+    Double py = python("""
+        import time, concurrent.futures as cf
+        def f():
+            return 1
+        if __name__ == '__main__':
+            with cf.ProcessPoolExecutor(2) as ex:
+                for _ in range(300): ex.submit(f).result()
+                best = []
+                for _ in range(5):
+                    n = 2000; t = time.perf_counter()
+                    for _ in range(n): ex.submit(f).result()
+                    best.append((time.perf_counter() - t) / n * 1e6)
+                best.sort(); print(best[2])
+        """);
+    rows.add(row("round trip, trivial task (µs)", engine, raw, "raw pipe ping-pong to a child JVM", py, "<= 3x raw; >= 10x faster than Python"));
+
+    // 2. map over 1M
+    double mapRate;
+    try (Engine e = open(2)) {
+      mapRate = median(3, () -> mapRate(e));
+    }
+    Double pyMap = python("""
+        import time, multiprocessing as mp
+        def f(x):
+            return x + 1
+        if __name__ == '__main__':
+            with mp.Pool(2) as p:
+                sum(p.imap_unordered(f, range(100000), chunksize=1000))
+                rates = []
+                for _ in range(3):
+                    t = time.perf_counter(); s = sum(p.imap_unordered(f, range(1000000), chunksize=1000))
+                    rates.append(1000000 / (time.perf_counter() - t))
+                rates.sort(); print(rates[1])
+        """);
+    rows.add(String.format(Locale.ROOT, "| map over 1,000,000 trivial inputs (inputs/s) | %,.0f | — | %s | Python Pool(2).imap_unordered(chunksize=1000)%s | >= Python |",
+        mapRate, pyMap == null ? "python3 absent" : String.format(Locale.ROOT, "%,.0f", pyMap),
+        pyMap == null ? "" : String.format(Locale.ROOT, ": engine/Python = %.2f", mapRate / pyMap)));
+
+    // 3. cold start
+    double bare = median(REPEATS, () -> bareJvmEchoMillis(java, cp));
+    double cold = median(REPEATS, ProcessComparison::coldStartMillis);
+    rows.add(row("cold start to first result (ms)", cold, bare, "spawn a bare JVM and echo one byte", null, "<= 1.3x"));
+
+    // 4. CPU speedup
+    double single = median(3, () -> millis(() -> Primes.countRanges(Primes.ranges(2_000_000, 16))));
+    double parallel;
+    try (Engine e = open(2)) {
+      parallelPrimes(e); // warm the workers' JIT
+      parallel = median(3, () -> millis(() -> parallelPrimes(e)));
+    }
+    rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks (ms) | %.0f on 2 workers | %.0f on one thread | speedup %.2fx | | >= 1.8x |",
+        parallel, single, single / parallel));
+
+    System.out.println();
+    System.out.println("| measurement | process backend | baseline | ratio | other | target |");
+    System.out.println("|---|---|---|---|---|---|");
+    rows.forEach(System.out::println);
+  }
+
+  private static Engine open(int workers) {
+    return Engine.open(EngineConfig.newBuilder().backend("process").workers(workers).name("bench-" + System.nanoTime()).build());
+  }
+
+  private static String row(String what, double engine, double base, String baseName, Double python, String target) {
+    return String.format(Locale.ROOT, "| %s | %.1f | %.1f (%s) | %.2fx | %s | %s |", what, engine, base, baseName, engine / base,
+        python == null ? "Python: python3 absent" : String.format(Locale.ROOT, "Python %.1f (%.1fx slower than the engine)", python, python / engine),
+        target);
+  }
+
+  // ---------------------------------------------------------------- measurements
+
+  private static double rawPingPongMicros(String java, String cp) throws Exception {
+    Process p = new ProcessBuilder(java, "-cp", cp, PipeEcho.class.getName()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      OutputStream out = p.getOutputStream();
+      InputStream in = p.getInputStream();
+      for (int i = 0; i < 2_000; i++) {
+        out.write(1);
+        out.flush();
+        in.read();
+      }
+      long t = System.nanoTime();
+      for (int i = 0; i < ROUND_TRIPS; i++) {
+        out.write(1);
+        out.flush();
+        if (in.read() < 0) {
+          throw new IllegalStateException("echo child died");
+        }
+      }
+      return (System.nanoTime() - t) / 1e3 / ROUND_TRIPS;
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static final Task<Integer> TRIVIAL = () -> 1;
+
+  private static double engineRoundTripMicros(Engine e) throws Exception {
+    for (int i = 0; i < 2_000; i++) {
+      e.submit(TRIVIAL).get();
+    }
+    long t = System.nanoTime();
+    for (int i = 0; i < ROUND_TRIPS; i++) {
+      e.submit(TRIVIAL).get();
+    }
+    return (System.nanoTime() - t) / 1e3 / ROUND_TRIPS;
+  }
+
+  private static double mapRate(Engine e) {
+    int n = 1_000_000;
+    long t = System.nanoTime();
+    long sum;
+    try (Stream<Integer> out = e.map(x -> x + 1, IntStream.range(0, n).boxed(), MapOptions.defaults())) {
+      sum = out.mapToLong(Integer::longValue).sum();
+    }
+    if (sum != (long) n * (n + 1) / 2) {
+      throw new IllegalStateException("wrong sum " + sum);
+    }
+    return n / ((System.nanoTime() - t) / 1e9);
+  }
+
+  private static double bareJvmEchoMillis(String java, String cp) throws Exception {
+    long t = System.nanoTime();
+    Process p = new ProcessBuilder(java, "-cp", cp, "-XX:+UseSerialGC", "-XX:-UsePerfData", PipeEcho.class.getName()).start();
+    try {
+      p.getOutputStream().write(1);
+      p.getOutputStream().flush();
+      if (p.getInputStream().read() < 0) {
+        throw new IllegalStateException("echo child died");
+      }
+      return (System.nanoTime() - t) / 1e6;
+    } finally {
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static double coldStartMillis() throws Exception {
+    long t = System.nanoTime();
+    try (Engine e = open(1)) {
+      e.submit(TRIVIAL).get();
+      return (System.nanoTime() - t) / 1e6;
+    }
+  }
+
+  private static long parallelPrimes(Engine e) {
+    try (Stream<Long> counts = e.map(Primes::countRange, Arrays.asList(Primes.ranges(2_000_000, 16)),
+        MapOptions.newBuilder().chunkSize(1).build())) {
+      return counts.mapToLong(Long::longValue).sum();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  @FunctionalInterface
+  private interface Measure {
+    double get() throws Exception;
+  }
+
+  @FunctionalInterface
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  private static double millis(Body body) throws Exception {
+    long t = System.nanoTime();
+    body.run();
+    return (System.nanoTime() - t) / 1e6;
+  }
+
+  private static double median(int n, Measure m) throws Exception {
+    double[] v = new double[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = m.get();
+    }
+    Arrays.sort(v);
+    return v[n / 2];
+  }
+
+  /** Runs a Python snippet that prints one number; null when python3 is absent or fails. */
+  private static Double python(String script) {
+    try {
+      Path f = Files.createTempFile("gearbox-bench", ".py");
+      try {
+        Files.writeString(f, script);
+        Process p = new ProcessBuilder("python3", f.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+          System.err.println("python3 failed: " + out);
+          return null;
+        }
+        String[] lines = out.split("\n");
+        return Double.parseDouble(lines[lines.length - 1].strip());
+      } finally {
+        Files.deleteIfExists(f);
+      }
+    } catch (Exception e) {
+      System.err.println("python3 not usable (" + e.getMessage() + "); skipping the Python column");
+      return null;
+    }
+  }
+
+  /** CPU-bound work: trial division, the same on every side of the comparison. */
+  static final class Primes {
+    private Primes() {}
+
+    static long[][] ranges(long n, int chunks) {
+      long step = (n + chunks - 1) / chunks;
+      return LongStream.range(0, chunks).mapToObj(c -> new long[] {c * step, Math.min(n, (c + 1) * step)}).toArray(long[][]::new);
+    }
+
+    static long countRanges(long[][] ranges) {
+      long total = 0;
+      for (long[] r : ranges) {
+        total += countRange(r);
+      }
+      return total;
+    }
+
+    static long countRange(long[] r) {
+      long count = 0;
+      for (long x = Math.max(2, r[0]); x < r[1]; x++) {
+        boolean prime = x < 4 || (x & 1) != 0;
+        for (long d = 3; prime && d * d <= x; d += 2) {
+          prime = x % d != 0;
+        }
+        if (prime && (x == 2 || (x & 1) != 0)) {
+          count++;
+        }
+      }
+      return count;
+    }
+  }
+}
