@@ -96,6 +96,11 @@ final class AttemptImpl implements Attempt, TaskContext {
   }
 
   @Override
+  public Object prepared() {
+    return job.prepared;
+  }
+
+  @Override
   public TaskContext context() {
     return this;
   }

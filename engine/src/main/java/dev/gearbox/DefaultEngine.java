@@ -221,7 +221,7 @@ final class DefaultEngine implements Engine {
     Job job = new Job(this, ids.incrementAndGet(), options.name().orElse(null), work, options,
         options.timeout().orElse(defaultTimeout), options.retry().orElse(defaultRetry));
     try {
-      backend.validate(work);
+      job.prepared = backend.prepare(work);
     } catch (RejectedExecutionException e) {
       metrics.rejected.inc();
       throw e;

@@ -22,6 +22,8 @@ final class Job implements Comparable<Job> {
   final TaskFuture<Object> future;
   final long submittedNanos;
 
+  /** What the backend kept from checking the work at submit (see Backend.prepare). */
+  Object prepared;
   State state;
   long enqueuedNanos;
   /** Attempts launched so far; written only by the thread that launches the next attempt. */

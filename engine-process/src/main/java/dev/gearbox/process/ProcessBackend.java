@@ -158,16 +158,11 @@ final class ProcessBackend implements Backend {
     return slots.length * config.concurrency();
   }
 
-  /**
-   * The bytes {@link #validate} produced, for {@link #start} to reuse: a task dispatched at once
-   * starts on the thread that submitted it, so it is serialized once, not twice.
-   */
-  private final ThreadLocal<Object[]> lastValidated = new ThreadLocal<>();
-
+  /** Serializes the task at submit: rejects what cannot cross, and keeps the bytes for every attempt. */
   @Override
-  public void validate(Work work) {
+  public Object prepare(Work work) {
     try {
-      lastValidated.set(new Object[] {work, codec.serialize(work)});
+      return codec.serialize(work);
     } catch (java.io.NotSerializableException e) {
       throw new RejectedExecutionException("the task cannot be sent to a worker process: it is, or captures, an object of class "
           + e.getMessage() + ", which is not Serializable. Make it Serializable, capture only serializable values, or"
@@ -190,17 +185,11 @@ final class ProcessBackend implements Backend {
 
   private byte[] encodeRun(Attempt attempt) {
     byte[] work;
-    Object[] cached = lastValidated.get();
     try {
-      if (cached != null && cached[0] == attempt.work()) {
-        work = (byte[]) cached[1];
-      } else {
-        work = codec.serialize(attempt.work());
-      }
+      work = attempt.prepared() instanceof byte[] bytes ? bytes : codec.serialize(attempt.work());
     } catch (IOException e) {
       throw new RejectedExecutionException("task " + attempt.taskName() + " cannot be serialized: " + e.getMessage(), e);
     }
-    lastValidated.remove();
     byte[] name = attempt.taskName().getBytes(StandardCharsets.UTF_8);
     return ByteBuffer.allocate(8 + name.length + work.length).putInt(attempt.number()).putInt(name.length)
         .put(name).put(work).array();

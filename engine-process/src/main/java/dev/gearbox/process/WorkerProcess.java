@@ -232,9 +232,21 @@ final class WorkerProcess {
     }
   }
 
-  private void exited(int exitValue) {
+  private void exited(int reported) {
     if (!exited.compareAndSet(false, true)) {
       return;
+    }
+    int exitValue = reported;
+    Process p = process;
+    if (reported == org.apache.commons.exec.Executor.INVALID_EXITVALUE && p != null) {
+      // commons-exec failed before it read the exit code (a stream error as the process died): ask the process.
+      try {
+        if (p.waitFor(2, TimeUnit.SECONDS)) {
+          exitValue = p.exitValue();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     State was = state;
     state = State.DEAD;

@@ -26,6 +26,9 @@ public interface Attempt {
   /** What to run. */
   Work work();
 
+  /** What {@link Backend#prepare} returned for this task at submit, or null. */
+  Object prepared();
+
   /**
    * The context for in-process execution: cancellation flag and progress go straight to the
    * core. Remote backends build their own context in the worker and relay

@@ -28,12 +28,18 @@ public interface Backend {
   Execution start(Attempt attempt);
 
   /**
-   * Checks at submit, in the submitting thread, that {@code work} can run on this backend: a
-   * backend that crosses a process boundary checks that it serializes. The default accepts all.
+   * Checks at submit, in the submitting thread, that {@code work} can run on this backend, and
+   * returns whatever the backend wants to keep from that check (a backend that crosses a process
+   * boundary serializes the work here and keeps the bytes). The core hands it back with every
+   * attempt as {@link Attempt#prepared()}, whichever thread starts it. The default accepts all
+   * and keeps nothing.
    *
+   * @return the prepared form, or null
    * @throws java.util.concurrent.RejectedExecutionException saying what cannot cross and why
    */
-  default void validate(Work work) {}
+  default Object prepare(Work work) {
+    return null;
+  }
 
   /** Releases the backend's threads and processes once the attempts it holds have ended. */
   void shutdown();
