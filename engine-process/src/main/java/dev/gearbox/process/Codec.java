@@ -27,10 +27,10 @@ import java.io.Serializable;
  */
 final class Codec {
   /** Gadget chains seen in deserialization attacks; never needed by tasks. */
-  static final String DENIED = "!org.apache.commons.collections.functors.*;!org.apache.commons.collections4.functors.*;"
-      + "!org.codehaus.groovy.runtime.*;!com.sun.org.apache.xalan.internal.xsltc.trax.*;"
-      + "!org.springframework.beans.factory.*;!java.rmi.server.*;!sun.rmi.*;!javax.management.*;"
-      + "!com.sun.rowset.*;!org.hibernate.engine.spi.*";
+  static final String DENIED = "!org.apache.commons.collections.functors.**;!org.apache.commons.collections4.functors.**;"
+      + "!org.codehaus.groovy.runtime.**;!com.sun.org.apache.xalan.internal.xsltc.trax.**;"
+      + "!org.springframework.beans.factory.**;!java.rmi.server.**;!sun.rmi.**;!javax.management.**;"
+      + "!com.sun.rowset.**;!org.hibernate.engine.spi.**";
 
   private final int maxBytes;
   private final ObjectInputFilter filter;
@@ -122,11 +122,24 @@ final class Codec {
 
   /** Encodes a task failure: the description always, the exception itself when it serializes. */
   byte[] encodeFailure(Throwable t) throws IOException {
-    byte[] described = serialize(Described.of(t));
+    byte[] described;
+    try {
+      described = serialize(Described.of(t));
+    } catch (PayloadTooLarge e) {
+      // A monstrous message or stack: keep the class and the start of the message.
+      String m = String.valueOf(t.getMessage());
+      described = serialize(new Described(t.getClass().getName(), m.substring(0, Math.min(m.length(), 1_000)),
+          new StackTraceElement[0], null));
+    }
     byte[] itself;
     try {
       itself = serialize(t);
     } catch (NotSerializableException | InvalidClassException | PayloadTooLarge e) {
+      itself = new byte[0];
+    } catch (RuntimeException | StackOverflowError e) {
+      itself = new byte[0]; // a writeObject that misbehaves: the description still travels
+    }
+    if (described.length + itself.length > maxBytes) {
       itself = new byte[0];
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(described.length + itself.length + 8);

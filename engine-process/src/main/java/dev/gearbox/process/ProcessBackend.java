@@ -72,6 +72,7 @@ final class ProcessBackend implements Backend {
   private volatile boolean shutdown;
   private int nextWorkerIndex;
   private int startupFailuresInARow;
+  private String lastStartupFailure = "";
 
   private final Counter workersStarted;
   private final Counter workersCrashed;
@@ -85,11 +86,18 @@ final class ProcessBackend implements Backend {
   /** An attempt waiting for a worker, with its encoded RUN payload. */
   private record Pending(Attempt attempt, byte[] payload, ProcessExecution execution) {}
 
+  private final java.util.concurrent.atomic.AtomicLong wireIds = new java.util.concurrent.atomic.AtomicLong();
+
   ProcessBackend(ProcessConfig config, BackendSettings settings) {
     this.engineName = settings.engineName();
     this.config = config;
     this.settings = settings;
-    this.codec = new Codec(config.maxPayload(), config.serialFilter());
+    try {
+      this.codec = new Codec(config.maxPayload(), config.serialFilter());
+    } catch (IllegalArgumentException e) {
+      throw new EngineConfigException(ProcessBackendProvider.SERIAL_FILTER, ProcessBackendProvider.SERIAL_FILTER + "="
+          + config.serialFilter() + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
+    }
     this.slots = new WorkerProcess[config.workers()];
     // Reporting runs the caller's dependent actions, which may block (even on another task's
     // result): the pool grows while they do, so one blocked callback never stalls the others.
@@ -116,10 +124,15 @@ final class ProcessBackend implements Backend {
   /** Starts the first workers and waits until they answer, so bad JVM options fail at open. */
   void prestart() {
     List<WorkerProcess> started = new ArrayList<>();
-    synchronized (this) {
-      for (int i = 0; i < Math.min(config.prestart(), slots.length); i++) {
-        started.add(spawnLocked(i));
+    try {
+      synchronized (this) {
+        for (int i = 0; i < Math.min(config.prestart(), slots.length); i++) {
+          started.add(spawnLocked(i));
+        }
       }
+    } catch (EngineException e) {
+      abandonStartup();
+      throw new EngineConfigException(ProcessBackendProvider.JAVA, e.getMessage());
     }
     long deadline = System.nanoTime() + config.startupTimeout().toNanos();
     for (WorkerProcess w : started) {
@@ -131,21 +144,27 @@ final class ProcessBackend implements Backend {
           break;
         }
       }
-      if (w.state != WorkerProcess.State.READY) {
+      WorkerProcess.State state = w.state;
+      if (state != WorkerProcess.State.READY) {
         String tail = w.stderrTail();
-        shutdownNow();
-        try {
-          awaitTermination(config.startupTimeout());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        removeRunDir();
+        abandonStartup();
         throw new EngineConfigException(ProcessBackendProvider.JVM_OPTIONS, "the process backend's first worker "
-            + (w.state == WorkerProcess.State.STARTING ? "did not answer within " + config.startupTimeout().toMillis() + " ms"
+            + (state == WorkerProcess.State.STARTING ? "did not answer within " + config.startupTimeout().toMillis() + " ms"
                 : "exited during startup") + ". Command: " + String.join(" ", config.command(runDir.resolve("pipe"), "worker", codec))
-            + (tail.isBlank() ? "" : "\nworker stderr:\n" + tail));
+            + (tail.isBlank() ? "" : "\nworker output:\n" + tail));
       }
     }
+  }
+
+  /** Undoes a failed open: no worker, thread or pipe is left behind. */
+  private void abandonStartup() {
+    shutdownNow();
+    try {
+      awaitTermination(config.startupTimeout());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    removeRunDir();
   }
 
   @Override
@@ -167,8 +186,8 @@ final class ProcessBackend implements Backend {
       throw new RejectedExecutionException("the task cannot be sent to a worker process: it is, or captures, an object of class "
           + e.getMessage() + ", which is not Serializable. Make it Serializable, capture only serializable values, or"
           + " use an in-process backend (thread, async)", e);
-    } catch (IOException e) {
-      throw new RejectedExecutionException("the task cannot be sent to a worker process: " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      throw new RejectedExecutionException("the task cannot be sent to a worker process: " + e, e);
     }
   }
 
@@ -177,9 +196,9 @@ final class ProcessBackend implements Backend {
     if (shutdown) {
       throw new RejectedExecutionException("the process backend is shut down");
     }
-    byte[] payload = encodeRun(attempt);
-    ProcessExecution ex = new ProcessExecution(attempt);
-    dispatch(new Pending(attempt, payload, ex));
+    long wireId = wireIds.incrementAndGet();
+    ProcessExecution ex = new ProcessExecution(attempt, wireId);
+    dispatch(new Pending(attempt, encodeRun(attempt), ex));
     return ex;
   }
 
@@ -191,26 +210,69 @@ final class ProcessBackend implements Backend {
       throw new RejectedExecutionException("task " + attempt.taskName() + " cannot be serialized: " + e.getMessage(), e);
     }
     byte[] name = attempt.taskName().getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(8 + name.length + work.length).putInt(attempt.number()).putInt(name.length)
-        .put(name).put(work).array();
+    return ByteBuffer.allocate(16 + name.length + work.length).putLong(attempt.taskId()).putInt(attempt.number())
+        .putInt(name.length).put(name).put(work).array();
   }
 
   /** Sends to the least-loaded ready worker, or parks the attempt until one is ready. */
   private void dispatch(Pending p) {
-    WorkerProcess target;
+    List<Pending> toSend = new ArrayList<>(1);
+    List<Pending> toFail = new ArrayList<>(1);
     synchronized (this) {
-      target = pickLocked();
-      if (target == null) {
-        parked.add(p);
-        ensureWorkersLocked();
-        return;
-      }
-      target.inFlight.put(p.attempt.taskId(), p.attempt);
-      p.execution.worker = target;
+      assignLocked(p, toSend, toFail);
     }
-    if (!target.send(Frames.RUN, p.attempt.taskId(), p.payload)) {
-      // The worker died between picking and sending: its exit handler fails what it held.
-      log.debug("Gearbox: {} was gone before task {} reached it", target.label(), p.attempt.taskName());
+    sendAll(toSend);
+    failAll(toFail, "cancelled before a worker took it");
+  }
+
+  /** Assigns an attempt to a worker, parks it, or marks it for failure. Caller holds the monitor. */
+  private void assignLocked(Pending p, List<Pending> toSend, List<Pending> toFail) {
+    if (p.execution.interrupted || shutdown) {
+      toFail.add(p);
+      return;
+    }
+    WorkerProcess target = pickLocked();
+    if (target == null) {
+      parked.add(p);
+      ensureWorkersLocked();
+      return;
+    }
+    target.inFlight.put(p.execution.wireId, p.attempt);
+    p.execution.worker = target;
+    toSend.add(p);
+  }
+
+  private void sendAll(List<Pending> sends) {
+    for (Pending p : sends) {
+      WorkerProcess w = p.execution.worker;
+      if (!w.send(Frames.RUN, p.execution.wireId, p.payload)) {
+        // The worker is dying: its exit handler drains inFlight (this attempt included) and reports.
+        log.debug("Gearbox: {} was gone before task {} reached it", w.label(), p.attempt.taskName());
+        continue;
+      }
+      if (p.execution.interrupted) {
+        w.send(Frames.CANCEL, p.execution.wireId, new byte[] {1});
+      } else if (p.execution.cancelled) {
+        w.send(Frames.CANCEL, p.execution.wireId, new byte[] {0});
+      }
+    }
+  }
+
+  /** Reports attempts that will not run, on the results pool (never on a reader thread). */
+  private void failAll(List<Pending> fails, String why) {
+    if (fails.isEmpty()) {
+      return;
+    }
+    report(() -> fails.forEach(p -> p.attempt.lost(new EngineException(p.attempt.taskId(), p.attempt.taskName(),
+        shutdown ? "the process backend shut down before a worker took it" : why, null))));
+  }
+
+  /** Runs a report on the results pool; inline only when the pool is gone (engine terminated). */
+  private void report(Runnable r) {
+    try {
+      results.execute(r);
+    } catch (RejectedExecutionException e) {
+      r.run();
     }
   }
 
@@ -225,15 +287,30 @@ final class ProcessBackend implements Backend {
     return best;
   }
 
-  /** Starts workers in empty slots (lazily after open, or to replace one). */
+  /** Starts workers in empty slots (lazily after open, or to replace one); fails parked work if none can start. */
   private void ensureWorkersLocked() {
     if (shutdown) {
       return;
     }
+    if (startupFailuresInARow >= 3) {
+      // Workers keep dying on their own before they are ready: fail what waits, so nothing hangs;
+      // the next task tries again.
+      failParkedLocked("worker JVMs keep failing to start: " + lastStartupFailure);
+      return;
+    }
     for (int i = 0; i < slots.length; i++) {
       if (slots[i] == null) {
-        spawnLocked(i);
+        try {
+          spawnLocked(i);
+        } catch (EngineException e) {
+          log.warn("Gearbox: {}", e.getMessage());
+          startupFailuresInARow++;
+          lastStartupFailure = e.getMessage();
+        }
       }
+    }
+    if (liveWorkers() == 0 && !parked.isEmpty()) {
+      failParkedLocked("no worker JVM can be started (see the log)");
     }
   }
 
@@ -241,110 +318,145 @@ final class ProcessBackend implements Backend {
     int index = ++nextWorkerIndex;
     Path fifo = runDir.resolve("w" + index + ".pipe");
     WorkerProcess w = new WorkerProcess(this, index, fifo);
-    slots[slot] = w;
     try {
       Process mk = new ProcessBuilder("mkfifo", "-m", "600", fifo.toString()).redirectErrorStream(true).start();
       String out = new String(mk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (mk.waitFor() != 0) {
+      if (waitUninterruptibly(mk) != 0) {
         throw new IOException("mkfifo failed: " + out.strip());
       }
       w.launch(config.command(fifo, "worker-" + index, codec), config.environment(), config.workingDir());
-      workersStarted.inc();
-    } catch (IOException | InterruptedException e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      slots[slot] = null;
+    } catch (IOException | RuntimeException e) {
       throw new EngineException(-1, null, "cannot start a worker JVM: " + e.getMessage(), e);
     }
+    slots[slot] = w;
+    workersStarted.inc();
     return w;
+  }
+
+  private static int waitUninterruptibly(Process p) {
+    boolean interrupted = false;
+    try {
+      for (;;) {
+        try {
+          return p.waitFor();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   // ---------------------------------------------------------------- events from workers
 
   void onWorkerReady(WorkerProcess w) {
-    startupTime.update(System.nanoTime() - w.spawnedNanos, TimeUnit.NANOSECONDS);
+    boolean ready;
     synchronized (this) {
-      startupFailuresInARow = 0;
+      ready = w.state == WorkerProcess.State.STARTING;
+      if (ready) {
+        w.state = WorkerProcess.State.READY; // not if it was retired or killed meanwhile
+        startupFailuresInARow = 0;
+      }
     }
+    if (!ready) {
+      return;
+    }
+    startupTime.update(System.nanoTime() - w.spawnedNanos, TimeUnit.NANOSECONDS);
     settings.workerStarted(new WorkerEvent(engineName, w.label(), "ready after "
         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.spawnedNanos) + " ms", null));
     drainParked();
   }
 
+  /** Gives parked attempts to ready workers. */
   private void drainParked() {
-    for (;;) {
-      Pending p;
-      synchronized (this) {
-        if (parked.isEmpty() || pickLocked() == null) {
-          return;
-        }
-        p = parked.poll();
+    List<Pending> toSend = new ArrayList<>();
+    List<Pending> toFail = new ArrayList<>();
+    synchronized (this) {
+      while (!parked.isEmpty() && pickLocked() != null) {
+        assignLocked(parked.poll(), toSend, toFail);
       }
-      if (p.execution.interrupted) {
-        p.attempt.lost(new EngineException(p.attempt.taskId(), p.attempt.taskName(), "cancelled before a worker took it", null));
-        continue;
-      }
-      dispatch(p);
     }
+    sendAll(toSend);
+    failAll(toFail, "cancelled before a worker took it");
   }
 
-  void onResult(WorkerProcess w, Attempt a, Frame f) {
-    crashesInARow.remove(a.taskId());
+  /** A result frame; the attempt is reported only if the exit handler has not claimed it already. */
+  void onResult(WorkerProcess w, Frame f) {
+    Attempt a;
+    String retireWhy = null;
+    boolean retireNow = false;
     long heap = ByteBuffer.wrap(f.payload()).getLong();
-    Runnable report = () -> {
+    synchronized (this) {
+      a = w.inFlight.remove(f.taskId());
+      if (a == null) {
+        return;
+      }
+      w.tasksRun++;
+      if (w.state == WorkerProcess.State.READY) {
+        if (config.maxTasksPerWorker() > 0 && w.tasksRun >= config.maxTasksPerWorker()) {
+          retireWhy = "recycled after " + w.tasksRun + " tasks (gearbox.process.max-tasks-per-worker)";
+        } else if (config.recycleHeapBytes() > 0 && heap > config.recycleHeapBytes()) {
+          retireWhy = "recycled: heap in use " + heap / (1024 * 1024) + " MB after a task exceeds gearbox.process.recycle-heap";
+        }
+        if (retireWhy != null) {
+          w.state = WorkerProcess.State.RETIRING;
+        }
+      }
+      retireNow = w.state == WorkerProcess.State.RETIRING && w.inFlight.isEmpty();
+    }
+    crashesInARow.remove(a.taskId());
+    Attempt attempt = a;
+    report(() -> {
       try {
         if (f.type() == Frames.OK) {
-          a.succeeded(codec.deserialize(new java.io.ByteArrayInputStream(f.payload(), 8, f.payload().length - 8)));
+          attempt.succeeded(codec.deserialize(new java.io.ByteArrayInputStream(f.payload(), 8, f.payload().length - 8)));
         } else {
-          a.failed(codec.decodeFailure(f.payload(), 8));
+          attempt.failed(codec.decodeFailure(f.payload(), 8));
         }
       } catch (IOException | ClassNotFoundException | RuntimeException e) {
-        a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from "
+        attempt.failed(new EngineException(attempt.taskId(), attempt.taskName(), "its result could not be read back from "
             + w.label() + ": " + e, e));
       }
-    };
-    try {
-      results.execute(report);
-    } catch (RejectedExecutionException e) {
-      report.run(); // after shutdown: only late answers of cancelled tasks, whose futures are complete
-    }
-    String why = null;
-    if (config.maxTasksPerWorker() > 0 && w.tasksRun >= config.maxTasksPerWorker()) {
-      why = "recycled after " + w.tasksRun + " tasks (gearbox.process.max-tasks-per-worker)";
-    } else if (config.recycleHeapBytes() > 0 && heap > config.recycleHeapBytes()) {
-      why = "recycled: heap in use " + heap / (1024 * 1024) + " MB after a task exceeds gearbox.process.recycle-heap";
-    }
-    if (why != null && w.state == WorkerProcess.State.READY) {
-      w.state = WorkerProcess.State.RETIRING;
-      retireWhenIdle(w, why);
-    } else if (w.state == WorkerProcess.State.RETIRING) {
-      retireWhenIdle(w, null);
+    });
+    if (retireNow) {
+      w.retire(retireWhy != null ? retireWhy : "recycled");
     }
     drainParked();
   }
 
-  private void retireWhenIdle(WorkerProcess w, String why) {
-    if (w.inFlight.isEmpty()) {
-      w.retire(why != null ? why : "recycled");
-    }
+  /** Marks a worker dead (no new task goes to it); returns the state it had. */
+  synchronized WorkerProcess.State markDead(WorkerProcess w) {
+    WorkerProcess.State was = w.state;
+    w.state = WorkerProcess.State.DEAD;
+    return was;
   }
 
-  /** Called once per worker, however it ended. */
+  /** Called once per worker, however it ended, after its reader delivered what it could. */
   void onWorkerExit(WorkerProcess w, int exitCode, String reason, boolean planned, boolean duringStartup) {
-    List<Attempt> held = new ArrayList<>(w.inFlight.values());
-    w.inFlight.clear();
-    boolean respawn;
+    List<Attempt> held = new ArrayList<>();
     synchronized (this) {
       for (int i = 0; i < slots.length; i++) {
         if (slots[i] == w) {
           slots[i] = null;
         }
       }
-      if (duringStartup && !planned) {
-        startupFailuresInARow++;
+      for (Long wireId : new ArrayList<>(w.inFlight.keySet())) {
+        Attempt a = w.inFlight.remove(wireId);
+        if (a != null) {
+          held.add(a);
+        }
       }
-      respawn = !shutdown && startupFailuresInARow < 3;
+      if (duringStartup && !planned && exitCode >= 0 && exitCode < 128) {
+        // It died on its own before it was ready (a signal from outside is no evidence it cannot start).
+        startupFailuresInARow++;
+        lastStartupFailure = reason + (w.stderrTail().isBlank() ? "" : "; last output:\n" + w.stderrTail());
+      }
+      if (!shutdown && (!parked.isEmpty() || config.prestart() > 0)) {
+        ensureWorkersLocked();
+      }
     }
     String tail = w.stderrTail();
     if (planned && held.isEmpty()) {
@@ -355,38 +467,31 @@ final class ProcessBackend implements Backend {
       settings.workerCrashed(new WorkerEvent(engineName, w.label(), reason + " (exit code " + exitCode + ")", null));
       if (!shutdown) {
         log.warn("Gearbox: {} died: {} (exit code {}); failing the {} task(s) it held{}", w.label(), reason, exitCode,
-            held.size(), tail.isBlank() ? "" : "; stderr tail:\n" + tail);
+            held.size(), tail.isBlank() ? "" : "; last output:\n" + tail);
       }
     }
-    for (Attempt a : held) {
-      WorkerCrashedException crash = new WorkerCrashedException(a.taskId(), a.taskName(), w.label(), reason, exitCode, tail, null);
-      int crashes = crashesInARow.merge(a.taskId(), 1, Integer::sum);
-      if (crashes >= config.poisonThreshold()) {
-        crashesInARow.remove(a.taskId());
-        a.lost(new PoisonTaskException(a.taskId(), a.taskName(), crashes, crash));
-      } else {
-        a.lost(crash);
-      }
+    if (held.isEmpty()) {
+      return;
     }
-    synchronized (this) {
-      if (respawn && (!parked.isEmpty() || config.prestart() > 0)) {
-        ensureWorkersLocked();
-      } else if (!respawn && !shutdown && !parked.isEmpty()) {
-        failParkedLocked("workers fail to start: " + reason + (tail.isBlank() ? "" : "; stderr:\n" + tail));
+    report(() -> {
+      for (Attempt a : held) {
+        WorkerCrashedException crash = new WorkerCrashedException(a.taskId(), a.taskName(), w.label(), reason, exitCode, tail, null);
+        int crashes = crashesInARow.merge(a.taskId(), 1, Integer::sum);
+        if (crashes >= config.poisonThreshold()) {
+          crashesInARow.remove(a.taskId());
+          a.lost(new PoisonTaskException(a.taskId(), a.taskName(), crashes, crash));
+        } else {
+          a.lost(crash);
+        }
       }
-    }
+    });
   }
 
   private void failParkedLocked(String why) {
     List<Pending> all = new ArrayList<>(parked);
     parked.clear();
     startupFailuresInARow = 0; // the next task tries again
-    Runnable fail = () -> all.forEach(p -> p.attempt.lost(new EngineException(p.attempt.taskId(), p.attempt.taskName(), why, null)));
-    try {
-      results.execute(fail);
-    } catch (RejectedExecutionException e) {
-      fail.run();
-    }
+    failAll(all, why);
   }
 
   void frameSent(int payloadBytes) {
@@ -411,17 +516,10 @@ final class ProcessBackend implements Backend {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /** The engine has settled every task: workers finish what they run (abandoned attempts) and exit. */
   @Override
   public void shutdown() {
-    List<WorkerProcess> live;
-    synchronized (this) {
-      shutdown = true;
-      live = liveLocked();
-    }
-    for (WorkerProcess w : live) {
-      w.retire("engine shut down");
-    }
-    results.shutdown();
+    stopWorkers("engine shut down", false);
   }
 
   /**
@@ -430,24 +528,31 @@ final class ProcessBackend implements Backend {
    */
   @Override
   public void shutdownNow() {
+    stopWorkers("engine shut down now", true);
+  }
+
+  private void stopWorkers(String why, boolean reap) {
     List<WorkerProcess> live;
-    List<Pending> left;
     synchronized (this) {
       shutdown = true;
       live = liveLocked();
-      left = new ArrayList<>(parked);
-      parked.clear();
+      for (WorkerProcess w : live) {
+        if (w.state != WorkerProcess.State.DEAD) {
+          w.state = WorkerProcess.State.RETIRING;
+        }
+      }
+      failParkedLocked(why);
     }
     for (WorkerProcess w : live) {
-      w.retire("engine shut down now");
+      w.retire(why);
     }
-    if (!live.isEmpty()) {
+    if (reap && !live.isEmpty()) {
       Thread killer = new Thread(() -> {
         long deadline = System.nanoTime() + settings.cancelGrace().toNanos();
         for (WorkerProcess w : live) {
           try {
             if (!w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-              w.killPlanned("engine shut down now; the worker did not exit within gearbox.cancel.grace");
+              w.killPlanned(why + "; the worker did not exit within gearbox.cancel.grace");
             }
           } catch (InterruptedException e) {
             w.kill();
@@ -457,10 +562,6 @@ final class ProcessBackend implements Backend {
       killer.setDaemon(true);
       killer.start();
     }
-    for (Pending p : left) {
-      p.attempt.lost(new EngineException(p.attempt.taskId(), p.attempt.taskName(), "the process backend shut down before a worker took it", null));
-    }
-    results.shutdown();
   }
 
   private List<WorkerProcess> liveLocked() {
@@ -485,6 +586,10 @@ final class ProcessBackend implements Backend {
         return false;
       }
     }
+    if (!shutdown) {
+      return false;
+    }
+    results.shutdown(); // every worker is gone: no more reports will come
     boolean done = results.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     if (done) {
       removeRunDir();
@@ -502,45 +607,54 @@ final class ProcessBackend implements Backend {
     runDir.toFile().delete();
   }
 
-  /** The stop ladder's handle: CANCEL frame to interrupt, SIGKILL to kill. */
+  /** The stop ladder's handle: CANCEL frames to cancel and interrupt, SIGKILL to kill. */
   private final class ProcessExecution implements Execution {
     private final Attempt attempt;
+    final long wireId;
+    /** Written under the backend's monitor, with the flags below, so no cancel is lost to a race with dispatch. */
     volatile WorkerProcess worker;
     volatile boolean interrupted;
+    volatile boolean cancelled;
 
-    ProcessExecution(Attempt attempt) {
+    ProcessExecution(Attempt attempt, long wireId) {
       this.attempt = attempt;
+      this.wireId = wireId;
     }
 
     @Override
     public void cancel() {
-      WorkerProcess w = worker;
+      WorkerProcess w;
+      synchronized (ProcessBackend.this) {
+        cancelled = true;
+        w = worker;
+      }
       if (w != null) {
-        w.send(Frames.CANCEL, attempt.taskId(), new byte[] {0});
+        w.send(Frames.CANCEL, wireId, new byte[] {0});
       }
     }
 
     @Override
     public void interrupt() {
-      interrupted = true;
-      WorkerProcess w = worker;
+      WorkerProcess w;
+      boolean removed = false;
+      synchronized (ProcessBackend.this) {
+        interrupted = true;
+        w = worker;
+        if (w == null) {
+          removed = parked.removeIf(p -> p.execution == this);
+        }
+      }
       if (w != null) {
-        w.send(Frames.CANCEL, attempt.taskId(), new byte[] {1});
-      } else {
-        boolean removed;
-        synchronized (ProcessBackend.this) {
-          removed = parked.removeIf(p -> p.attempt == attempt);
-        }
-        if (removed) {
-          attempt.lost(new EngineException(attempt.taskId(), attempt.taskName(), "cancelled before a worker took it", null));
-        }
+        w.send(Frames.CANCEL, wireId, new byte[] {1});
+      } else if (removed) {
+        report(() -> attempt.lost(new EngineException(attempt.taskId(), attempt.taskName(), "cancelled before a worker took it", null)));
       }
     }
 
     @Override
     public boolean kill() {
       WorkerProcess w = worker;
-      if (w == null || !w.inFlight.containsKey(attempt.taskId())) {
+      if (w == null || !w.inFlight.containsKey(wireId)) {
         return false;
       }
       w.killPlanned("killed by the engine: task " + attempt.taskName() + " did not stop within gearbox.cancel.grace after"

@@ -61,6 +61,9 @@ public final class WorkerMain {
       System.err.println("usage: WorkerMain FIFO PARENT_PID NAME CONCURRENCY MAX_PAYLOAD [FILTER]");
       System.exit(2);
     }
+    // Frames arrive on stdin: keep it for ourselves, so a task reading System.in cannot steal them.
+    java.io.InputStream frames = System.in;
+    System.setIn(java.io.InputStream.nullInputStream());
     long parentPid = Long.parseLong(args[1]);
     int concurrency = Integer.parseInt(args[3]);
     int maxPayload = Integer.parseInt(args[4]);
@@ -69,9 +72,9 @@ public final class WorkerMain {
     DataOutputStream channel = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(args[0]), 1 << 16));
     WorkerMain worker = new WorkerMain(codec, channel, concurrency);
     worker.send(Frames.HELLO, 0, ByteBuffer.allocate(8).putLong(ProcessHandle.current().pid()).array());
-    boolean orderly = worker.serve(new DataInputStream(new BufferedInputStream(System.in, 1 << 16)), maxPayload);
+    boolean orderly = worker.serve(new DataInputStream(new BufferedInputStream(frames, 1 << 16)), maxPayload + 65_536);
     if (!orderly) {
-      removePipe(args[0]); // the engine is gone and cannot clean up after us
+      removePipeIfOrphaned(args[0], parentPid);
       Runtime.getRuntime().halt(0); // nobody wants the results
     }
     worker.tasks.shutdown();
@@ -81,11 +84,25 @@ public final class WorkerMain {
     System.exit(0);
   }
 
-  /** Deletes our pipe, and the engine's pipe directory once it is empty. */
-  private static void removePipe(String fifo) {
+  /**
+   * When the engine is gone it cannot clean up after us: deletes our pipe, and the pipe directory
+   * once it is empty and the engine has really disappeared (a killed engine can linger a moment
+   * as an unreaped zombie, which still counts as alive).
+   */
+  private static void removePipeIfOrphaned(String fifo, long parentPid) {
     java.io.File f = new java.io.File(fifo);
-    f.delete();
+    f.delete(); // EOF without SHUTDOWN only happens when the engine is gone; the engine deletes it too otherwise
     java.io.File dir = f.getParentFile();
+    for (int i = 0; i < 40 && ProcessHandle.of(parentPid).map(ProcessHandle::isAlive).orElse(false); i++) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+    if (ProcessHandle.of(parentPid).map(ProcessHandle::isAlive).orElse(false)) {
+      return; // the engine lives and owns the directory
+    }
     String[] left = dir == null ? null : dir.list();
     if (left != null && left.length == 0) {
       dir.delete();
@@ -103,7 +120,7 @@ public final class WorkerMain {
           return;
         }
       }
-      removePipe(fifo);
+      removePipeIfOrphaned(fifo, parentPid);
       Runtime.getRuntime().halt(0);
     }, "gearbox-parent-watch");
     t.setDaemon(true);
@@ -111,15 +128,25 @@ public final class WorkerMain {
   }
 
   /** Serves frames until stdin ends; true if the engine said SHUTDOWN first. */
-  private boolean serve(DataInputStream in, int maxPayload) {
+  private boolean serve(DataInputStream in, int maxFrame) {
     try {
       for (;;) {
-        Frame f = Frames.read(in, maxPayload);
+        Frame f = Frames.read(in, maxFrame);
         if (f == null) {
           return false;
         }
         switch (f.type()) {
-          case Frames.RUN -> tasks.execute(() -> run(f));
+          case Frames.RUN -> {
+            // Registered here, before a thread picks it up, so that a CANCEL right behind it is not lost.
+            ByteBuffer header = ByteBuffer.wrap(f.payload());
+            long taskId = header.getLong();
+            int attempt = header.getInt();
+            int nameLength = header.getInt();
+            String name = new String(f.payload(), 16, nameLength, StandardCharsets.UTF_8);
+            RunningTask task = new RunningTask(f.taskId(), taskId, name, attempt);
+            running.put(f.taskId(), task);
+            tasks.execute(() -> run(task, f.payload(), 16 + nameLength));
+          }
           case Frames.CANCEL -> {
             RunningTask r = running.get(f.taskId());
             if (r != null) {
@@ -138,54 +165,65 @@ public final class WorkerMain {
     }
   }
 
-  private void run(Frame f) {
-    long id = f.taskId();
-    ByteBuffer header = ByteBuffer.wrap(f.payload());
-    int attempt = header.getInt();
-    int nameLength = header.getInt();
-    String name = new String(f.payload(), 8, nameLength, StandardCharsets.UTF_8);
-    RunningTask task = new RunningTask(id, name, attempt, Thread.currentThread());
-    running.put(id, task);
-    CURRENT_TASK.set(id);
+  private void run(RunningTask task, byte[] payload, int workOffset) {
+    long wire = task.wireId;
+    CURRENT_TASK.set(task.id);
+    task.bind(Thread.currentThread());
     try {
       Object result;
       try {
-        Work work = (Work) codec.deserialize(new java.io.ByteArrayInputStream(f.payload(), 8 + nameLength,
-            f.payload().length - 8 - nameLength));
-        send(Frames.STARTED, id, new byte[0]);
+        Work work = (Work) codec.deserialize(new java.io.ByteArrayInputStream(payload, workOffset, payload.length - workOffset));
+        send(Frames.STARTED, wire, new byte[0]);
         result = work.run(task);
       } catch (Throwable t) {
-        sendFailure(id, t);
+        sendFailure(wire, t);
         return;
       }
       byte[] bytes;
       try {
         bytes = codec.serialize(result);
-      } catch (IOException e) {
-        sendFailure(id, new java.io.NotSerializableException("the result of task " + name + " cannot be sent back: " + e.getMessage()
-            + (result == null ? "" : " (result class " + result.getClass().getName() + ")")));
+      } catch (Throwable e) {
+        sendFailure(wire, new java.io.NotSerializableException("the result of task " + task.name + " cannot be sent back: "
+            + e.getMessage() + (result == null ? "" : " (result class " + result.getClass().getName() + ")")));
         return;
       }
       try {
-        send(Frames.OK, id, withHeap(bytes));
+        send(Frames.OK, wire, withHeap(bytes));
       } catch (IOException e) {
-        System.err.println("gearbox worker: cannot send the result of task " + id + ": " + e);
-        Runtime.getRuntime().halt(70); // the engine sees the crash, with this line in the stderr tail
+        channelLost(e);
       }
     } finally {
       CURRENT_TASK.remove();
-      running.remove(id);
+      running.remove(wire);
       Thread.interrupted(); // a late cancel must not leak into this thread's next task
     }
   }
 
-  private void sendFailure(long id, Throwable t) {
+  /** Sends a failure however badly the exception behaves: as itself, as a description, or as a last resort. */
+  private void sendFailure(long wire, Throwable t) {
+    byte[] payload;
     try {
-      send(Frames.FAIL, id, withHeap(codec.encodeFailure(t)));
-    } catch (IOException e) {
-      System.err.println("gearbox worker: cannot report the failure of task " + id + ": " + e);
-      Runtime.getRuntime().halt(70); // the engine sees the crash, with this line in the stderr tail
+      payload = codec.encodeFailure(t);
+    } catch (Throwable e) {
+      try {
+        payload = codec.encodeFailure(new IllegalStateException("the task failed with " + t.getClass().getName()
+            + ", which could not be described (" + e.getClass().getName() + ")"));
+      } catch (Throwable last) {
+        channelLost(new IOException("cannot encode any failure", last));
+        return;
+      }
     }
+    try {
+      send(Frames.FAIL, wire, withHeap(payload));
+    } catch (IOException e) {
+      channelLost(e);
+    }
+  }
+
+  /** The engine's pipe is broken: nothing can be reported any more. The engine sees this exit, with this line. */
+  private static void channelLost(IOException e) {
+    System.err.println("gearbox worker: the channel to the engine is broken: " + e);
+    Runtime.getRuntime().halt(70);
   }
 
   /** Prefixes a payload with the heap in use now, for the engine's memory-based recycling. */
@@ -203,23 +241,36 @@ public final class WorkerMain {
 
   /** A task's context in the worker: cancellation arrives as CANCEL frames, progress leaves as PROGRESS frames. */
   private final class RunningTask implements TaskContext {
+    private final long wireId;
     private final long id;
     private final String name;
     private final int attempt;
-    private final Thread thread;
+    private Thread thread;
+    private boolean interruptRequested;
     private volatile boolean cancelled;
 
-    RunningTask(long id, String name, int attempt, Thread thread) {
+    RunningTask(long wireId, long id, String name, int attempt) {
+      this.wireId = wireId;
       this.id = id;
       this.name = name;
       this.attempt = attempt;
-      this.thread = thread;
     }
 
-    void cancel(boolean interrupt) {
+    /** The task thread starts; an interrupt that came first is delivered now. */
+    synchronized void bind(Thread t) {
+      thread = t;
+      if (interruptRequested) {
+        t.interrupt();
+      }
+    }
+
+    synchronized void cancel(boolean interrupt) {
       cancelled = true;
       if (interrupt) {
-        thread.interrupt();
+        interruptRequested = true;
+        if (thread != null) {
+          thread.interrupt();
+        }
       }
     }
 
@@ -250,7 +301,7 @@ public final class WorkerMain {
       }
       byte[] text = message == null ? new byte[0] : message.getBytes(StandardCharsets.UTF_8);
       try {
-        send(Frames.PROGRESS, id, ByteBuffer.allocate(8 + text.length).putDouble(fraction).put(text).array());
+        send(Frames.PROGRESS, wireId, ByteBuffer.allocate(8 + text.length).putDouble(fraction).put(text).array());
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
@@ -282,11 +333,15 @@ public final class WorkerMain {
       }
     }
 
+    /** Lines are written whole (a PrintStream flushes after every print); only a huge partial line is cut. */
     @Override
     public void flush() throws IOException {
       ByteArrayOutputStream buf = line.get();
-      if (buf.size() > 0) {
+      if (buf.size() > 8192) {
         flushLine(buf);
+      }
+      synchronized (target) {
+        target.flush();
       }
     }
 

@@ -49,10 +49,16 @@ final class WorkerProcess {
   final ProcessBackend backend;
   final int index;
   final long spawnedNanos = System.nanoTime();
+  /** Written only under the backend's monitor; read anywhere. */
   volatile State state = State.STARTING;
   volatile long pid = -1;
-  volatile int tasksRun;
-  /** Attempts sent to this worker and not yet answered, by task id. */
+  /** Guarded by the backend's monitor. */
+  int tasksRun;
+  /**
+   * Attempts sent to this worker and not yet answered, by wire id (one per attempt: a retry of a
+   * task may run beside its abandoned first attempt). Entries are added and removed only under
+   * the backend's monitor; whoever removes one reports it, so each attempt is reported once.
+   */
   final Map<Long, Attempt> inFlight = new ConcurrentHashMap<>();
 
   private final Path fifo;
@@ -64,6 +70,9 @@ final class WorkerProcess {
   private volatile String channelFault;
   private final java.util.concurrent.atomic.AtomicBoolean exited = new java.util.concurrent.atomic.AtomicBoolean();
   private final java.util.concurrent.CountDownLatch gone = new java.util.concurrent.CountDownLatch(1);
+  /** Counted down once commons-exec has started the process (or failed to). */
+  private final java.util.concurrent.CountDownLatch launched = new java.util.concurrent.CountDownLatch(1);
+  private volatile Thread reader;
 
   WorkerProcess(ProcessBackend backend, int index, Path fifo) {
     this.backend = backend;
@@ -81,10 +90,21 @@ final class WorkerProcess {
     DefaultExecutor executor = new DefaultExecutor() {
       @Override
       protected Process launch(CommandLine cmd, Map<String, String> environment, Path dir) throws IOException {
-        Process p = super.launch(cmd, environment, workingDir != null ? workingDir : dir);
-        process = p;
-        pid = p.pid();
-        return p;
+        try {
+          Process p = super.launch(cmd, environment, workingDir != null ? workingDir : dir);
+          process = p;
+          pid = p.pid();
+          return p;
+        } finally {
+          launched.countDown();
+        }
+      }
+
+      @Override
+      protected Thread createThread(Runnable runnable, String name) {
+        Thread t = super.createThread(runnable, name);
+        t.setDaemon(true); // an application that forgets close() must still be able to exit
+        return t;
       }
     };
     executor.setExitValues(null); // every exit code is reported to the handler, none is an "error"
@@ -104,9 +124,10 @@ final class WorkerProcess {
         exited(e.getExitValue());
       }
     });
-    Thread reader = new Thread(this::readFrames, "gearbox-" + backend.engineName + "-worker-" + index + "-reader");
-    reader.setDaemon(true);
-    reader.start();
+    Thread r = new Thread(this::readFrames, "gearbox-" + backend.engineName + "-worker-" + index + "-reader");
+    r.setDaemon(true);
+    reader = r;
+    r.start();
   }
 
   /** Reads the worker's frames until its pipe ends or breaks. */
@@ -114,7 +135,7 @@ final class WorkerProcess {
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(fifo.toFile()), 1 << 16))) {
       connected = true;
       for (;;) {
-        Frame f = Frames.read(in, backend.codec.maxBytes() + 64);
+        Frame f = Frames.read(in, 2 * backend.codec.maxBytes() + 65_536);
         if (f == null) {
           break;
         }
@@ -122,9 +143,6 @@ final class WorkerProcess {
         switch (f.type()) {
           case Frames.HELLO -> {
             pid = ByteBuffer.wrap(f.payload()).getLong();
-            if (state == State.STARTING) {
-              state = State.READY;
-            }
             backend.onWorkerReady(this);
           }
           case Frames.STARTED -> {
@@ -141,13 +159,7 @@ final class WorkerProcess {
               a.progress(fraction, new String(f.payload(), 8, f.payload().length - 8, StandardCharsets.UTF_8));
             }
           }
-          case Frames.OK, Frames.FAIL -> {
-            Attempt a = inFlight.remove(f.taskId());
-            if (a != null) {
-              tasksRun++;
-              backend.onResult(this, a, f);
-            }
-          }
+          case Frames.OK, Frames.FAIL -> backend.onResult(this, f);
           default -> throw new Frames.ChannelFault("unexpected frame type " + f.type() + " from the worker");
         }
       }
@@ -188,19 +200,34 @@ final class WorkerProcess {
     }
   }
 
-  /** Asks the worker to finish its running tasks and exit. */
+  /**
+   * Asks the worker to finish its running tasks and exit. The caller has set the state to
+   * RETIRING under the backend's monitor, so no new task is sent to it.
+   */
   void retire(String why) {
-    plannedExit = why;
-    state = State.RETIRING;
+    if (plannedExit == null) {
+      plannedExit = why;
+    }
+    awaitLaunch();
     send(Frames.SHUTDOWN, 0, new byte[0]);
     closeStdin();
   }
 
   /** SIGKILL: the stop ladder's last step, shutdownNow, and channel faults. */
   void kill() {
+    awaitLaunch();
     Process p = process;
     if (p != null) {
       p.destroyForcibly();
+    }
+  }
+
+  /** A worker spawned a moment ago may not have a process yet: wait for commons-exec to start it. */
+  private void awaitLaunch() {
+    try {
+      launched.await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -236,35 +263,49 @@ final class WorkerProcess {
     if (!exited.compareAndSet(false, true)) {
       return;
     }
-    int exitValue = reported;
-    Process p = process;
-    if (reported == org.apache.commons.exec.Executor.INVALID_EXITVALUE && p != null) {
-      // commons-exec failed before it read the exit code (a stream error as the process died): ask the process.
-      try {
-        if (p.waitFor(2, TimeUnit.SECONDS)) {
-          exitValue = p.exitValue();
+    try {
+      launched.countDown();
+      int exitValue = reported;
+      Process p = process;
+      if (reported == org.apache.commons.exec.Executor.INVALID_EXITVALUE && p != null) {
+        // commons-exec failed before it read the exit code (a stream error as the process died): ask the process.
+        try {
+          if (p.waitFor(2, TimeUnit.SECONDS)) {
+            exitValue = p.exitValue();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       }
-    }
-    State was = state;
-    state = State.DEAD;
-    closeStdin();
-    if (!connected) {
-      // The reader may be blocked opening the pipe for a worker that never will: open the other end.
-      try (OutputStream unblock = new FileOutputStream(fifo.toFile())) {
-        unblock.flush();
-      } catch (IOException e) {
-        log.debug("Gearbox: unblocking the pipe of {}: {}", label(), e.toString());
+      State was = backend.markDead(this);
+      closeStdin();
+      if (!connected) {
+        // The reader may be blocked opening the pipe for a worker that never will: open the other end.
+        try (OutputStream unblock = new FileOutputStream(fifo.toFile())) {
+          unblock.flush();
+        } catch (IOException e) {
+          log.debug("Gearbox: unblocking the pipe of {}: {}", label(), e.toString());
+        }
       }
+      // Frames the worker wrote before it died are still in the pipe: let the reader deliver them.
+      Thread r = reader;
+      if (r != null) {
+        try {
+          r.join(2_000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      String reason = plannedExit != null ? plannedExit
+          : channelFault != null ? channelFault
+          : was == State.STARTING ? "worker JVM exited with code " + exitValue + " before it was ready"
+          : "worker JVM exited with code " + exitValue;
+      backend.onWorkerExit(this, exitValue, reason, plannedExit != null, was == State.STARTING);
+    } catch (RuntimeException | Error e) {
+      log.error("Gearbox: handling the exit of {} failed", label(), e);
+    } finally {
+      gone.countDown();
     }
-    String reason = plannedExit != null ? plannedExit
-        : channelFault != null ? channelFault
-        : was == State.STARTING ? "worker JVM exited with code " + exitValue + " before it was ready"
-        : "worker JVM exited with code " + exitValue;
-    backend.onWorkerExit(this, exitValue, reason, plannedExit != null, was == State.STARTING);
-    gone.countDown();
   }
 
   String stderrTail() {

@@ -102,6 +102,21 @@ final class FaultTasks {
     }
   }
 
+  /** Reads the worker's System.in, which must be empty (frames travel on the real stdin). */
+  static Task<Integer> readStdin() {
+    return () -> System.in.read() < 0 ? 7 : -1;
+  }
+
+  /** Attempt 1 waits, interruptibly, for a release that never comes; attempt 2 returns 2. */
+  static ContextTask<Integer> hangOnFirstAttempt(String dir) {
+    return ctx -> {
+      if (ctx.attempt() == 1) {
+        Signals.awaitInTask(dir, "never");
+      }
+      return ctx.attempt();
+    };
+  }
+
   static Task<Integer> square(int x) {
     return () -> x * x;
   }

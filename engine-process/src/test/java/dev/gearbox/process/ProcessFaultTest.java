@@ -188,6 +188,29 @@ class ProcessFaultTest {
   }
 
   @Test
+  void aTaskReadingSystemIn_seesNothing_andStealsNoFrames() throws Exception {
+    Engine engine = open(b -> b.workers(1));
+    assertThat(get(engine.submit(FaultTasks.readStdin()))).isEqualTo(7);
+    assertThat(get(engine.submit(FaultTasks.square(5)))).isEqualTo(25);
+  }
+
+  @Test
+  void aRetryRunningBesideItsTimedOutAttemptOnTheSameWorker_getsItsOwnResult() throws Exception {
+    Engine engine = open(b -> b.workers(1).option("gearbox.process.concurrency", "2"));
+    TaskOptions options = TaskOptions.newBuilder().timeout(Duration.ofMillis(300))
+        .retry(RetryPolicy.newBuilder().maxAttempts(2).backoff(Duration.ZERO, 1, Duration.ZERO).build()).build();
+    assertThat(get(engine.submit(FaultTasks.hangOnFirstAttempt(dir.toString()), options))).isEqualTo(2);
+  }
+
+  @Test
+  void anInvalidSerialFilter_failsAtOpenNamingTheKey() {
+    assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("process").workers(1)
+        .option("gearbox.process.serial-filter", "maxdepth=oops").build()))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("gearbox.process.serial-filter");
+  }
+
+  @Test
   void close_leavesNoWorkerProcess() throws Exception {
     Engine engine = open(b -> b);
     List<Long> pids = new ArrayList<>();
