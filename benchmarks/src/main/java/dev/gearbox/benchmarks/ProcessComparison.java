@@ -64,7 +64,9 @@ public final class ProcessComparison {
                     best.append((time.perf_counter() - t) / n * 1e6)
                 best.sort(); print(best[2])
         """);
-    rows.add(row("round trip, trivial task (µs)", engine, raw, "raw pipe ping-pong to a child JVM", py, "<= 3x raw; >= 10x faster than Python"));
+    rows.add(row("round trip, trivial task (µs)", engine, raw, "raw pipe ping-pong to a child JVM",
+        py == null ? "Python: python3 absent, column skipped" : String.format(Locale.ROOT, "Python %.1f (%.1fx slower than the engine)", py, py / engine),
+        "<= 3x raw; >= 10x faster than Python"));
 
     // 2. map over 1M
     double mapRate;
@@ -91,7 +93,7 @@ public final class ProcessComparison {
     // 3. cold start
     double bare = median(REPEATS, () -> bareJvmEchoMillis(java, cp));
     double cold = median(REPEATS, ProcessComparison::coldStartMillis);
-    rows.add(row("cold start to first result (ms)", cold, bare, "spawn a bare JVM and echo one byte", null, "<= 1.3x"));
+    rows.add(row("cold start to first result (ms)", cold, bare, "spawn a bare JVM and echo one byte", "", "<= 1.3x"));
 
     // 4. CPU speedup
     double single = median(3, () -> millis(() -> Primes.countRanges(Primes.ranges(2_000_000, 16))));
@@ -113,10 +115,9 @@ public final class ProcessComparison {
     return Engine.open(EngineConfig.newBuilder().backend("process").workers(workers).name("bench-" + System.nanoTime()).build());
   }
 
-  private static String row(String what, double engine, double base, String baseName, Double python, String target) {
+  private static String row(String what, double engine, double base, String baseName, String other, String target) {
     return String.format(Locale.ROOT, "| %s | %.1f | %.1f (%s) | %.2fx | %s | %s |", what, engine, base, baseName, engine / base,
-        python == null ? "Python: python3 absent" : String.format(Locale.ROOT, "Python %.1f (%.1fx slower than the engine)", python, python / engine),
-        target);
+        other, target);
   }
 
   // ---------------------------------------------------------------- measurements
