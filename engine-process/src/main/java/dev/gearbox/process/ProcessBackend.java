@@ -121,8 +121,46 @@ final class ProcessBackend implements Backend {
     }
   }
 
+  /**
+   * Retires workers beyond {@code prestart} that have been idle for {@code idle-timeout}; they are
+   * started again on demand. Runs on a daemon thread only when an idle timeout is configured.
+   */
+  private void startIdleReaper() {
+    if (config.idleTimeout().isZero() || config.prestart() >= slots.length) {
+      return;
+    }
+    long idleNanos = config.idleTimeout().toNanos();
+    Thread t = new Thread(() -> {
+      while (!shutdown) {
+        List<WorkerProcess> retire = new ArrayList<>();
+        synchronized (this) {
+          int live = liveWorkers();
+          long now = System.nanoTime();
+          for (WorkerProcess w : slots) {
+            if (live > config.prestart() && w != null && w.state == WorkerProcess.State.READY && w.inFlight.isEmpty()
+                && now - w.idleSince > idleNanos) {
+              w.state = WorkerProcess.State.RETIRING;
+              w.replaceOnExit = false;
+              retire.add(w);
+              live--;
+            }
+          }
+        }
+        retire.forEach(w -> w.retire("idle for more than " + config.idleTimeout().toMillis() + " ms (gearbox.process.idle-timeout)"));
+        try {
+          Thread.sleep(Math.max(50, Math.min(1_000, TimeUnit.NANOSECONDS.toMillis(idleNanos) / 4)));
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "gearbox-" + engineName + "-process-idle");
+    t.setDaemon(true);
+    t.start();
+  }
+
   /** Starts the first workers and waits until they answer, so bad JVM options fail at open. */
   void prestart() {
+    startIdleReaper();
     List<WorkerProcess> started = new ArrayList<>();
     try {
       synchronized (this) {
@@ -239,6 +277,7 @@ final class ProcessBackend implements Backend {
     }
     target.inFlight.put(p.execution.wireId, p.attempt);
     p.execution.worker = target;
+    target.idleSince = Long.MAX_VALUE;
     toSend.add(p);
   }
 
@@ -406,6 +445,9 @@ final class ProcessBackend implements Backend {
         }
       }
       retireNow = w.state == WorkerProcess.State.RETIRING && w.inFlight.isEmpty();
+      if (w.inFlight.isEmpty()) {
+        w.idleSince = System.nanoTime();
+      }
     }
     crashesInARow.remove(a.taskId());
     Attempt attempt = a;
@@ -454,8 +496,8 @@ final class ProcessBackend implements Backend {
         startupFailuresInARow++;
         lastStartupFailure = reason + (w.stderrTail().isBlank() ? "" : "; last output:\n" + w.stderrTail());
       }
-      if (!shutdown && (!parked.isEmpty() || config.prestart() > 0)) {
-        ensureWorkersLocked();
+      if (!shutdown && (!parked.isEmpty() || (w.replaceOnExit && config.prestart() > 0))) {
+        ensureWorkersLocked(); // replace a crashed or recycled worker; an idle one comes back on demand
       }
     }
     String tail = w.stderrTail();

@@ -21,7 +21,8 @@ import java.util.Set;
  * engine's), {@code jvm-options}, {@code heap} ({@code -Xmx}), {@code environment}
  * ({@code NAME=value;...}, added to the engine's), {@code working-dir}, {@code max-payload}
  * (64m), {@code serial-filter}, {@code max-tasks-per-worker} (0 = never recycle),
- * {@code recycle-heap} (0 = off), {@code poison-threshold} (3), {@code startup-timeout} (20s).
+ * {@code recycle-heap} (0 = off), {@code poison-threshold} (3), {@code startup-timeout} (20s),
+ * {@code idle-timeout} (0 = never: workers beyond {@code prestart} retire after idling this long).
  */
 public final class ProcessBackendProvider implements BackendProvider {
   static final String P = "gearbox.process.";
@@ -40,6 +41,7 @@ public final class ProcessBackendProvider implements BackendProvider {
   static final String RECYCLE_HEAP = P + "recycle-heap";
   static final String POISON = P + "poison-threshold";
   static final String STARTUP_TIMEOUT = P + "startup-timeout";
+  static final String IDLE_TIMEOUT = P + "idle-timeout";
 
   /** For {@link java.util.ServiceLoader}. */
   public ProcessBackendProvider() {}
@@ -52,7 +54,7 @@ public final class ProcessBackendProvider implements BackendProvider {
   @Override
   public Set<String> configKeys() {
     return Set.of(WORKERS, PRESTART, CONCURRENCY, JAVA, CLASSPATH, JVM_OPTIONS, HEAP, ENVIRONMENT, WORKING_DIR,
-        MAX_PAYLOAD, SERIAL_FILTER, MAX_TASKS, RECYCLE_HEAP, POISON, STARTUP_TIMEOUT);
+        MAX_PAYLOAD, SERIAL_FILTER, MAX_TASKS, RECYCLE_HEAP, POISON, STARTUP_TIMEOUT, IDLE_TIMEOUT);
   }
 
   @Override
@@ -91,7 +93,8 @@ public final class ProcessBackendProvider implements BackendProvider {
         s.getInt(MAX_TASKS, 0, 0, Integer.MAX_VALUE),
         ProcessConfig.parseSize(RECYCLE_HEAP, s.get(RECYCLE_HEAP).orElse("0")),
         s.getInt(POISON, 3, 1, 1000),
-        s.getDuration(STARTUP_TIMEOUT, Duration.ofSeconds(20)));
+        s.getDuration(STARTUP_TIMEOUT, Duration.ofSeconds(20)),
+        s.getDuration(IDLE_TIMEOUT, Duration.ZERO));
     ProcessBackend backend = new ProcessBackend(config, s);
     backend.prestart();
     return backend;

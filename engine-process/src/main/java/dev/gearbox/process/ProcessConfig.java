@@ -26,7 +26,8 @@ record ProcessConfig(
     int maxTasksPerWorker,
     long recycleHeapBytes,
     int poisonThreshold,
-    Duration startupTimeout) {
+    Duration startupTimeout,
+    Duration idleTimeout) {
 
   /** Flags every worker gets before the user's: exit (do not limp on) after an OutOfMemoryError,
    * a small collector that starts fast, no perf-data file. Later user flags override them. */

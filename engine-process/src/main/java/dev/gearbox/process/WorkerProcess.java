@@ -54,6 +54,10 @@ final class WorkerProcess {
   volatile long pid = -1;
   /** Guarded by the backend's monitor. */
   int tasksRun;
+  /** Whether a successor starts as soon as this worker exits (false when it retired for idling). */
+  volatile boolean replaceOnExit = true;
+  /** When the worker last became idle (nanoTime); guarded by the backend's monitor. */
+  long idleSince = System.nanoTime();
   /**
    * Attempts sent to this worker and not yet answered, by wire id (one per attempt: a retry of a
    * task may run beside its abandoned first attempt). Entries are added and removed only under

@@ -211,6 +211,34 @@ class ProcessFaultTest {
   }
 
   @Test
+  void idleWorkersBeyondTheMinimum_retire_andComeBackOnDemand() throws Exception {
+    Engine engine = open(b -> b.workers(2).option("gearbox.process.prestart", "1")
+        .option("gearbox.process.idle-timeout", "300ms"));
+    List<TaskFuture<Object>> busy = List.of(engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1)),
+        engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 2)));
+    await().atMost(PROMPTLY).until(() -> Files.exists(dir.resolve("pid-1")) && Files.exists(dir.resolve("pid-2")));
+    Signals.raise(dir.toString(), "release");
+    for (TaskFuture<Object> f : busy) {
+      get(f);
+    }
+    await().atMost(PROMPTLY).until(() -> counter(engine, "process.workers-recycled") == 1);
+    assertThat(engine.metrics().getGauges().get("gearbox.process.process.live-workers").getValue()).isEqualTo(1);
+    assertThat(get(engine.submit(FaultTasks.square(6)))).isEqualTo(36);
+  }
+
+  @Test
+  void recycling_afterMaxTasksPerWorker_replacesTheWorker() throws Exception {
+    Engine engine = open(b -> b.workers(1).option("gearbox.process.max-tasks-per-worker", "3"));
+    List<Long> pids = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      pids.add(get(engine.submit(FaultTasks.pid())));
+    }
+    assertThat(pids.stream().distinct().count()).isEqualTo(3);
+    assertThat(counter(engine, "process.workers-recycled")).isGreaterThanOrEqualTo(2);
+    assertThat(counter(engine, "process.workers-crashed")).isZero();
+  }
+
+  @Test
   void close_leavesNoWorkerProcess() throws Exception {
     Engine engine = open(b -> b);
     List<Long> pids = new ArrayList<>();
