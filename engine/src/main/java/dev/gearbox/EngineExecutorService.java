@@ -2,7 +2,6 @@ package dev.gearbox;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -225,7 +224,7 @@ final class EngineExecutorService implements ExecutorService {
   }
 
   /** A task that never started, returned by shutdownNow; running it runs the task here. */
-  private record NeverStarted(Job job) implements Runnable, Serializable {
+  private record NeverStarted(Job job) implements Runnable {
     @Override
     public void run() {
       try {

@@ -12,6 +12,6 @@ public final class ParentMain {
     Engine engine = Engine.open(EngineConfig.newBuilder().backend("process").workers(2).build());
     engine.submit(FaultTasks.reportPidAndBlock(dir, 1));
     engine.submit(FaultTasks.reportPidAndBlock(dir, 2));
-    Thread.sleep(Long.MAX_VALUE); // the test kills this JVM with SIGKILL; nothing else ends it
+    new java.util.concurrent.CountDownLatch(1).await(); // the test kills this JVM with SIGKILL; nothing else ends it
   }
 }
