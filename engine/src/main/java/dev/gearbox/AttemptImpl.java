@@ -143,13 +143,18 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   @Override
   public Attempt runHere() {
+    boolean skip;
     synchronized (this) {
-      if (cancelled) {
+      skip = cancelled;
+      if (skip) {
         finishedHere = true;
-        return job.engine.onReportFromRunHere(this,
-            Outcome.failure(new java.util.concurrent.CancellationException("cancelled before it started")));
+      } else {
+        runner = Thread.currentThread();
       }
-      runner = Thread.currentThread();
+    }
+    if (skip) { // reported outside the monitor: reporting runs callbacks and may launch work
+      return job.engine.onReportFromRunHere(this,
+          Outcome.failure(new java.util.concurrent.CancellationException("cancelled before it started")));
     }
     DefaultEngine outer = RUNNING_IN.get();
     RUNNING_IN.set(job.engine);

@@ -300,7 +300,7 @@ final class DefaultEngine implements Engine {
           e.interrupt(); // a cancellation raced with start
         }
         return;
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         // Report it, and loop on the job dispatched to the freed slot (no recursion).
         job = finish(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
             "the " + backendName + " backend could not start it: " + e, e)), true);

@@ -1,6 +1,7 @@
 package dev.gearbox.async;
 
 import dev.gearbox.BackendCapabilities;
+import dev.gearbox.EngineException;
 import dev.gearbox.spi.AsyncWork;
 import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Backend;
@@ -36,7 +37,8 @@ final class AsyncBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(AsyncBackend.class);
 
   private final int limit;
-  private final Thread.Builder.OfVirtual threads;
+  /** Thread-safe, unlike a Thread.Builder shared between threads. */
+  private final java.util.concurrent.ThreadFactory threads;
   /** Virtual threads running blocking work, for shutdownNow. */
   private final Set<Thread> running = ConcurrentHashMap.newKeySet();
   /** Stages in flight, for shutdownNow. */
@@ -47,7 +49,7 @@ final class AsyncBackend implements Backend {
 
   AsyncBackend(int limit, String namePrefix) {
     this.limit = limit;
-    this.threads = Thread.ofVirtual().name(namePrefix, 0);
+    this.threads = Thread.ofVirtual().name(namePrefix, 0).factory();
     if (Runtime.version().feature() < 24) {
       log.warn("Gearbox async backend on JDK {}: a task that blocks inside a synchronized block pins its"
           + " carrier thread until JDK 24 (JEP 491); prefer java.util.concurrent locks in tasks, and"
@@ -74,30 +76,38 @@ final class AsyncBackend implements Backend {
       return startStage(attempt, work);
     }
     active.incrementAndGet();
+    Thread t = null;
     try {
-      threads.start(() -> runBlocking(attempt));
-    } catch (RuntimeException | OutOfMemoryError e) {
+      t = threads.newThread(() -> runBlocking(attempt));
+      running.add(t); // registered before it starts, so shutdownNow cannot miss it
+      t.start();
+    } catch (Throwable e) {
+      if (t != null) {
+        running.remove(t);
+      }
       done();
-      throw e;
+      throw new RejectedExecutionException("the async backend could not start a virtual thread: " + e, e);
     }
     return Execution.runHere();
   }
 
   /** The body of a virtual thread: this attempt, then each attempt the core hands over. */
   private void runBlocking(Attempt first) {
-    Thread me = Thread.currentThread();
-    running.add(me);
     try {
       Attempt a = first;
       while (a != null) {
         if (a.work() instanceof AsyncWork work) {
-          a.attach(startStage(a, work)); // a stage needs no thread: do not hold this one for it
+          try {
+            a.attach(startStage(a, work)); // a stage needs no thread: do not hold this one for it
+          } catch (RuntimeException | Error e) {
+            a.lost(new EngineException(a.taskId(), a.taskName(), "the async backend could not start it: " + e, e));
+          }
           break;
         }
         a = a.runHere();
       }
     } finally {
-      running.remove(me);
+      running.remove(Thread.currentThread());
       done();
     }
   }
@@ -107,35 +117,60 @@ final class AsyncBackend implements Backend {
     active.incrementAndGet();
     stages.add(ex);
     try {
-      threads.start(() -> {
-        attempt.started();
-        CompletableFuture<?> f;
-        try {
-          f = AsyncWork.toFuture(work.start(attempt.context()));
-        } catch (Throwable t) {
-          ex.finish();
-          attempt.failed(t);
-          return;
-        }
-        ex.stage(f);
-        f.whenComplete((v, t) -> {
-          ex.finish();
-          if (t == null) {
-            attempt.succeeded(v);
-          } else {
-            try {
-              attempt.failed(AsyncWork.unwrap(t));
-            } catch (Error e) {
-              attempt.failed(e);
-            }
-          }
-        });
-      });
-    } catch (RuntimeException | OutOfMemoryError e) {
+      threads.newThread(() -> runStage(attempt, work, ex)).start();
+    } catch (Throwable e) {
       ex.finish();
-      throw e;
+      throw new RejectedExecutionException("the async backend could not start a virtual thread: " + e, e);
     }
     return ex;
+  }
+
+  /** Starts the stage on this short-lived thread; from then on the stage's completion reports. */
+  private void runStage(Attempt attempt, AsyncWork work, StageExecution ex) {
+    CompletableFuture<?> f;
+    try {
+      if (attempt.isCancelled()) {
+        try {
+          attempt.failed(new java.util.concurrent.CancellationException("cancelled before it started"));
+        } finally {
+          ex.finish();
+        }
+        return;
+      }
+      ex.bindStarter(Thread.currentThread());
+      try {
+        attempt.started();
+        f = AsyncWork.toFuture(work.start(attempt.context()));
+      } finally {
+        ex.unbindStarter();
+      }
+    } catch (Throwable t) {
+      try {
+        attempt.failed(t);
+      } finally {
+        ex.finish();
+      }
+      return;
+    }
+    ex.stage(f);
+    f.whenComplete((v, t) -> {
+      // Report first, then count the stage done: awaitTermination must not see 0 while we report.
+      try {
+        if (t == null) {
+          attempt.succeeded(v);
+        } else {
+          Throwable cause;
+          try {
+            cause = AsyncWork.unwrap(t);
+          } catch (Error e) {
+            cause = e;
+          }
+          attempt.failed(cause);
+        }
+      } finally {
+        ex.finish();
+      }
+    });
   }
 
   private void done() {
@@ -156,7 +191,7 @@ final class AsyncBackend implements Backend {
     shutdown = true;
     running.forEach(Thread::interrupt);
     for (StageExecution s : stages) {
-      s.interrupt();
+      s.interrupt(); // cancels the stage, or interrupts a call() still making it
     }
   }
 
@@ -180,6 +215,9 @@ final class AsyncBackend implements Backend {
     private final Attempt attempt;
     private volatile CompletableFuture<?> stage;
     private volatile boolean interrupted;
+    /** The thread running AsyncTask.call, while it runs; guarded by this. */
+    private Thread starter;
+    private boolean interruptedStarter;
     private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
 
     StageExecution(Attempt attempt) {
@@ -193,9 +231,30 @@ final class AsyncBackend implements Backend {
       }
     }
 
+    synchronized void bindStarter(Thread t) {
+      starter = t;
+      if (interrupted) {
+        interruptedStarter = true;
+        t.interrupt();
+      }
+    }
+
+    synchronized void unbindStarter() {
+      starter = null;
+      if (interruptedStarter) {
+        Thread.interrupted(); // ours, not the task's
+      }
+    }
+
     @Override
     public void interrupt() {
-      interrupted = true;
+      synchronized (this) {
+        interrupted = true;
+        if (starter != null) {
+          interruptedStarter = true;
+          starter.interrupt(); // a call() that blocks before returning its stage
+        }
+      }
       CompletableFuture<?> f = stage;
       if (f != null) {
         f.cancel(true);

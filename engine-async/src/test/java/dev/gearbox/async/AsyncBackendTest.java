@@ -119,6 +119,54 @@ class AsyncBackendTest {
   }
 
   @Test
+  void anAsyncTaskThatBlocksBeforeReturningItsStage_isInterruptedAtItsTimeout_andFreesItsSlot() {
+    CountDownLatch interrupted = new CountDownLatch(1);
+    AsyncTask<Integer> blocksInCall = ctx -> {
+      try {
+        new CountDownLatch(1).await(); // the mistake the javadoc warns about: blocking in call()
+      } catch (InterruptedException e) {
+        interrupted.countDown();
+        throw e;
+      }
+      return CompletableFuture.completedFuture(1);
+    };
+    try (Engine engine = open(EngineConfig.newBuilder())) {
+      TaskFuture<Integer> f = engine.submitAsync(blocksInCall, dev.gearbox.TaskOptions.newBuilder().timeout(Duration.ofMillis(200)).build());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS))
+          .hasCauseInstanceOf(dev.gearbox.TaskTimeoutException.class);
+      await().atMost(PROMPTLY).until(() -> interrupted.getCount() == 0);
+      await().atMost(PROMPTLY).until(() -> engine.metrics().counter("gearbox.async.running").getCount() == 0);
+    }
+  }
+
+  @Test
+  void anAsyncTaskReturningNull_failsWithAClearMessage() {
+    AsyncTask<Integer> nullStage = ctx -> null;
+    try (Engine engine = open(EngineConfig.newBuilder())) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.submitAsync(nullStage).get(PROMPTLY.toSeconds(), TimeUnit.SECONDS))
+          .hasCauseInstanceOf(NullPointerException.class)
+          .hasStackTraceContaining("null CompletionStage");
+    }
+  }
+
+  @Test
+  void shutdownNow_withPendingStages_cancelsThemAndTerminates() throws Exception {
+    List<CompletableFuture<Integer>> stages = new CopyOnWriteArrayList<>();
+    List<Thread> starters = new CopyOnWriteArrayList<>();
+    Engine engine = open(EngineConfig.newBuilder());
+    List<TaskFuture<Integer>> futures = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      futures.add(engine.submitAsync(pendingStage(stages, starters)));
+    }
+    await().atMost(PROMPTLY).until(() -> stages.size() == 100);
+    engine.shutdownNow();
+    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    assertThat(futures).allMatch(TaskFuture::isCancelled);
+    assertThat(stages).allMatch(CompletableFuture::isCancelled);
+    engine.close();
+  }
+
+  @Test
   void explicitWorkers_areTheLimit_whenMaxConcurrencyIsNotSet() {
     try (Engine a = open(EngineConfig.newBuilder().workers(7).name("w7"));
         Engine b = open(EngineConfig.newBuilder().name("dflt"))) {
