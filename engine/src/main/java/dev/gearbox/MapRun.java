@@ -178,7 +178,7 @@ final class MapRun<I, O> implements Iterator<O> {
     }
     TaskFuture<Object> f;
     try {
-      f = engine.submitWork(new MapWork(fn, chunk), o);
+      f = engine.submitWork(work(chunk), o);
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -225,11 +225,8 @@ final class MapRun<I, O> implements Iterator<O> {
     }
     current = s;
     pos = 0;
-    currentResults = s.inputs.length == 1 ? null : (Object[]) value;
-    if (currentResults == null) {
-      // A single-input job returns the output itself.
-      currentResults = new Object[] {value};
-    }
+    // A single-input job returns the output itself; a chunk returns its outputs, maybe packed.
+    currentResults = s.inputs.length == 1 ? new Object[] {value} : Packed.unpack(value);
   }
 
   private Object resultAt(Slot s, int i) {
@@ -248,7 +245,7 @@ final class MapRun<I, O> implements Iterator<O> {
   /** An input that failed inside a batch gets the rest of its retry budget as a job of its own. */
   private Object retryAlone(Slot s, int i) {
     TaskOptions o = options.toBuilder().retry(retry.withMaxAttempts(retry.maxAttempts() - 1)).build();
-    TaskFuture<Object> f = engine.submitWork(new MapWork(fn, new Object[] {s.inputs[i]}), o);
+    TaskFuture<Object> f = engine.submitWork(work(new Object[] {s.inputs[i]}), o);
     retrying = f;
     if (closed) {
       f.cancel(true);
@@ -315,25 +312,36 @@ final class MapRun<I, O> implements Iterator<O> {
   /** A failed input inside a batch; the other inputs of the batch are unaffected. */
   record ItemFailure(Throwable cause) implements Serializable {}
 
-  /** Applies the function to a chunk; a single input returns its output directly. */
-  record MapWork(TaskFunction<?, ?> fn, Object[] inputs) implements Work {
+  /** The job for a chunk: packed into primitive arrays when it will be serialized. */
+  private MapWork work(Object[] chunk) {
+    boolean pack = chunk.length > 1 && engine.capabilities().requiresSerializable();
+    return new MapWork(fn, pack ? Packed.pack(chunk) : chunk, pack);
+  }
+
+  /**
+   * Applies the function to a chunk; a single input returns its output directly. {@code inputs}
+   * is an {@code Object[]} or, when {@code pack} is set, possibly a primitive array
+   * ({@link Packed}), and the outputs are packed the same way when they allow it.
+   */
+  record MapWork(TaskFunction<?, ?> fn, Object inputs, boolean pack) implements Work {
     @Override
     @SuppressWarnings({"unchecked", "rawtypes"})
     public Object run(TaskContext context) throws Exception {
       TaskFunction f = fn;
-      if (inputs.length == 1) {
-        return f.apply(inputs[0]);
+      Object[] in = Packed.unpack(inputs);
+      if (in.length == 1) {
+        return f.apply(in[0]);
       }
-      Object[] out = new Object[inputs.length];
-      for (int i = 0; i < inputs.length; i++) {
+      Object[] out = new Object[in.length];
+      for (int i = 0; i < in.length; i++) {
         context.checkCancelled();
         try {
-          out[i] = f.apply(inputs[i]);
+          out[i] = f.apply(in[i]);
         } catch (Exception e) {
           out[i] = new ItemFailure(e);
         }
       }
-      return out;
+      return pack ? Packed.pack(out) : out;
     }
   }
 }
