@@ -1109,18 +1109,9 @@ final class DefaultEngine implements Engine {
 
     @Override
     public int getInt(String key, int defaultValue, int min, int max) {
-      Optional<String> v = get(key);
-      if (v.isEmpty()) {
-        return defaultValue;
-      }
-      int n;
-      try {
-        n = EngineConfig.parseInt(key, v.get());
-      } catch (EngineConfigException e) {
-        throw sourced(key, e);
-      }
+      int n = parsed(key, defaultValue, EngineConfig::parseInt);
       if (n < min || n > max) {
-        throw sourced(key, new EngineConfigException(key, key + "=" + v.get()
+        throw sourced(key, new EngineConfigException(key, key + "=" + get(key).orElse("")
             + " is not valid: expected a whole number from " + min + " to " + max));
       }
       return n;
@@ -1128,19 +1119,19 @@ final class DefaultEngine implements Engine {
 
     @Override
     public boolean getBoolean(String key, boolean defaultValue) {
-      Optional<String> v = get(key);
-      try {
-        return v.isEmpty() ? defaultValue : EngineConfig.parseBoolean(key, v.get());
-      } catch (EngineConfigException e) {
-        throw sourced(key, e);
-      }
+      return parsed(key, defaultValue, EngineConfig::parseBoolean);
     }
 
     @Override
     public Duration getDuration(String key, Duration defaultValue) {
+      return parsed(key, defaultValue, EngineConfig::parseDuration);
+    }
+
+    /** The key's value parsed, or the default when unset; parse errors name where the value came from. */
+    private <T> T parsed(String key, T defaultValue, java.util.function.BiFunction<String, String, T> parser) {
       Optional<String> v = get(key);
       try {
-        return v.isEmpty() ? defaultValue : EngineConfig.parseDuration(key, v.get());
+        return v.isEmpty() ? defaultValue : parser.apply(key, v.get());
       } catch (EngineConfigException e) {
         throw sourced(key, e);
       }

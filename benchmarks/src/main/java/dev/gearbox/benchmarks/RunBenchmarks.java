@@ -26,6 +26,11 @@ public final class RunBenchmarks {
 
   public static void main(String[] args) throws RunnerException, Exception {
     CommandLineOptions cli = new CommandLineOptions(args);
+    if (cli.shouldList() || cli.shouldListWithParams() || cli.shouldHelp() || cli.shouldListProfilers()
+        || cli.shouldListResultFormats()) {
+      org.openjdk.jmh.Main.main(args); // listing and help are JMH's own
+      return;
+    }
     Options opts = new OptionsBuilder().parent(cli).build();
     if (cli.getIncludes().isEmpty()) {
       opts = new OptionsBuilder().parent(cli).include("dev\\.gearbox\\.benchmarks\\..*").build();

@@ -46,10 +46,6 @@ final class Codec {
     return maxBytes;
   }
 
-  String filterPattern() {
-    return filter.toString();
-  }
-
   byte[] serialize(Object o) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {

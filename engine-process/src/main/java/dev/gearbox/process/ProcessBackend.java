@@ -426,7 +426,8 @@ final class ProcessBackend implements Backend {
   void onResult(WorkerProcess w, Frame f) {
     Attempt a;
     String retireWhy = null;
-    boolean retireNow = false;
+    boolean retireNow;
+    boolean drain;
     long heap = ByteBuffer.wrap(f.payload()).getLong();
     synchronized (this) {
       a = w.inFlight.remove(f.taskId());
@@ -448,6 +449,9 @@ final class ProcessBackend implements Backend {
       if (w.inFlight.isEmpty()) {
         w.idleSince = System.nanoTime();
       }
+      // Attempts park only under this monitor, after finding no free worker: any parked now saw
+      // this worker full, and may take the slot just freed.
+      drain = !parked.isEmpty();
     }
     crashesInARow.remove(a.taskId());
     Attempt attempt = a;
@@ -466,7 +470,9 @@ final class ProcessBackend implements Backend {
     if (retireNow) {
       w.retire(retireWhy != null ? retireWhy : "recycled");
     }
-    drainParked();
+    if (drain) {
+      drainParked();
+    }
   }
 
   /** Marks a worker dead (no new task goes to it); returns the state it had. */

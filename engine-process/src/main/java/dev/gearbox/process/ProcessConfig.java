@@ -31,8 +31,7 @@ record ProcessConfig(
 
   /** Flags every worker gets before the user's: exit (do not limp on) after an OutOfMemoryError,
    * a small collector that starts fast, no perf-data file. Later user flags override them. */
-  static final List<String> DEFAULT_FLAGS = List.of("-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-XX:-UsePerfData",
-      "-XX:TieredStopAtLevel=4");
+  static final List<String> DEFAULT_FLAGS = List.of("-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-XX:-UsePerfData");
 
   /** The command line of one worker. */
   List<String> command(Path fifo, String name, Codec codec) {

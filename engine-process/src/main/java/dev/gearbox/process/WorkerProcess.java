@@ -246,10 +246,6 @@ final class WorkerProcess {
     return gone.await(timeout, unit);
   }
 
-  boolean hasExited() {
-    return gone.getCount() == 0;
-  }
-
   private void closeStdin() {
     DataOutputStream out = stdin;
     if (out != null) {
