@@ -66,6 +66,16 @@ public interface Engine extends AutoCloseable {
     return open(EngineConfig.newBuilder().backend("direct").build());
   }
 
+  /**
+   * The names of the backends this classpath can open, sorted: the built-in {@code direct} plus
+   * every backend module present ({@code thread}, {@code process}, {@code async}, ...).
+   *
+   * @throws EngineConfigException if a backend module on the classpath cannot be loaded
+   */
+  static java.util.SortedSet<String> backends() {
+    return java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(BackendRegistry.providers().keySet()));
+  }
+
   /** Submits a task with default options; see {@link #submit(Task, TaskOptions)}. */
   <T> TaskFuture<T> submit(Task<T> task);
 

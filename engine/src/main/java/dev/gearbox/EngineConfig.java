@@ -120,7 +120,23 @@ public final class EngineConfig {
         Thread.currentThread().getContextClassLoader());
   }
 
+  /**
+   * Like {@link #load()}, with {@code overrides} (a program's command-line flags, typically) taking
+   * precedence over every other source. Keys are the same as {@link #load()}'s.
+   *
+   * @throws EngineConfigException naming the key, value and source of anything unusable
+   */
+  public static EngineConfig load(Map<String, String> overrides) {
+    return load(System.getProperties(), System.getenv(), Path.of("gearbox.properties"),
+        Thread.currentThread().getContextClassLoader(), overrides);
+  }
+
   static EngineConfig load(Properties system, Map<String, String> env, Path workingDirFile, ClassLoader loader) {
+    return load(system, env, workingDirFile, loader, Map.of());
+  }
+
+  static EngineConfig load(Properties system, Map<String, String> env, Path workingDirFile, ClassLoader loader,
+      Map<String, String> overrides) {
     Builder b = newBuilder();
     ClassLoader cl = loader != null ? loader : EngineConfig.class.getClassLoader();
     try (InputStream in = cl.getResourceAsStream("gearbox.properties")) {
@@ -162,6 +178,9 @@ public final class EngineConfig {
       if (key.startsWith("gearbox.")) {
         b.option(key, system.getProperty(key), "system property -D" + key);
       }
+    }
+    for (Map.Entry<String, String> e : new TreeMap<>(overrides).entrySet()) {
+      b.option(e.getKey(), e.getValue(), "override " + e.getKey() + "=" + e.getValue());
     }
     return b.build();
   }

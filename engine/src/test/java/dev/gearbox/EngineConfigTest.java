@@ -44,6 +44,23 @@ class EngineConfigTest {
   }
 
   @Test
+  void overrides_winOverSystemPropertiesAndNameThemselvesInErrors() {
+    EngineConfig c = EngineConfig.load(props("gearbox.workers", "3"), Map.of("GEARBOX_BACKEND", "thread"),
+        dir.resolve("absent"), null, Map.of("gearbox.workers", "5", "gearbox.backend", "direct"));
+    assertThat(c.workers()).isEqualTo(5);
+    assertThat(c.backend()).isEqualTo("direct");
+    assertThatThrownBy(() -> EngineConfig.load(new Properties(), Map.of(), dir.resolve("absent"), null,
+        Map.of("gearbox.workers", "lots")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("lots").hasMessageContaining("override gearbox.workers=lots");
+  }
+
+  @Test
+  void backends_listsTheBuiltInDirectBackend() {
+    assertThat(Engine.backends()).contains("direct");
+  }
+
+  @Test
   void environment_dashedKeysMapToUnderscores() {
     EngineConfig c = EngineConfig.load(new Properties(), Map.of("GEARBOX_MAP_CHUNK_SIZE", "64"), dir.resolve("absent"), null);
     assertThat(c.chunkSize()).isEqualTo(64);
