@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The same program, unchanged, runs on another backend when only its configuration changes: a
  * system property, an environment variable, or {@code gearbox.properties} in the working
- * directory. Each case runs the demo in a real child JVM, which is always reaped.
+ * directory. Each case runs the primes example in a real child JVM, which is always reaped.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class BackendSwitchTest {
@@ -27,13 +27,18 @@ class BackendSwitchTest {
   private record Run(int exit, String out) {}
 
   private Run demo(List<String> jvmArgs, Map<String, String> env) throws IOException, InterruptedException {
+    return demo(jvmArgs, env, List.of());
+  }
+
+  private Run demo(List<String> jvmArgs, Map<String, String> env, List<String> flags) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElseThrow());
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.addAll(jvmArgs);
-    cmd.add(Demo.class.getName());
-    cmd.addAll(List.of("--n", "200000", "--chunks", "8"));
+    cmd.add(Main.class.getName());
+    cmd.addAll(List.of("primes", "--n", "200_000", "--chunks", "8"));
+    cmd.addAll(flags);
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true);
     pb.environment().keySet().removeIf(k -> k.startsWith("GEARBOX_"));
     pb.environment().putAll(env);
@@ -52,21 +57,21 @@ class BackendSwitchTest {
   void defaultConfiguration_runsOnTheThreadBackend() throws Exception {
     Run r = demo(List.of(), Map.of());
     assertThat(r.exit()).as(r.out()).isZero();
-    assertThat(r.out()).contains("backend: thread").contains("TaskTimeoutException at 300 ms");
+    assertThat(r.out()).contains("primes on the thread backend").containsPattern("TaskTimeoutException after \\d+ ms");
   }
 
   @Test
   void systemProperty_switchesTheBackend() throws Exception {
     Run r = demo(List.of("-Dgearbox.backend=direct"), Map.of());
     assertThat(r.exit()).as(r.out()).isZero();
-    assertThat(r.out()).contains("backend: direct");
+    assertThat(r.out()).contains("primes on the direct backend");
   }
 
   @Test
   void environmentVariable_switchesTheBackend() throws Exception {
     Run r = demo(List.of(), Map.of("GEARBOX_BACKEND", "direct"));
     assertThat(r.exit()).as(r.out()).isZero();
-    assertThat(r.out()).contains("backend: direct");
+    assertThat(r.out()).contains("primes on the direct backend");
   }
 
   @Test
@@ -74,7 +79,19 @@ class BackendSwitchTest {
     Files.writeString(workDir.resolve("gearbox.properties"), "gearbox.backend=direct\n");
     Run r = demo(List.of(), Map.of());
     assertThat(r.exit()).as(r.out()).isZero();
-    assertThat(r.out()).contains("backend: direct");
+    assertThat(r.out()).contains("primes on the direct backend");
+  }
+
+  @Test
+  void commandLineFlag_outranksEveryOtherSource() throws Exception {
+    Files.writeString(workDir.resolve("gearbox.properties"), "gearbox.backend=direct\n");
+    Run r = demo(List.of("-Dgearbox.backend=direct"), Map.of("GEARBOX_BACKEND", "direct"));
+    assertThat(r.exit()).as(r.out()).isZero();
+    assertThat(r.out()).contains("primes on the direct backend");
+    List<String> flagged = new ArrayList<>(List.of("--backend", "thread"));
+    Run t = demo(List.of("-Dgearbox.backend=direct"), Map.of(), flagged);
+    assertThat(t.exit()).as(t.out()).isZero();
+    assertThat(t.out()).contains("primes on the thread backend");
   }
 
   @Test

@@ -1,0 +1,272 @@
+package dev.gearbox.examples;
+
+import dev.gearbox.Engine;
+import dev.gearbox.EngineConfig;
+import dev.gearbox.MapOptions;
+import dev.gearbox.TaskFuture;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * The comparison runner: the same CPU-bound workload (primes in chunks) and I/O-bound workload
+ * (tasks that wait) on every level on the classpath, and on Python's concurrent.futures pools
+ * and asyncio when python3 is present. Every figure is a ratio to one thread of the same
+ * language doing the same work in the same run. Writes a Markdown table and a PNG chart.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Compare the levels side by side (and Python's concurrent.futures/asyncio); writes a table and a chart.")
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--n", description = "CPU workload: count primes below this (default: ${DEFAULT-VALUE})")
+  long n = 2_000_000;
+
+  @Option(names = "--chunks", description = "CPU workload: tasks the range is cut into (default: ${DEFAULT-VALUE})")
+  int chunks = 16;
+
+  @Option(names = "--waits", description = "I/O workload: tasks that each wait (default: ${DEFAULT-VALUE})")
+  int waits = 200;
+
+  @Option(names = "--wait", description = "I/O workload: how long each task waits (default: ${DEFAULT-VALUE})")
+  Duration wait = Duration.ofMillis(20);
+
+  @Option(names = "--repeat", description = "measurements per figure; the median is reported (default: ${DEFAULT-VALUE})")
+  int repeat = 3;
+
+  @Option(names = "--backends", split = ",", description = "levels to compare (default: every backend on the classpath)")
+  List<String> backends;
+
+  @Option(names = "--workers", description = "gearbox.workers for every level (default: configuration, else one per core)")
+  Integer workers;
+
+  @Option(names = "--python", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "also measure Python when python3 is present (default: true)")
+  boolean python;
+
+  @Option(names = "--python-n", description = "Python's CPU workload (default: n / 10; pure Python is ~30x slower)")
+  Long pythonN;
+
+  @Option(names = "--out", description = "where the table and the chart go (default: ${DEFAULT-VALUE})")
+  Path outDir = Path.of("target", "gearbox-bench");
+
+  @Option(names = "--small", description = "a quick run with small sizes")
+  boolean small;
+
+  @Spec
+  CommandSpec spec;
+
+  /** One level's figures; NaN where the level does not run the workload. */
+  record Row(String level, double cpuSeconds, double cpuSpeedup, double ioSeconds, double ioSpeedup) {}
+
+  @Override
+  public Integer call() throws Exception {
+    if (small) {
+      n = 1_000_000;
+      waits = 50;
+      repeat = 1;
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    List<String> levels = backends != null ? backends : new ArrayList<>(Engine.backends());
+    long waitMillis = wait.toMillis();
+    out.printf(Locale.ROOT, "bench: CPU = primes below %,d in %d tasks; I/O = %d tasks that wait %d ms each; median of %d%n",
+        n, chunks, waits, waitMillis, repeat);
+    out.flush();
+
+    List<long[]> parts = chunks(n, chunks);
+    long expected = Primes.countChunk(new long[] {0, n});
+    double javaCpuOne = median(() -> {
+      long c = 0;
+      for (long[] p : parts) {
+        c += Primes.countChunk(p);
+      }
+      check(c, expected, "one thread");
+    });
+    int sample = Math.min(10, waits);
+    long t0 = System.nanoTime();
+    for (int i = 0; i < sample; i++) {
+      Thread.sleep(waitMillis);
+    }
+    double javaIoOne = (System.nanoTime() - t0) / 1e9 / sample * waits;
+
+    List<Row> rows = new ArrayList<>();
+    rows.add(new Row("Java, one thread", javaCpuOne, 1, javaIoOne, 1));
+    for (String level : levels) {
+      Map<String, String> o = new LinkedHashMap<>();
+      o.put(EngineConfig.BACKEND, level);
+      if (workers != null) {
+        o.put(EngineConfig.WORKERS, String.valueOf(workers));
+      }
+      try (Engine engine = Engine.open(EngineConfig.load(o))) {
+        PrimesExample.warmUp(engine);
+        double cpu = median(() -> {
+          long c;
+          try (Stream<Long> counts = engine.mapUnordered(Primes::countChunk, parts, MapOptions.newBuilder().chunkSize(1).build())) {
+            c = counts.mapToLong(Long::longValue).sum();
+          }
+          check(c, expected, level);
+        });
+        double io = median(() -> {
+          List<TaskFuture<Integer>> fs = new ArrayList<>(waits);
+          for (int i = 0; i < waits; i++) {
+            fs.add(engine.submit(() -> {
+              Thread.sleep(waitMillis);
+              return 1;
+            }));
+          }
+          for (TaskFuture<Integer> f : fs) {
+            f.get();
+          }
+        });
+        String label = "gearbox " + level + " (" + Example.describeParallelism(engine) + ")";
+        rows.add(new Row(label, cpu, javaCpuOne / cpu, io, javaIoOne / io));
+        out.printf(Locale.ROOT, "  %-34s CPU %6.3f s (%5.2fx)   I/O %7.3f s (%6.1fx)%n", label, cpu, javaCpuOne / cpu, io,
+            javaIoOne / io);
+        out.flush();
+      }
+    }
+
+    String pythonNote = python ? runPython(rows, out) : "Python: not measured (--no-python).";
+    String table = table(rows);
+    out.println();
+    out.print(table);
+    out.println(pythonNote);
+    Files.createDirectories(outDir);
+    Path md = outDir.resolve("bench.md");
+    Files.writeString(md, "# gearbox bench\n\n" + String.format(Locale.ROOT,
+        "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. Median of %d; %d cores; Java %s.%n%n",
+        n, chunks, waits, waitMillis, repeat, Runtime.getRuntime().availableProcessors(), Runtime.version())
+        + table + "\n" + pythonNote + "\n", StandardCharsets.UTF_8);
+    out.println("table: " + md.toAbsolutePath());
+    try {
+      Path png = BenchChart.write(rows, outDir.resolve("bench.png"));
+      out.println("chart: " + png.toAbsolutePath());
+    } catch (Exception | LinkageError e) {
+      out.println("chart: not written (" + e + ")");
+    }
+    out.flush();
+    return 0;
+  }
+
+  private interface Measured {
+    void run() throws Exception;
+  }
+
+  private double median(Measured m) throws Exception {
+    double[] t = new double[repeat];
+    for (int i = 0; i < repeat; i++) {
+      long t0 = System.nanoTime();
+      m.run();
+      t[i] = (System.nanoTime() - t0) / 1e9;
+    }
+    Arrays.sort(t);
+    return t[repeat / 2];
+  }
+
+  private static void check(long got, long expected, String who) {
+    if (got != expected) {
+      throw new IllegalStateException(who + " counted " + got + " primes, expected " + expected);
+    }
+  }
+
+  static List<long[]> chunks(long n, int k) {
+    long step = (n + k - 1) / k;
+    return LongStream.range(0, k).mapToObj(c -> new long[] {c * step, Math.min(n, (c + 1) * step)}).toList();
+  }
+
+  /** Runs bench.py; adds its rows, or says why there are none. */
+  private String runPython(List<Row> rows, PrintWriter out) throws IOException, InterruptedException {
+    long pn = pythonN != null ? pythonN : n / 10;
+    Path script = Files.createTempFile("gearbox-bench-", ".py");
+    try {
+      try (InputStream in = BenchCommand.class.getResourceAsStream("bench.py")) {
+        Files.write(script, in.readAllBytes());
+      }
+      String params = String.format(Locale.ROOT, "{\"cpu_n\": %d, \"chunks\": %d, \"repeat\": %d, \"waits\": %d,"
+          + " \"wait_ms\": %d, \"io_sample\": %d}", pn, chunks, repeat, waits, wait.toMillis(), Math.min(10, waits));
+      Process p;
+      try {
+        p = new ProcessBuilder("python3", script.toString(), params).redirectErrorStream(false).start();
+      } catch (IOException e) {
+        return "Python: skipped (no python3 on the PATH).";
+      }
+      out.println("  python3 (CPU workload: primes below " + String.format(Locale.ROOT, "%,d", pn) + ") ...");
+      out.flush();
+      String stdout;
+      try {
+        p.getOutputStream().close();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        Thread errReader = Thread.ofVirtual().start(() -> {
+          try (InputStream e = p.getErrorStream()) {
+            e.transferTo(err);
+          } catch (IOException ignored) {
+            // the process ended; what was read is kept
+          }
+        });
+        stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        errReader.join();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+          return "Python: skipped (bench.py failed: " + err.toString(StandardCharsets.UTF_8).strip() + ").";
+        }
+      } finally {
+        p.destroyForcibly();
+      }
+      Map<String, double[]> byLevel = new LinkedHashMap<>();
+      String version = "?";
+      for (String line : stdout.split("\n")) {
+        String[] f = line.split("\t");
+        if (f.length != 3) {
+          continue;
+        }
+        if (f[0].equals("version")) {
+          version = f[2].strip();
+          continue;
+        }
+        double[] v = byLevel.computeIfAbsent(f[1], k -> new double[] {Double.NaN, Double.NaN});
+        v[f[0].equals("cpu") ? 0 : 1] = Double.parseDouble(f[2].strip());
+      }
+      double[] one = byLevel.get("one thread");
+      if (one == null) {
+        return "Python: skipped (bench.py printed no baseline).";
+      }
+      byLevel.forEach((level, v) -> rows.add(new Row("Python " + level, v[0], one[0] / v[0], v[1], one[1] / v[1])));
+      return String.format(Locale.ROOT, "Python %s measured in the same run; its CPU workload is primes below %,d (pure"
+          + " Python is ~30x slower), so compare its speedups, not its seconds.", version, pn);
+    } finally {
+      Files.deleteIfExists(script);
+    }
+  }
+
+  static String table(List<Row> rows) {
+    List<String[]> body = new ArrayList<>();
+    for (Row r : rows) {
+      body.add(new String[] {r.level(), fmt(r.cpuSeconds(), "%.3f s"), fmt(r.cpuSpeedup(), "%.2fx"),
+          fmt(r.ioSeconds(), "%.3f s"), fmt(r.ioSpeedup(), "%.1fx")});
+    }
+    java.io.StringWriter sw = new java.io.StringWriter();
+    PrintWriter pw = new PrintWriter(sw);
+    Summary.printTable(pw, List.of("level", "CPU time", "CPU speedup", "I/O time", "I/O speedup"), body);
+    pw.flush();
+    return sw.toString();
+  }
+
+  private static String fmt(double v, String format) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, v);
+  }
+}

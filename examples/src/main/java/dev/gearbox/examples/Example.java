@@ -1,0 +1,80 @@
+package dev.gearbox.examples;
+
+import dev.gearbox.Engine;
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * One example program. Its {@link #run} gets an open {@link Engine} and never asks which backend
+ * it is: the proof that levels swap by configuration. The command line ({@code --backend},
+ * {@code --workers}, {@code --set}) and the tour decide that.
+ */
+abstract class Example implements Callable<Integer> {
+  @Mixin
+  EngineOptions engineOptions = new EngineOptions();
+
+  @Option(names = "--small", description = "a quick run with small sizes (what the tour and the smoke tests use)")
+  boolean small;
+
+  @Spec
+  CommandSpec spec;
+
+  /** The example's name on the command line. */
+  abstract String name();
+
+  /** What the example shows, in one line. */
+  abstract String shows();
+
+  /** What to look for when this example runs on every level, in a sentence or two (the tour prints it). */
+  abstract String lesson();
+
+  /** Shrinks the example's sizes to a quick run. */
+  abstract void shrink();
+
+  /**
+   * Configuration this example needs on some backend, given the backend it will run on, which
+   * the user's own flags and configuration still override (the crash example gives worker
+   * JVMs a small heap, so a leak hits it in a second).
+   */
+  Map<String, String> engineDefaults(String backend) {
+    return Map.of();
+  }
+
+  /** Runs the example on {@code engine}, printing as it goes, and says what it found. */
+  abstract Summary run(Engine engine, PrintWriter out) throws Exception;
+
+  @Override
+  public Integer call() throws Exception {
+    if (small) {
+      shrink();
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    try (Engine engine = engineOptions.open(engineDefaults(engineOptions.resolvedBackend()))) {
+      out.printf(Locale.ROOT, "%s on the %s backend (%s): %s%n", name(), engine.backendName(),
+          describeParallelism(engine), shows());
+      out.flush();
+      Summary s = run(engine, out);
+      s.print(out);
+    }
+    return 0;
+  }
+
+  static String describeParallelism(Engine engine) {
+    int p = engine.parallelism();
+    if (p == Integer.MAX_VALUE) {
+      return "each in its caller's thread";
+    }
+    return (p >= 10_000 ? String.format(Locale.ROOT, "up to %,d", p) : String.valueOf(p)) + (p == 1 ? " task" : " tasks")
+        + " at once";
+  }
+
+  static double seconds(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e9;
+  }
+}

@@ -1,0 +1,113 @@
+package dev.gearbox.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gearbox.Engine;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every example, small, on every backend on the classpath, through the real command line: each
+ * must finish with exit code 0 and print the facts it checked. The examples verify their own
+ * results (against one thread, or the site's known pages), so a wrong answer fails here too.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ExamplesSmokeTest {
+
+  record Run(int exit, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Main.commandLine().setOut(new PrintWriter(out)).setErr(new PrintWriter(err)).execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  static Stream<Arguments> examplesOnEveryBackend() {
+    List<Arguments> all = new ArrayList<>();
+    for (String example : TourCommand.EXAMPLES.keySet()) {
+      for (String backend : Engine.backends()) {
+        all.add(Arguments.of(example, backend));
+      }
+    }
+    return all.stream();
+  }
+
+  @ParameterizedTest(name = "{0} on {1}")
+  @MethodSource("examplesOnEveryBackend")
+  void example_runsSmallOnEveryBackend(String example, String backend) {
+    Run r = run(example, "--small", "--backend", backend);
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains(example + " on the " + backend + " backend").contains("| what");
+    switch (example) {
+      case "primes" -> assertThat(r.out()).contains("checked against one thread").containsPattern("TaskTimeoutException after \\d+ ms");
+      case "pi" -> assertThat(r.out()).contains("estimate").contains("jobs the engine sent");
+      case "crawl" -> assertThat(r.out()).contains("bytes, checked");
+      case "wordcount" -> assertThat(r.out()).contains("checked against one thread");
+      case "pipeline" -> assertThat(r.out()).contains("checked").contains("at most");
+      case "crash" -> {
+        if (backend.equals("process")) {
+          assertThat(r.out()).contains("4/4 crashes isolated").contains("exited with code 3").contains("code 42")
+              .contains("SIGKILL").containsPattern("well-behaved tasks after +\\| 4/4 succeeded");
+        } else {
+          assertThat(r.out()).contains("not isolated").contains("./gearbox crash --backend process");
+        }
+      }
+      default -> throw new AssertionError("no checks for " + example);
+    }
+  }
+
+  @Test
+  void crawl_withSendAsync_runsOnTheAsyncBackend() {
+    Run r = run("crawl", "--small", "--async", "--backend", "async");
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("fetched with sendAsync").contains("bytes, checked");
+  }
+
+  @Test
+  void tour_runsTheChosenExamplesAndPrintsTheMatrix() {
+    Run r = run("tour", "--examples", "primes,crash", "--backends", "direct,thread", "--no-bench");
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("== primes").contains("== crash").contains("| example").contains("Tour finished")
+        .doesNotContain("FAILED");
+  }
+
+  @Test
+  void bench_writesTheTableAndTheChart(@TempDir Path dir) throws Exception {
+    Run r = run("bench", "--small", "--backends", "thread,async", "--out", dir.toString());
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("Java, one thread").contains("gearbox thread").contains("gearbox async");
+    assertThat(Files.readString(dir.resolve("bench.md"))).contains("| level").contains("gearbox async");
+    assertThat(dir.resolve("bench.png")).isNotEmptyFile();
+    if (r.out().contains("Python one thread")) {
+      assertThat(r.out()).contains("ProcessPoolExecutor").contains("asyncio");
+    } else {
+      assertThat(r.out()).contains("Python: skipped");
+    }
+  }
+
+  @Test
+  void badInput_saysWhatWasWrong() {
+    Run unknownBackend = run("primes", "--small", "--backend", "quantum");
+    assertThat(unknownBackend.exit()).isEqualTo(2);
+    assertThat(unknownBackend.err()).contains("gearbox.backend=quantum").contains("Backends on the classpath");
+    Run badNumber = run("primes", "--n", "lots");
+    assertThat(badNumber.exit()).isEqualTo(2);
+    assertThat(badNumber.err()).contains("--n").contains("lots");
+    Run unknownExample = run("tour", "--examples", "fibonacci", "--no-bench");
+    assertThat(unknownExample.exit()).isEqualTo(2);
+    assertThat(unknownExample.err()).contains("fibonacci").contains("primes, pi, crawl");
+  }
+}
