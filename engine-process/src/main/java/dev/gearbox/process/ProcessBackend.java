@@ -60,6 +60,8 @@ import org.slf4j.LoggerFactory;
 final class ProcessBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class);
 
+  private final AotCache aot;
+
   final String engineName;
   final Codec codec;
   private final ProcessConfig config;
@@ -99,6 +101,13 @@ final class ProcessBackend implements Backend {
           + config.serialFilter() + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
     }
     this.slots = new WorkerProcess[config.workers()];
+    this.aot = AotCache.of(config.aotCache(), config.java(), config.classpath(), config.jvmFlags());
+    if (aot.enabled()) {
+      log.debug("Gearbox {}: workers start from the AOT cache {}{}", engineName, aot.file(),
+          java.nio.file.Files.isRegularFile(aot.file()) ? "" : " (the first worker trains it)");
+    } else {
+      log.debug("Gearbox {}: no AOT cache for workers: {}", engineName, aot.why());
+    }
     // Reporting runs the caller's dependent actions, which may block (even on another task's
     // result): the pool grows while they do, so one blocked callback never stalls the others.
     this.results = new ThreadPoolExecutor(1, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
@@ -363,7 +372,8 @@ final class ProcessBackend implements Backend {
       if (waitUninterruptibly(mk) != 0) {
         throw new IOException("mkfifo failed: " + out.strip());
       }
-      w.launch(config.command(fifo, "worker-" + index, codec), config.environment(), config.workingDir());
+      w.aotLaunch = aot.nextLaunch();
+      w.launch(config.command(fifo, "worker-" + index, codec, w.aotLaunch.flags()), config.environment(), config.workingDir());
     } catch (IOException | RuntimeException e) {
       throw new EngineException(-1, null, "cannot start a worker JVM: " + e.getMessage(), e);
     }
@@ -484,6 +494,7 @@ final class ProcessBackend implements Backend {
 
   /** Called once per worker, however it ended, after its reader delivered what it could. */
   void onWorkerExit(WorkerProcess w, int exitCode, String reason, boolean planned, boolean duringStartup) {
+    aot.exited(w.aotLaunch, exitCode);
     List<Attempt> held = new ArrayList<>();
     synchronized (this) {
       for (int i = 0; i < slots.length; i++) {

@@ -42,6 +42,7 @@ public final class ProcessBackendProvider implements BackendProvider {
   static final String POISON = P + "poison-threshold";
   static final String STARTUP_TIMEOUT = P + "startup-timeout";
   static final String IDLE_TIMEOUT = P + "idle-timeout";
+  static final String AOT_CACHE = P + "aot-cache";
 
   /** For {@link java.util.ServiceLoader}. */
   public ProcessBackendProvider() {}
@@ -54,7 +55,7 @@ public final class ProcessBackendProvider implements BackendProvider {
   @Override
   public Set<String> configKeys() {
     return Set.of(WORKERS, PRESTART, CONCURRENCY, JAVA, CLASSPATH, JVM_OPTIONS, HEAP, ENVIRONMENT, WORKING_DIR,
-        MAX_PAYLOAD, SERIAL_FILTER, MAX_TASKS, RECYCLE_HEAP, POISON, STARTUP_TIMEOUT, IDLE_TIMEOUT);
+        MAX_PAYLOAD, SERIAL_FILTER, MAX_TASKS, RECYCLE_HEAP, POISON, STARTUP_TIMEOUT, IDLE_TIMEOUT, AOT_CACHE);
   }
 
   @Override
@@ -94,7 +95,8 @@ public final class ProcessBackendProvider implements BackendProvider {
         ProcessConfig.parseSize(RECYCLE_HEAP, s.get(RECYCLE_HEAP).orElse("0")),
         s.getInt(POISON, 3, 1, 1000),
         s.getDuration(STARTUP_TIMEOUT, Duration.ofSeconds(20)),
-        s.getDuration(IDLE_TIMEOUT, Duration.ZERO));
+        s.getDuration(IDLE_TIMEOUT, Duration.ZERO),
+        s.get(AOT_CACHE).orElse("auto"));
     ProcessBackend backend = new ProcessBackend(config, s);
     backend.prestart();
     return backend;

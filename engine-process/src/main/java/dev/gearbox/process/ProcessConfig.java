@@ -27,21 +27,34 @@ record ProcessConfig(
     long recycleHeapBytes,
     int poisonThreshold,
     Duration startupTimeout,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    String aotCache) {
 
   /** Flags every worker gets before the user's: exit (do not limp on) after an OutOfMemoryError,
    * a small collector that starts fast, no perf-data file. Later user flags override them. */
   static final List<String> DEFAULT_FLAGS = List.of("-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-XX:-UsePerfData");
 
+  /** The JVM flags every worker gets: ours, the heap, then the user's. */
+  List<String> jvmFlags() {
+    List<String> flags = new ArrayList<>(DEFAULT_FLAGS);
+    heap.ifPresent(h -> flags.add("-Xmx" + h));
+    flags.addAll(jvmOptions);
+    return flags;
+  }
+
   /** The command line of one worker. */
   List<String> command(Path fifo, String name, Codec codec) {
+    return command(fifo, name, codec, List.of());
+  }
+
+  /** The command line of one worker, with {@code extraFlags} (the AOT cache's) after the rest. */
+  List<String> command(Path fifo, String name, Codec codec, List<String> extraFlags) {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.add("-cp");
     cmd.add(classpath);
-    cmd.addAll(DEFAULT_FLAGS);
-    heap.ifPresent(h -> cmd.add("-Xmx" + h));
-    cmd.addAll(jvmOptions);
+    cmd.addAll(jvmFlags());
+    cmd.addAll(extraFlags);
     cmd.add(WorkerMain.class.getName());
     cmd.add(fifo.toString());
     cmd.add(Long.toString(ProcessHandle.current().pid()));

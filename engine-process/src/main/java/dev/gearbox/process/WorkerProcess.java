@@ -48,6 +48,8 @@ final class WorkerProcess {
 
   final ProcessBackend backend;
   final int index;
+  /** How this worker was launched with respect to the AOT cache; set before launch. */
+  volatile AotCache.Launch aotLaunch = AotCache.Launch.PLAIN;
   final long spawnedNanos = System.nanoTime();
   /** Written only under the backend's monitor; read anywhere. */
   volatile State state = State.STARTING;
@@ -342,6 +344,11 @@ final class WorkerProcess {
       errPump = pump(err, true);
     }
 
+    private static boolean isAotReport(String line) {
+      return line.contains("AOTCache") || line.contains("AOTConfiguration") || line.contains("AOT cache")
+          || line.startsWith("Picked up JAVA_TOOL_OPTIONS: -Djava.class.path=") || line.contains("[aot]");
+    }
+
     private Thread pump(InputStream in, boolean isErr) {
       Thread t = new Thread(() -> {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
@@ -355,7 +362,10 @@ final class WorkerProcess {
               }
               stderrTail.addLast(isErr ? line : "[stdout] " + line);
             }
-            if (isErr) {
+            if (aotLaunch.training() != null && isAotReport(line)) {
+              // The JVM narrates writing its AOT cache on stdout; that is not the task's output.
+              output.debug("[{}] {}", label(), line);
+            } else if (isErr) {
               output.warn("[{}] {}", label(), line);
             } else {
               output.info("[{}] {}", label(), line);
