@@ -379,7 +379,23 @@ final class ProcessBackend implements Backend {
     }
     slots[slot] = w;
     workersStarted.inc();
+    // A worker that never reports ready would hold the tasks parked for it forever: kill it at
+    // the startup timeout, which counts as a failure to start.
+    java.util.concurrent.CompletableFuture.delayedExecutor(config.startupTimeout().toNanos(), TimeUnit.NANOSECONDS)
+        .execute(() -> startupDeadline(w));
     return w;
+  }
+
+  private void startupDeadline(WorkerProcess w) {
+    synchronized (this) {
+      if (w.state != WorkerProcess.State.STARTING || shutdown) {
+        return;
+      }
+      w.startupOverdue = "worker JVM did not report ready within " + config.startupTimeout().toMillis()
+          + " ms (" + ProcessBackendProvider.STARTUP_TIMEOUT + ")";
+    }
+    log.warn("Gearbox: {}: {}; killing it", w.label(), w.startupOverdue);
+    w.kill();
   }
 
   private static int waitUninterruptibly(Process p) {
@@ -508,8 +524,9 @@ final class ProcessBackend implements Backend {
           held.add(a);
         }
       }
-      if (duringStartup && !planned && exitCode >= 0 && exitCode < 128) {
-        // It died on its own before it was ready (a signal from outside is no evidence it cannot start).
+      if (duringStartup && !planned && ((exitCode >= 0 && exitCode < 128) || w.startupOverdue != null)) {
+        // It died on its own before it was ready, or never became ready (a signal from outside
+        // is no evidence it cannot start).
         startupFailuresInARow++;
         lastStartupFailure = reason + (w.stderrTail().isBlank() ? "" : "; last output:\n" + w.stderrTail());
       }

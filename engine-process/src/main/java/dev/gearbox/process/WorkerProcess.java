@@ -237,6 +237,9 @@ final class WorkerProcess {
     }
   }
 
+  /** Set when the worker did not report ready within the startup timeout and was killed for it. */
+  volatile String startupOverdue;
+
   void killPlanned(String why) {
     if (plannedExit == null) {
       plannedExit = why;
@@ -300,6 +303,7 @@ final class WorkerProcess {
       }
       String reason = plannedExit != null ? plannedExit
           : channelFault != null ? channelFault
+          : startupOverdue != null ? startupOverdue
           : was == State.STARTING ? "worker JVM exited with code " + exitValue + " before it was ready"
           : "worker JVM exited with code " + exitValue;
       backend.onWorkerExit(this, exitValue, reason, plannedExit != null, was == State.STARTING);

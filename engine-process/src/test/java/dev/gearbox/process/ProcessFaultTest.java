@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
+import dev.gearbox.EngineException;
 import dev.gearbox.PoisonTaskException;
 import dev.gearbox.RemoteTaskException;
 import dev.gearbox.RetryPolicy;
@@ -185,6 +186,23 @@ class ProcessFaultTest {
         .isInstanceOf(EngineConfigException.class)
         .hasMessageContaining("exited during startup")
         .hasMessageContaining("NoSuchJvmFlag");
+  }
+
+  @Test
+  void aWorkerThatNeverBecomesReady_isKilledAtTheStartupTimeout_andWaitingTasksFail() throws Exception {
+    // -XX:+PauseAtStartup makes each worker JVM wait, before main, for a file to be deleted.
+    Engine engine = open(b -> b.workers(1)
+        .option("gearbox.process.prestart", "0")
+        .option("gearbox.process.startup-timeout", "1s")
+        .option("gearbox.process.working-dir", dir.toString())
+        .option("gearbox.process.jvm-options", "-XX:+UnlockDiagnosticVMOptions -XX:+PauseAtStartup"));
+    TaskFuture<Integer> f = engine.submit(() -> 1);
+    Throwable t = catchThrowable(() -> f.get(30, TimeUnit.SECONDS));
+    assertThat(t).isInstanceOf(ExecutionException.class);
+    assertThat(t.getCause()).isInstanceOf(EngineException.class)
+        .hasMessageContaining("did not report ready within 1000 ms")
+        .hasMessageContaining("gearbox.process.startup-timeout");
+    await().atMost(PROMPTLY).untilAsserted(() -> assertThat(counter(engine, "process.workers-crashed")).isEqualTo(3));
   }
 
   @Test
