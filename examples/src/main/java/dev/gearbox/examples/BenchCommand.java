@@ -78,9 +78,14 @@ final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (small) {
-      n = 1_000_000;
-      waits = 50;
-      repeat = 1;
+      var parsed = spec.commandLine().getParseResult();
+      n = parsed.hasMatchedOption("--n") ? n : 1_000_000;
+      waits = parsed.hasMatchedOption("--waits") ? waits : 50;
+      repeat = parsed.hasMatchedOption("--repeat") ? repeat : 1;
+    }
+    if (n < 2 || chunks < 1 || waits < 1 || repeat < 1 || wait.isNegative()) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "--n must be at least 2, --chunks, --waits and --repeat at least 1, and --wait not negative");
     }
     PrintWriter out = spec.commandLine().getOut();
     List<String> levels = backends != null ? backends : new ArrayList<>(Engine.backends());
@@ -157,7 +162,8 @@ final class BenchCommand implements Callable<Integer> {
     try {
       Path png = BenchChart.write(rows, outDir.resolve("bench.png"));
       out.println("chart: " + png.toAbsolutePath());
-    } catch (Exception | LinkageError e) {
+    } catch (Exception | Error e) {
+      // A headless JDK without fonts, say: the table is still there.
       out.println("chart: not written (" + e + ")");
     }
     out.flush();
@@ -190,6 +196,16 @@ final class BenchCommand implements Callable<Integer> {
     return LongStream.range(0, k).mapToObj(c -> new long[] {c * step, Math.min(n, (c + 1) * step)}).toList();
   }
 
+  private static final Duration PYTHON_LIMIT = Duration.ofMinutes(10);
+
+  private static void drain(InputStream in, java.io.OutputStream to) {
+    try (in) {
+      in.transferTo(to);
+    } catch (IOException ignored) {
+      // the process ended; what was read is kept
+    }
+  }
+
   /** Runs bench.py; adds its rows, or says why there are none. */
   private String runPython(List<Row> rows, PrintWriter out) throws IOException, InterruptedException {
     long pn = pythonN != null ? pythonN : n / 10;
@@ -212,19 +228,21 @@ final class BenchCommand implements Callable<Integer> {
       try {
         p.getOutputStream().close();
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        Thread errReader = Thread.ofVirtual().start(() -> {
-          try (InputStream e = p.getErrorStream()) {
-            e.transferTo(err);
-          } catch (IOException ignored) {
-            // the process ended; what was read is kept
-          }
-        });
-        stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream std = new java.io.ByteArrayOutputStream();
+        Thread errReader = Thread.ofVirtual().start(() -> drain(p.getErrorStream(), err));
+        Thread outReader = Thread.ofVirtual().start(() -> drain(p.getInputStream(), std));
+        if (!p.waitFor(PYTHON_LIMIT.toMinutes(), TimeUnit.MINUTES)) {
+          return "Python: skipped (bench.py did not finish within " + PYTHON_LIMIT.toMinutes() + " minutes; try a smaller --python-n).";
+        }
+        outReader.join();
         errReader.join();
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+        stdout = std.toString(StandardCharsets.UTF_8);
+        if (p.exitValue() != 0) {
           return "Python: skipped (bench.py failed: " + err.toString(StandardCharsets.UTF_8).strip() + ").";
         }
       } finally {
+        // ProcessPoolExecutor's workers too, if Python is stopped early.
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
       }
       Map<String, double[]> byLevel = new LinkedHashMap<>();

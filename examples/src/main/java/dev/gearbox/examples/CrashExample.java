@@ -57,6 +57,9 @@ final class CrashExample extends Example {
 
   @Override
   Summary run(Engine engine, PrintWriter out) throws Exception {
+    if (tasks < 1) {
+      throw badFlag("--tasks must be at least 1");
+    }
     AtomicInteger started = new AtomicInteger();
     AtomicInteger crashed = new AtomicInteger();
     engine.addListener(new EngineListener() {
@@ -101,7 +104,8 @@ final class CrashExample extends Example {
       }
     });
     crashes.put("kill -9 itself", () -> {
-      new ProcessBuilder("kill", "-9", String.valueOf(ProcessHandle.current().pid())).inheritIO().start().waitFor();
+      // The shell's own kill: no procps binary needed.
+      new ProcessBuilder("sh", "-c", "kill -9 " + ProcessHandle.current().pid()).inheritIO().start().waitFor();
       Thread.sleep(60_000);
       return null;
     });

@@ -51,6 +51,9 @@ final class CrawlExample extends Example {
 
   @Override
   Summary run(Engine engine, PrintWriter out) throws Exception {
+    if (pages < 1 || latency.isNegative()) {
+      throw badFlag("--pages must be at least 1 and --latency not negative");
+    }
     try (LocalSite site = new LocalSite(latency)) {
       long expected = 0;
       for (int i = 0; i < pages; i++) {

@@ -40,8 +40,21 @@ final class EngineOptions {
     return EngineConfig.load(overrides()).backend();
   }
 
-  Engine open(Map<String, String> extra) {
-    Map<String, String> o = new LinkedHashMap<>(extra);
+  /**
+   * Opens the engine; {@code defaults} (an example's own needs) apply only to keys that no
+   * source sets, flags, {@code -D}, {@code GEARBOX_*} and {@code gearbox.properties} included.
+   */
+  Engine open(Map<String, String> defaults) {
+    EngineConfig configured = EngineConfig.load(overrides());
+    Map<String, String> o = new LinkedHashMap<>();
+    defaults.forEach((k, v) -> {
+      if (!configured.backendOptions().containsKey(k)) {
+        o.put(k, v);
+      }
+    });
+    if (o.isEmpty()) {
+      return Engine.open(configured);
+    }
     o.putAll(overrides());
     return Engine.open(EngineConfig.load(o));
   }

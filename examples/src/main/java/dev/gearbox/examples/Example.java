@@ -52,7 +52,13 @@ abstract class Example implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (small) {
+      // Quick sizes for whatever the user did not set explicitly.
+      java.util.Map<picocli.CommandLine.Model.OptionSpec, Object> given = new java.util.HashMap<>();
+      for (picocli.CommandLine.Model.OptionSpec o : spec.commandLine().getParseResult().matchedOptions()) {
+        given.put(o, o.getValue());
+      }
       shrink();
+      given.forEach(picocli.CommandLine.Model.OptionSpec::setValue);
     }
     PrintWriter out = spec.commandLine().getOut();
     try (Engine engine = engineOptions.open(engineDefaults(engineOptions.resolvedBackend()))) {
@@ -63,6 +69,12 @@ abstract class Example implements Callable<Integer> {
       s.print(out);
     }
     return 0;
+  }
+
+  /** A flag with a value the example cannot use: exit code 2 and the usage, on the command line. */
+  RuntimeException badFlag(String message) {
+    return spec != null ? new picocli.CommandLine.ParameterException(spec.commandLine(), message)
+        : new IllegalArgumentException(message);
   }
 
   static String describeParallelism(Engine engine) {

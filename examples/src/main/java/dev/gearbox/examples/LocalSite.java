@@ -28,7 +28,13 @@ final class LocalSite implements AutoCloseable {
     server.setExecutor(handlers);
     server.createContext("/page/", exchange -> {
       try (exchange) {
-        int n = Integer.parseInt(exchange.getRequestURI().getPath().substring("/page/".length()));
+        int n;
+        try {
+          n = Integer.parseInt(exchange.getRequestURI().getPath().substring("/page/".length()));
+        } catch (NumberFormatException e) {
+          exchange.sendResponseHeaders(400, -1);
+          return;
+        }
         Thread.sleep(latency);
         byte[] body = page(n);
         exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
@@ -38,8 +44,6 @@ final class LocalSite implements AutoCloseable {
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        exchange.sendResponseHeaders(400, -1);
       }
     });
     server.start();

@@ -60,6 +60,9 @@ final class PiExample extends Example {
 
   @Override
   Summary run(Engine engine, PrintWriter out) throws Exception {
+    if (inputs < 1 || samples < 1) {
+      throw badFlag("--inputs and --samples must be at least 1");
+    }
     int perInput = samples;
     // Untimed: compiles the sampling loop here and in the engine's workers.
     try (Stream<Long> warm = engine.map(seed -> inside(seed, perInput), LongStream.range(0, Math.max(1, inputs / 10)).boxed(),
@@ -106,9 +109,9 @@ final class PiExample extends Example {
         .row("time on " + engine.backendName(), "%.2f s (%,.0f inputs/s)", elapsed, inputs / elapsed)
         .row("time on one thread", "%.2f s", single)
         .headline("%,d jobs for %,d inputs, %.2fx", jobs, inputs, single / elapsed)
-        .note(jobs < inputs
+        .note(engine.capabilities().prefersBatching()
             ? "Each job here costs a round trip to another process, so map packed inputs into jobs that"
                 + " run ~20 ms each (gearbox.map.batch-target)."
-            : "Jobs cost next to nothing on this level, so map sent inputs one by one.");
+            : "A job here costs only a hand-off between threads, so map packed inputs into jobs of ~1 ms.");
   }
 }

@@ -50,6 +50,9 @@ final class PrimesExample extends Example {
 
   @Override
   Summary run(Engine engine, PrintWriter out) throws Exception {
+    if (n < 2 || chunks < 1) {
+      throw badFlag("--n must be at least 2 and --chunks at least 1");
+    }
     warmUp(engine);
     long step = (n + chunks - 1) / chunks;
     long t0 = System.nanoTime();
@@ -75,9 +78,9 @@ final class PrimesExample extends Example {
 
     // A task that would run for hours: the caller gets the timeout at the deadline, and the
     // engine stops the task by the strongest means its backend has.
+    long t2 = System.nanoTime();
     TaskFuture<Long> endless = engine.submit(() -> Primes.countChunk(new long[] {0, Long.MAX_VALUE / 2}),
         TaskOptions.newBuilder().name("endless").timeout(Duration.ofMillis(300)).build());
-    long t2 = System.nanoTime();
     String timeout;
     try {
       endless.get();
@@ -96,8 +99,8 @@ final class PrimesExample extends Example {
         .row("speedup", "%.2fx", speedup)
         .row("timeout of 300 ms", timeout)
         .headline("%.2fx over 1 thread", speedup)
-        .note(engine.parallelism() == 1
-            ? "One task at a time: no speedup is the expected result on this level."
+        .note(engine.parallelism() == 1 || engine.parallelism() == Integer.MAX_VALUE
+            ? "Each task runs in the thread that submits it: no speedup is the expected result on this level."
             : "CPU-bound speedup is capped by the cores (" + Runtime.getRuntime().availableProcessors()
                 + " here), however many threads the level offers.");
   }

@@ -58,6 +58,9 @@ final class WordCountExample extends Example {
 
   @Override
   Summary run(Engine engine, PrintWriter out) throws Exception {
+    if (files < 1 || words < 1) {
+      throw badFlag("--files and --words must be at least 1");
+    }
     Path dir = Files.createTempDirectory("gearbox-wordcount-");
     try {
       List<String> paths = writeCorpus(dir);

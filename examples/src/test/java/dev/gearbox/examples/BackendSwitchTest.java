@@ -44,10 +44,20 @@ class BackendSwitchTest {
     pb.environment().putAll(env);
     Process p = pb.start();
     try {
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("demo finished").isTrue();
-      return new Run(p.exitValue(), out);
+      // Read on another thread, so that a child that hangs cannot hang this test past its wait.
+      java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+      Thread reader = Thread.ofVirtual().start(() -> {
+        try (var in = p.getInputStream()) {
+          in.transferTo(buf);
+        } catch (IOException ignored) {
+          // the child was killed; what it wrote is kept
+        }
+      });
+      assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the example finished within 60 s").isTrue();
+      reader.join(10_000);
+      return new Run(p.exitValue(), buf.toString(StandardCharsets.UTF_8));
     } finally {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       p.waitFor(10, TimeUnit.SECONDS);
     }

@@ -85,6 +85,13 @@ class ExamplesSmokeTest {
   }
 
   @Test
+  void small_keepsTheFlagsGivenExplicitly() {
+    Run r = run("primes", "--small", "--n", "123_457", "--backend", "direct");
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("primes below 123,457");
+  }
+
+  @Test
   void bench_writesTheTableAndTheChart(@TempDir Path dir) throws Exception {
     Run r = run("bench", "--small", "--backends", "thread,async", "--out", dir.toString());
     assertThat(r.exit()).as(r.out() + r.err()).isZero();
@@ -94,7 +101,7 @@ class ExamplesSmokeTest {
     if (r.out().contains("Python one thread")) {
       assertThat(r.out()).contains("ProcessPoolExecutor").contains("asyncio");
     } else {
-      assertThat(r.out()).contains("Python: skipped");
+      assertThat(r.out()).as("python3 is absent, not broken").contains("Python: skipped (no python3 on the PATH)");
     }
   }
 
@@ -106,6 +113,12 @@ class ExamplesSmokeTest {
     Run badNumber = run("primes", "--n", "lots");
     assertThat(badNumber.exit()).isEqualTo(2);
     assertThat(badNumber.err()).contains("--n").contains("lots");
+    Run zeroChunks = run("primes", "--chunks", "0", "--backend", "direct");
+    assertThat(zeroChunks.exit()).isEqualTo(2);
+    assertThat(zeroChunks.err()).contains("--chunks");
+    Run badIoLevel = run("pipeline", "--small", "--backend", "direct", "--io-backend", "asnyc");
+    assertThat(badIoLevel.exit()).isEqualTo(2);
+    assertThat(badIoLevel.err()).contains("asnyc").contains("no such backend");
     Run unknownExample = run("tour", "--examples", "fibonacci", "--no-bench");
     assertThat(unknownExample.exit()).isEqualTo(2);
     assertThat(unknownExample.err()).contains("fibonacci").contains("primes, pi, crawl");
