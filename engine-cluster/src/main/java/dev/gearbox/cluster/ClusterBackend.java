@@ -43,6 +43,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -142,6 +143,9 @@ final class ClusterBackend implements Backend {
     final int slots;
     final Counter tasks;
     int running;
+    /** Whether, and until when, no task goes to it: a task sent there failed as if it left (it may be leaving). */
+    boolean suspected;
+    long suspectUntil;
 
     MemberSlots(Member member, int slots, Counter tasks) {
       this.member = member;
@@ -330,8 +334,10 @@ final class ClusterBackend implements Backend {
       return "the cluster backend shut down before a member took it";
     }
     MemberSlots best = null;
+    long now = System.nanoTime();
     for (MemberSlots m : members.values()) {
-      if (m.running < m.slots && (best == null || m.slots - m.running > best.slots - best.running)) {
+      if (m.running < m.slots && (!m.suspected || now - m.suspectUntil >= 0)
+          && (best == null || m.slots - m.running > best.slots - best.running)) {
         best = m;
       }
     }
@@ -340,6 +346,11 @@ final class ClusterBackend implements Backend {
         return "no member of cluster '" + config.clusterName() + "' can run tasks (every member that ran tasks has left)";
       }
       parked.add(ex);
+      if (members.values().stream().anyMatch(m -> m.suspected)) {
+        // A suspected member may be alive after all: try again when the suspicion ends.
+        CompletableFuture.delayedExecutor(config.memberTimeout().toMillis(), TimeUnit.MILLISECONDS, this::report)
+            .execute(this::drainParked);
+      }
       return null;
     }
     best.running++;
@@ -380,26 +391,37 @@ final class ClusterBackend implements Backend {
     }
   }
 
+  /** How often, and how far apart, a durable task's submission or result is sought again after its member left. */
+  private static final int DURABLE_TRIES = 50;
+  private static final long DURABLE_RETRY_MILLIS = 200;
+
   private void submitDurable(ClusterExecution ex, RemoteTask task, MemberSlots m) {
+    submitDurable(ex, task, keyOwnedBy(m.member), 1);
+  }
+
+  private void submitDurable(ClusterExecution ex, RemoteTask task, Object key, int tries) {
     DurableExecutorServiceFuture<byte[]> f;
     try {
-      f = durable.submitToKeyOwner(task, keyOwnedBy(m.member));
+      f = durable.submitToKeyOwner(task, key);
     } catch (RuntimeException e) {
       onOutcome(ex, null, e);
       return;
     }
     f.whenCompleteAsync((r, t) -> {
-      if (t != null && f.getTaskId() != -1 && isMemberLoss(t) && !closing()) {
-        awaitDurable(ex, f.getTaskId(), 1, t);
-      } else {
+      if (t == null || !isMemberLoss(t) || closing() || tries >= DURABLE_TRIES) {
         onOutcome(ex, r, t);
+      } else if (f.getTaskId() == -1) {
+        // Not stored: the key's owner left during the submission. Submit again (at least once, never lost).
+        later(() -> submitDurable(ex, task, "gearbox-" + ThreadLocalRandom.current().nextInt(1 << 20), tries + 1));
+      } else {
+        // Stored: Hazelcast runs it again on the member that held its backup; wait for the result there.
+        later(() -> awaitDurable(ex, f.getTaskId(), tries + 1, t));
       }
     }, this::report);
   }
 
-  /** The task's member left before its result came: Hazelcast runs it again where its backup was; wait there. */
   private void awaitDurable(ClusterExecution ex, long durableTaskId, int tries, Throwable last) {
-    if (tries > 10 || closing()) {
+    if (tries > DURABLE_TRIES || closing()) {
       onOutcome(ex, null, last);
       return;
     }
@@ -413,7 +435,7 @@ final class ClusterBackend implements Backend {
     if (f instanceof CompletionStage<?> stage) {
       stage.whenCompleteAsync((r, t) -> {
         if (t != null && isMemberLoss(t)) {
-          awaitDurable(ex, durableTaskId, tries + 1, t);
+          later(() -> awaitDurable(ex, durableTaskId, tries + 1, t));
         } else {
           onOutcome(ex, (byte[]) r, t);
         }
@@ -428,6 +450,11 @@ final class ClusterBackend implements Backend {
         onOutcome(ex, null, e);
       }
     }
+  }
+
+  /** Runs {@code r} on the results pool after a short pause (while the cluster settles after a member left). */
+  private void later(Runnable r) {
+    CompletableFuture.delayedExecutor(DURABLE_RETRY_MILLIS, TimeUnit.MILLISECONDS, this::report).execute(r);
   }
 
   /** A key whose partition the member owns, so the durable executor runs the task there (best effort). */
@@ -531,6 +558,9 @@ final class ClusterBackend implements Backend {
     Attempt a = ex.attempt;
     String label = ex.member == null ? "a member of cluster '" + config.clusterName() + "'" : ex.member.label;
     if (failure != null) {
+      if (isMemberLoss(failure) && ex.member != null) {
+        suspect(ex.member);
+      }
       EngineException e = translate(a, label, failure);
       if (e instanceof WorkerCrashedException) {
         tasksLost.inc();
@@ -590,6 +620,23 @@ final class ClusterBackend implements Backend {
     return new EngineException(a.taskId(), a.taskName(), label + " could not run it: " + root, root);
   }
 
+  /**
+   * A task sent to this member failed as if the member left, before the cluster says it did: send
+   * it nothing for a while, so retries go elsewhere instead of failing there again.
+   */
+  private synchronized void suspect(MemberSlots m) {
+    m.suspected = true;
+    m.suspectUntil = System.nanoTime() + config.memberTimeout().toNanos();
+  }
+
+  private void drainParked() {
+    List<ClusterExecution> toSend = new ArrayList<>();
+    synchronized (this) {
+      drainParkedLocked(toSend);
+    }
+    toSend.forEach(this::send);
+  }
+
   private void onProgress(ProgressReport r) {
     Attempt a = progressTargets.get(r.wireId);
     if (a != null) {
@@ -643,6 +690,7 @@ final class ClusterBackend implements Backend {
   private void memberLeft(Member m) {
     List<ClusterExecution> lost = new ArrayList<>();
     List<ClusterExecution> stranded = new ArrayList<>();
+    List<ClusterExecution> resend;
     MemberSlots ms;
     boolean closeNow;
     synchronized (this) {
@@ -664,6 +712,10 @@ final class ClusterBackend implements Backend {
         stranded.addAll(parked);
         parked.clear();
       }
+      // Slots freed by lost attempts go to parked ones (their reports come later, not as releases).
+      List<ClusterExecution> toSend = new ArrayList<>();
+      drainParkedLocked(toSend);
+      resend = toSend;
       closeNow = shutdown && inFlight.isEmpty();
     }
     membersLeft.inc();
@@ -687,6 +739,7 @@ final class ClusterBackend implements Backend {
             + "' can run tasks (the last one, " + ms.label + ", left)", null));
       }
     });
+    resend.forEach(this::send);
     if (closeNow) {
       closeInstance();
     }

@@ -33,6 +33,8 @@ import java.util.regex.Pattern;
  */
 public final class WorkerMember {
   private static final Pattern OPTION = Pattern.compile("--([a-z][a-z0-9-]*)=(.*)", Pattern.DOTALL);
+  /** The engine's duration format (EngineConfig), for the units a member's settings use. */
+  private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
 
   private WorkerMember() {}
 
@@ -170,12 +172,27 @@ public final class WorkerMember {
       if (v == null) {
         return defaultValue;
       }
+      String d = v.trim().toLowerCase(Locale.ROOT);
       try {
-        return EngineConfig.newBuilder().cancelGrace(Duration.ZERO).option(EngineConfig.CANCEL_GRACE, v).build().cancelGrace();
-      } catch (EngineConfigException e) {
-        throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a duration such as 250ms, 2s, 1.5s, 3m,"
-            + " 1h or PT2S");
+        if (d.startsWith("p")) {
+          return Duration.parse(d.toUpperCase(Locale.ROOT));
+        }
+        Matcher m = DURATION.matcher(d);
+        if (m.matches()) {
+          double n = Double.parseDouble(m.group(1));
+          double nanosPer = switch (m.group(2)) {
+            case "ms" -> 1e6;
+            case "s" -> 1e9;
+            case "m" -> 60e9;
+            default -> 3600e9;
+          };
+          return Duration.ofNanos(Math.round(n * nanosPer));
+        }
+      } catch (RuntimeException e) {
+        // reported below
       }
+      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a duration such as 250ms, 2s, 1.5s, 3m,"
+          + " 1h or PT2S");
     }
 
     @Override

@@ -1,0 +1,18 @@
+package dev.gearbox.cluster;
+
+import dev.gearbox.Task;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/** Tasks for the multi-JVM tests; serializable lambdas capturing only numbers. */
+final class MemberTasks {
+  private MemberTasks() {}
+
+  /** Works for about {@code micros} µs (a stand-in for real work), then says where it ran: {@code i:pid}. */
+  static Task<String> whereAmI(int i, long micros) {
+    return () -> {
+      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(micros));
+      return i + ":" + ProcessHandle.current().pid();
+    };
+  }
+}
