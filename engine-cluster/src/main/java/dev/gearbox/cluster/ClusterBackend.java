@@ -360,9 +360,21 @@ final class ClusterBackend implements Backend {
   }
 
   private void send(ClusterExecution ex) {
-    MemberSlots m = ex.member;
+    MemberSlots m;
+    synchronized (this) {
+      if (!inFlight.containsKey(ex.wireId)) {
+        return; // its member left before it was sent, and it was reported lost then
+      }
+      m = ex.member;
+    }
     Attempt a = ex.attempt;
     RemoteTask task = new RemoteTask(owner, ex.wireId, a.taskId(), a.taskName(), a.number(), ex.work);
+    if (m == null) { // durable, and its member left before it was sent: any owner will do
+      progressTargets.put(ex.wireId, a);
+      a.started();
+      report(() -> submitDurable(ex, task, "gearbox-" + ThreadLocalRandom.current().nextInt(1 << 20), 1));
+      return;
+    }
     m.tasks.inc();
     progressTargets.put(ex.wireId, a);
     a.started();
@@ -462,21 +474,23 @@ final class ClusterBackend implements Backend {
     var ps = hz.getPartitionService();
     String[] keys;
     synchronized (this) {
-      if (partitionKeys == null) {
-        List<Partition> all = new ArrayList<>(ps.getPartitions());
-        String[] k = new String[all.size()];
-        int found = 0;
-        for (int i = 0; found < k.length && i < 1_000_000; i++) {
-          String key = "gearbox-" + i;
-          int p = ps.getPartition(key).getPartitionId();
-          if (p < k.length && k[p] == null) {
-            k[p] = key;
-            found++;
-          }
+      keys = partitionKeys;
+    }
+    if (keys == null) { // one key per partition, found once (a few thousand local hashes)
+      String[] k = new String[ps.getPartitions().size()];
+      int found = 0;
+      for (int i = 0; found < k.length && i < 1_000_000; i++) {
+        String key = "gearbox-" + i;
+        int p = ps.getPartition(key).getPartitionId();
+        if (p < k.length && k[p] == null) {
+          k[p] = key;
+          found++;
         }
+      }
+      keys = k;
+      synchronized (this) {
         partitionKeys = k;
       }
-      keys = partitionKeys;
     }
     List<Partition> partitions = new ArrayList<>(ps.getPartitions());
     int start = ThreadLocalRandom.current().nextInt(partitions.size());
