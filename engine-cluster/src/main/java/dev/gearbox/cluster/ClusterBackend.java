@@ -26,6 +26,7 @@ import com.hazelcast.topic.ITopic;
 import dev.gearbox.BackendCapabilities;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.EngineException;
+import dev.gearbox.PoisonTaskException;
 import dev.gearbox.WorkerCrashedException;
 import dev.gearbox.WorkerEvent;
 import dev.gearbox.spi.Attempt;
@@ -126,6 +127,8 @@ final class ClusterBackend implements Backend {
    * arrive after it.
    */
   private final Map<Long, Attempt> progressTargets = new ConcurrentHashMap<>();
+  /** Per task id: attempts lost to a member leaving, in a row (for poison quarantine). */
+  private final Map<Long, Integer> crashesInARow = new ConcurrentHashMap<>();
   /** Finished attempts' wire ids with the time they finished, oldest first. Guarded by itself. */
   private final ArrayDeque<long[]> finishedTargets = new ArrayDeque<>();
   private static final long PROGRESS_LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -576,12 +579,16 @@ final class ClusterBackend implements Backend {
         suspect(ex.member);
       }
       EngineException e = translate(a, label, failure);
-      if (e instanceof WorkerCrashedException) {
+      if (e instanceof WorkerCrashedException crash) {
         tasksLost.inc();
+        lostToACrash(a, crash);
+      } else {
+        crashesInARow.remove(a.taskId());
+        a.lost(e);
       }
-      a.lost(e);
       return;
     }
+    crashesInARow.remove(a.taskId());
     try {
       switch (response[0]) {
         case MemberRuntime.OK -> a.succeeded(codec.deserialize(response, 1));
@@ -594,6 +601,21 @@ final class ClusterBackend implements Backend {
       }
     } catch (IOException | ClassNotFoundException | RuntimeException e) {
       a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": " + e, e));
+    }
+  }
+
+  /**
+   * Reports an attempt lost with its member; a task whose member left {@code poison-threshold}
+   * times in a row (it may be what kills them: System.exit, a crash) fails as poison instead, so
+   * retries cannot take down the whole cluster.
+   */
+  private void lostToACrash(Attempt a, WorkerCrashedException crash) {
+    int crashes = crashesInARow.merge(a.taskId(), 1, Integer::sum);
+    if (crashes >= config.poisonThreshold()) {
+      crashesInARow.remove(a.taskId());
+      a.lost(new PoisonTaskException(a.taskId(), a.taskName(), crashes, crash));
+    } else {
+      a.lost(crash);
     }
   }
 
@@ -744,8 +766,8 @@ final class ClusterBackend implements Backend {
       for (ClusterExecution ex : lost) {
         lingerProgress(ex.wireId);
         Attempt a = ex.attempt;
-        a.lost(new WorkerCrashedException(a.taskId(), a.taskName(), ms.label, "the cluster member running it left the"
-            + " cluster (it crashed, was killed or shut down, or lost its network)", null, NO_TAIL, null));
+        lostToACrash(a, new WorkerCrashedException(a.taskId(), a.taskName(), ms.label, "the cluster member running it left"
+            + " the cluster (it crashed, was killed or shut down, or lost its network)", null, NO_TAIL, null));
       }
       for (ClusterExecution ex : stranded) {
         Attempt a = ex.attempt;

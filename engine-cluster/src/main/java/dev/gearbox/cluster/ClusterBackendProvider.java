@@ -20,7 +20,9 @@ import java.util.Set;
  * dispatch limit; default the slots present at open), {@code min-members} (task-running members
  * to wait for at open; 1), {@code durable-capacity} (100), {@code durable-backups} (1),
  * {@code startup-timeout} (30s), {@code member-timeout} (10s: a silent member is removed after
- * this), {@code max-payload} (64m), {@code serial-filter}, {@code member-name}.
+ * this), {@code max-payload} (64m), {@code serial-filter}, {@code member-name},
+ * {@code poison-threshold} (3: a task whose member left that many times in a row while it ran
+ * fails with {@link dev.gearbox.PoisonTaskException}).
  *
  * <p>Task classes must be on every member's classpath (see {@link WorkerMember}).
  */

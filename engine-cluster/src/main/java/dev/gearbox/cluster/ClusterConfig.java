@@ -35,7 +35,8 @@ record ClusterConfig(
     Duration memberTimeout,
     int maxPayload,
     String serialFilter,
-    String memberName) {
+    String memberName,
+    int poisonThreshold) {
 
   static final String P = "gearbox.cluster.";
   static final String MODE = P + "mode";
@@ -54,9 +55,11 @@ record ClusterConfig(
   static final String MAX_PAYLOAD = P + "max-payload";
   static final String SERIAL_FILTER = P + "serial-filter";
   static final String MEMBER_NAME = P + "member-name";
+  static final String POISON_THRESHOLD = P + "poison-threshold";
 
   static final List<String> KEYS = List.of(MODE, MEMBERS, CLUSTER_NAME, INTERFACE, PORT, EXECUTOR, SLOTS, PARALLELISM,
-      MIN_MEMBERS, DURABLE_CAPACITY, DURABLE_BACKUPS, STARTUP_TIMEOUT, MEMBER_TIMEOUT, MAX_PAYLOAD, SERIAL_FILTER, MEMBER_NAME);
+      MIN_MEMBERS, DURABLE_CAPACITY, DURABLE_BACKUPS, STARTUP_TIMEOUT, MEMBER_TIMEOUT, MAX_PAYLOAD, SERIAL_FILTER, MEMBER_NAME,
+      POISON_THRESHOLD);
 
   /** Names of the distributed objects the backend uses on every member. */
   static final String TASK_EXECUTOR = "gearbox-tasks";
@@ -149,7 +152,7 @@ record ClusterConfig(
         .orElse((mode == Mode.CLIENT ? "client " : "engine ") + s.engineName() + " pid " + ProcessHandle.current().pid());
     return new ClusterConfig(mode, members, clusterName, bindInterface, port, executor, slots, par, minMembers,
         s.getInt(DURABLE_CAPACITY, 100, 1, 1_000_000), s.getInt(DURABLE_BACKUPS, 1, 0, 6), startup, memberTimeout,
-        maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName);
+        maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName, s.getInt(POISON_THRESHOLD, 3, 1, 1000));
   }
 
   private static Duration positive(BackendSettings s, String key, Duration def) {

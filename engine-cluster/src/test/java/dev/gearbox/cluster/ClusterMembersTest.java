@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineListener;
+import dev.gearbox.PoisonTaskException;
 import dev.gearbox.RetryPolicy;
 import dev.gearbox.TaskFuture;
 import dev.gearbox.TaskOptions;
@@ -191,5 +192,21 @@ class ClusterMembersTest {
     assertThat(pids(results)).contains(Long.toString(ms.get(0).pid()), Long.toString(ms.get(1).pid()));
     assertThat(count(engine, "retried")).isZero();
     assertThat(completions.values()).allMatch(c -> c.get() == 1);
+  }
+
+  @Test
+  void aTaskThatKeepsTakingDownItsMember_isQuarantinedAsPoison_insteadOfRetriedUntilNoMemberIsLeft() throws Exception {
+    List<MemberJvm> ms = twoMembers();
+    Engine engine = open("poison", ms, "client", "gearbox.cluster.poison-threshold", "2");
+    TaskOptions retry = TaskOptions.newBuilder().retry(RetryPolicy.newBuilder().maxAttempts(10)
+        .backoff(Duration.ofMillis(50), 1, Duration.ofMillis(50)).build()).build();
+    TaskFuture<String> f = engine.submit(MemberTasks.haltTheMember(), retry);
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> f.get(DONE.toMillis(), TimeUnit.MILLISECONDS));
+    assertThat(t).isInstanceOf(ExecutionException.class);
+    assertThat(t.getCause()).isInstanceOf(PoisonTaskException.class)
+        .hasMessageContaining("task " + f.taskName())
+        .hasMessageContaining("2 times");
+    assertThat(t.getCause().getCause()).isInstanceOf(WorkerCrashedException.class).hasMessageContaining("worker-");
+    await().atMost(DONE).until(() -> ms.stream().noneMatch(MemberJvm::isAlive)); // each attempt took one member down
   }
 }

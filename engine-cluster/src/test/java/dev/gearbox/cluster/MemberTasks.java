@@ -15,4 +15,12 @@ final class MemberTasks {
       return i + ":" + ProcessHandle.current().pid();
     };
   }
+
+  /** Takes down the member that runs it, as a task calling System.exit would. */
+  static Task<String> haltTheMember() {
+    return () -> {
+      Runtime.getRuntime().halt(3);
+      return "unreachable";
+    };
+  }
 }
