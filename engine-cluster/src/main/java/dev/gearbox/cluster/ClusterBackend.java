@@ -244,7 +244,9 @@ final class ClusterBackend implements Backend {
       this.parallelism = config.parallelism() > 0 ? config.parallelism() : config.slots();
     } else {
       int capacity = awaitMembers();
-      this.parallelism = config.parallelism() > 0 ? config.parallelism() : capacity;
+      // An explicit gearbox.workers caps how many tasks this engine runs at once on the cluster.
+      this.parallelism = config.parallelism() > 0 ? config.parallelism()
+          : settings.workersConfigured() ? settings.workers() : capacity;
     }
     log.debug("Gearbox: cluster backend of engine {} started ({} mode, cluster {}, {} ms)", engineName,
         config.mode(), config.clusterName(), TimeUnit.NANOSECONDS.toMillis(startNanos));
@@ -569,15 +571,16 @@ final class ClusterBackend implements Backend {
 
   private void onOutcome(ClusterExecution ex, byte[] response, Throwable failure) {
     lingerProgress(ex.wireId);
+    MemberSlots member = ex.member;
+    if (failure != null && member != null && isMemberLoss(failure)) {
+      suspect(member); // before the slot is freed, so the attempts it lets in do not go there
+    }
     if (!release(ex)) {
       return;
     }
     Attempt a = ex.attempt;
-    String label = ex.member == null ? "a member of cluster '" + config.clusterName() + "'" : ex.member.label;
+    String label = member == null ? "a member of cluster '" + config.clusterName() + "'" : member.label;
     if (failure != null) {
-      if (isMemberLoss(failure) && ex.member != null) {
-        suspect(ex.member);
-      }
       EngineException e = translate(a, label, failure);
       if (e instanceof WorkerCrashedException crash) {
         tasksLost.inc();

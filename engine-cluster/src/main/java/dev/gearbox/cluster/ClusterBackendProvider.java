@@ -17,8 +17,9 @@ import java.util.Set;
  * {@code port} (embedded: any free port; member: 5701 and up), {@code executor} ({@code plain} or
  * {@code durable}), {@code slots} (tasks this JVM's member runs at once; default
  * {@code gearbox.workers}; 0 in member mode submits only), {@code parallelism} (the engine's
- * dispatch limit; default the slots present at open), {@code min-members} (task-running members
- * to wait for at open; 1), {@code durable-capacity} (100), {@code durable-backups} (1),
+ * dispatch limit; default {@code gearbox.workers} if set explicitly, else the slots present at
+ * open), {@code min-members} (task-running members to wait for at open; 1),
+ * {@code durable-capacity} (100), {@code durable-backups} (1),
  * {@code startup-timeout} (30s), {@code member-timeout} (10s: a silent member is removed after
  * this), {@code max-payload} (64m), {@code serial-filter}, {@code member-name},
  * {@code poison-threshold} (3: a task whose member left that many times in a row while it ran
