@@ -80,8 +80,11 @@ import org.slf4j.LoggerFactory;
  * {@code cancel()} and {@code interrupt()} send a {@link CancelRequest} on the members' small
  * {@code gearbox-control} executor, which sets the task's cooperative flag and interrupts its
  * thread in {@link MemberRuntime}. The Hazelcast future itself is never cancelled: the slot stays
- * busy until the task really returns. The backend cannot kill a task (that would mean killing a
- * member), so {@code canKill} is false and {@code gearbox.timeout.strict=true} fails at open.
+ * busy until the task really returns. Killing a task means halting its member, with every task it
+ * runs, so it is opt-in: with {@code gearbox.cluster.kill=member} (member and client modes, for
+ * members under a supervisor that restarts them) {@code canKill} is true and a task that ignores
+ * its interrupt for the grace period gets its member halted ({@link HaltRequest}). By default
+ * {@code canKill} is false and {@code gearbox.timeout.strict=true} fails at open.
  *
  * <p><b>Members leaving.</b> A membership listener sees a member leave (crash, SIGKILL, network,
  * shutdown). With the plain executor, exactly the attempts that member held are reported
@@ -282,7 +285,7 @@ final class ClusterBackend implements Backend {
 
   @Override
   public BackendCapabilities capabilities() {
-    return new BackendCapabilities(true, false, true, false, true);
+    return new BackendCapabilities(true, config.kill() == ClusterConfig.KillPolicy.MEMBER, true, false, true);
   }
 
   @Override
@@ -935,6 +938,52 @@ final class ClusterBackend implements Backend {
       } else {
         sendCancel(true);
       }
+    }
+
+    /**
+     * With {@code gearbox.cluster.kill=member}: halts the member running the task (never the
+     * engine's own) and reports the attempt lost at once. The member's other tasks are reported
+     * when the cluster sees it leave. A durable task is also cancelled everywhere first, so the
+     * copy Hazelcast would run again on a backup member never starts.
+     */
+    @Override
+    public boolean kill() {
+      if (config.kill() != ClusterConfig.KillPolicy.MEMBER) {
+        return false;
+      }
+      MemberSlots target;
+      synchronized (ClusterBackend.this) {
+        if (!inFlight.containsKey(wireId) || closing) {
+          return false;
+        }
+        target = member;
+      }
+      if (target == null ? durable == null : target.member.localMember()) {
+        return false;
+      }
+      String why = "ignored its interrupt for " + settings.cancelGrace().toMillis() + " ms (gearbox.cancel.grace)";
+      HaltRequest halt = new HaltRequest(owner, wireId, attempt.taskName(), why);
+      try {
+        if (durable != null) {
+          control.executeOnAllMembers(new CancelRequest(owner, wireId, true));
+          control.executeOnMembers(halt, m -> !m.localMember());
+        } else {
+          control.executeOnMember(halt, target.member);
+        }
+      } catch (RuntimeException e) {
+        log.warn("Gearbox: could not halt the member running {}: {}", attempt.taskName(), e.toString());
+        return false;
+      }
+      if (target != null) {
+        suspect(target);
+      }
+      if (release(this)) {
+        tasksLost.inc();
+        String label = target == null ? "its member" : target.label;
+        report(() -> attempt.lost(new WorkerCrashedException(attempt.taskId(), attempt.taskName(), label, "killed by the"
+            + " engine: it " + why + ", so its member was halted (gearbox.cluster.kill=member)", null, NO_TAIL, null)));
+      }
+      return true;
     }
 
     void sendCancel(boolean interrupt) {

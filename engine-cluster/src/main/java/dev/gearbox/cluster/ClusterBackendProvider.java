@@ -23,7 +23,8 @@ import java.util.Set;
  * {@code startup-timeout} (30s), {@code member-timeout} (10s: a silent member is removed after
  * this), {@code max-payload} (64m), {@code serial-filter}, {@code member-name},
  * {@code poison-threshold} (3: a task whose member left that many times in a row while it ran
- * fails with {@link dev.gearbox.PoisonTaskException}).
+ * fails with {@link dev.gearbox.PoisonTaskException}), {@code kill} ({@code none}, or {@code member}:
+ * a task that ignores its interrupt past {@code gearbox.cancel.grace} gets its member halted).
  *
  * <p>Task classes must be on every member's classpath (see {@link WorkerMember}).
  */

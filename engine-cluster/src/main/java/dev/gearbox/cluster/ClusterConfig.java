@@ -36,7 +36,8 @@ record ClusterConfig(
     int maxPayload,
     String serialFilter,
     String memberName,
-    int poisonThreshold) {
+    int poisonThreshold,
+    KillPolicy kill) {
 
   static final String P = "gearbox.cluster.";
   static final String MODE = P + "mode";
@@ -56,10 +57,11 @@ record ClusterConfig(
   static final String SERIAL_FILTER = P + "serial-filter";
   static final String MEMBER_NAME = P + "member-name";
   static final String POISON_THRESHOLD = P + "poison-threshold";
+  static final String KILL = P + "kill";
 
   static final List<String> KEYS = List.of(MODE, MEMBERS, CLUSTER_NAME, INTERFACE, PORT, EXECUTOR, SLOTS, PARALLELISM,
       MIN_MEMBERS, DURABLE_CAPACITY, DURABLE_BACKUPS, STARTUP_TIMEOUT, MEMBER_TIMEOUT, MAX_PAYLOAD, SERIAL_FILTER, MEMBER_NAME,
-      POISON_THRESHOLD);
+      POISON_THRESHOLD, KILL);
 
   /** Names of the distributed objects the backend uses on every member. */
   static final String TASK_EXECUTOR = "gearbox-tasks";
@@ -80,6 +82,18 @@ record ClusterConfig(
     MEMBER,
     /** The engine's JVM is a Hazelcast client of the cluster at {@code members}; tasks run on the members only. */
     CLIENT
+  }
+
+  /** The last rung of the stop ladder: what happens to a task that ignores its interrupt for {@code gearbox.cancel.grace}. */
+  enum KillPolicy {
+    /** Nothing: it runs on and keeps its slot until it returns ({@code canKill=false}). */
+    NONE,
+    /**
+     * Its member halts (a supervisor such as systemd or Kubernetes restarts it): the task stops,
+     * and the member's other tasks are lost with it (reported, retried by policy). Never the
+     * engine's own member.
+     */
+    MEMBER
   }
 
   /** Which Hazelcast executor runs tasks. */
@@ -127,6 +141,11 @@ record ClusterConfig(
     }
     int port = s.getInt(PORT, embedded ? 0 : DEFAULT_PORT, 0, 65535);
     ExecutorKind executor = parseEnum(s, EXECUTOR, ExecutorKind.class, ExecutorKind.PLAIN);
+    KillPolicy kill = parseEnum(s, KILL, KillPolicy.class, KillPolicy.NONE);
+    if (kill == KillPolicy.MEMBER && embedded) {
+      throw new EngineConfigException(KILL, KILL + "=member needs " + MODE + "=member or client: the embedded member is the"
+          + " application's own JVM, which the engine never halts");
+    }
     if (executor == ExecutorKind.PLAIN) {
       for (String key : List.of(DURABLE_CAPACITY, DURABLE_BACKUPS)) {
         if (s.get(key).isPresent()) {
@@ -152,7 +171,8 @@ record ClusterConfig(
         .orElse((mode == Mode.CLIENT ? "client " : "engine ") + s.engineName() + " pid " + ProcessHandle.current().pid());
     return new ClusterConfig(mode, members, clusterName, bindInterface, port, executor, slots, par, minMembers,
         s.getInt(DURABLE_CAPACITY, 100, 1, 1_000_000), s.getInt(DURABLE_BACKUPS, 1, 0, 6), startup, memberTimeout,
-        maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName, s.getInt(POISON_THRESHOLD, 3, 1, 1000));
+        maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName, s.getInt(POISON_THRESHOLD, 3, 1, 1000),
+        kill);
   }
 
   private static Duration positive(BackendSettings s, String key, Duration def) {

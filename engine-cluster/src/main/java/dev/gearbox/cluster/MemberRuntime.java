@@ -158,6 +158,23 @@ final class MemberRuntime {
     }
   }
 
+  /**
+   * Halts this member if it is running the given task still: the last rung of the engine's stop
+   * ladder ({@code gearbox.cluster.kill=member}). A member that runs it no longer ignores the request.
+   */
+  void haltIfRunning(String owner, long wireId, String taskName, String why) {
+    Running r = running.get(new RunKey(owner, wireId));
+    if (r == null || r.thread == null) {
+      return;
+    }
+    System.err.println("gearbox: halting this member: task " + taskName + " " + why + " (gearbox.cluster.kill=member)");
+    System.err.flush();
+    Runtime.getRuntime().halt(HALT_EXIT_CODE);
+  }
+
+  /** The exit code of a member halted by an engine's stop ladder (as if SIGKILLed). */
+  static final int HALT_EXIT_CODE = 137;
+
   /** Tasks running or cancels waiting for their task, for tests. */
   int registered() {
     return running.size();

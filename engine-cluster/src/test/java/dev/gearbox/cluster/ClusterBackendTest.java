@@ -146,6 +146,11 @@ class ClusterBackendTest {
         .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.slots").hasMessageContaining("client");
     assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.durable-capacity", "10")))
         .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.executor=durable");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.kill", "member")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.kill=member")
+        .hasMessageContaining("application's own JVM");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.kill", "worker")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("none, member");
   }
 
   @Test

@@ -10,6 +10,9 @@ import dev.gearbox.PoisonTaskException;
 import dev.gearbox.RetryPolicy;
 import dev.gearbox.TaskFuture;
 import dev.gearbox.TaskOptions;
+import dev.gearbox.TaskTimeoutException;
+import dev.gearbox.testkit.ContractTasks;
+import dev.gearbox.testkit.Signals;
 import dev.gearbox.WorkerCrashedException;
 import dev.gearbox.WorkerEvent;
 import java.nio.file.Path;
@@ -208,5 +211,26 @@ class ClusterMembersTest {
         .hasMessageContaining("2 times");
     assertThat(t.getCause().getCause()).isInstanceOf(WorkerCrashedException.class).hasMessageContaining("worker-");
     await().atMost(DONE).until(() -> ms.stream().noneMatch(MemberJvm::isAlive)); // each attempt took one member down
+  }
+
+  @Test
+  void killMember_aTaskIgnoringItsInterruptPastTheGrace_getsItsMemberHalted_andWorkGoesOnElsewhere() throws Exception {
+    List<MemberJvm> ms = twoMembers();
+    Engine engine = open("kill", ms, "client", "gearbox.cluster.kill", "member", "gearbox.timeout.strict", "true",
+        "gearbox.cancel.grace", "300ms");
+    assertThat(engine.capabilities().canKill()).isTrue();
+    String d = dir.toString();
+    TaskFuture<Object> f = engine.submit(ContractTasks.ignoreInterruptsUntilReleased(d, 1),
+        TaskOptions.newBuilder().timeout(Duration.ofMillis(300)).build());
+    Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> f.get(DONE.toMillis(), TimeUnit.MILLISECONDS));
+    assertThat(t.getCause()).isInstanceOf(TaskTimeoutException.class);
+    await().atMost(DONE).until(() -> ms.stream().filter(m -> !m.isAlive()).count() == 1);
+    MemberJvm halted = ms.stream().filter(m -> !m.isAlive()).findFirst().orElseThrow();
+    MemberJvm survivor = ms.stream().filter(MemberJvm::isAlive).findFirst().orElseThrow();
+    assertThat(halted.output()).contains("halting this member: task " + f.taskName());
+    await().atMost(DONE).until(() -> count(engine, "running") == 0);
+    assertThat(Signals.isRaised(d, "finished-1")).as("the task was stopped, not finished").isFalse();
+    assertThat(engine.submit(MemberTasks.whereAmI(1, 0)).get(DONE.toMillis(), TimeUnit.MILLISECONDS))
+        .isEqualTo("1:" + survivor.pid());
   }
 }
