@@ -251,8 +251,56 @@ final class ClusterBackend implements Backend {
       this.parallelism = config.parallelism() > 0 ? config.parallelism()
           : settings.workersConfigured() ? settings.workers() : capacity;
     }
+    if (config.daemon()) {
+      startExitWatch();
+    }
     log.debug("Gearbox: cluster backend of engine {} started ({} mode, cluster {}, {} ms)", engineName,
         config.mode(), config.clusterName(), TimeUnit.NANOSECONDS.toMillis(startNanos));
+  }
+
+  /** How often the exit watch looks for application threads. */
+  private static final long EXIT_WATCH_MILLIS = 500;
+
+  /**
+   * Hazelcast's threads are not daemon threads, so an engine that is never closed would keep the
+   * JVM from exiting, unlike the other backends. With {@code gearbox.cluster.daemon=true}
+   * (default) a daemon thread leaves the cluster once no live non-daemon thread is left but
+   * Gearbox's Hazelcast threads: the application has ended, and the JVM may exit.
+   */
+  private void startExitWatch() {
+    Thread watch = new Thread(() -> {
+      while (!closeStarted.get()) {
+        try {
+          Thread.sleep(EXIT_WATCH_MILLIS);
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (!applicationThreadsAlive()) {
+          log.debug("Gearbox: engine {} was not closed and the application's threads have ended; leaving the cluster"
+              + " so the JVM can exit (gearbox.cluster.daemon=true)", engineName);
+          closeInstance();
+          return;
+        }
+      }
+    }, "gearbox-" + engineName + "-cluster-exit-watch");
+    watch.setDaemon(true);
+    watch.start();
+  }
+
+  private static boolean applicationThreadsAlive() {
+    ThreadGroup root = Thread.currentThread().getThreadGroup();
+    while (root.getParent() != null) {
+      root = root.getParent();
+    }
+    Thread[] threads = new Thread[root.activeCount() + 32];
+    int n = root.enumerate(threads, true);
+    for (int i = 0; i < n; i++) {
+      Thread t = threads[i];
+      if (t.isAlive() && !t.isDaemon() && !t.getName().startsWith("hz.gearbox-") && !t.getName().equals("DestroyJavaVM")) {
+        return true;
+      }
+    }
+    return n >= threads.length; // too many to tell: assume the application is alive
   }
 
   /** Waits until {@code min-members} task-running members are present; returns their slots. */

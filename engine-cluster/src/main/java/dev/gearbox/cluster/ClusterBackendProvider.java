@@ -24,7 +24,8 @@ import java.util.Set;
  * this), {@code max-payload} (64m), {@code serial-filter}, {@code member-name},
  * {@code poison-threshold} (3: a task whose member left that many times in a row while it ran
  * fails with {@link dev.gearbox.PoisonTaskException}), {@code kill} ({@code none}, or {@code member}:
- * a task that ignores its interrupt past {@code gearbox.cancel.grace} gets its member halted).
+ * a task that ignores its interrupt past {@code gearbox.cancel.grace} gets its member halted),
+ * {@code daemon} (true: an engine never closed does not keep the JVM alive).
  *
  * <p>Task classes must be on every member's classpath (see {@link WorkerMember}).
  */

@@ -37,7 +37,8 @@ record ClusterConfig(
     String serialFilter,
     String memberName,
     int poisonThreshold,
-    KillPolicy kill) {
+    KillPolicy kill,
+    boolean daemon) {
 
   static final String P = "gearbox.cluster.";
   static final String MODE = P + "mode";
@@ -58,10 +59,11 @@ record ClusterConfig(
   static final String MEMBER_NAME = P + "member-name";
   static final String POISON_THRESHOLD = P + "poison-threshold";
   static final String KILL = P + "kill";
+  static final String DAEMON = P + "daemon";
 
   static final List<String> KEYS = List.of(MODE, MEMBERS, CLUSTER_NAME, INTERFACE, PORT, EXECUTOR, SLOTS, PARALLELISM,
       MIN_MEMBERS, DURABLE_CAPACITY, DURABLE_BACKUPS, STARTUP_TIMEOUT, MEMBER_TIMEOUT, MAX_PAYLOAD, SERIAL_FILTER, MEMBER_NAME,
-      POISON_THRESHOLD, KILL);
+      POISON_THRESHOLD, KILL, DAEMON);
 
   /** Names of the distributed objects the backend uses on every member. */
   static final String TASK_EXECUTOR = "gearbox-tasks";
@@ -172,7 +174,7 @@ record ClusterConfig(
     return new ClusterConfig(mode, members, clusterName, bindInterface, port, executor, slots, par, minMembers,
         s.getInt(DURABLE_CAPACITY, 100, 1, 1_000_000), s.getInt(DURABLE_BACKUPS, 1, 0, 6), startup, memberTimeout,
         maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName, s.getInt(POISON_THRESHOLD, 3, 1, 1000),
-        kill);
+        kill, s.getBoolean(DAEMON, true));
   }
 
   private static Duration positive(BackendSettings s, String key, Duration def) {

@@ -81,21 +81,21 @@ final class MemberRuntime {
     if (skip[0]) {
       return new byte[] {CANCELLED};
     }
-    String label = describe(hz.getCluster().getLocalMember());
     try {
       Work work;
       try {
         work = (Work) codec.deserialize(task.work, 0);
       } catch (ClassNotFoundException e) {
-        return cannotRun("class " + e.getMessage() + " is not on the classpath of " + label + ". Task classes must be on"
+        return cannotRun("class " + e.getMessage() + " is not on the classpath of " + describe(hz.getCluster().getLocalMember())
+            + ". Task classes must be on"
             + " every member's classpath: start each member with the application's classes, e.g. java -cp"
             + " <application classpath> dev.gearbox.cluster.WorkerMember");
       } catch (InvalidClassException e) {
-        return cannotRun("it could not be deserialized on " + label + ": " + e.getMessage()
+        return cannotRun("it could not be deserialized on " + describe(hz.getCluster().getLocalMember()) + ": " + e.getMessage()
             + (String.valueOf(e.getMessage()).contains("REJECTED") ? " (rejected by that member's deserialization filter,"
                 + " gearbox.cluster.serial-filter)" : ""));
       } catch (IOException | RuntimeException | LinkageError e) {
-        return cannotRun("it could not be deserialized on " + label + ": " + e);
+        return cannotRun("it could not be deserialized on " + describe(hz.getCluster().getLocalMember()) + ": " + e);
       }
       Object result;
       try {

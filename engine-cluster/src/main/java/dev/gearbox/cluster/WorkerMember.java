@@ -91,7 +91,7 @@ public final class WorkerMember {
       options.put(key, m.group(2).trim());
     }
     for (String key : new String[] {ClusterConfig.MODE, ClusterConfig.PARALLELISM, ClusterConfig.MIN_MEMBERS, ClusterConfig.EXECUTOR,
-        ClusterConfig.POISON_THRESHOLD, ClusterConfig.KILL}) {
+        ClusterConfig.POISON_THRESHOLD, ClusterConfig.KILL, ClusterConfig.DAEMON}) {
       if (options.remove(key) != null && !key.equals(ClusterConfig.MODE)) {
         throw new EngineConfigException(key, "--" + key.substring(ClusterConfig.P.length())
             + " is an engine setting, not a member's: a worker member runs what engines send it");

@@ -110,6 +110,26 @@ class ClusterBackendTest {
         .noneMatch(t -> t.isAlive() && (t.getName().startsWith("hz.gearbox-") || t.getName().startsWith("gearbox-no-threads-left"))));
   }
 
+  @Test
+  void anEngineNeverClosed_doesNotKeepTheJvmAlive() throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1"));
+    String flags = System.getProperty("gearbox.test.member.flags", "").trim();
+    if (!flags.isEmpty()) {
+      cmd.addAll(List.of(flags.split("\\s+")));
+    }
+    cmd.add(UnclosedEngineMain.class.getName());
+    Process app = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try {
+      String out = new String(app.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(app.waitFor(30, TimeUnit.SECONDS)).as("the JVM exited; output:%n%s", out).isTrue();
+      assertThat(out).contains("result 42");
+      assertThat(app.exitValue()).isZero();
+    } finally {
+      app.destroyForcibly();
+    }
+  }
+
   // ---------------------------------------------------------------- configuration
 
   @Test
