@@ -140,6 +140,7 @@ final class ClusterBackend implements Backend {
   private final ArrayDeque<ClusterExecution> parked = new ArrayDeque<>();
   private boolean shutdown;
   private boolean closing;
+  private boolean drainScheduled;
   private String[] partitionKeys;
 
   /** A task-running member and its slots. */
@@ -367,15 +368,17 @@ final class ClusterBackend implements Backend {
     }
     ClusterExecution ex = new ClusterExecution(attempt, wireIds.incrementAndGet(), work);
     String failure;
+    boolean assigned;
     synchronized (this) {
       if (shutdown) {
         throw new RejectedExecutionException("the cluster backend is shut down");
       }
       failure = assignLocked(ex);
+      assigned = failure == null && ex.member != null;
     }
     if (failure != null) {
       report(() -> attempt.lost(new EngineException(attempt.taskId(), attempt.taskName(), failure, null)));
-    } else if (ex.member != null) {
+    } else if (assigned) {
       send(ex);
     }
     return ex;
@@ -402,8 +405,9 @@ final class ClusterBackend implements Backend {
         return "no member of cluster '" + config.clusterName() + "' can run tasks (every member that ran tasks has left)";
       }
       parked.add(ex);
-      if (members.values().stream().anyMatch(m -> m.suspected)) {
+      if (!drainScheduled && members.values().stream().anyMatch(m -> m.suspected && now - m.suspectUntil < 0)) {
         // A suspected member may be alive after all: try again when the suspicion ends.
+        drainScheduled = true;
         CompletableFuture.delayedExecutor(config.memberTimeout().toMillis(), TimeUnit.MILLISECONDS, this::report)
             .execute(this::drainParked);
       }
@@ -416,6 +420,11 @@ final class ClusterBackend implements Backend {
   }
 
   private void send(ClusterExecution ex) {
+    if (ex.refusal != null) {
+      Attempt a = ex.attempt;
+      report(() -> a.lost(new EngineException(a.taskId(), a.taskName(), ex.refusal, null)));
+      return;
+    }
     MemberSlots m;
     synchronized (this) {
       if (!inFlight.containsKey(ex.wireId)) {
@@ -597,7 +606,8 @@ final class ClusterBackend implements Backend {
       ClusterExecution next = parked.poll();
       String failure = assignLocked(next);
       if (failure != null) {
-        report(() -> next.attempt.lost(new EngineException(next.attempt.taskId(), next.attempt.taskName(), failure, null)));
+        next.refusal = failure; // reported by send(), outside the lock
+        toSend.add(next);
         continue;
       }
       if (next.member == null) { // parked again, at the back: no free slot, so put it back in front
@@ -722,6 +732,7 @@ final class ClusterBackend implements Backend {
   private void drainParked() {
     List<ClusterExecution> toSend = new ArrayList<>();
     synchronized (this) {
+      drainScheduled = false;
       drainParkedLocked(toSend);
     }
     toSend.forEach(this::send);
@@ -961,6 +972,8 @@ final class ClusterBackend implements Backend {
     MemberSlots member;
     /** Guarded by the backend's monitor. */
     boolean interrupted;
+    /** Why it will not run after all (set once, under the monitor, before it is handed to send). */
+    volatile String refusal;
 
     ClusterExecution(Attempt attempt, long wireId, byte[] work) {
       this.attempt = attempt;
