@@ -174,7 +174,9 @@ final class BenchCommand implements Callable<Integer> {
     void run() throws Exception;
   }
 
+  /** One untimed run of exactly what is measured (compiles its path everywhere), then the median of {@code repeat}. */
   private double median(Measured m) throws Exception {
+    m.run();
     double[] t = new double[repeat];
     for (int i = 0; i < repeat; i++) {
       long t0 = System.nanoTime();

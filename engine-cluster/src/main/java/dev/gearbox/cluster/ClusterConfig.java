@@ -1,0 +1,332 @@
+package dev.gearbox.cluster;
+
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import dev.gearbox.EngineConfigException;
+import dev.gearbox.spi.BackendSettings;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The cluster backend's settings, validated at open; see {@link ClusterBackendProvider} for the
+ * keys. Also builds the Hazelcast member and client configurations, with the backend's security
+ * and speed defaults: loopback, no multicast or auto-detection, no phone-home, REST and Memcache
+ * off, Jet off, SLF4J logging, fast failure detection.
+ */
+record ClusterConfig(
+    Mode mode,
+    List<String> members,
+    String clusterName,
+    String bindInterface,
+    int port,
+    ExecutorKind executor,
+    int slots,
+    int parallelism,
+    int minMembers,
+    int durableCapacity,
+    int durableBackups,
+    Duration startupTimeout,
+    Duration memberTimeout,
+    int maxPayload,
+    String serialFilter,
+    String memberName,
+    int poisonThreshold,
+    KillPolicy kill,
+    boolean daemon) {
+
+  static final String P = "gearbox.cluster.";
+  static final String MODE = P + "mode";
+  static final String MEMBERS = P + "members";
+  static final String CLUSTER_NAME = P + "cluster-name";
+  static final String INTERFACE = P + "interface";
+  static final String PORT = P + "port";
+  static final String EXECUTOR = P + "executor";
+  static final String SLOTS = P + "slots";
+  static final String PARALLELISM = P + "parallelism";
+  static final String MIN_MEMBERS = P + "min-members";
+  static final String DURABLE_CAPACITY = P + "durable-capacity";
+  static final String DURABLE_BACKUPS = P + "durable-backups";
+  static final String STARTUP_TIMEOUT = P + "startup-timeout";
+  static final String MEMBER_TIMEOUT = P + "member-timeout";
+  static final String MAX_PAYLOAD = P + "max-payload";
+  static final String SERIAL_FILTER = P + "serial-filter";
+  static final String MEMBER_NAME = P + "member-name";
+  static final String POISON_THRESHOLD = P + "poison-threshold";
+  static final String KILL = P + "kill";
+  static final String DAEMON = P + "daemon";
+
+  static final List<String> KEYS = List.of(MODE, MEMBERS, CLUSTER_NAME, INTERFACE, PORT, EXECUTOR, SLOTS, PARALLELISM,
+      MIN_MEMBERS, DURABLE_CAPACITY, DURABLE_BACKUPS, STARTUP_TIMEOUT, MEMBER_TIMEOUT, MAX_PAYLOAD, SERIAL_FILTER, MEMBER_NAME,
+      POISON_THRESHOLD, KILL, DAEMON);
+
+  /** Names of the distributed objects the backend uses on every member. */
+  static final String TASK_EXECUTOR = "gearbox-tasks";
+  static final String CONTROL_EXECUTOR = "gearbox-control";
+  static final String PROGRESS_TOPIC_PREFIX = "gearbox-progress-";
+
+  /** Member attributes: how many tasks a member runs at once, and its name in messages. */
+  static final String SLOTS_ATTRIBUTE = "gearbox.slots";
+  static final String NAME_ATTRIBUTE = "gearbox.member";
+
+  static final int DEFAULT_PORT = 5701;
+
+  /** Where the engine's tasks run. */
+  enum Mode {
+    /** A single Hazelcast member inside the engine's JVM that joins nobody: one machine, no setup. */
+    EMBEDDED,
+    /** The engine's JVM is a member that joins {@code members} by TCP/IP (and runs tasks unless slots=0). */
+    MEMBER,
+    /** The engine's JVM is a Hazelcast client of the cluster at {@code members}; tasks run on the members only. */
+    CLIENT
+  }
+
+  /** The last rung of the stop ladder: what happens to a task that ignores its interrupt for {@code gearbox.cancel.grace}. */
+  enum KillPolicy {
+    /** Nothing: it runs on and keeps its slot until it returns ({@code canKill=false}). */
+    NONE,
+    /**
+     * Its member halts (a supervisor such as systemd or Kubernetes restarts it): the task stops,
+     * and the member's other tasks are lost with it (reported, retried by policy). Never the
+     * engine's own member.
+     */
+    MEMBER
+  }
+
+  /** Which Hazelcast executor runs tasks. */
+  enum ExecutorKind {
+    /** {@code IExecutorService}: a task on a member that leaves is lost (reported, retried by policy). */
+    PLAIN,
+    /** {@code DurableExecutorService}: tasks are kept on a backup member and run again there if their member leaves. */
+    DURABLE
+  }
+
+  static ClusterConfig parse(BackendSettings s) {
+    Mode mode = parseEnum(s, MODE, Mode.class, Mode.EMBEDDED);
+    boolean embedded = mode == Mode.EMBEDDED;
+    if (embedded) {
+      for (String key : List.of(MEMBERS, MIN_MEMBERS)) {
+        if (s.get(key).isPresent()) {
+          throw new EngineConfigException(key, key + "=" + s.get(key).get() + " needs " + MODE
+              + "=member or client: the embedded member joins no one");
+        }
+      }
+    }
+    if (mode == Mode.CLIENT) {
+      for (String key : List.of(SLOTS, PORT, INTERFACE, DURABLE_CAPACITY, DURABLE_BACKUPS, MEMBER_NAME)) {
+        if (s.get(key).isPresent()) {
+          throw new EngineConfigException(key, key + "=" + s.get(key).get() + " does not apply to " + MODE
+              + "=client: a client runs no tasks and opens no port; set it on the members (WorkerMember)");
+        }
+      }
+    }
+    List<String> members = embedded ? List.of() : parseMembers(MEMBERS, s.get(MEMBERS).orElse("127.0.0.1:" + DEFAULT_PORT));
+    String clusterName = s.get(CLUSTER_NAME).map(String::trim).orElse(null);
+    if (clusterName == null) {
+      // Embedded: unique, so two applications on one machine never merge. Otherwise per deployment.
+      clusterName = embedded ? "gearbox-" + s.engineName() + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong())
+          : "gearbox-" + s.engineName();
+    }
+    if (clusterName.isEmpty() || !clusterName.matches("[A-Za-z0-9._-]+")) {
+      throw new EngineConfigException(CLUSTER_NAME, CLUSTER_NAME + "=" + clusterName
+          + " is not valid: expected letters, digits, '.', '_' or '-'");
+    }
+    String bindInterface = s.get(INTERFACE).map(String::trim).orElse("127.0.0.1");
+    if (!bindInterface.matches("[0-9*.\\-]+") || bindInterface.chars().filter(c -> c == '.').count() != 3) {
+      throw new EngineConfigException(INTERFACE, INTERFACE + "=" + bindInterface + " is not valid: expected an IPv4"
+          + " address of this machine, or a pattern such as 10.0.0.* or 10.0.0.10-20 (default 127.0.0.1, loopback)");
+    }
+    int port = s.getInt(PORT, embedded ? 0 : DEFAULT_PORT, 0, 65535);
+    ExecutorKind executor = parseEnum(s, EXECUTOR, ExecutorKind.class, ExecutorKind.PLAIN);
+    KillPolicy kill = parseEnum(s, KILL, KillPolicy.class, KillPolicy.NONE);
+    if (kill == KillPolicy.MEMBER && embedded) {
+      throw new EngineConfigException(KILL, KILL + "=member needs " + MODE + "=member or client: the embedded member is the"
+          + " application's own JVM, which the engine never halts");
+    }
+    if (executor == ExecutorKind.PLAIN) {
+      for (String key : List.of(DURABLE_CAPACITY, DURABLE_BACKUPS)) {
+        if (s.get(key).isPresent()) {
+          throw new EngineConfigException(key, key + "=" + s.get(key).get() + " needs " + EXECUTOR + "=durable");
+        }
+      }
+    }
+    int slots = s.getInt(SLOTS, s.workers(), embedded ? 1 : 0, 10_000);
+    int minMembers = s.getInt(MIN_MEMBERS, 1, 1, 1000);
+    Optional<String> parallelism = s.get(PARALLELISM);
+    int par = parallelism.isPresent() ? s.getInt(PARALLELISM, 1, 1, 1_000_000) : 0; // 0: decided at open
+    int maxPayload = (int) Math.min(Integer.MAX_VALUE - 1024, parseSize(MAX_PAYLOAD, s.get(MAX_PAYLOAD).orElse("64m")));
+    if (maxPayload < 1024) {
+      throw new EngineConfigException(MAX_PAYLOAD, MAX_PAYLOAD + "=" + s.get(MAX_PAYLOAD).orElse("") + " is not valid: expected 1k to 2g");
+    }
+    Duration startup = positive(s, STARTUP_TIMEOUT, Duration.ofSeconds(30));
+    Duration memberTimeout = positive(s, MEMBER_TIMEOUT, Duration.ofSeconds(10));
+    if (memberTimeout.toSeconds() < 2) {
+      throw new EngineConfigException(MEMBER_TIMEOUT, MEMBER_TIMEOUT + "=" + s.get(MEMBER_TIMEOUT).orElse("")
+          + " is not valid: expected at least 2s (Hazelcast counts heartbeats in whole seconds)");
+    }
+    String memberName = s.get(MEMBER_NAME).map(String::trim).filter(n -> !n.isEmpty())
+        .orElse((mode == Mode.CLIENT ? "client " : "engine ") + s.engineName() + " pid " + ProcessHandle.current().pid());
+    return new ClusterConfig(mode, members, clusterName, bindInterface, port, executor, slots, par, minMembers,
+        s.getInt(DURABLE_CAPACITY, 100, 1, 1_000_000), s.getInt(DURABLE_BACKUPS, 1, 0, 6), startup, memberTimeout,
+        maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName, s.getInt(POISON_THRESHOLD, 3, 1, 1000),
+        kill, s.getBoolean(DAEMON, true));
+  }
+
+  private static Duration positive(BackendSettings s, String key, Duration def) {
+    Duration d = s.getDuration(key, def);
+    if (d.isNegative() || d.isZero()) {
+      throw new EngineConfigException(key, key + "=" + s.get(key).orElse("") + " is not valid: expected a positive duration such as 10s");
+    }
+    return d;
+  }
+
+  private static <E extends Enum<E>> E parseEnum(BackendSettings s, String key, Class<E> type, E def) {
+    Optional<String> v = s.get(key);
+    if (v.isEmpty()) {
+      return def;
+    }
+    try {
+      return Enum.valueOf(type, v.get().trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      List<String> accepted = new ArrayList<>();
+      for (E c : type.getEnumConstants()) {
+        accepted.add(c.name().toLowerCase(Locale.ROOT));
+      }
+      throw new EngineConfigException(key, key + "=" + v.get() + " is not valid: expected one of " + String.join(", ", accepted));
+    }
+  }
+
+  static List<String> parseMembers(String key, String spec) {
+    List<String> out = new ArrayList<>();
+    for (String part : spec.split(",")) {
+      String m = part.trim();
+      if (m.isEmpty()) {
+        continue;
+      }
+      int colon = m.lastIndexOf(':');
+      boolean ok = colon > 0 && colon < m.length() - 1 && m.substring(0, colon).matches("[A-Za-z0-9.\\-]+");
+      if (ok) {
+        try {
+          int p = Integer.parseInt(m.substring(colon + 1));
+          ok = p > 0 && p < 65536;
+        } catch (NumberFormatException e) {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        throw new EngineConfigException(key, key + "=" + spec + " is not valid: expected host:port pairs separated by"
+            + " commas, such as 10.0.0.1:5701,10.0.0.2:5701 (offending part: '" + m + "')");
+      }
+      out.add(m);
+    }
+    if (out.isEmpty()) {
+      throw new EngineConfigException(key, key + "=" + spec + " is not valid: expected at least one host:port");
+    }
+    return List.copyOf(out);
+  }
+
+  /** Parses 512, 64k, 256m, 2g into bytes. */
+  static long parseSize(String key, String v) {
+    String s = v.trim().toLowerCase(Locale.ROOT);
+    long mult = 1;
+    if (s.endsWith("k")) {
+      mult = 1024;
+    } else if (s.endsWith("m")) {
+      mult = 1024 * 1024;
+    } else if (s.endsWith("g")) {
+      mult = 1024L * 1024 * 1024;
+    }
+    if (mult > 1) {
+      s = s.substring(0, s.length() - 1);
+    }
+    try {
+      long n = Long.parseLong(s) * mult;
+      if (n < 0) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a size such as 512k, 256m or 2g");
+    }
+  }
+
+  /** Hazelcast properties shared by members and clients: quiet, private, quick to notice a dead peer. */
+  private static void common(java.util.function.BiConsumer<String, String> set) {
+    set.accept("hazelcast.logging.type", "slf4j");
+    set.accept("hazelcast.phone.home.enabled", "false");
+  }
+
+  /** The configuration of a member (embedded, the engine's own in member mode, or a {@link WorkerMember}). */
+  Config memberConfig(MemberRuntime runtime) {
+    Config c = new Config();
+    c.setClusterName(clusterName);
+    c.setInstanceName("gearbox-" + clusterName + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    common(c::setProperty);
+    long timeout = memberTimeout.toSeconds();
+    c.setProperty("hazelcast.heartbeat.interval.seconds", Long.toString(Math.max(1, timeout / 5)));
+    c.setProperty("hazelcast.max.no.heartbeat.seconds", Long.toString(timeout));
+    c.setProperty("hazelcast.client.max.no.heartbeat.seconds", Long.toString(timeout));
+    // Joins are not batched: a member that starts is a member at once (the default waits 5 s).
+    c.setProperty("hazelcast.wait.seconds.before.join", "0");
+    c.setProperty("hazelcast.max.wait.seconds.before.join", "0");
+    c.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
+    c.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
+    c.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
+    c.setProperty("hazelcast.socket.bind.any", "false");
+    c.setProperty("hazelcast.health.monitoring.level", "OFF");
+    // The engine closes its own member; a WorkerMember installs its own hook.
+    c.setProperty("hazelcast.shutdownhook.enabled", "false");
+    c.getJetConfig().setEnabled(false);
+    c.getMetricsConfig().setEnabled(false);
+    c.getSqlConfig().setStatementTimeoutMillis(0);
+    c.getManagementCenterConfig().setScriptingEnabled(false).setConsoleEnabled(false).setDataAccessEnabled(false);
+    NetworkConfig n = c.getNetworkConfig();
+    n.setPort(port).setPortAutoIncrement(mode != Mode.EMBEDDED).setPortCount(20);
+    n.getInterfaces().setEnabled(true).addInterface(bindInterface);
+    // REST (legacy, deprecated) and Memcache stay off, as by default; said here so no one turns them on by accident.
+    n.getMemcacheProtocolConfig().setEnabled(false);
+    JoinConfig j = n.getJoin();
+    j.getMulticastConfig().setEnabled(false);
+    j.getAutoDetectionConfig().setEnabled(false);
+    j.getTcpIpConfig().setEnabled(mode != Mode.EMBEDDED).setConnectionTimeoutSeconds(2);
+    if (mode != Mode.EMBEDDED) {
+      members.forEach(j.getTcpIpConfig()::addMember);
+    }
+    int poolSize = Math.max(1, slots);
+    c.getExecutorConfig(TASK_EXECUTOR).setPoolSize(poolSize).setQueueCapacity(0).setStatisticsEnabled(false);
+    c.getDurableExecutorConfig(TASK_EXECUTOR).setPoolSize(poolSize).setCapacity(durableCapacity)
+        .setDurability(durableBackups).setStatisticsEnabled(false);
+    c.getExecutorConfig(CONTROL_EXECUTOR).setPoolSize(2).setQueueCapacity(0).setStatisticsEnabled(false);
+    if (slots == 0) {
+      c.setLiteMember(true); // submits only: holds no partitions, runs no tasks
+    } else {
+      c.getMemberAttributeConfig().setAttribute(SLOTS_ATTRIBUTE, Integer.toString(slots));
+    }
+    c.getMemberAttributeConfig().setAttribute(NAME_ATTRIBUTE, memberName);
+    c.getUserContext().put(MemberRuntime.KEY, runtime);
+    return c;
+  }
+
+  /** The configuration of the engine's client ({@code mode=client}). */
+  ClientConfig clientConfig() {
+    ClientConfig c = new ClientConfig();
+    c.setClusterName(clusterName);
+    c.setInstanceName("gearbox-client-" + clusterName + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+    common(c::setProperty);
+    long timeout = memberTimeout.toSeconds();
+    c.setProperty("hazelcast.client.heartbeat.interval", Long.toString(Math.max(1000, timeout * 1000 / 5)));
+    c.setProperty("hazelcast.client.heartbeat.timeout", Long.toString(timeout * 1000));
+    c.setProperty("hazelcast.client.shuffle.member.list", "true");
+    c.getNetworkConfig().setAddresses(new ArrayList<>(members))
+        .setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1000, startupTimeout.toMillis())));
+    c.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(startupTimeout.toMillis())
+        .setInitialBackoffMillis(100).setMaxBackoffMillis(2000);
+    c.getMetricsConfig().setEnabled(false);
+    return c;
+  }
+}

@@ -1,0 +1,184 @@
+package dev.gearbox.cluster;
+
+import dev.gearbox.RemoteTaskException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InvalidClassException;
+import java.io.NotSerializableException;
+import java.io.ObjectInputFilter;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
+import java.io.Serializable;
+
+/**
+ * JDK serialization of tasks, results and task exceptions, with an {@link ObjectInputFilter} on
+ * every read, on members and on the engine alike. Hazelcast itself only carries the resulting
+ * bytes (in {@link RemoteTask}), so its own deserialization never sees user classes, and a class
+ * missing on a member is reported by the member in words, not as a Hazelcast exception.
+ *
+ * <p>The cluster backend keeps this small codec rather than depending on {@code engine-process}
+ * (whose codec is package-private there): backends depend only on the engine. The approach is the
+ * same: depth, reference, array and byte limits plus a deny-list of known gadget classes;
+ * {@code gearbox.cluster.serial-filter} replaces the class part (end it with {@code !*} for a
+ * strict allow-list). Exceptions travel twice, as themselves and as a {@link Described} copy, so
+ * the caller gets at least a {@link RemoteTaskException} when the class cannot travel.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class Codec {
+  /** Gadget chains seen in deserialization attacks; never needed by tasks. */
+  static final String DENIED = "!org.apache.commons.collections.functors.**;!org.apache.commons.collections4.functors.**;"
+      + "!org.codehaus.groovy.runtime.**;!com.sun.org.apache.xalan.internal.xsltc.trax.**;"
+      + "!org.springframework.beans.factory.**;!java.rmi.server.**;!sun.rmi.**;!javax.management.**;"
+      + "!com.sun.rowset.**;!org.hibernate.engine.spi.**";
+
+  /** Default largest task, result or exception: 64 MiB. */
+  static final int DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+
+  private final int maxBytes;
+  private final String classPattern;
+  private final ObjectInputFilter filter;
+
+  /**
+   * @throws IllegalArgumentException if {@code classPattern} is not a valid filter pattern
+   */
+  Codec(int maxBytes, String classPattern) {
+    this.maxBytes = maxBytes;
+    this.classPattern = classPattern == null || classPattern.isBlank() ? DENIED : classPattern;
+    this.filter = ObjectInputFilter.Config.createFilter(
+        "maxdepth=200;maxrefs=2000000;maxarray=50000000;maxbytes=" + maxBytes + ";" + this.classPattern);
+  }
+
+  static Codec defaults() {
+    return new Codec(DEFAULT_MAX_BYTES, null);
+  }
+
+  int maxBytes() {
+    return maxBytes;
+  }
+
+  String classPattern() {
+    return classPattern;
+  }
+
+  byte[] serialize(Object o) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    if (bytes.size() > maxBytes) {
+      throw new PayloadTooLarge(bytes.size(), maxBytes);
+    }
+    return bytes.toByteArray();
+  }
+
+  Object deserialize(byte[] data, int offset) throws IOException, ClassNotFoundException {
+    try (ObjectInputStream in = new FilteredInput(new ByteArrayInputStream(data, offset, data.length - offset), filter)) {
+      return in.readObject();
+    }
+  }
+
+  /** A payload over {@code gearbox.cluster.max-payload}. */
+  static final class PayloadTooLarge extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    PayloadTooLarge(int size, int max) {
+      super("payload of " + size + " bytes exceeds gearbox.cluster.max-payload (" + max + " bytes)");
+    }
+  }
+
+  /** Resolves classes with the thread's context loader first (the application's classes). */
+  private static final class FilteredInput extends ObjectInputStream {
+    FilteredInput(InputStream in, ObjectInputFilter filter) throws IOException {
+      super(in);
+      setObjectInputFilter(filter);
+    }
+
+    @Override
+    protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
+      ClassLoader cl = Thread.currentThread().getContextClassLoader();
+      if (cl != null) {
+        try {
+          return Class.forName(desc.getName(), false, cl);
+        } catch (ClassNotFoundException e) {
+          // fall back to the default lookup below
+        }
+      }
+      return super.resolveClass(desc);
+    }
+  }
+
+  // ---------------------------------------------------------------- exceptions
+
+  /** What survives of an exception whatever its class: name, message, stack, causes. */
+  record Described(String className, String message, StackTraceElement[] stack, Described cause) implements Serializable {
+    static Described of(Throwable t) {
+      return of(t, 0);
+    }
+
+    private static Described of(Throwable t, int depth) {
+      Throwable c = t.getCause();
+      return new Described(t.getClass().getName(), t.getMessage(), t.getStackTrace(),
+          c != null && c != t && depth < 20 ? of(c, depth + 1) : null);
+    }
+
+    RemoteTaskException toException() {
+      return new RemoteTaskException(className, message, stack, cause == null ? null : cause.toException());
+    }
+  }
+
+  /** Encodes a task failure after {@code prefix} bytes: the description always, the exception itself when it serializes. */
+  byte[] encodeFailure(byte[] prefix, Throwable t) throws IOException {
+    byte[] described;
+    try {
+      described = serialize(Described.of(t));
+    } catch (PayloadTooLarge e) {
+      String m = String.valueOf(t.getMessage());
+      described = serialize(new Described(t.getClass().getName(), m.substring(0, Math.min(m.length(), 1_000)),
+          new StackTraceElement[0], null));
+    }
+    byte[] itself;
+    try {
+      itself = serialize(t);
+    } catch (NotSerializableException | InvalidClassException | PayloadTooLarge e) {
+      itself = new byte[0];
+    } catch (RuntimeException | StackOverflowError e) {
+      itself = new byte[0]; // a writeObject that misbehaves: the description still travels
+    }
+    if (described.length + itself.length > maxBytes) {
+      itself = new byte[0];
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(prefix.length + described.length + itself.length + 4);
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.write(prefix);
+    out.writeInt(described.length);
+    out.write(described);
+    out.write(itself);
+    return bytes.toByteArray();
+  }
+
+  /** The task's own exception if it can be rebuilt here, else a {@link RemoteTaskException}. */
+  Throwable decodeFailure(byte[] data, int offset) throws IOException {
+    DataInputStream in = new DataInputStream(new ByteArrayInputStream(data, offset, data.length - offset));
+    int n = in.readInt();
+    byte[] described = in.readNBytes(n);
+    byte[] itself = in.readAllBytes();
+    if (itself.length > 0) {
+      try {
+        return (Throwable) deserialize(itself, 0);
+      } catch (ClassNotFoundException | IOException | ClassCastException e) {
+        // fall back to the description
+      }
+    }
+    try {
+      return ((Described) deserialize(described, 0)).toException();
+    } catch (ClassNotFoundException e) {
+      throw new IOException("cannot decode a task failure", e);
+    }
+  }
+}

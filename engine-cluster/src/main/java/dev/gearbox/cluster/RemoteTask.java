@@ -1,0 +1,75 @@
+package dev.gearbox.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.HazelcastInstanceAware;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializable;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+
+/**
+ * One attempt on its way to a member: identifiers, and the task as bytes of the engine's
+ * {@link Codec}. Hazelcast serializes only this envelope (as {@link DataSerializable}, which needs
+ * nothing but this class on the member), never the user's classes, so a missing task class is
+ * found and reported by {@link MemberRuntime} in words. Returns the encoded outcome.
+ *
+ * <p>Hazelcast instantiates it by name (its no-argument constructor, made accessible) on the
+ * receiving side, which needs only Gearbox's cluster module on its classpath.
+ */
+final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastInstanceAware {
+  String owner;
+  long wireId;
+  long taskId;
+  String taskName;
+  int attempt;
+  byte[] work;
+  private transient HazelcastInstance hz;
+
+  /** For Hazelcast's deserialization only. */
+  RemoteTask() {}
+
+  RemoteTask(String owner, long wireId, long taskId, String taskName, int attempt, byte[] work) {
+    this.owner = owner;
+    this.wireId = wireId;
+    this.taskId = taskId;
+    this.taskName = taskName;
+    this.attempt = attempt;
+    this.work = work;
+  }
+
+  @Override
+  public void setHazelcastInstance(HazelcastInstance hazelcastInstance) {
+    this.hz = hazelcastInstance;
+  }
+
+  @Override
+  public byte[] call() {
+    return MemberRuntime.of(hz).run(this, hz);
+  }
+
+  @Override
+  public void writeData(ObjectDataOutput out) throws IOException {
+    out.writeString(owner);
+    out.writeLong(wireId);
+    out.writeLong(taskId);
+    out.writeString(taskName);
+    out.writeInt(attempt);
+    out.writeByteArray(work);
+  }
+
+  @Override
+  public void readData(ObjectDataInput in) throws IOException {
+    owner = in.readString();
+    wireId = in.readLong();
+    taskId = in.readLong();
+    taskName = in.readString();
+    attempt = in.readInt();
+    work = in.readByteArray();
+  }
+
+  @Override
+  public String toString() {
+    return "task " + taskName + " (id " + taskId + ", attempt " + attempt + ")";
+  }
+}

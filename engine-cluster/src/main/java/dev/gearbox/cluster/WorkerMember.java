@@ -1,0 +1,218 @@
+package dev.gearbox.cluster;
+
+import com.codahale.metrics.MetricRegistry;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import dev.gearbox.EngineConfig;
+import dev.gearbox.EngineConfigException;
+import dev.gearbox.WorkerEvent;
+import dev.gearbox.spi.BackendSettings;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Starts a cluster member that runs Gearbox tasks: the {@code gearbox-worker} command.
+ *
+ * <pre>
+ * java -cp &lt;application classpath&gt; dev.gearbox.cluster.WorkerMember \
+ *     --cluster-name=myapp --interface=10.0.0.2 --members=10.0.0.1:5701,10.0.0.2:5701,10.0.0.3:5701
+ * </pre>
+ *
+ * <p>The classpath must hold the application's task classes (a member cannot run a task whose
+ * class it does not have), Gearbox's engine and cluster modules and Hazelcast. Options are the
+ * {@code gearbox.cluster.*} keys without their prefix ({@code --slots=8} is
+ * {@code gearbox.cluster.slots=8}); they may also come from system properties, environment
+ * variables and {@code gearbox.properties}, as for an engine. The member binds loopback unless
+ * {@code --interface} says otherwise, joins by TCP/IP only, and leaves the cluster gracefully on
+ * SIGTERM (its durable tasks' backups move first). It runs until stopped.
+ */
+public final class WorkerMember {
+  private static final Pattern OPTION = Pattern.compile("--([a-z][a-z0-9-]*)=(.*)", Pattern.DOTALL);
+  /** The engine's duration format (EngineConfig), for the units a member's settings use. */
+  private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
+
+  private WorkerMember() {}
+
+  /**
+   * Runs a worker member until it is stopped; exits with status 2 and a message naming the
+   * option if the configuration is unusable.
+   */
+  public static void main(String[] args) {
+    if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println("usage: java -cp <application classpath> " + WorkerMember.class.getName() + " [--key=value ...]\n"
+          + "keys (gearbox.cluster.* without the prefix): cluster-name, members, interface, port, slots, member-name,\n"
+          + "  durable-capacity, durable-backups, member-timeout, max-payload, serial-filter, startup-timeout\n"
+          + "defaults: --cluster-name=gearbox-cluster --interface=127.0.0.1 --port=5701 --members=127.0.0.1:5701"
+          + " --slots=<processors>");
+      return;
+    }
+    HazelcastInstance hz;
+    try {
+      hz = start(args);
+    } catch (EngineConfigException e) {
+      System.err.println("gearbox worker member: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    var local = hz.getCluster().getLocalMember();
+    System.out.println("gearbox worker member ready: " + MemberRuntime.describe(local) + ", cluster '"
+        + hz.getConfig().getClusterName() + "', " + local.getAttribute(ClusterConfig.SLOTS_ATTRIBUTE) + " slot(s), "
+        + hz.getCluster().getMembers().size() + " member(s)");
+  }
+
+  /**
+   * Starts a worker member in this JVM and returns it (the caller shuts it down).
+   *
+   * @throws EngineConfigException naming the option of anything unusable
+   */
+  public static HazelcastInstance start(String... args) {
+    EngineConfig base = EngineConfig.load();
+    Map<String, String> options = new LinkedHashMap<>();
+    base.backendOptions().forEach((k, v) -> {
+      if (k.startsWith(ClusterConfig.P)) {
+        options.put(k, v);
+      }
+    });
+    for (String arg : args) {
+      Matcher m = OPTION.matcher(arg);
+      if (!m.matches()) {
+        throw new EngineConfigException(null, "'" + arg + "' is not an option: expected --key=value, e.g. --members=10.0.0.1:5701");
+      }
+      String key = ClusterConfig.P + m.group(1);
+      if (!ClusterConfig.KEYS.contains(key)) {
+        throw new EngineConfigException(key, "unknown option --" + m.group(1) + ". Known options: "
+            + String.join(", ", ClusterConfig.KEYS.stream().map(k -> "--" + k.substring(ClusterConfig.P.length())).toList()));
+      }
+      options.put(key, m.group(2).trim());
+    }
+    for (String key : new String[] {ClusterConfig.MODE, ClusterConfig.PARALLELISM, ClusterConfig.MIN_MEMBERS, ClusterConfig.EXECUTOR,
+        ClusterConfig.POISON_THRESHOLD, ClusterConfig.KILL, ClusterConfig.DAEMON}) {
+      if (options.remove(key) != null && !key.equals(ClusterConfig.MODE)) {
+        throw new EngineConfigException(key, "--" + key.substring(ClusterConfig.P.length())
+            + " is an engine setting, not a member's: a worker member runs what engines send it");
+      }
+    }
+    options.put(ClusterConfig.MODE, "member");
+    options.putIfAbsent(ClusterConfig.MEMBER_NAME, "worker pid " + ProcessHandle.current().pid());
+    String engineName = base.name().orElse("cluster");
+    ClusterConfig config = ClusterConfig.parse(new OptionSettings(engineName, base.workers(), options));
+    Codec codec;
+    try {
+      codec = new Codec(config.maxPayload(), config.serialFilter());
+    } catch (IllegalArgumentException e) {
+      throw new EngineConfigException(ClusterConfig.SERIAL_FILTER, "--serial-filter=" + config.serialFilter()
+          + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
+    }
+    ClusterBackend.quietHazelcastLogging();
+    var hzConfig = config.memberConfig(new MemberRuntime(codec));
+    hzConfig.setProperty("hazelcast.shutdownhook.enabled", "true");
+    hzConfig.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
+    try {
+      return Hazelcast.newHazelcastInstance(hzConfig);
+    } catch (RuntimeException e) {
+      throw new EngineConfigException(ClusterConfig.INTERFACE, "the worker member could not start (cluster '"
+          + config.clusterName() + "', interface " + config.bindInterface() + ", port " + config.port() + "): " + e);
+    }
+  }
+
+  /** Settings from options, parsed like an engine's (same formats, same messages). */
+  private record OptionSettings(String engineName, int workers, Map<String, String> options) implements BackendSettings {
+    @Override
+    public boolean workersConfigured() {
+      return false;
+    }
+
+    @Override
+    public Duration cancelGrace() {
+      return Duration.ofSeconds(1);
+    }
+
+    @Override
+    public Optional<String> get(String key) {
+      return Optional.ofNullable(options.get(key));
+    }
+
+    @Override
+    public int getInt(String key, int defaultValue, int min, int max) {
+      String v = options.get(key);
+      if (v == null) {
+        return defaultValue;
+      }
+      try {
+        int n = Integer.parseInt(v.replace("_", ""));
+        if (n >= min && n <= max) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a whole number from " + min + " to " + max);
+    }
+
+    @Override
+    public boolean getBoolean(String key, boolean defaultValue) {
+      String v = options.get(key);
+      if (v == null) {
+        return defaultValue;
+      }
+      return switch (v.toLowerCase(Locale.ROOT)) {
+        case "true", "yes", "on" -> true;
+        case "false", "no", "off" -> false;
+        default -> throw new EngineConfigException(key, key + "=" + v + " is not valid: expected true or false");
+      };
+    }
+
+    @Override
+    public Duration getDuration(String key, Duration defaultValue) {
+      String v = options.get(key);
+      if (v == null) {
+        return defaultValue;
+      }
+      String d = v.trim().toLowerCase(Locale.ROOT);
+      try {
+        if (d.startsWith("p")) {
+          return Duration.parse(d.toUpperCase(Locale.ROOT));
+        }
+        Matcher m = DURATION.matcher(d);
+        if (m.matches()) {
+          double n = Double.parseDouble(m.group(1));
+          double nanosPer = switch (m.group(2)) {
+            case "ms" -> 1e6;
+            case "s" -> 1e9;
+            case "m" -> 60e9;
+            default -> 3600e9;
+          };
+          return Duration.ofNanos(Math.round(n * nanosPer));
+        }
+      } catch (RuntimeException e) {
+        // reported below
+      }
+      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a duration such as 250ms, 2s, 1.5s, 3m,"
+          + " 1h or PT2S");
+    }
+
+    @Override
+    public MetricRegistry metrics() {
+      return new MetricRegistry();
+    }
+
+    @Override
+    public String metricName(String suffix) {
+      return "gearbox." + engineName + "." + suffix;
+    }
+
+    @Override
+    public void workerStarted(WorkerEvent event) {}
+
+    @Override
+    public void workerCrashed(WorkerEvent event) {}
+
+    @Override
+    public void workerRecycled(WorkerEvent event) {}
+  }
+}

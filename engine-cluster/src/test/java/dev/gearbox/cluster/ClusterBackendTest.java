@@ -1,0 +1,212 @@
+package dev.gearbox.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.awaitility.Awaitility.await;
+
+import com.codahale.metrics.Gauge;
+import dev.gearbox.Engine;
+import dev.gearbox.EngineConfig;
+import dev.gearbox.EngineConfigException;
+import dev.gearbox.RemoteTaskException;
+import dev.gearbox.Task;
+import java.io.NotSerializableException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The embedded default in this JVM: what crosses the member boundary, configuration errors, lifecycle. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ClusterBackendTest {
+  private static final Duration PROMPTLY = Duration.ofSeconds(20);
+  private final List<Engine> engines = new ArrayList<>();
+
+  @AfterEach
+  void close() {
+    engines.forEach(Engine::close);
+  }
+
+  private Engine open(UnaryOperator<EngineConfig.Builder> customize) {
+    Engine e = Engine.open(customize.apply(EngineConfig.newBuilder().backend("cluster").workers(2)).build());
+    engines.add(e);
+    return e;
+  }
+
+  private static Throwable failureOf(java.util.concurrent.Future<?> f) {
+    Throwable t = catchThrowable(() -> f.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS));
+    assertThat(t).isInstanceOf(ExecutionException.class);
+    return t.getCause();
+  }
+
+  /** An exception whose class cannot be serialized (it holds a thread). */
+  static final class HoldsAThread extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    @SuppressWarnings({"serial", "unused"})
+    private final Thread thread = new Thread(() -> {});
+
+    HoldsAThread(String message) {
+      super(message);
+    }
+  }
+
+  @Test
+  void aTaskCapturingSomethingNotSerializable_isRejectedAtSubmit_namingTheClass() {
+    Engine engine = open(b -> b);
+    Thread captured = new Thread(() -> {});
+    assertThatThrownBy(() -> engine.submit(() -> captured.getName()))
+        .isInstanceOf(RejectedExecutionException.class)
+        .hasMessageContaining("java.lang.Thread")
+        .hasMessageContaining("cluster member");
+  }
+
+  @Test
+  void aResultThatCannotBeSerialized_failsTheTaskNamingTheClass() {
+    Engine engine = open(b -> b);
+    Task<Object> makesAThread = () -> new Thread(() -> {});
+    assertThat(failureOf(engine.submit(makesAThread))).isInstanceOf(NotSerializableException.class).hasMessageContaining("java.lang.Thread");
+  }
+
+  @Test
+  void anExceptionThatCannotTravel_arrivesWithItsClassNameMessageAndStack() {
+    Engine engine = open(b -> b);
+    Task<Object> throwsIt = () -> {
+      throw new HoldsAThread("cannot travel");
+    };
+    Throwable t = failureOf(engine.submit(throwsIt));
+    assertThat(t).isInstanceOf(RemoteTaskException.class).hasMessageContaining(HoldsAThread.class.getName()).hasMessageContaining("cannot travel");
+    assertThat(((RemoteTaskException) t).originalClassName()).isEqualTo(HoldsAThread.class.getName());
+    assertThat(t.getStackTrace()).isNotEmpty();
+  }
+
+  @Test
+  void twoEmbeddedEngines_areTwoClustersThatNeverMerge() throws Exception {
+    Engine a = open(b -> b.name("embedded-a"));
+    Engine b2 = open(b -> b.name("embedded-b"));
+    assertThat(a.submit(() -> 1).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(1);
+    assertThat(b2.submit(() -> 2).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(2);
+    for (Engine e : List.of(a, b2)) {
+      Gauge<?> members = e.metrics().getGauges().get("gearbox." + e.name() + ".cluster.members");
+      assertThat(members.getValue()).isEqualTo(1);
+      assertThat(e.metrics().timer("gearbox." + e.name() + ".cluster.instance-startup").getCount()).isEqualTo(1);
+      assertThat(e.parallelism()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void close_leavesNoHazelcastThread() throws Exception {
+    Engine engine = open(b -> b.name("no-threads-left"));
+    assertThat(engine.submit(() -> "ran").get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("ran");
+    engine.close();
+    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    await().atMost(PROMPTLY).until(() -> Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.isAlive() && (t.getName().startsWith("hz.gearbox-") || t.getName().startsWith("gearbox-no-threads-left"))));
+  }
+
+  @Test
+  void anEngineNeverClosed_doesNotKeepTheJvmAlive() throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1"));
+    String flags = System.getProperty("gearbox.test.member.flags", "").trim();
+    if (!flags.isEmpty()) {
+      cmd.addAll(List.of(flags.split("\\s+")));
+    }
+    cmd.add(UnclosedEngineMain.class.getName());
+    Process app = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try {
+      String out = new String(app.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(app.waitFor(30, TimeUnit.SECONDS)).as("the JVM exited; output:%n%s", out).isTrue();
+      assertThat(out).contains("result 42");
+      assertThat(app.exitValue()).isZero();
+    } finally {
+      app.destroyForcibly();
+    }
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  @Test
+  void anUnknownMode_failsAtOpenNamingKeyValueAndTheAcceptedOnes() {
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.mode", "swarm")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("gearbox.cluster.mode=swarm")
+        .hasMessageContaining("embedded, member, client")
+        .satisfies(e -> assertThat(((EngineConfigException) e).key()).isEqualTo("gearbox.cluster.mode"));
+  }
+
+  @Test
+  void anUnknownExecutor_failsAtOpenNamingTheAcceptedOnes() {
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.executor", "fast")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("gearbox.cluster.executor=fast")
+        .hasMessageContaining("plain, durable");
+  }
+
+  @Test
+  void malformedMembers_failAtOpenNamingTheBadPart() {
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.mode", "client").option("gearbox.cluster.members", "10.0.0.1:5701,nowhere")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("gearbox.cluster.members=10.0.0.1:5701,nowhere")
+        .hasMessageContaining("'nowhere'")
+        .hasMessageContaining("host:port");
+  }
+
+  @Test
+  void settingsThatDoNotApplyToTheMode_failAtOpenSayingWhy() {
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.members", "127.0.0.1:5701")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.members").hasMessageContaining("mode=member or client");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.mode", "client").option("gearbox.cluster.slots", "4")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.slots").hasMessageContaining("client");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.durable-capacity", "10")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.executor=durable");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.kill", "member")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.kill=member")
+        .hasMessageContaining("application's own JVM");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.kill", "worker")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("none, member");
+  }
+
+  @Test
+  void outOfRangeAndMalformedValues_failAtOpenNamingTheKey() {
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.slots", "0")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.slots=0").hasMessageContaining("from 1");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.interface", "localhost")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.interface=localhost");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.member-timeout", "soon")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.member-timeout");
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.serial-filter", "maxdepth=oops")))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("gearbox.cluster.serial-filter");
+  }
+
+  @Test
+  void aClientWithNoClusterToJoin_failsAtOpenWithinTheStartupTimeout() {
+    int nobody = MemberJvm.freePort();
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.mode", "client")
+        .option("gearbox.cluster.members", "127.0.0.1:" + nobody).option("gearbox.cluster.startup-timeout", "2s")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("could not connect to cluster 'gearbox-cluster'")
+        .hasMessageContaining("127.0.0.1:" + nobody)
+        .hasMessageContaining("WorkerMember");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(PROMPTLY);
+    await().atMost(PROMPTLY).until(() -> Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.isAlive() && t.getName().startsWith("hz.gearbox-client-")));
+  }
+
+  @Test
+  void workerMember_unknownOrMisplacedOptions_failNamingThem() {
+    assertThatThrownBy(() -> WorkerMember.start("--slotz=3"))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("--slotz").hasMessageContaining("--slots");
+    assertThatThrownBy(() -> WorkerMember.start("--executor=durable"))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("engine setting");
+    assertThatThrownBy(() -> WorkerMember.start("slots"))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("--key=value");
+  }
+}
