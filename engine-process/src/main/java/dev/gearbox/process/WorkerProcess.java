@@ -358,6 +358,12 @@ final class WorkerProcess {
         try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
           String line;
           while ((line = r.readLine()) != null) {
+            if (aotLaunch.training() != null && isAotReport(line)) {
+              // The JVM narrates writing its AOT cache; that is neither the task's output nor
+              // evidence about a crash, so it stays out of the log and out of the crash tail.
+              output.debug("[{}] {}", label(), line);
+              continue;
+            }
             // The tail keeps both streams: the JVM reports some deaths on stdout
             // ("Terminating due to java.lang.OutOfMemoryError").
             synchronized (stderrTail) {
@@ -366,10 +372,7 @@ final class WorkerProcess {
               }
               stderrTail.addLast(isErr ? line : "[stdout] " + line);
             }
-            if (aotLaunch.training() != null && isAotReport(line)) {
-              // The JVM narrates writing its AOT cache on stdout; that is not the task's output.
-              output.debug("[{}] {}", label(), line);
-            } else if (isErr) {
+            if (isErr) {
               output.warn("[{}] {}", label(), line);
             } else {
               output.info("[{}] {}", label(), line);

@@ -49,7 +49,8 @@ final class BenchChart {
     for (BenchCommand.Row r : rows) {
       double v = value.applyAsDouble(r);
       if (!Double.isNaN(v) && v > 0) {
-        levels.add(r.level().replaceFirst(" \\(.*\\)$", ""));
+        levels.add(r.level().replaceFirst(" \\(.*\\)$", "").replace("ThreadPoolExecutor", "threads ")
+            .replace("ProcessPoolExecutor", "processes "));
         values.add(v);
       }
     }
@@ -64,7 +65,7 @@ final class BenchChart {
     } else {
       s.setYAxisMin(0.0);
     }
-    s.setXAxisLabelRotation(12);
+    s.setXAxisLabelRotation(15);
     s.setLabelsVisible(true);
     s.setDecimalPattern("#0.0#");
     chart.addSeries("speedup", levels, values);

@@ -36,19 +36,19 @@ import picocli.CommandLine.Model.CommandSpec;
     description = "Compare the levels side by side (and Python's concurrent.futures/asyncio); writes a table and a chart.")
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--n", description = "CPU workload: count primes below this (default: ${DEFAULT-VALUE})")
-  long n = 2_000_000;
+  long n = 4_000_000;
 
   @Option(names = "--chunks", description = "CPU workload: tasks the range is cut into (default: ${DEFAULT-VALUE})")
   int chunks = 16;
 
   @Option(names = "--waits", description = "I/O workload: tasks that each wait (default: ${DEFAULT-VALUE})")
-  int waits = 200;
+  int waits = 100;
 
   @Option(names = "--wait", description = "I/O workload: how long each task waits (default: ${DEFAULT-VALUE})")
   Duration wait = Duration.ofMillis(20);
 
   @Option(names = "--repeat", description = "measurements per figure; the median is reported (default: ${DEFAULT-VALUE})")
-  int repeat = 3;
+  int repeat = 5;
 
   @Option(names = "--backends", split = ",", description = "levels to compare (default: every backend on the classpath)")
   List<String> backends;
