@@ -348,9 +348,9 @@ final class WorkerProcess {
       errPump = pump(err, true);
     }
 
+    /** What the JVM prints while it records and writes an AOT cache (only asked of training workers). */
     private static boolean isAotReport(String line) {
-      return line.contains("AOTCache") || line.contains("AOTConfiguration") || line.contains("AOT cache")
-          || line.startsWith("Picked up JAVA_TOOL_OPTIONS: -Djava.class.path=") || line.contains("[aot]");
+      return line.contains("AOT") || line.contains("[aot]") || line.startsWith("Picked up JAVA_TOOL_OPTIONS: -Djava.class.path=");
     }
 
     private Thread pump(InputStream in, boolean isErr) {
