@@ -6,12 +6,17 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import com.codahale.metrics.Gauge;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.RemoteTaskException;
 import dev.gearbox.Task;
 import java.io.NotSerializableException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,12 +27,18 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The embedded default in this JVM: what crosses the member boundary, configuration errors, lifecycle. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClusterBackendTest {
   private static final Duration PROMPTLY = Duration.ofSeconds(20);
+  /** How long a child JVM that opens an engine, runs a task and returns from main may take to exit. */
+  private static final Duration CHILD_EXIT = Duration.ofSeconds(30);
   private final List<Engine> engines = new ArrayList<>();
+
+  @TempDir
+  Path dir;
 
   @AfterEach
   void close() {
@@ -86,12 +97,25 @@ class ClusterBackendTest {
     assertThat(t.getStackTrace()).isNotEmpty();
   }
 
+  /**
+   * Even with the same cluster name, two embedded engines on one machine stay two standalone
+   * members: embedded mode joins no one (no TCP/IP list, multicast or auto-detection). Were a
+   * join method on, the second member would find the first at start and they would form one
+   * cluster of two.
+   */
   @Test
-  void twoEmbeddedEngines_areTwoClustersThatNeverMerge() throws Exception {
-    Engine a = open(b -> b.name("embedded-a"));
-    Engine b2 = open(b -> b.name("embedded-b"));
+  void twoEmbeddedEngines_withTheSameClusterName_stayTwoStandaloneMembers() throws Exception {
+    String cluster = "gearbox-same-name-" + Long.toHexString(System.nanoTime());
+    Engine a = open(b -> b.name("embedded-a").option("gearbox.cluster.cluster-name", cluster));
+    Engine b2 = open(b -> b.name("embedded-b").option("gearbox.cluster.cluster-name", cluster));
     assertThat(a.submit(() -> 1).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(1);
     assertThat(b2.submit(() -> 2).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(2);
+    List<HazelcastInstance> instances = Hazelcast.getAllHazelcastInstances().stream()
+        .filter(hz -> hz.getConfig().getClusterName().equals(cluster)).toList();
+    assertThat(instances).hasSize(2);
+    for (HazelcastInstance hz : instances) {
+      assertThat(hz.getCluster().getMembers()).as("members seen by %s", hz.getName()).hasSize(1);
+    }
     for (Engine e : List.of(a, b2)) {
       Gauge<?> members = e.metrics().getGauges().get("gearbox." + e.name() + ".cluster.members");
       assertThat(members.getValue()).isEqualTo(1);
@@ -112,21 +136,26 @@ class ClusterBackendTest {
 
   @Test
   void anEngineNeverClosed_doesNotKeepTheJvmAlive() throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1"));
     String flags = System.getProperty("gearbox.test.member.flags", "").trim();
     if (!flags.isEmpty()) {
       cmd.addAll(List.of(flags.split("\\s+")));
     }
     cmd.add(UnclosedEngineMain.class.getName());
-    Process app = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    Path out = dir.resolve("unclosed.log");
+    Process app = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     try {
-      String out = new String(app.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-      assertThat(app.waitFor(30, TimeUnit.SECONDS)).as("the JVM exited; output:%n%s", out).isTrue();
-      assertThat(out).contains("result 42");
+      // Wait first, read after: a JVM that does not exit (the regression) must fail the test, not hang it.
+      boolean exited = app.waitFor(CHILD_EXIT.toMillis(), TimeUnit.MILLISECONDS);
+      String output = Files.readString(out, StandardCharsets.UTF_8);
+      assertThat(exited).as("the JVM exited; output:%n%s", output).isTrue();
+      assertThat(output).contains("result 42");
       assertThat(app.exitValue()).isZero();
     } finally {
+      app.descendants().forEach(ProcessHandle::destroyForcibly);
       app.destroyForcibly();
+      app.waitFor(CHILD_EXIT.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 

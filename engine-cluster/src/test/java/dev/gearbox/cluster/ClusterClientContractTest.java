@@ -45,6 +45,6 @@ class ClusterClientContractTest extends EngineContract {
     return builder.backend("cluster").workers(2).cancelGrace(Duration.ofMillis(500))
         .option("gearbox.cluster.mode", "client")
         .option("gearbox.cluster.cluster-name", CLUSTER)
-        .option("gearbox.cluster.members", "127.0.0.1:" + member.port);
+        .option("gearbox.cluster.members", member.address());
   }
 }

@@ -6,36 +6,48 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A {@link WorkerMember} in a child JVM on loopback, started with this JVM's java and (by default)
- * classpath, its output in a log file. Always {@link #close() closed} by the test that started it.
+ * classpath, its output in a log file. Always {@link #close() closed} by the test that started it;
+ * if this JVM dies first, the member halts by itself ({@link TestMemberMain}: it watches the
+ * stdin pipe this class keeps open).
+ *
+ * <p>The port asked for is only a first choice (members auto-increment past a port taken in the
+ * meantime): the port the member really bound is read from its ready line ({@link #port()}).
  */
 final class MemberJvm implements AutoCloseable {
   /** How long a member JVM may take to start and join (cold JVM, Hazelcast classes). */
   static final Duration STARTUP = Duration.ofSeconds(60);
+  /** How long a killed or closed member may take to exit. */
+  static final Duration EXIT = Duration.ofSeconds(10);
+  /** WorkerMember's ready line: "gearbox worker member ready: member NAME at HOST:PORT, cluster 'C', ...". */
+  private static final Pattern READY = Pattern.compile("gearbox worker member ready: .* at ([0-9.]+):(\\d+), cluster '");
 
   final String name;
-  final int port;
   final Path log;
   private final Process process;
+  private volatile int port = -1;
 
-  private MemberJvm(String name, int port, Path log, Process process) {
+  private MemberJvm(String name, Path log, Process process) {
     this.name = name;
-    this.port = port;
     this.log = log;
     this.process = process;
   }
 
-  /** A free TCP port on loopback (the member binds it a moment later; nothing else here picks ports at random). */
+  /** A free TCP port on loopback: a first choice only, since something else may take it before the member binds it. */
   static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
@@ -48,7 +60,7 @@ final class MemberJvm implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-cp");
-    cmd.add(classpath);
+    cmd.add(launcherDir() + java.io.File.pathSeparator + classpath);
     cmd.add("-Xmx256m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
@@ -56,26 +68,72 @@ final class MemberJvm implements AutoCloseable {
     if (!flags.isEmpty()) {
       cmd.addAll(Arrays.asList(flags.split("\\s+")));
     }
-    cmd.add(WorkerMember.class.getName());
+    cmd.add(TestMemberMain.class.getName());
     cmd.add("--member-name=" + name);
     cmd.add("--port=" + port);
     cmd.addAll(Arrays.asList(options));
     Path log = dir.resolve(name + ".log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    return new MemberJvm(name, port, log, p);
+    // stdin stays a pipe from this JVM: the member halts when it closes (TestMemberMain).
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+    return new MemberJvm(name, log, p);
   }
 
   static String testClasspath() {
     return System.getProperty("java.class.path");
   }
 
+  private static Path launcher;
+
+  /**
+   * A directory holding only {@link TestMemberMain}'s class, put first on every member's
+   * classpath, so that members started without the test classes can run it too.
+   */
+  private static synchronized Path launcherDir() throws IOException {
+    if (launcher == null) {
+      Path dir = Files.createTempDirectory("gearbox-test-member-main");
+      String file = TestMemberMain.class.getSimpleName() + ".class";
+      Path target = dir.resolve(TestMemberMain.class.getPackageName().replace('.', '/')).resolve(file);
+      Files.createDirectories(target.getParent());
+      try {
+        Files.copy(Path.of(TestMemberMain.class.getResource(file).toURI()), target, StandardCopyOption.REPLACE_EXISTING);
+      } catch (URISyntaxException e) {
+        throw new IOException(e);
+      }
+      for (Path p = target; p != null && p.startsWith(dir); p = p.getParent()) {
+        p.toFile().deleteOnExit(); // registered innermost first: deleted in reverse, files before their directories
+      }
+      launcher = dir;
+    }
+    return launcher;
+  }
+
+  /** Waits until the member is ready, and learns the port it bound. */
   void awaitReady() {
     await().atMost(STARTUP).until(() -> {
       if (!process.isAlive()) {
         throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + output());
       }
-      return output().contains("gearbox worker member ready");
+      Matcher m = READY.matcher(output());
+      if (!m.find()) {
+        return false;
+      }
+      port = Integer.parseInt(m.group(2));
+      return true;
     });
+  }
+
+  /** The port the member bound, from its ready line. */
+  int port() {
+    if (port < 0) {
+      throw new IllegalStateException(name + " is not ready yet: call awaitReady() first");
+    }
+    return port;
+  }
+
+  /** The member's address as the engine's gearbox.cluster.members wants it. */
+  String address() {
+    return "127.0.0.1:" + port();
   }
 
   long pid() {
@@ -89,7 +147,7 @@ final class MemberJvm implements AutoCloseable {
   /** SIGKILL: no shutdown hook, no goodbye to the cluster. */
   void kill() throws InterruptedException {
     process.destroyForcibly();
-    process.waitFor(10, TimeUnit.SECONDS);
+    process.waitFor(EXIT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   boolean isAlive() {
@@ -98,11 +156,10 @@ final class MemberJvm implements AutoCloseable {
 
   @Override
   public void close() {
-    if (process.isAlive()) {
-      process.destroyForcibly();
-    }
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
     try {
-      process.waitFor(10, TimeUnit.SECONDS);
+      process.waitFor(EXIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

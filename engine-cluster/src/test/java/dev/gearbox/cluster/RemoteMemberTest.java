@@ -91,7 +91,7 @@ class RemoteMemberTest {
     engine = Engine.open(EngineConfig.newBuilder().backend("cluster").name("remote").cancelGrace(Duration.ofMillis(500))
         .option("gearbox.cluster.mode", "client")
         .option("gearbox.cluster.cluster-name", CLUSTER)
-        .option("gearbox.cluster.members", "127.0.0.1:" + member.port)
+        .option("gearbox.cluster.members", member.address())
         .build());
     return engine;
   }
