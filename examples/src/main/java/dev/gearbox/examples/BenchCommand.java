@@ -81,7 +81,7 @@ final class BenchCommand implements Callable<Integer> {
       var parsed = spec.commandLine().getParseResult();
       n = parsed.hasMatchedOption("--n") ? n : 1_000_000;
       waits = parsed.hasMatchedOption("--waits") ? waits : 50;
-      repeat = parsed.hasMatchedOption("--repeat") ? repeat : 1;
+      repeat = parsed.hasMatchedOption("--repeat") ? repeat : 3;
     }
     if (n < 2 || chunks < 1 || waits < 1 || repeat < 1 || wait.isNegative()) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),

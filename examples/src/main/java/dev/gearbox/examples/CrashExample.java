@@ -124,7 +124,7 @@ final class CrashExample extends Example {
     }
     TreeSet<Long> pidsAfter = runWellBehaved(engine, "after", s);
     pidsAfter.retainAll(pidsBefore);
-    s.row("workers started / crashed", "%d / %d", started.get(), crashed.get());
+    s.row("worker crashes / replacements started", "%d / %d (replacements start on demand)", crashed.get(), started.get());
     return s.headline("%d/%d crashes isolated, pool healed", failedAlone, crashes.size())
         .note("Each crash failed only its own task, with a WorkerCrashedException naming the task, the worker,")
         .note("the exit code or signal and the worker's last output lines; replacements started on demand.")
