@@ -437,7 +437,7 @@ final class ClusterBackend implements Backend {
     if (m == null) { // durable, and its member left before it was sent: any owner will do
       progressTargets.put(ex.wireId, a);
       a.started();
-      report(() -> submitDurable(ex, task, "gearbox-" + ThreadLocalRandom.current().nextInt(1 << 20), 1));
+      step(ex, () -> submitDurable(ex, task, null, 1));
       return;
     }
     m.tasks.inc();
@@ -448,23 +448,45 @@ final class ClusterBackend implements Backend {
         plain.submitToMember(task, m.member, new ExecutionCallback<byte[]>() {
           @Override
           public void onResponse(byte[] response) {
-            report(() -> onOutcome(ex, response, null));
+            step(ex, () -> onOutcome(ex, response, null));
           }
 
           @Override
           public void onFailure(Throwable t) {
-            report(() -> onOutcome(ex, null, t));
+            step(ex, () -> onOutcome(ex, null, t));
           }
         });
       } catch (RuntimeException e) {
-        report(() -> onOutcome(ex, null, e));
+        step(ex, () -> onOutcome(ex, null, e));
       }
     } else {
       // submitToKeyOwner waits for the task to be stored with its backups: not in the caller's thread.
-      report(() -> submitDurable(ex, task, m));
+      step(ex, () -> submitDurable(ex, task, m, 1));
     }
     if (a.isCancelled()) {
-      ex.sendCancel(false); // cancel(false) while it was parked: the member's flag starts set
+      ex.sendCancel(false); // cancel(false) raced with the send: the member's flag starts set
+    }
+  }
+
+  /**
+   * Runs, on the results pool, a step that owns an in-flight attempt. Whatever the step throws
+   * (the instance stopped under it, a class that cannot load here) ends the attempt with that
+   * failure, so that no attempt is left in flight with its future pending and its slot taken.
+   */
+  private void step(ClusterExecution ex, Runnable step) {
+    report(() -> runStep(ex, step));
+  }
+
+  /** Like {@link #step}, after a short pause (while the cluster settles after a member left). */
+  private void later(ClusterExecution ex, Runnable step) {
+    CompletableFuture.delayedExecutor(DURABLE_RETRY_MILLIS, TimeUnit.MILLISECONDS, this::report).execute(() -> runStep(ex, step));
+  }
+
+  private void runStep(ClusterExecution ex, Runnable step) {
+    try {
+      step.run();
+    } catch (Throwable t) {
+      onOutcome(ex, null, t);
     }
   }
 
@@ -472,29 +494,27 @@ final class ClusterBackend implements Backend {
   private static final int DURABLE_TRIES = 50;
   private static final long DURABLE_RETRY_MILLIS = 200;
 
-  private void submitDurable(ClusterExecution ex, RemoteTask task, MemberSlots m) {
-    submitDurable(ex, task, keyOwnedBy(m.member), 1);
-  }
-
-  private void submitDurable(ClusterExecution ex, RemoteTask task, Object key, int tries) {
+  /** Submits a durable task to a key that {@code m} owns, or to any key when {@code m} is null. */
+  private void submitDurable(ClusterExecution ex, RemoteTask task, MemberSlots m, int tries) {
     DurableExecutorServiceFuture<byte[]> f;
     try {
+      Object key = m == null ? "gearbox-" + ThreadLocalRandom.current().nextInt(1 << 20) : keyOwnedBy(m.member);
       f = durable.submitToKeyOwner(task, key);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       onOutcome(ex, null, e);
       return;
     }
-    f.whenCompleteAsync((r, t) -> {
+    f.whenCompleteAsync((r, t) -> runStep(ex, () -> {
       if (t == null || !isMemberLoss(t) || closing() || tries >= DURABLE_TRIES) {
         onOutcome(ex, r, t);
       } else if (f.getTaskId() == -1) {
         // Not stored: the key's owner left during the submission. Submit again (at least once, never lost).
-        later(() -> submitDurable(ex, task, "gearbox-" + ThreadLocalRandom.current().nextInt(1 << 20), tries + 1));
+        later(ex, () -> submitDurable(ex, task, null, tries + 1));
       } else {
         // Stored: Hazelcast runs it again on the member that held its backup; wait for the result there.
-        later(() -> awaitDurable(ex, f.getTaskId(), tries + 1, t));
+        later(ex, () -> awaitDurable(ex, f.getTaskId(), tries + 1, t));
       }
-    }, this::report);
+    }), this::report);
   }
 
   private void awaitDurable(ClusterExecution ex, long durableTaskId, int tries, Throwable last) {
@@ -505,18 +525,18 @@ final class ClusterBackend implements Backend {
     Future<byte[]> f;
     try {
       f = durable.retrieveResult(durableTaskId);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       onOutcome(ex, null, e);
       return;
     }
     if (f instanceof CompletionStage<?> stage) {
-      stage.whenCompleteAsync((r, t) -> {
+      stage.whenCompleteAsync((r, t) -> runStep(ex, () -> {
         if (t != null && isMemberLoss(t)) {
-          later(() -> awaitDurable(ex, durableTaskId, tries + 1, t));
+          later(ex, () -> awaitDurable(ex, durableTaskId, tries + 1, t));
         } else {
           onOutcome(ex, (byte[]) r, t);
         }
-      }, this::report);
+      }), this::report);
     } else {
       try {
         onOutcome(ex, f.get(), null);
@@ -527,11 +547,6 @@ final class ClusterBackend implements Backend {
         onOutcome(ex, null, e);
       }
     }
-  }
-
-  /** Runs {@code r} on the results pool after a short pause (while the cluster settles after a member left). */
-  private void later(Runnable r) {
-    CompletableFuture.delayedExecutor(DURABLE_RETRY_MILLIS, TimeUnit.MILLISECONDS, this::report).execute(r);
   }
 
   /** A key whose partition the member owns, so the durable executor runs the task there (best effort). */
@@ -630,6 +645,11 @@ final class ClusterBackend implements Backend {
     }
   }
 
+  /**
+   * Reports an attempt's outcome: a member's encoded answer, or the failure that stopped it.
+   * Never throws: whatever goes wrong here (a result class that cannot load or initialize in this
+   * JVM, a codec bug) still reports the attempt.
+   */
   private void onOutcome(ClusterExecution ex, byte[] response, Throwable failure) {
     lingerProgress(ex.wireId);
     MemberSlots member = ex.member;
@@ -641,30 +661,49 @@ final class ClusterBackend implements Backend {
     }
     Attempt a = ex.attempt;
     String label = member == null ? "a member of cluster '" + config.clusterName() + "'" : member.label;
-    if (failure != null) {
-      EngineException e = translate(a, label, failure);
-      if (e instanceof WorkerCrashedException crash) {
-        tasksLost.inc();
-        lostToACrash(a, crash);
-      } else {
-        crashesInARow.remove(a.taskId());
-        a.lost(e);
-      }
-      return;
-    }
-    crashesInARow.remove(a.taskId());
     try {
-      switch (response[0]) {
-        case MemberRuntime.OK -> a.succeeded(codec.deserialize(response, 1));
-        case MemberRuntime.FAILED -> a.failed(codec.decodeFailure(response, 1));
-        case MemberRuntime.CANNOT_RUN -> a.lost(new EngineException(a.taskId(), a.taskName(),
-            new String(response, 1, response.length - 1, StandardCharsets.UTF_8), null));
-        case MemberRuntime.CANCELLED -> a.lost(new EngineException(a.taskId(), a.taskName(), "cancelled before it started on "
-            + label, null));
-        default -> throw new IOException("unknown result tag " + response[0]);
+      if (failure != null) {
+        EngineException e = translate(a, label, failure);
+        if (e instanceof WorkerCrashedException crash) {
+          tasksLost.inc();
+          lostToACrash(a, crash);
+        } else {
+          crashesInARow.remove(a.taskId());
+          a.lost(e);
+        }
+        return;
       }
-    } catch (IOException | ClassNotFoundException | RuntimeException e) {
-      a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": " + e, e));
+      crashesInARow.remove(a.taskId());
+      Object result;
+      try {
+        switch (response[0]) {
+          case MemberRuntime.OK -> result = codec.deserialize(response, 1);
+          case MemberRuntime.FAILED -> {
+            a.failed(codec.decodeFailure(response, 1));
+            return;
+          }
+          case MemberRuntime.CANNOT_RUN -> {
+            a.lost(new EngineException(a.taskId(), a.taskName(), new String(response, 1, response.length - 1,
+                StandardCharsets.UTF_8), null));
+            return;
+          }
+          case MemberRuntime.CANCELLED -> {
+            a.lost(new EngineException(a.taskId(), a.taskName(), "cancelled before it started on " + label, null));
+            return;
+          }
+          default -> throw new IOException("unknown result tag " + response[0]);
+        }
+      } catch (Throwable t) {
+        // IOException, ClassNotFoundException, and also NoClassDefFoundError or
+        // ExceptionInInitializerError: a result class that needs a library only the members have.
+        a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": "
+            + Codec.whyUnreadable(t), t));
+        return;
+      }
+      a.succeeded(result);
+    } catch (Throwable t) {
+      log.warn("Gearbox: reporting the outcome of {} failed", a.taskName(), t);
+      a.lost(new EngineException(a.taskId(), a.taskName(), "its outcome from " + label + " could not be reported: " + t, t));
     }
   }
 

@@ -132,6 +132,34 @@ final class Codec {
     }
   }
 
+  /**
+   * Why bytes could not be read back in this JVM, naming the class when a class is the reason: one
+   * missing here, or one whose static initializer fails here (it needs a library, a file or a
+   * setting that only the members have).
+   */
+  static String whyUnreadable(Throwable t) {
+    if (t instanceof ClassNotFoundException) {
+      return "class " + t.getMessage() + " is not on this JVM's classpath (" + t + ")";
+    }
+    if (t instanceof ExceptionInInitializerError) {
+      Throwable cause = t.getCause();
+      String cls = null;
+      for (StackTraceElement f : cause == null ? new StackTraceElement[0] : cause.getStackTrace()) {
+        if (f.getMethodName().equals("<clinit>")) {
+          cls = f.getClassName();
+          break;
+        }
+      }
+      return "the static initializer of " + (cls == null ? "a class it uses" : "class " + cls) + " failed in this JVM ("
+          + t + (cause == null ? "" : " caused by " + cause) + "). Its classes and what they need must be usable here too";
+    }
+    if (t instanceof NoClassDefFoundError) {
+      return "a class it uses cannot be loaded in this JVM (" + t + "; 'Could not initialize class' means its static"
+          + " initializer failed here earlier). Its classes and what they need must be usable here too";
+    }
+    return t.toString();
+  }
+
   /** Encodes a task failure after {@code prefix} bytes: the description always, the exception itself when it serializes. */
   byte[] encodeFailure(byte[] prefix, Throwable t) throws IOException {
     byte[] described;
@@ -171,8 +199,9 @@ final class Codec {
     if (itself.length > 0) {
       try {
         return (Throwable) deserialize(itself, 0);
-      } catch (ClassNotFoundException | IOException | ClassCastException e) {
-        // fall back to the description
+      } catch (ClassNotFoundException | IOException | ClassCastException | LinkageError e) {
+        // fall back to the description; LinkageError: the class is here but cannot load or
+        // initialize here (NoClassDefFoundError, ExceptionInInitializerError)
       }
     }
     try {

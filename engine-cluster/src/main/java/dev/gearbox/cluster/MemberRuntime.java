@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
  * cooperative flag and interrupt its thread.
  *
  * <p>A cancel may overtake its task on the way (they travel as separate operations): it then
- * leaves a tombstone that the task finds when it arrives, and a task cancelled with interrupt
- * never starts. Tombstones of tasks that never arrive are purged after {@link #TOMBSTONE_NANOS}.
+ * leaves a tombstone that the task finds when it arrives, and a cancelled task never starts
+ * (whether the cancel asked for an interrupt or not, as {@code Future.cancel} promises). Tombstones of tasks that never arrive are purged after {@link #TOMBSTONE_NANOS}.
  *
  * <p>Results are encoded here as a tag byte and a payload (see the {@code OK}... constants).
  */
@@ -59,7 +59,6 @@ final class MemberRuntime {
     final long createdNanos = System.nanoTime();
     Thread thread;
     volatile boolean cancelled;
-    boolean interruptRequested;
     boolean interruptedByUs;
   }
 
@@ -71,9 +70,9 @@ final class MemberRuntime {
     boolean[] skip = {false};
     Running entry = running.compute(key, (k, r) -> {
       Running e = r == null ? new Running() : r;
-      if (e.interruptRequested) {
+      if (e.cancelled) {
         skip[0] = true;
-        return null; // cancelled with interrupt before it arrived: it never starts
+        return null; // cancelled (with or without interrupt) before it arrived: it never starts
       }
       e.thread = me;
       return e;
@@ -144,7 +143,6 @@ final class MemberRuntime {
       Running e = r == null ? new Running() : r;
       e.cancelled = true;
       if (interrupt) {
-        e.interruptRequested = true;
         if (e.thread != null && !e.interruptedByUs) {
           e.interruptedByUs = true;
           e.thread.interrupt();

@@ -11,6 +11,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
+import dev.gearbox.EngineException;
 import dev.gearbox.RemoteTaskException;
 import dev.gearbox.Task;
 import java.io.NotSerializableException;
@@ -40,9 +41,13 @@ class ClusterBackendTest {
   @TempDir
   Path dir;
 
+  /** Stops every engine without waiting for tasks, so a test that left a future pending fails instead of hanging here. */
   @AfterEach
-  void close() {
-    engines.forEach(Engine::close);
+  void close() throws InterruptedException {
+    for (Engine e : engines) {
+      e.shutdownNow();
+      e.close();
+    }
   }
 
   private Engine open(UnaryOperator<EngineConfig.Builder> customize) {
@@ -122,6 +127,20 @@ class ClusterBackendTest {
       assertThat(e.metrics().timer("gearbox." + e.name() + ".cluster.instance-startup").getCount()).isEqualTo(1);
       assertThat(e.parallelism()).isEqualTo(2);
     }
+  }
+
+  /** The engine's member stopped by something else than the engine (here terminated; Hazelcast does it on fatal errors). */
+  @Test
+  void durable_afterTheMemberStopsUnderTheEngine_tasksFailInsteadOfHanging() throws Exception {
+    String cluster = "gearbox-stopped-" + Long.toHexString(System.nanoTime());
+    Engine engine = open(b -> b.name("stopped-under").option("gearbox.cluster.cluster-name", cluster)
+        .option("gearbox.cluster.executor", "durable"));
+    assertThat(engine.submit(() -> 1).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(1);
+    Hazelcast.getAllHazelcastInstances().stream().filter(hz -> hz.getConfig().getClusterName().equals(cluster))
+        .forEach(hz -> hz.getLifecycleService().terminate());
+    Throwable t = failureOf(engine.submit(() -> 2));
+    assertThat(t).isInstanceOf(EngineException.class).hasMessageContaining("shut down");
+    await().atMost(PROMPTLY).until(() -> engine.metrics().counter("gearbox.stopped-under.running").getCount() == 0);
   }
 
   @Test

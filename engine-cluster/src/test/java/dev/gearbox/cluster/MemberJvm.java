@@ -84,25 +84,40 @@ final class MemberJvm implements AutoCloseable {
   }
 
   private static Path launcher;
+  /** Test classes every member gets, whatever its classpath (with their nested classes). */
+  private static final List<Class<?>> MEMBER_SIDE = List.of(TestMemberMain.class, MemberSideTasks.class);
 
   /**
-   * A directory holding only {@link TestMemberMain}'s class, put first on every member's
-   * classpath, so that members started without the test classes can run it too.
+   * A directory holding only {@link TestMemberMain} and {@link MemberSideTasks}, put first on
+   * every member's classpath, so that members started without the test classes have them too.
    */
   private static synchronized Path launcherDir() throws IOException {
     if (launcher == null) {
       Path dir = Files.createTempDirectory("gearbox-test-member-main");
-      String file = TestMemberMain.class.getSimpleName() + ".class";
-      Path target = dir.resolve(TestMemberMain.class.getPackageName().replace('.', '/')).resolve(file);
-      Files.createDirectories(target.getParent());
-      try {
-        Files.copy(Path.of(TestMemberMain.class.getResource(file).toURI()), target, StandardCopyOption.REPLACE_EXISTING);
-      } catch (URISyntaxException e) {
-        throw new IOException(e);
+      Path pkg = dir.resolve(TestMemberMain.class.getPackageName().replace('.', '/'));
+      Files.createDirectories(pkg);
+      List<Path> copied = new ArrayList<>();
+      for (Class<?> c : MEMBER_SIDE) {
+        Path from;
+        try {
+          from = Path.of(c.getResource(c.getSimpleName() + ".class").toURI()).getParent();
+        } catch (URISyntaxException e) {
+          throw new IOException(e);
+        }
+        try (var files = Files.list(from)) {
+          for (Path f : files.filter(f -> f.getFileName().toString().matches(Pattern.quote(c.getSimpleName()) + "(\\$.*)?\\.class"))
+              .toList()) {
+            copied.add(Files.copy(f, pkg.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING));
+          }
+        }
       }
-      for (Path p = target; p != null && p.startsWith(dir); p = p.getParent()) {
-        p.toFile().deleteOnExit(); // registered innermost first: deleted in reverse, files before their directories
+      // deleteOnExit deletes in reverse order of registration: the outermost directory first here, the files last.
+      List<Path> dirs = new ArrayList<>();
+      for (Path p = pkg; p.startsWith(dir); p = p.getParent()) {
+        dirs.add(0, p);
       }
+      dirs.forEach(d -> d.toFile().deleteOnExit());
+      copied.forEach(f -> f.toFile().deleteOnExit());
       launcher = dir;
     }
     return launcher;

@@ -11,6 +11,7 @@ import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineException;
 import dev.gearbox.EngineListener;
+import dev.gearbox.RemoteTaskException;
 import dev.gearbox.TaskEvent;
 import dev.gearbox.TaskFuture;
 import dev.gearbox.TaskOptions;
@@ -116,6 +117,32 @@ class RemoteMemberTest {
     assertThat(e.submit(ContractTasks.value(7)).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(7);
     Throwable t = catchThrowable(() -> e.submit(ContractTasks.throwing("remote boom")).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS));
     assertThat(t.getCause()).isInstanceOf(ContractFailure.class).hasMessage("remote boom");
+  }
+
+  @Test
+  void aResultWhoseClassCannotInitializeOnTheEngine_failsTheTaskNamingTheClass() {
+    Engine e = open();
+    // The first read fails with ExceptionInInitializerError, every later one with NoClassDefFoundError.
+    for (int i = 0; i < 2; i++) {
+      TaskFuture<Object> f = e.submit(MemberSideTasks.returnsAMemberOnlyResult());
+      Throwable t = catchThrowable(() -> f.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS));
+      assertThat(t).as("attempt %d", i).isInstanceOf(ExecutionException.class);
+      assertThat(t.getCause()).isInstanceOf(EngineException.class)
+          .hasMessageContaining("task " + f.taskName())
+          .hasMessageContaining("could not be read back from member worker-r")
+          .hasMessageContaining(MemberSideTasks.MemberOnlyResult.class.getName());
+      assertThat(t.getCause().getCause()).isInstanceOf(LinkageError.class);
+    }
+  }
+
+  @Test
+  void anExceptionWhoseClassCannotInitializeOnTheEngine_arrivesAsItsDescription() {
+    Engine e = open();
+    Throwable t = catchThrowable(() -> e.submit(MemberSideTasks.throwsAMemberOnlyException())
+        .get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS));
+    assertThat(t).isInstanceOf(ExecutionException.class);
+    assertThat(t.getCause()).isInstanceOf(RemoteTaskException.class).hasMessageContaining("thrown on the member");
+    assertThat(((RemoteTaskException) t.getCause()).originalClassName()).isEqualTo(MemberSideTasks.MemberOnlyException.class.getName());
   }
 
   @Test

@@ -19,6 +19,7 @@ public final class TestMemberMain {
   private TestMemberMain() {}
 
   public static void main(String[] args) {
+    System.setProperty(MemberSideTasks.MEMBER_PROPERTY, "true");
     Thread stdinWatch = new Thread(TestMemberMain::haltAtEndOfInput, "gearbox-test-member-stdin-watch");
     stdinWatch.setDaemon(true);
     stdinWatch.start();
