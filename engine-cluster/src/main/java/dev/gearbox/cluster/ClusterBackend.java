@@ -386,7 +386,8 @@ final class ClusterBackend implements Backend {
 
   /** Assigns a member, parks the attempt, or says why it cannot run. Caller holds the monitor. */
   private String assignLocked(ClusterExecution ex) {
-    if (ex.interrupted) {
+    if (ex.interrupted || ex.attempt.isCancelled()) {
+      // cancel(false) too: a task that has not started never starts, as Future.cancel promises
       return "cancelled before a cluster member took it";
     }
     if (shutdown) {

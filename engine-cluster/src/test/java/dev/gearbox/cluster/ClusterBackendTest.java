@@ -14,6 +14,9 @@ import dev.gearbox.EngineConfigException;
 import dev.gearbox.EngineException;
 import dev.gearbox.RemoteTaskException;
 import dev.gearbox.Task;
+import dev.gearbox.TaskFuture;
+import dev.gearbox.testkit.ContractTasks;
+import dev.gearbox.testkit.Signals;
 import java.io.NotSerializableException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -141,6 +144,28 @@ class ClusterBackendTest {
     Throwable t = failureOf(engine.submit(() -> 2));
     assertThat(t).isInstanceOf(EngineException.class).hasMessageContaining("shut down");
     await().atMost(PROMPTLY).until(() -> engine.metrics().counter("gearbox.stopped-under.running").getCount() == 0);
+  }
+
+  @Test
+  void cancelWithoutInterrupt_ofAnAttemptWaitingForASlot_keepsItFromEverStarting() throws Exception {
+    String d = dir.toString();
+    // One slot on the member, two attempts let through by the core: the second waits in the backend.
+    Engine engine = open(b -> b.name("parked-cancel").option("gearbox.cluster.slots", "1")
+        .option("gearbox.cluster.parallelism", "2"));
+    TaskFuture<Integer> first = engine.submit(ContractTasks.blockUntil(d, 1));
+    await().atMost(PROMPTLY).until(() -> Signals.isRaised(d, "started-1"));
+    Task<String> second = () -> {
+      Signals.raise(d, "started-2");
+      return "ran";
+    };
+    TaskFuture<String> parked = engine.submit(second);
+    Gauge<?> inFlight = engine.metrics().getGauges().get("gearbox.parked-cancel.in-flight");
+    await().atMost(PROMPTLY).until(() -> inFlight.getValue().equals(2));
+    assertThat(parked.cancel(false)).isTrue();
+    Signals.raise(d, "release-1");
+    assertThat(first.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(1);
+    await().atMost(PROMPTLY).until(() -> inFlight.getValue().equals(0)); // both attempts reported
+    assertThat(Signals.isRaised(d, "started-2")).as("the cancelled task ran when the slot freed").isFalse();
   }
 
   @Test
