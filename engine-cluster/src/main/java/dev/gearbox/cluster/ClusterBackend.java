@@ -6,15 +6,20 @@ import com.codahale.metrics.Timer;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.HazelcastClientNotActiveException;
+import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.cluster.InitialMembershipEvent;
 import com.hazelcast.cluster.InitialMembershipListener;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.cluster.MembershipEvent;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.ListenerConfig;
 import com.hazelcast.core.ExecutionCallback;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceNotActiveException;
 import com.hazelcast.core.IExecutorService;
+import com.hazelcast.core.LifecycleEvent;
+import com.hazelcast.core.LifecycleListener;
 import com.hazelcast.core.MemberLeftException;
 import com.hazelcast.durableexecutor.DurableExecutorService;
 import com.hazelcast.durableexecutor.DurableExecutorServiceFuture;
@@ -92,6 +97,13 @@ import org.slf4j.LoggerFactory;
  * the core retries them by policy. With the durable executor they are left alone: Hazelcast runs
  * them again on the member that held their backup, and their results arrive from there.
  *
+ * <p><b>The instance's lifecycle.</b> A client connects asynchronously and {@link #open} bounds its
+ * first connection by {@code startup-timeout}; after that it reconnects for as long as the engine
+ * runs, so an outage never stops it for good. A lifecycle listener, registered in the instance's
+ * configuration, logs a client's disconnections and, when the instance stops without
+ * {@link #closeInstance} (stopped by the application, or by Hazelcast after a fatal error), fails
+ * every attempt it held or that waited for a member, and makes {@link #start} refuse.
+ *
  * <p>Lock: {@code this} guards the member table, slot counts, parked attempts and the lifecycle
  * flags. No Hazelcast call is made and no attempt reported while holding it.
  */
@@ -142,6 +154,10 @@ final class ClusterBackend implements Backend {
   private boolean closing;
   private boolean drainScheduled;
   private String[] partitionKeys;
+  /** Why the instance is gone, once it stopped without {@link #closeInstance}; then nothing runs any more. */
+  private String gone;
+  /** Whether a client is connected to its cluster (always true for a member). */
+  private volatile boolean connected = true;
 
   /** A task-running member and its slots. */
   private static final class MemberSlots {
@@ -173,27 +189,83 @@ final class ClusterBackend implements Backend {
     }
     quietHazelcastLogging();
     long t0 = System.nanoTime();
+    long deadline = t0 + config.startupTimeout().toNanos();
+    LifecycleRelay lifecycle = new LifecycleRelay();
     HazelcastInstance hz;
-    try {
-      hz = config.mode() == ClusterConfig.Mode.CLIENT ? HazelcastClient.newHazelcastClient(config.clientConfig())
-          : Hazelcast.newHazelcastInstance(config.memberConfig(new MemberRuntime(codec)));
-    } catch (RuntimeException e) {
-      if (config.mode() == ClusterConfig.Mode.CLIENT) {
-        throw new EngineConfigException(ClusterConfig.MEMBERS, "the cluster backend could not connect to cluster '"
-            + config.clusterName() + "' at " + String.join(",", config.members()) + " within "
-            + config.startupTimeout().toMillis() + " ms (" + ClusterConfig.STARTUP_TIMEOUT + "): " + e.getMessage()
-            + ". Check that members run (java -cp <application classpath> dev.gearbox.cluster.WorkerMember) with the"
-            + " same cluster name (" + ClusterConfig.CLUSTER_NAME + ")");
+    if (config.mode() == ClusterConfig.Mode.CLIENT) {
+      ClientConfig cc = config.clientConfig();
+      cc.addListenerConfig(new ListenerConfig(lifecycle));
+      try {
+        hz = HazelcastClient.newHazelcastClient(cc); // asynchronous start: returns before it connects
+      } catch (RuntimeException e) {
+        throw cannotConnect(config, e.toString());
       }
-      throw new EngineConfigException(ClusterConfig.MODE, "the cluster backend could not start its Hazelcast member"
-          + " (cluster '" + config.clusterName() + "', interface " + config.bindInterface() + ", port " + config.port() + "): " + e);
+      // The client retries for ever (so that it outlives an outage), so open bounds the first connection itself.
+      if (!lifecycle.awaitConnected(deadline)) {
+        hz.getLifecycleService().terminate();
+        throw cannotConnect(config, "no member answered");
+      }
+    } else {
+      Config mc = config.memberConfig(new MemberRuntime(codec));
+      mc.addListenerConfig(new ListenerConfig(lifecycle));
+      try {
+        hz = Hazelcast.newHazelcastInstance(mc);
+      } catch (RuntimeException e) {
+        throw new EngineConfigException(ClusterConfig.MODE, "the cluster backend could not start its Hazelcast member"
+            + " (cluster '" + config.clusterName() + "', interface " + config.bindInterface() + ", port " + config.port() + "): " + e);
+      }
     }
     long startNanos = System.nanoTime() - t0;
     try {
-      return new ClusterBackend(config, settings, codec, hz, startNanos);
+      return new ClusterBackend(config, settings, codec, hz, lifecycle, startNanos, deadline);
     } catch (RuntimeException e) {
       hz.getLifecycleService().terminate();
       throw e;
+    }
+  }
+
+  private static EngineConfigException cannotConnect(ClusterConfig config, String why) {
+    return new EngineConfigException(ClusterConfig.MEMBERS, "the cluster backend could not connect to cluster '"
+        + config.clusterName() + "' at " + String.join(",", config.members()) + " within "
+        + config.startupTimeout().toMillis() + " ms (" + ClusterConfig.STARTUP_TIMEOUT + "): " + why
+        + ". Check that members run (java -cp <application classpath> dev.gearbox.cluster.WorkerMember) with the"
+        + " same cluster name (" + ClusterConfig.CLUSTER_NAME + ")");
+  }
+
+  /**
+   * The instance's lifecycle events, registered in its configuration so that none is missed: tells
+   * {@link #open} when a client first connects, then hands every event to the backend.
+   */
+  private static final class LifecycleRelay implements LifecycleListener {
+    private final CountDownLatch connected = new CountDownLatch(1);
+    private volatile ClusterBackend backend;
+
+    @Override
+    public void stateChanged(LifecycleEvent event) {
+      if (event.getState() == LifecycleEvent.LifecycleState.CLIENT_CONNECTED) {
+        connected.countDown();
+      }
+      ClusterBackend b = backend;
+      if (b != null) {
+        b.lifecycleChanged(event.getState());
+      }
+    }
+
+    boolean awaitConnected(long deadline) {
+      boolean interrupted = false;
+      try {
+        while (true) {
+          try {
+            return connected.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
   }
 
@@ -204,7 +276,8 @@ final class ClusterBackend implements Backend {
     }
   }
 
-  private ClusterBackend(ClusterConfig config, BackendSettings settings, Codec codec, HazelcastInstance hz, long startNanos) {
+  private ClusterBackend(ClusterConfig config, BackendSettings settings, Codec codec, HazelcastInstance hz,
+      LifecycleRelay lifecycle, long startNanos, long deadline) {
     this.config = config;
     this.settings = settings;
     this.engineName = settings.engineName();
@@ -226,6 +299,10 @@ final class ClusterBackend implements Backend {
     metrics.register(settings.metricName("cluster.members"), (Gauge<Integer>) this::liveMembers);
     metrics.remove(settings.metricName("cluster.capacity"));
     metrics.register(settings.metricName("cluster.capacity"), (Gauge<Integer>) this::capacity);
+    lifecycle.backend = this;
+    if (!hz.getLifecycleService().isRunning()) {
+      throw new EngineConfigException(ClusterConfig.MODE, "the cluster backend's Hazelcast instance stopped as it started");
+    }
     this.progressTopic = hz.getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + owner);
     progressTopic.addMessageListener(m -> onProgress(m.getMessageObject()));
     hz.getCluster().addMembershipListener(new InitialMembershipListener() {
@@ -247,7 +324,7 @@ final class ClusterBackend implements Backend {
     if (config.mode() == ClusterConfig.Mode.EMBEDDED) {
       this.parallelism = config.parallelism() > 0 ? config.parallelism() : config.slots();
     } else {
-      int capacity = awaitMembers();
+      int capacity = awaitMembers(deadline);
       // An explicit gearbox.workers caps how many tasks this engine runs at once on the cluster.
       this.parallelism = config.parallelism() > 0 ? config.parallelism()
           : settings.workersConfigured() ? settings.workers() : capacity;
@@ -304,9 +381,8 @@ final class ClusterBackend implements Backend {
     return n >= threads.length; // too many to tell: assume the application is alive
   }
 
-  /** Waits until {@code min-members} task-running members are present; returns their slots. */
-  private synchronized int awaitMembers() {
-    long deadline = System.nanoTime() + config.startupTimeout().toNanos();
+  /** Waits until {@code min-members} task-running members are present (by the open's deadline); returns their slots. */
+  private synchronized int awaitMembers(long deadline) {
     boolean interrupted = false;
     try {
       while (members.size() < config.minMembers()) {
@@ -373,6 +449,9 @@ final class ClusterBackend implements Backend {
       if (shutdown) {
         throw new RejectedExecutionException("the cluster backend is shut down");
       }
+      if (gone != null) {
+        throw new RejectedExecutionException(gone);
+      }
       failure = assignLocked(ex);
       assigned = failure == null && ex.member != null;
     }
@@ -392,6 +471,9 @@ final class ClusterBackend implements Backend {
     }
     if (shutdown) {
       return "the cluster backend shut down before a member took it";
+    }
+    if (gone != null) {
+      return gone;
     }
     MemberSlots best = null;
     long now = System.nanoTime();
@@ -742,6 +824,11 @@ final class ClusterBackend implements Backend {
       return new WorkerCrashedException(a.taskId(), a.taskName(), label, "the cluster member running it left the cluster"
           + " (it crashed, was killed or shut down, or lost its network)", null, NO_TAIL, root);
     }
+    if ((root instanceof HazelcastInstanceNotActiveException || root instanceof HazelcastClientNotActiveException)
+        && !closeStarted.get() && !hz.getLifecycleService().isRunning()) {
+      instanceGone(); // the attempts it held fail with the reason (the lifecycle event may come later)
+      return new EngineException(a.taskId(), a.taskName(), goneReason(), root);
+    }
     if (closing() || root instanceof HazelcastInstanceNotActiveException || root instanceof HazelcastClientNotActiveException) {
       return new EngineException(a.taskId(), a.taskName(), "the cluster backend shut down before " + label + " reported it", root);
     }
@@ -904,6 +991,82 @@ final class ClusterBackend implements Backend {
 
   private synchronized boolean closing() {
     return closing;
+  }
+
+  // ---------------------------------------------------------------- the instance's lifecycle
+
+  /**
+   * The Hazelcast instance's lifecycle, on a Hazelcast thread or on the thread that stops the
+   * instance: nothing is reported here (reports run on the results pool).
+   */
+  private void lifecycleChanged(LifecycleEvent.LifecycleState state) {
+    switch (state) {
+      case SHUTTING_DOWN, SHUTDOWN -> instanceGone();
+      case CLIENT_DISCONNECTED -> {
+        connected = false;
+        if (!closeStarted.get()) {
+          log.warn("Gearbox: engine {} lost its connection to cluster '{}'; its client keeps reconnecting for as long as the"
+              + " engine runs. Attempts on the members are lost when their connections close (retried by policy); attempts"
+              + " started meanwhile wait for the reconnection (README, client mode)", engineName, config.clusterName());
+        }
+      }
+      case CLIENT_CONNECTED -> {
+        if (!connected) {
+          connected = true;
+          log.info("Gearbox: engine {} reconnected to cluster '{}'", engineName, config.clusterName());
+        }
+      }
+      case CLIENT_CHANGED_CLUSTER -> log.warn("Gearbox: engine {} reconnected to cluster '{}', but to members that are not the"
+          + " ones it knew (they all restarted): its tasks on the old members are lost", engineName, config.clusterName());
+      default -> {
+        // starting, merging: nothing for the engine to do
+      }
+    }
+  }
+
+  private synchronized String goneReason() {
+    return gone;
+  }
+
+  /**
+   * The instance stopped, and not by {@link #closeInstance} (the application stopped it, or
+   * Hazelcast did after a fatal error): the attempts it held or that waited for a member fail now
+   * with the reason, and {@link #start} refuses from now on.
+   */
+  private void instanceGone() {
+    if (closeStarted.get()) {
+      return; // the engine's own close
+    }
+    List<ClusterExecution> stranded;
+    String why;
+    boolean closeNow;
+    synchronized (this) {
+      if (gone != null || closing) {
+        return;
+      }
+      gone = "the Hazelcast " + (config.mode() == ClusterConfig.Mode.CLIENT ? "client" : "member") + " of cluster '"
+          + config.clusterName() + "' shut down: not by the engine's close() (the application stopped it, or Hazelcast did"
+          + " after a fatal error); the engine cannot run tasks any more";
+      why = gone;
+      stranded = new ArrayList<>(parked);
+      parked.clear();
+      stranded.addAll(inFlight.values());
+      inFlight.clear();
+      members.clear();
+      closeNow = shutdown;
+    }
+    log.warn("Gearbox: engine {}: {}", engineName, why);
+    if (!stranded.isEmpty()) {
+      report(() -> {
+        for (ClusterExecution ex : stranded) {
+          lingerProgress(ex.wireId);
+          ex.attempt.lost(new EngineException(ex.attempt.taskId(), ex.attempt.taskName(), why, null));
+        }
+      });
+    }
+    if (closeNow) {
+      closeInstance();
+    }
   }
 
   // ---------------------------------------------------------------- lifecycle

@@ -324,7 +324,9 @@ record ClusterConfig(
     c.setProperty("hazelcast.client.shuffle.member.list", "true");
     c.getNetworkConfig().setAddresses(new ArrayList<>(members))
         .setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1000, startupTimeout.toMillis())));
-    c.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(startupTimeout.toMillis())
+    // The client reconnects for ever: a cluster outage, however long, does not shut it down for good.
+    // Its first connection is bounded by startup-timeout in ClusterBackend.open instead (asynchronous start).
+    c.getConnectionStrategyConfig().setAsyncStart(true).getConnectionRetryConfig().setClusterConnectTimeoutMillis(-1)
         .setInitialBackoffMillis(100).setMaxBackoffMillis(2000);
     c.getMetricsConfig().setEnabled(false);
     return c;

@@ -168,6 +168,30 @@ class ClusterBackendTest {
     assertThat(Signals.isRaised(d, "started-2")).as("the cancelled task ran when the slot freed").isFalse();
   }
 
+  /** The embedded member stopped by something else than the engine (the application, or Hazelcast after a fatal error). */
+  @Test
+  void theMemberStoppedUnderTheEngine_failsRunningAndWaitingTasksSayingSo_andLaterTasksAreRefused() throws Exception {
+    String d = dir.toString();
+    String cluster = "gearbox-shut-under-" + Long.toHexString(System.nanoTime());
+    Engine engine = open(b -> b.name("shut-under").option("gearbox.cluster.cluster-name", cluster)
+        .option("gearbox.cluster.slots", "1").option("gearbox.cluster.parallelism", "2"));
+    TaskFuture<Integer> running = engine.submit(ContractTasks.blockUntil(d, 1));
+    await().atMost(PROMPTLY).until(() -> Signals.isRaised(d, "started-1"));
+    TaskFuture<Integer> waiting = engine.submit(ContractTasks.value(2)); // the one slot is busy: waits in the backend
+    Gauge<?> inFlight = engine.metrics().getGauges().get("gearbox.shut-under.in-flight");
+    await().atMost(PROMPTLY).until(() -> inFlight.getValue().equals(2));
+    Hazelcast.getAllHazelcastInstances().stream().filter(hz -> hz.getConfig().getClusterName().equals(cluster))
+        .forEach(HazelcastInstance::shutdown);
+    for (TaskFuture<Integer> f : List.of(running, waiting)) {
+      assertThat(failureOf(f)).isInstanceOf(EngineException.class)
+          .hasMessageContaining("task " + f.taskName())
+          .hasMessageContaining("the Hazelcast member of cluster '" + cluster + "' shut down")
+          .hasMessageContaining("not by the engine's close()");
+    }
+    assertThat(failureOf(engine.submit(() -> 3))).isInstanceOf(EngineException.class)
+        .hasMessageContaining("member of cluster '" + cluster + "' shut down");
+  }
+
   @Test
   void close_leavesNoHazelcastThread() throws Exception {
     Engine engine = open(b -> b.name("no-threads-left"));

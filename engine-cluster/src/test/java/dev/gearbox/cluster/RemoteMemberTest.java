@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineException;
@@ -143,6 +145,27 @@ class RemoteMemberTest {
     assertThat(t).isInstanceOf(ExecutionException.class);
     assertThat(t.getCause()).isInstanceOf(RemoteTaskException.class).hasMessageContaining("thrown on the member");
     assertThat(((RemoteTaskException) t.getCause()).originalClassName()).isEqualTo(MemberSideTasks.MemberOnlyException.class.getName());
+  }
+
+  /** The engine's client stopped by something else than the engine (the application, or Hazelcast itself). */
+  @Test
+  void theClientStoppedUnderTheEngine_failsItsTasksSayingSo_andLaterTasksAreRefused() {
+    Engine e = open();
+    String d = dir.toString();
+    TaskFuture<Integer> running = e.submit(ContractTasks.blockUntil(d, 1));
+    await().atMost(PROMPTLY).until(() -> Signals.isRaised(d, "started-1"));
+    HazelcastClient.getAllHazelcastClients().stream().filter(c -> c.getName().contains(CLUSTER))
+        .forEach(HazelcastInstance::shutdown);
+    Throwable t = catchThrowable(() -> running.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS));
+    assertThat(t).isInstanceOf(ExecutionException.class);
+    assertThat(t.getCause()).isInstanceOf(EngineException.class)
+        .hasMessageContaining("task " + running.taskName())
+        .hasMessageContaining("the Hazelcast client of cluster '" + CLUSTER + "' shut down")
+        .hasMessageContaining("not by the engine's close()");
+    Throwable later = catchThrowable(() -> e.submit(ContractTasks.value(1)).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS));
+    assertThat(later).isInstanceOf(ExecutionException.class);
+    assertThat(later.getCause()).isInstanceOf(EngineException.class).hasMessageContaining("client of cluster '" + CLUSTER
+        + "' shut down");
   }
 
   @Test
