@@ -1136,12 +1136,8 @@ final class ClusterBackend implements Backend {
               "the cluster backend shut down while it still ran on " + (ex.member == null ? "a member" : ex.member.label)
                   + " (it ignored its interrupt for gearbox.cancel.grace)", null)));
         }
-        if (config.mode() != ClusterConfig.Mode.EMBEDDED) {
-          try {
-            progressTopic.destroy();
-          } catch (RuntimeException e) {
-            log.debug("Gearbox: destroying the progress topic: {}", e.toString());
-          }
+        if (config.mode() != ClusterConfig.Mode.EMBEDDED && connected && goneReason() == null) {
+          destroyProgressTopic();
         }
         hz.shutdown();
       } catch (RuntimeException e) {
@@ -1155,6 +1151,32 @@ final class ClusterBackend implements Backend {
     }, "gearbox-" + engineName + "-cluster-close");
     closer.setDaemon(true);
     closer.start();
+  }
+
+  /** How long close waits for the members to destroy the progress topic. */
+  private static final long TOPIC_DESTROY_WAIT_MILLIS = 2_000;
+
+  /**
+   * Destroys this engine's progress topic on the members, so that long-running members do not keep
+   * one per engine that ever ran. That is a cluster-wide call, which waits while no member answers
+   * (a client whose cluster just went away), so it runs on a thread of its own and close waits for
+   * it {@link #TOPIC_DESTROY_WAIT_MILLIS} at most; the instance's shutdown ends it in any case.
+   */
+  private void destroyProgressTopic() {
+    Thread destroyer = new Thread(() -> {
+      try {
+        progressTopic.destroy();
+      } catch (RuntimeException e) {
+        log.debug("Gearbox: destroying the progress topic: {}", e.toString());
+      }
+    }, "gearbox-" + engineName + "-cluster-topic-destroy");
+    destroyer.setDaemon(true);
+    destroyer.start();
+    try {
+      destroyer.join(TOPIC_DESTROY_WAIT_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override

@@ -25,6 +25,8 @@ class ClientReconnectTest {
   private static final Duration PROMPTLY = Duration.ofSeconds(20);
   /** The engines' startup-timeout here: short, so that an outage can outlast it. */
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(2);
+  /** How long closing an engine whose cluster went away may take. */
+  private static final Duration CLOSES_WITHIN = Duration.ofSeconds(10);
 
   @TempDir
   Path dir;
@@ -54,12 +56,16 @@ class ClientReconnectTest {
   }
 
   private Engine openClient(String name, MemberJvm member) {
+    return openClient(name, member, STARTUP_TIMEOUT, Duration.ofSeconds(3));
+  }
+
+  private Engine openClient(String name, MemberJvm member, Duration startupTimeout, Duration memberTimeout) {
     Engine e = Engine.open(EngineConfig.newBuilder().backend("cluster").name(name)
         .option("gearbox.cluster.mode", "client")
         .option("gearbox.cluster.cluster-name", clusterName)
         .option("gearbox.cluster.members", member.address())
-        .option("gearbox.cluster.startup-timeout", STARTUP_TIMEOUT.toMillis() + "ms")
-        .option("gearbox.cluster.member-timeout", "3s")
+        .option("gearbox.cluster.startup-timeout", startupTimeout.toMillis() + "ms")
+        .option("gearbox.cluster.member-timeout", memberTimeout.toMillis() + "ms")
         .build());
     engines.add(e);
     return e;
@@ -89,5 +95,35 @@ class ClientReconnectTest {
     await().atMost(PROMPTLY).until(() -> started.stream().anyMatch(e -> e.worker().contains("worker-2")));
     assertThat(engine.submit(MemberTasks.whereAmI(2, 0)).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS))
         .isEqualTo("2:" + restarted.pid());
+  }
+
+  @Test
+  void close_withTheClusterGone_returnsPromptly() throws Exception {
+    assertClosesPromptly(MemberJvm::kill);
+  }
+
+  @Test
+  void close_withTheClusterSilent_returnsPromptly() throws Exception {
+    assertClosesPromptly(MemberJvm::freeze);
+  }
+
+  private interface Outage {
+    void inflict(MemberJvm member) throws Exception;
+  }
+
+  private void assertClosesPromptly(Outage outage) throws Exception {
+    MemberJvm only = startMember("worker-only", MemberJvm.freePort());
+    // Startup and member timeouts longer than CLOSES_WITHIN: closing must wait neither for the client
+    // to give up reconnecting nor for it to notice that a silent member is gone.
+    Engine engine = openClient("unreachable", only, Duration.ofSeconds(30), Duration.ofSeconds(30));
+    assertThat(engine.submit(MemberTasks.whereAmI(1, 0)).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS))
+        .isEqualTo("1:" + only.pid());
+    outage.inflict(only);
+    long t0 = System.nanoTime();
+    engine.close();
+    assertThat(engine.awaitTermination(Duration.ZERO)).isTrue();
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(CLOSES_WITHIN);
+    await().atMost(PROMPTLY).until(() -> Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.isAlive() && t.getName().startsWith("hz.gearbox-client-" + clusterName)));
   }
 }

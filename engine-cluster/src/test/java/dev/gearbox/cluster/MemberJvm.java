@@ -165,6 +165,17 @@ final class MemberJvm implements AutoCloseable {
     process.waitFor(EXIT.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  /**
+   * SIGSTOP: the member freezes with its connections open, as a machine cut off the network looks
+   * to its peers (nothing answers, nothing closes). {@link #close()} still kills it.
+   */
+  void freeze() throws IOException, InterruptedException {
+    Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).inheritIO().start();
+    if (!stop.waitFor(EXIT.toMillis(), TimeUnit.MILLISECONDS) || stop.exitValue() != 0) {
+      throw new IOException("kill -STOP " + process.pid() + " failed");
+    }
+  }
+
   boolean isAlive() {
     return process.isAlive();
   }
