@@ -8,12 +8,16 @@ import dev.gearbox.EngineConfigException;
 import dev.gearbox.WorkerEvent;
 import dev.gearbox.spi.BackendSettings;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts a cluster member that runs Gearbox tasks: the {@code gearbox-worker} command.
@@ -27,11 +31,15 @@ import java.util.regex.Pattern;
  * class it does not have), Gearbox's engine and cluster modules and Hazelcast. Options are the
  * {@code gearbox.cluster.*} keys without their prefix ({@code --slots=8} is
  * {@code gearbox.cluster.slots=8}); they may also come from system properties, environment
- * variables and {@code gearbox.properties}, as for an engine. The member binds loopback unless
+ * variables and {@code gearbox.properties}, as for an engine. The engine-only keys ({@code mode},
+ * {@code executor}, {@code parallelism}, {@code min-members}, {@code poison-threshold}, {@code kill},
+ * {@code daemon}) are refused as options and ignored in those shared sources, which the
+ * application's engine may read too. The member binds loopback unless
  * {@code --interface} says otherwise, joins by TCP/IP only, and leaves the cluster gracefully on
  * SIGTERM (its durable tasks' backups move first). It runs until stopped.
  */
 public final class WorkerMember {
+  private static final Logger log = LoggerFactory.getLogger(WorkerMember.class);
   private static final Pattern OPTION = Pattern.compile("--([a-z][a-z0-9-]*)=(.*)", Pattern.DOTALL);
   /** The engine's duration format (EngineConfig), for the units a member's settings use. */
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
@@ -72,33 +80,7 @@ public final class WorkerMember {
    */
   public static HazelcastInstance start(String... args) {
     EngineConfig base = EngineConfig.load();
-    Map<String, String> options = new LinkedHashMap<>();
-    base.backendOptions().forEach((k, v) -> {
-      if (k.startsWith(ClusterConfig.P)) {
-        options.put(k, v);
-      }
-    });
-    for (String arg : args) {
-      Matcher m = OPTION.matcher(arg);
-      if (!m.matches()) {
-        throw new EngineConfigException(null, "'" + arg + "' is not an option: expected --key=value, e.g. --members=10.0.0.1:5701");
-      }
-      String key = ClusterConfig.P + m.group(1);
-      if (!ClusterConfig.KEYS.contains(key)) {
-        throw new EngineConfigException(key, "unknown option --" + m.group(1) + ". Known options: "
-            + String.join(", ", ClusterConfig.KEYS.stream().map(k -> "--" + k.substring(ClusterConfig.P.length())).toList()));
-      }
-      options.put(key, m.group(2).trim());
-    }
-    for (String key : new String[] {ClusterConfig.MODE, ClusterConfig.PARALLELISM, ClusterConfig.MIN_MEMBERS, ClusterConfig.EXECUTOR,
-        ClusterConfig.POISON_THRESHOLD, ClusterConfig.KILL, ClusterConfig.DAEMON}) {
-      if (options.remove(key) != null && !key.equals(ClusterConfig.MODE)) {
-        throw new EngineConfigException(key, "--" + key.substring(ClusterConfig.P.length())
-            + " is an engine setting, not a member's: a worker member runs what engines send it");
-      }
-    }
-    options.put(ClusterConfig.MODE, "member");
-    options.putIfAbsent(ClusterConfig.MEMBER_NAME, "worker pid " + ProcessHandle.current().pid());
+    Map<String, String> options = memberOptions(base.backendOptions(), args);
     String engineName = base.name().orElse("cluster");
     ClusterConfig config = ClusterConfig.parse(new OptionSettings(engineName, base.workers(), options));
     Codec codec;
@@ -118,6 +100,56 @@ public final class WorkerMember {
       throw new EngineConfigException(ClusterConfig.INTERFACE, "the worker member could not start (cluster '"
           + config.clusterName() + "', interface " + config.bindInterface() + ", port " + config.port() + "): " + e);
     }
+  }
+
+  /** The engine's settings that mean nothing to a member: it runs what engines send it. */
+  private static final List<String> ENGINE_ONLY = List.of(ClusterConfig.MODE, ClusterConfig.PARALLELISM,
+      ClusterConfig.MIN_MEMBERS, ClusterConfig.EXECUTOR, ClusterConfig.POISON_THRESHOLD, ClusterConfig.KILL, ClusterConfig.DAEMON);
+
+  /**
+   * The member's {@code gearbox.cluster.*} settings: those of the shared sources (system
+   * properties, environment, {@code gearbox.properties}), overridden by the command line. The
+   * engine-only keys are refused on the command line, where they can only be a mistake, but
+   * ignored in the shared sources, which an application's engine may read too (its
+   * {@code gearbox.properties} with {@code mode=client} and {@code min-members}).
+   *
+   * @throws EngineConfigException naming a malformed, unknown or engine-only option
+   */
+  static Map<String, String> memberOptions(Map<String, String> shared, String... args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    List<String> ignored = new ArrayList<>();
+    shared.forEach((k, v) -> {
+      if (ENGINE_ONLY.contains(k)) {
+        ignored.add(k);
+      } else if (k.startsWith(ClusterConfig.P)) {
+        options.put(k, v);
+      }
+    });
+    if (!ignored.isEmpty()) {
+      log.info("Gearbox worker member: ignoring the engine settings {} of the shared configuration (system properties,"
+          + " environment, gearbox.properties): a member runs what engines send it", ignored);
+    }
+    for (String arg : args) {
+      Matcher m = OPTION.matcher(arg);
+      if (!m.matches()) {
+        throw new EngineConfigException(null, "'" + arg + "' is not an option: expected --key=value, e.g. --members=10.0.0.1:5701");
+      }
+      String key = ClusterConfig.P + m.group(1);
+      if (!ClusterConfig.KEYS.contains(key)) {
+        throw new EngineConfigException(key, "unknown option --" + m.group(1) + ". Known options: "
+            + String.join(", ", ClusterConfig.KEYS.stream().filter(k -> !ENGINE_ONLY.contains(k))
+                .map(k -> "--" + k.substring(ClusterConfig.P.length())).toList()));
+      }
+      String value = m.group(2).trim();
+      if (ENGINE_ONLY.contains(key) && !(key.equals(ClusterConfig.MODE) && value.equalsIgnoreCase("member"))) {
+        throw new EngineConfigException(key, "--" + m.group(1) + " is an engine setting, not a member's: a worker member"
+            + " runs what engines send it");
+      }
+      options.put(key, value);
+    }
+    options.put(ClusterConfig.MODE, "member");
+    options.putIfAbsent(ClusterConfig.MEMBER_NAME, "worker pid " + ProcessHandle.current().pid());
+    return options;
   }
 
   /** Settings from options, parsed like an engine's (same formats, same messages). */

@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -295,6 +296,39 @@ class ClusterBackendTest {
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(PROMPTLY);
     await().atMost(PROMPTLY).until(() -> Thread.getAllStackTraces().keySet().stream()
         .noneMatch(t -> t.isAlive() && t.getName().startsWith("hz.gearbox-client-")));
+  }
+
+  @Test
+  void workerMember_ignoresEngineOnlyKeysOfTheSharedConfiguration_andTakesTheRest() {
+    Map<String, String> shared = Map.of("gearbox.cluster.mode", "client", "gearbox.cluster.min-members", "3",
+        "gearbox.cluster.cluster-name", "acme", "gearbox.cluster.slots", "4", "gearbox.process.workers", "2");
+    Map<String, String> options = WorkerMember.memberOptions(shared, "--slots=6");
+    assertThat(options).containsEntry("gearbox.cluster.mode", "member").containsEntry("gearbox.cluster.cluster-name", "acme")
+        .containsEntry("gearbox.cluster.slots", "6").doesNotContainKeys("gearbox.cluster.min-members", "gearbox.process.workers");
+    assertThatThrownBy(() -> WorkerMember.memberOptions(Map.of(), "--min-members=3"))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("--min-members").hasMessageContaining("engine setting");
+    assertThatThrownBy(() -> WorkerMember.memberOptions(Map.of(), "--mode=client"))
+        .isInstanceOf(EngineConfigException.class).hasMessageContaining("engine setting");
+  }
+
+  /** The README's three machines: the application's gearbox.properties, read by its members too, sets min-members. */
+  @Test
+  void workerMember_startsWithAnEngineOnlyKeyInTheSharedConfiguration() {
+    String key = "gearbox.cluster.min-members";
+    assertThat(System.getProperty(key)).isNull();
+    System.setProperty(key, "3");
+    HazelcastInstance hz = null;
+    try {
+      int port = MemberJvm.freePort();
+      hz = WorkerMember.start("--cluster-name=gearbox-shared-" + Long.toHexString(System.nanoTime()), "--port=" + port,
+          "--members=127.0.0.1:" + port, "--slots=1");
+      assertThat(hz.getCluster().getMembers()).hasSize(1);
+    } finally {
+      System.clearProperty(key);
+      if (hz != null) {
+        hz.shutdown();
+      }
+    }
   }
 
   @Test
