@@ -2,6 +2,7 @@ package dev.gearbox.cluster;
 
 import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import dev.gearbox.EngineConfigException;
@@ -17,7 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * The cluster backend's settings, validated at open; see {@link ClusterBackendProvider} for the
  * keys. Also builds the Hazelcast member and client configurations, with the backend's security
  * and speed defaults: loopback, no multicast or auto-detection, no phone-home, REST and Memcache
- * off, Jet off, SLF4J logging, fast failure detection.
+ * off, Jet off, Hazelcast's Java deserialization filtered, SLF4J logging, fast failure detection.
  */
 record ClusterConfig(
     Mode mode,
@@ -261,6 +262,23 @@ record ClusterConfig(
     set.accept("hazelcast.phone.home.enabled", "false");
   }
 
+  /**
+   * A filter on Hazelcast's own Java deserialization, which the backend never needs for user
+   * classes (they travel as bytes of its {@link Codec}): Hazelcast's default allow-list (its own
+   * classes, {@code java*} and arrays) plus the backend's envelopes, minus the JDK's known gadget
+   * packages. So a peer on the cluster network cannot make a member or the engine deserialize a
+   * gadget chain through Hazelcast either. (The envelopes are {@code DataSerializable}, which
+   * Hazelcast does not filter today; they are listed so that they pass if it ever does.)
+   */
+  static JavaSerializationFilterConfig hazelcastJavaFilter() {
+    JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig(); // defaults on: Hazelcast's lists
+    filter.getWhitelist().addClasses(RemoteTask.class.getName(), CancelRequest.class.getName(), HaltRequest.class.getName(),
+        ProgressReport.class.getName());
+    filter.getBlacklist().addPrefixes("javax.management.", "java.rmi.", "sun.rmi.", "com.sun.rowset.", "com.sun.jndi.",
+        "com.sun.org.apache.xalan.internal.xsltc.trax.", "javax.naming.");
+    return filter;
+  }
+
   /** The configuration of a member (embedded, the engine's own in member mode, or a {@link WorkerMember}). */
   Config memberConfig(MemberRuntime runtime) {
     Config c = new Config();
@@ -283,6 +301,7 @@ record ClusterConfig(
     c.setProperty("hazelcast.shutdownhook.enabled", "false");
     c.getJetConfig().setEnabled(false);
     c.getMetricsConfig().setEnabled(false);
+    c.getSerializationConfig().setJavaSerializationFilterConfig(hazelcastJavaFilter());
     c.getSqlConfig().setStatementTimeoutMillis(0);
     c.getManagementCenterConfig().setScriptingEnabled(false).setConsoleEnabled(false).setDataAccessEnabled(false);
     NetworkConfig n = c.getNetworkConfig();
@@ -329,6 +348,7 @@ record ClusterConfig(
     c.getConnectionStrategyConfig().setAsyncStart(true).getConnectionRetryConfig().setClusterConnectTimeoutMillis(-1)
         .setInitialBackoffMillis(100).setMaxBackoffMillis(2000);
     c.getMetricsConfig().setEnabled(false);
+    c.getSerializationConfig().setJavaSerializationFilterConfig(hazelcastJavaFilter());
     return c;
   }
 }

@@ -18,6 +18,7 @@ import dev.gearbox.TaskFuture;
 import dev.gearbox.testkit.ContractTasks;
 import dev.gearbox.testkit.Signals;
 import java.io.NotSerializableException;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -191,6 +193,34 @@ class ClusterBackendTest {
     }
     assertThat(failureOf(engine.submit(() -> 3))).isInstanceOf(EngineException.class)
         .hasMessageContaining("member of cluster '" + cluster + "' shut down");
+  }
+
+  /** A Serializable (not DataSerializable) task: Hazelcast would deserialize it with plain Java serialization. */
+  static final class JavaSerializedProbe implements Callable<String>, Serializable {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public String call() {
+      return "deserialized";
+    }
+  }
+
+  /** Hazelcast's own Java deserialization, which the backend never needs for user classes, is filtered on the member. */
+  @Test
+  void theMembersJavaDeserialization_refusesClassesOutsideHazelcastsAndTheBackends() throws Exception {
+    String cluster = "gearbox-filtered-" + Long.toHexString(System.nanoTime());
+    Engine engine = open(b -> b.name("filtered").option("gearbox.cluster.cluster-name", cluster));
+    assertThat(engine.submit(() -> 1).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(1);
+    HazelcastInstance hz = Hazelcast.getAllHazelcastInstances().stream()
+        .filter(h -> h.getConfig().getClusterName().equals(cluster)).findFirst().orElseThrow();
+    Throwable probe = catchThrowable(() -> hz.getExecutorService("probe").submit(new JavaSerializedProbe())
+        .get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS));
+    assertThat(probe).hasStackTraceContaining("Resolving class " + JavaSerializedProbe.class.getName() + " is not allowed");
+    // A JDK class that gadget chains start from: allowed by Hazelcast's default java* prefix, denied by the backend.
+    var map = hz.<String, Object>getMap("probe");
+    map.put("gadget", new javax.management.BadAttributeValueExpException("x"));
+    assertThat(catchThrowable(() -> map.get("gadget")))
+        .hasStackTraceContaining("Resolving class javax.management.BadAttributeValueExpException is not allowed");
   }
 
   @Test
