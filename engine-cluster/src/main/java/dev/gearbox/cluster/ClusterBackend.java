@@ -142,8 +142,17 @@ final class ClusterBackend implements Backend {
    * arrive after it.
    */
   private final Map<Long, Attempt> progressTargets = new ConcurrentHashMap<>();
-  /** Per task id: attempts lost to a member leaving, in a row (for poison quarantine). */
-  private final Map<Long, Integer> crashesInARow = new ConcurrentHashMap<>();
+  /**
+   * Per task id: attempts lost to a member leaving, in a row (for poison quarantine). An entry goes
+   * when its task's next attempt ends otherwise; entries of tasks never tried again (no retries
+   * left, cancelled) are dropped after {@link #CRASH_MEMORY_NANOS}.
+   */
+  private final Map<Long, Crashes> crashesInARow = new ConcurrentHashMap<>();
+  private static final long CRASH_MEMORY_NANOS = TimeUnit.HOURS.toNanos(1);
+  /** The size of {@link #crashesInARow} at which old entries are looked for next. */
+  private final AtomicLong crashPurgeAt = new AtomicLong(256);
+
+  private record Crashes(int count, long lastNanos) {}
   /** Finished attempts' wire ids with the time they finished, oldest first. Guarded by itself. */
   private final ArrayDeque<long[]> finishedTargets = new ArrayDeque<>();
   private static final long PROGRESS_LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
@@ -456,7 +465,7 @@ final class ClusterBackend implements Backend {
       assigned = failure == null && ex.member != null;
     }
     if (failure != null) {
-      report(() -> attempt.lost(new EngineException(attempt.taskId(), attempt.taskName(), failure, null)));
+      report(() -> endedHere(attempt, new EngineException(attempt.taskId(), attempt.taskName(), failure, null)));
     } else if (assigned) {
       send(ex);
     }
@@ -505,7 +514,7 @@ final class ClusterBackend implements Backend {
   private void send(ClusterExecution ex) {
     if (ex.refusal != null) {
       Attempt a = ex.attempt;
-      report(() -> a.lost(new EngineException(a.taskId(), a.taskName(), ex.refusal, null)));
+      report(() -> endedHere(a, new EngineException(a.taskId(), a.taskName(), ex.refusal, null)));
       return;
     }
     MemberSlots m;
@@ -751,8 +760,7 @@ final class ClusterBackend implements Backend {
           tasksLost.inc();
           lostToACrash(a, crash);
         } else {
-          crashesInARow.remove(a.taskId());
-          a.lost(e);
+          endedHere(a, e);
         }
         return;
       }
@@ -796,13 +804,24 @@ final class ClusterBackend implements Backend {
    * retries cannot take down the whole cluster.
    */
   private void lostToACrash(Attempt a, WorkerCrashedException crash) {
-    int crashes = crashesInARow.merge(a.taskId(), 1, Integer::sum);
+    long now = System.nanoTime();
+    int crashes = crashesInARow.merge(a.taskId(), new Crashes(1, now), (o, n) -> new Crashes(o.count + 1, now)).count();
+    if (crashesInARow.size() >= crashPurgeAt.get()) {
+      crashesInARow.values().removeIf(c -> now - c.lastNanos > CRASH_MEMORY_NANOS);
+      crashPurgeAt.set(Math.max(256, 2L * crashesInARow.size()));
+    }
     if (crashes >= config.poisonThreshold()) {
       crashesInARow.remove(a.taskId());
       a.lost(new PoisonTaskException(a.taskId(), a.taskName(), crashes, crash));
     } else {
       a.lost(crash);
     }
+  }
+
+  /** Reports an attempt that ended without its member leaving: its task's run of crashes is over. */
+  private void endedHere(Attempt a, EngineException e) {
+    crashesInARow.remove(a.taskId());
+    a.lost(e);
   }
 
   private static Throwable unwrap(Throwable t) {
@@ -963,7 +982,7 @@ final class ClusterBackend implements Backend {
       }
       for (ClusterExecution ex : stranded) {
         Attempt a = ex.attempt;
-        a.lost(new EngineException(a.taskId(), a.taskName(), "no member of cluster '" + config.clusterName()
+        endedHere(a, new EngineException(a.taskId(), a.taskName(), "no member of cluster '" + config.clusterName()
             + "' can run tasks (the last one, " + ms.label + ", left)", null));
       }
     });
@@ -1060,7 +1079,7 @@ final class ClusterBackend implements Backend {
       report(() -> {
         for (ClusterExecution ex : stranded) {
           lingerProgress(ex.wireId);
-          ex.attempt.lost(new EngineException(ex.attempt.taskId(), ex.attempt.taskName(), why, null));
+          endedHere(ex.attempt, new EngineException(ex.attempt.taskId(), ex.attempt.taskName(), why, null));
         }
       });
     }
@@ -1095,7 +1114,7 @@ final class ClusterBackend implements Backend {
       closeNow = inFlight.isEmpty();
     }
     for (ClusterExecution ex : stranded) {
-      report(() -> ex.attempt.lost(new EngineException(ex.attempt.taskId(), ex.attempt.taskName(),
+      report(() -> endedHere(ex.attempt, new EngineException(ex.attempt.taskId(), ex.attempt.taskName(),
           "the cluster backend shut down before a member took it", null)));
     }
     if (closeNow) {
@@ -1132,7 +1151,7 @@ final class ClusterBackend implements Backend {
     Thread closer = new Thread(() -> {
       try {
         for (ClusterExecution ex : abandoned) {
-          report(() -> ex.attempt.lost(new EngineException(ex.attempt.taskId(), ex.attempt.taskName(),
+          report(() -> endedHere(ex.attempt, new EngineException(ex.attempt.taskId(), ex.attempt.taskName(),
               "the cluster backend shut down while it still ran on " + (ex.member == null ? "a member" : ex.member.label)
                   + " (it ignored its interrupt for gearbox.cancel.grace)", null)));
         }
@@ -1219,7 +1238,7 @@ final class ClusterBackend implements Backend {
         removed = parked.remove(this);
       }
       if (removed) {
-        report(() -> attempt.lost(new EngineException(attempt.taskId(), attempt.taskName(),
+        report(() -> endedHere(attempt, new EngineException(attempt.taskId(), attempt.taskName(),
             "cancelled before a cluster member took it", null)));
       } else {
         sendCancel(true);
