@@ -7,6 +7,7 @@ import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.HazelcastClientNotActiveException;
 import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.client.impl.clientside.HazelcastClientProxy;
 import com.hazelcast.cluster.InitialMembershipEvent;
 import com.hazelcast.cluster.InitialMembershipListener;
 import com.hazelcast.cluster.Member;
@@ -334,6 +335,9 @@ final class ClusterBackend implements Backend {
       this.parallelism = config.parallelism() > 0 ? config.parallelism() : config.slots();
     } else {
       int capacity = awaitMembers(deadline);
+      if (config.mode() == ClusterConfig.Mode.CLIENT) {
+        awaitConnectionsToMembers(deadline);
+      }
       // An explicit gearbox.workers caps how many tasks this engine runs at once on the cluster.
       this.parallelism = config.parallelism() > 0 ? config.parallelism()
           : settings.workersConfigured() ? settings.workers() : capacity;
@@ -416,6 +420,37 @@ final class ClusterBackend implements Backend {
       }
     }
   }
+
+  /**
+   * Waits (by the open's deadline, best effort) until the client has a connection of its own to
+   * every member it knows. A client started asynchronously opens them in the background, and until
+   * then it sends a task meant for member A through a connection to member B: if B then dies, the
+   * task is reported lost with A, which did not leave. A synchronous start waited for these
+   * connections; this keeps that. It uses Hazelcast's client internals (the engine and members
+   * need the same Hazelcast version anyway), and simply does not wait if they ever change.
+   */
+  private void awaitConnectionsToMembers(long deadline) {
+    if (!(hz instanceof HazelcastClientProxy proxy)) {
+      return;
+    }
+    try {
+      var connections = proxy.client.getConnectionManager();
+      while (System.nanoTime() - deadline < 0) {
+        if (hz.getCluster().getMembers().stream().allMatch(m -> connections.getActiveConnection(m.getUuid()) != null)) {
+          return;
+        }
+        Thread.sleep(CONNECTION_POLL_MILLIS);
+      }
+      log.debug("Gearbox: engine {} opened before its client connected to every member of cluster {}", engineName,
+          config.clusterName());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | LinkageError e) {
+      log.debug("Gearbox: cannot tell whether the client is connected to every member: {}", e.toString());
+    }
+  }
+
+  private static final long CONNECTION_POLL_MILLIS = 10;
 
   @Override
   public BackendCapabilities capabilities() {

@@ -3,6 +3,8 @@ package dev.gearbox.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.impl.clientside.HazelcastClientProxy;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineListener;
@@ -95,6 +97,15 @@ class ClusterMembersTest {
     }
     Engine e = Engine.open(b.build());
     engines.add(e);
+    if (mode.equals("client")) {
+      // Open waits until the client has a connection of its own to every member: before that, a task
+      // meant for one member travels through another, and is reported lost with the wrong one if that dies.
+      HazelcastClientProxy client = (HazelcastClientProxy) HazelcastClient.getAllHazelcastClients().stream()
+          .filter(c -> c.getName().contains(clusterName + "-")).reduce((x, y) -> y).orElseThrow();
+      for (var m : client.getCluster().getMembers()) {
+        assertThat(client.client.getConnectionManager().getActiveConnection(m.getUuid())).as("connection to %s", m).isNotNull();
+      }
+    }
     return e;
   }
 
