@@ -1,5 +1,8 @@
 package dev.gearbox.benchmarks;
 
+import static dev.gearbox.benchmarks.ProcessComparison.median;
+import static dev.gearbox.benchmarks.ProcessComparison.millis;
+
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
@@ -117,15 +120,7 @@ public final class ClusterComparison {
     return c;
   }
 
-  private interface Call {
-    void run() throws Exception;
-  }
-
-  private interface Measure {
-    double get() throws Exception;
-  }
-
-  private static double roundTripMicros(Call call) throws Exception {
+  private static double roundTripMicros(ProcessComparison.Body call) throws Exception {
     for (int i = 0; i < ROUND_TRIPS / 4; i++) {
       call.run();
     }
@@ -212,21 +207,6 @@ public final class ClusterComparison {
     if (got != expected) {
       throw new IllegalStateException("counted " + got + " primes, expected " + expected);
     }
-  }
-
-  private static double millis(Call body) throws Exception {
-    long t = System.nanoTime();
-    body.run();
-    return (System.nanoTime() - t) / 1e6;
-  }
-
-  private static double median(int n, Measure m) throws Exception {
-    double[] v = new double[n];
-    for (int i = 0; i < n; i++) {
-      v[i] = m.get();
-    }
-    Arrays.sort(v);
-    return v[n / 2];
   }
 
   private static int freePort() throws IOException {

@@ -213,22 +213,22 @@ public final class ProcessComparison {
   // ---------------------------------------------------------------- helpers
 
   @FunctionalInterface
-  private interface Measure {
+  interface Measure {
     double get() throws Exception;
   }
 
   @FunctionalInterface
-  private interface Body {
+  interface Body {
     void run() throws Exception;
   }
 
-  private static double millis(Body body) throws Exception {
+  static double millis(Body body) throws Exception {
     long t = System.nanoTime();
     body.run();
     return (System.nanoTime() - t) / 1e6;
   }
 
-  private static double median(int n, Measure m) throws Exception {
+  static double median(int n, Measure m) throws Exception {
     double[] v = new double[n];
     for (int i = 0; i < n; i++) {
       v[i] = m.get();

@@ -66,21 +66,14 @@ def main():
         wait(wait_s)
     out["io"]["one thread"] = (time.perf_counter() - t0) / sample * waits
 
-    with cf.ThreadPoolExecutor() as pool:
-        name = "ThreadPoolExecutor(%d)" % pool._max_workers
-        list(pool.map(wait, [0] * pool._max_workers))
-        def cpu():
-            assert sum(pool.map(count_primes, parts)) == expected
-        out["cpu"][name] = median_time(cpu, repeat)
-        out["io"][name] = median_time(lambda: list(pool.map(wait, [wait_s] * waits)), repeat)
-
-    with cf.ProcessPoolExecutor() as pool:
-        name = "ProcessPoolExecutor(%d)" % pool._max_workers
-        list(pool.map(wait, [0] * pool._max_workers))
-        def cpu():
-            assert sum(pool.map(count_primes, parts)) == expected
-        out["cpu"][name] = median_time(cpu, repeat)
-        out["io"][name] = median_time(lambda: list(pool.map(wait, [wait_s] * waits)), repeat)
+    for executor in (cf.ThreadPoolExecutor, cf.ProcessPoolExecutor):
+        with executor() as pool:
+            name = "%s(%d)" % (executor.__name__, pool._max_workers)
+            list(pool.map(wait, [0] * pool._max_workers))
+            def cpu():
+                assert sum(pool.map(count_primes, parts)) == expected
+            out["cpu"][name] = median_time(cpu, repeat)
+            out["io"][name] = median_time(lambda: list(pool.map(wait, [wait_s] * waits)), repeat)
 
     async def gather():
         await asyncio.gather(*(asyncio.sleep(wait_s) for _ in range(waits)))
