@@ -143,7 +143,14 @@ final class ProcessBackend implements Backend {
       while (!shutdown) {
         List<WorkerProcess> retire = new ArrayList<>();
         synchronized (this) {
-          int live = liveWorkers();
+          // A retiring worker is already on its way out (it can take a while to exit): counting
+          // it would let the next pass retire the pool below prestart.
+          int live = 0;
+          for (WorkerProcess w : slots) {
+            if (w != null && (w.state == WorkerProcess.State.READY || w.state == WorkerProcess.State.STARTING)) {
+              live++;
+            }
+          }
           long now = System.nanoTime();
           for (WorkerProcess w : slots) {
             if (live > config.prestart() && w != null && w.state == WorkerProcess.State.READY && w.inFlight.isEmpty()

@@ -5,6 +5,7 @@ import dev.gearbox.Task;
 import dev.gearbox.testkit.Signals;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,6 +52,25 @@ final class FaultTasks {
       Files.move(Path.of(dir, "pid-" + k + ".tmp"), Path.of(dir, "pid-" + k));
       Signals.awaitInTask(dir, "release");
       return null;
+    };
+  }
+
+  /**
+   * Like {@link #reportPidAndBlock}, but its worker is slow to exit: a shutdown hook first writes
+   * {@code exiting-<pid>} and then holds the exit for a second, so the worker stays retiring a while.
+   */
+  static Task<Object> slowToExitReportPidAndBlock(String dir, int k) {
+    return () -> {
+      long pid = ProcessHandle.current().pid();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          Files.writeString(Path.of(dir, "exiting-" + pid), "");
+          Thread.sleep(1_000);
+        } catch (IOException | InterruptedException e) {
+          // exiting anyway
+        }
+      }));
+      return reportPidAndBlock(dir, k).call();
     };
   }
 

@@ -245,6 +245,27 @@ class ProcessFaultTest {
   }
 
   @Test
+  void idleRetirement_neverTakesThePoolBelowPrestart_whileARetiringWorkerIsStillExiting() throws Exception {
+    Engine engine = open(b -> b.workers(2).option("gearbox.process.prestart", "1")
+        .option("gearbox.process.idle-timeout", "200ms"));
+    List<TaskFuture<Object>> busy = List.of(engine.submit(FaultTasks.slowToExitReportPidAndBlock(dir.toString(), 1)),
+        engine.submit(FaultTasks.slowToExitReportPidAndBlock(dir.toString(), 2)));
+    await().atMost(PROMPTLY).until(() -> Files.exists(dir.resolve("pid-1")) && Files.exists(dir.resolve("pid-2")));
+    Signals.raise(dir.toString(), "release");
+    for (TaskFuture<Object> f : busy) {
+      get(f);
+    }
+    // The first idle worker to retire spends a second in its shutdown hook; the reaper looks
+    // every 50 ms meanwhile and must not count it as one of the workers prestart keeps.
+    await().atMost(PROMPTLY).until(() -> counter(engine, "process.workers-recycled") >= 1);
+    try (var exiting = Files.list(dir)) {
+      assertThat(exiting.filter(p -> p.getFileName().toString().startsWith("exiting-")).count())
+          .as("workers told to exit").isEqualTo(1);
+    }
+    assertThat(engine.metrics().getGauges().get("gearbox.process.process.live-workers").getValue()).isEqualTo(1);
+  }
+
+  @Test
   void recycling_afterMaxTasksPerWorker_replacesTheWorker() throws Exception {
     Engine engine = open(b -> b.workers(1).option("gearbox.process.max-tasks-per-worker", "3"));
     List<Long> pids = new ArrayList<>();
