@@ -60,6 +60,8 @@ final class DefaultEngine implements Engine {
 
   /** Attempts at the lock before blocking; see {@link #lockQuickly()}. */
   private static final int LOCK_SPINS = 100;
+  /** How long close() waits, once no task runs, for a backend to release its threads and processes. */
+  private static final Duration RELEASE_LIMIT = Duration.ofSeconds(30);
 
   private enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
 
@@ -924,13 +926,22 @@ final class DefaultEngine implements Engine {
       Uninterruptibles.awaitUninterruptibly(drained);
     }
     // Every future is complete. Give the backend the grace period to release its threads and
-    // processes, then force it; a thread stuck in a task that ignores interrupts is reported.
+    // processes, then force it. Interrupts (and kills, where the backend can) get their grace;
+    // after that a task still holding its slot ignores them and is abandoned with a warning. With
+    // no task left, what remains is the backend releasing threads and processes: wait for it.
     try {
       if (!awaitTermination(grace)) {
         backend.shutdownNow();
-        if (!awaitTermination(grace)) {
-          log.warn("Gearbox: engine {} closed, but backend {} still has threads running tasks that ignored"
-              + " interrupts; they are abandoned (their futures completed already)", name, backendName);
+        long tasksDeadline = System.nanoTime() + grace.toNanos() * (caps.canKill() ? 2 : 1);
+        long releaseDeadline = tasksDeadline + RELEASE_LIMIT.toNanos();
+        while (!awaitTermination(Duration.ofMillis(20))) {
+          long now = System.nanoTime();
+          if (now - tasksDeadline > 0 && (tasksStillRunning() || now - releaseDeadline > 0)) {
+            log.warn("Gearbox: engine {} closed, but backend {} still has {}; abandoned (every future completed already)",
+                name, backendName, tasksStillRunning() ? "threads running tasks that ignored interrupts"
+                    : "not released its threads or processes after " + RELEASE_LIMIT.toSeconds() + " s");
+            break;
+          }
         }
       }
     } catch (InterruptedException e) {
@@ -939,6 +950,16 @@ final class DefaultEngine implements Engine {
     }
     if (interrupted) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Whether some attempt still holds a backend slot: its task has not reported (it ignores interrupts). */
+  private boolean tasksStillRunning() {
+    lockQuickly();
+    try {
+      return busy > 0;
+    } finally {
+      lock.unlock();
     }
   }
 

@@ -180,8 +180,12 @@ public interface Engine extends AutoCloseable {
   boolean awaitTermination(Duration timeout) throws InterruptedException;
 
   /**
-   * {@link #shutdown()} and waits for termination. If the waiting thread is interrupted, the
-   * engine is shut down now and the interrupt status is kept.
+   * {@link #shutdown()} and waits for termination. After {@code gearbox.cancel.grace} the engine
+   * is shut down now; a task that then ignores its interrupt (and cannot be killed) for another
+   * grace period is abandoned with a warning, its future already completed. Otherwise close
+   * returns once the backend has released its threads and processes (for the process backend: no
+   * worker JVM is left). If the waiting thread is interrupted, the engine is shut down now and the
+   * interrupt status is kept.
    */
   @Override
   void close();
