@@ -16,6 +16,7 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The worker JVM's entry point. Reads frames from stdin, runs tasks on {@code concurrency}
- * threads, and writes frames to the named pipe given as its first argument, never to stdout:
+ * The worker JVM's entry point. Reads frames from stdin, runs up to {@code concurrency} tasks at
+ * once (the thread that reads a task runs it), and writes frames to the named pipe given as its first argument, never to stdout:
  * what tasks print (System.out, System.err, writes to file descriptor 1, child processes
  * inheriting them) goes to the engine's log, tagged with the task when a task thread printed it.
  *
@@ -39,14 +40,25 @@ public final class WorkerMain {
 
   private final Codec codec;
   private final DataOutputStream channel;
+  /**
+   * {@code concurrency + 1} threads: the engine sends at most {@code concurrency} tasks at once,
+   * and one more thread reads the frames. Whichever thread reads a task runs it, after handing
+   * the reading to an idle thread (leader/follower): a task starts without a wake-up.
+   */
   private final ExecutorService tasks;
   private final Map<Long, RunningTask> running = new ConcurrentHashMap<>();
+  /** Completed when the frames end: true if the engine said SHUTDOWN first. */
+  private final CompletableFuture<Boolean> served = new CompletableFuture<>();
+  private final DataInputStream frames;
+  private final int maxFrame;
 
-  private WorkerMain(Codec codec, DataOutputStream channel, int concurrency) {
+  private WorkerMain(Codec codec, DataOutputStream channel, int concurrency, DataInputStream frames, int maxFrame) {
     this.codec = codec;
     this.channel = channel;
+    this.frames = frames;
+    this.maxFrame = maxFrame;
     AtomicInteger n = new AtomicInteger();
-    this.tasks = Executors.newFixedThreadPool(concurrency, r -> {
+    this.tasks = Executors.newFixedThreadPool(concurrency + 1, r -> {
       Thread t = new Thread(r, "gearbox-task-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
@@ -70,9 +82,11 @@ public final class WorkerMain {
     Codec codec = new Codec(maxPayload, args.length > 5 ? args[5] : null);
     watchParent(args[0], parentPid);
     DataOutputStream channel = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(args[0]), 1 << 16));
-    WorkerMain worker = new WorkerMain(codec, channel, concurrency);
+    WorkerMain worker = new WorkerMain(codec, channel, concurrency, new DataInputStream(new BufferedInputStream(frames, 1 << 16)),
+        maxPayload + 65_536);
     worker.send(Frames.HELLO, 0, ByteBuffer.allocate(8).putLong(ProcessHandle.current().pid()).array());
-    boolean orderly = worker.serve(new DataInputStream(new BufferedInputStream(frames, 1 << 16)), maxPayload + 65_536);
+    worker.tasks.execute(worker::serveFrames);
+    boolean orderly = worker.served.join();
     if (!orderly) {
       removePipeIfOrphaned(args[0], parentPid);
       Runtime.getRuntime().halt(0); // nobody wants the results
@@ -127,17 +141,35 @@ public final class WorkerMain {
     t.start();
   }
 
-  /** Serves frames until stdin ends; true if the engine said SHUTDOWN first. */
-  private boolean serve(DataInputStream in, int maxFrame) {
+  /**
+   * Reads frames until they end. On a task, hands the reading to another thread of the pool and
+   * runs the task itself.
+   */
+  private void serveFrames() {
+    Runnable task = readUntilTask();
+    if (task == null) {
+      return;
+    }
+    try {
+      tasks.execute(this::serveFrames);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
+    }
+    task.run();
+  }
+
+  /** Handles frames until one is a task (returned to run) or the frames end (null; {@link #served} completed). */
+  private Runnable readUntilTask() {
     try {
       for (;;) {
-        Frame f = Frames.read(in, maxFrame);
+        Frame f = Frames.read(frames, maxFrame);
         if (f == null) {
-          return false;
+          served.complete(false);
+          return null;
         }
         switch (f.type()) {
           case Frames.RUN -> {
-            // Registered here, before a thread picks it up, so that a CANCEL right behind it is not lost.
+            // Registered here, before the task runs, so that a CANCEL right behind it is not lost.
             ByteBuffer header = ByteBuffer.wrap(f.payload());
             long taskId = header.getLong();
             int attempt = header.getInt();
@@ -145,7 +177,7 @@ public final class WorkerMain {
             String name = new String(f.payload(), 16, nameLength, StandardCharsets.UTF_8);
             RunningTask task = new RunningTask(f.taskId(), taskId, name, attempt);
             running.put(f.taskId(), task);
-            tasks.execute(() -> run(task, f.payload(), 16 + nameLength));
+            return () -> run(task, f.payload(), 16 + nameLength);
           }
           case Frames.CANCEL -> {
             RunningTask r = running.get(f.taskId());
@@ -154,14 +186,16 @@ public final class WorkerMain {
             }
           }
           case Frames.SHUTDOWN -> {
-            return true; // running tasks finish (the engine interrupts them first if it wants them gone)
+            served.complete(true); // running tasks finish (the engine interrupts them first if it wants them gone)
+            return null;
           }
           default -> throw new Frames.ChannelFault("unexpected frame type " + f.type() + " from the engine");
         }
       }
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       System.err.println("gearbox worker: channel from the engine failed: " + e);
-      return false;
+      served.complete(false);
+      return null;
     }
   }
 
@@ -195,7 +229,8 @@ public final class WorkerMain {
     } finally {
       CURRENT_TASK.remove();
       running.remove(wire);
-      Thread.interrupted(); // a late cancel must not leak into this thread's next task
+      task.unbind();
+      Thread.interrupted(); // a cancel that came first must not leak into this thread's next task or read
     }
   }
 
@@ -262,6 +297,11 @@ public final class WorkerMain {
       if (interruptRequested) {
         t.interrupt();
       }
+    }
+
+    /** The task has ended: a late cancel interrupts nothing (the thread moves on to other work). */
+    synchronized void unbind() {
+      thread = null;
     }
 
     synchronized void cancel(boolean interrupt) {
