@@ -58,6 +58,8 @@ import org.slf4j.LoggerFactory;
  * no attempt reported while holding it.
  */
 final class ProcessBackend implements Backend {
+  /** How long an idle worker that trains the AOT cache may take to exit (it writes the cache then). */
+  private static final Duration AOT_TRAINING_EXIT = Duration.ofSeconds(20);
   private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class);
 
   private final AotCache aot;
@@ -153,7 +155,8 @@ final class ProcessBackend implements Backend {
           }
           long now = System.nanoTime();
           for (WorkerProcess w : slots) {
-            if (live > config.prestart() && w != null && w.state == WorkerProcess.State.READY && w.inFlight.isEmpty()
+            if (live > config.prestart() && parked.isEmpty() && w != null && w.state == WorkerProcess.State.READY
+                && w.inFlight.isEmpty()
                 && now - w.idleSince > idleNanos) {
               w.state = WorkerProcess.State.RETIRING;
               w.replaceOnExit = false;
@@ -430,6 +433,7 @@ final class ProcessBackend implements Backend {
       ready = w.state == WorkerProcess.State.STARTING;
       if (ready) {
         w.state = WorkerProcess.State.READY; // not if it was retired or killed meanwhile
+        w.idleSince = System.nanoTime(); // idle from now: the idle reaper must not take it before its first task
         startupFailuresInARow = 0;
       }
     }
@@ -634,7 +638,11 @@ final class ProcessBackend implements Backend {
         long deadline = System.nanoTime() + settings.cancelGrace().toNanos();
         for (WorkerProcess w : live) {
           try {
-            if (!w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            if (!w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                && !(w.inFlight.isEmpty() && w.aotLaunch.training() != null
+                    && w.awaitExit(AOT_TRAINING_EXIT.toNanos(), TimeUnit.NANOSECONDS))) {
+              // An idle training worker is writing the AOT cache as it exits: a kill would waste
+              // it, so it gets longer (bounded, in case its exit hangs).
               w.killPlanned(why + "; the worker did not exit within gearbox.cancel.grace");
             }
           } catch (InterruptedException e) {
