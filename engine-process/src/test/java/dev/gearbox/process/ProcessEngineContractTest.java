@@ -7,6 +7,7 @@ import dev.gearbox.testkit.EngineContract;
 class ProcessEngineContractTest extends EngineContract {
   @Override
   protected EngineConfig.Builder configure(EngineConfig.Builder builder) {
-    return builder.backend("process").workers(2).cancelGrace(java.time.Duration.ofMillis(500));
+    // 1.5 s: an interrupted task on a loaded machine must get to react before the kill that follows.
+    return builder.backend("process").workers(2).cancelGrace(java.time.Duration.ofMillis(1500));
   }
 }

@@ -215,7 +215,8 @@ class ProcessFaultTest {
   @Test
   void aRetryRunningBesideItsTimedOutAttemptOnTheSameWorker_getsItsOwnResult() throws Exception {
     Engine engine = open(b -> b.workers(1).option("gearbox.process.concurrency", "2"));
-    TaskOptions options = TaskOptions.newBuilder().timeout(Duration.ofMillis(300))
+    // The second attempt must finish within the timeout too: 1 s leaves room for a loaded machine.
+    TaskOptions options = TaskOptions.newBuilder().timeout(Duration.ofSeconds(1))
         .retry(RetryPolicy.newBuilder().maxAttempts(2).backoff(Duration.ZERO, 1, Duration.ZERO).build()).build();
     assertThat(get(engine.submit(FaultTasks.hangOnFirstAttempt(dir.toString()), options))).isEqualTo(2);
   }
