@@ -11,6 +11,7 @@ import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.Execution;
+import dev.gearbox.spi.MapSettings;
 import dev.gearbox.spi.Work;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -1130,7 +1131,7 @@ final class DefaultEngine implements Engine {
 
     @Override
     public int getInt(String key, int defaultValue, int min, int max) {
-      int n = parsed(key, defaultValue, EngineConfig::parseInt);
+      int n = parsed(key, defaultValue, MapSettings::parseInt);
       if (n < min || n > max) {
         throw sourced(key, new EngineConfigException(key, key + "=" + get(key).orElse("")
             + " is not valid: expected a whole number from " + min + " to " + max));
@@ -1140,12 +1141,17 @@ final class DefaultEngine implements Engine {
 
     @Override
     public boolean getBoolean(String key, boolean defaultValue) {
-      return parsed(key, defaultValue, EngineConfig::parseBoolean);
+      return parsed(key, defaultValue, MapSettings::parseBoolean);
     }
 
     @Override
     public Duration getDuration(String key, Duration defaultValue) {
-      return parsed(key, defaultValue, EngineConfig::parseDuration);
+      return parsed(key, defaultValue, MapSettings::parseDuration);
+    }
+
+    @Override
+    public long getSize(String key, long defaultValue) {
+      return parsed(key, defaultValue, MapSettings::parseSize);
     }
 
     /** The key's value parsed, or the default when unset; parse errors name where the value came from. */

@@ -3,6 +3,7 @@ package dev.gearbox;
 import static java.util.Objects.requireNonNull;
 
 import com.codahale.metrics.MetricRegistry;
+import dev.gearbox.spi.MapSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -437,17 +438,17 @@ public final class EngineConfig {
         switch (key) {
           case BACKEND -> backend(v);
           case NAME -> name(v);
-          case WORKERS -> workers(parseInt(key, v));
-          case QUEUE_CAPACITY -> queueCapacity(parseInt(key, v));
+          case WORKERS -> workers(MapSettings.parseInt(key, v));
+          case QUEUE_CAPACITY -> queueCapacity(MapSettings.parseInt(key, v));
           case QUEUE_FULL -> whenQueueFull(parseQueueFull(v));
-          case MAP_WINDOW -> mapWindow = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, parseInt(key, v), 1, 1_000_000);
-          case MAP_CHUNK_SIZE -> chunkSize = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, parseInt(key, v), 1, 1_000_000);
-          case MAP_BATCH_TARGET -> batchTarget(parseDuration(key, v));
-          case TASK_TIMEOUT -> taskTimeout = v.equalsIgnoreCase("none") ? null : checkPositive(key, parseDuration(key, v));
-          case TASK_RETRIES -> taskRetries(parseInt(key, v));
-          case TASK_BACKOFF -> taskBackoff(parseDuration(key, v));
-          case CANCEL_GRACE -> cancelGrace(parseDuration(key, v));
-          case TIMEOUT_STRICT -> strictTimeouts(parseBoolean(key, v));
+          case MAP_WINDOW -> mapWindow = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, MapSettings.parseInt(key, v), 1, 1_000_000);
+          case MAP_CHUNK_SIZE -> chunkSize = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, MapSettings.parseInt(key, v), 1, 1_000_000);
+          case MAP_BATCH_TARGET -> batchTarget(MapSettings.parseDuration(key, v));
+          case TASK_TIMEOUT -> taskTimeout = v.equalsIgnoreCase("none") ? null : checkPositive(key, MapSettings.parseDuration(key, v));
+          case TASK_RETRIES -> taskRetries(MapSettings.parseInt(key, v));
+          case TASK_BACKOFF -> taskBackoff(MapSettings.parseDuration(key, v));
+          case CANCEL_GRACE -> cancelGrace(MapSettings.parseDuration(key, v));
+          case TIMEOUT_STRICT -> strictTimeouts(MapSettings.parseBoolean(key, v));
           default -> {
             if (!key.startsWith("gearbox.")) {
               throw new EngineConfigException(key, "'" + key + "' is not a Gearbox configuration key: keys start with"
@@ -509,54 +510,11 @@ public final class EngineConfig {
     return d;
   }
 
-  static int parseInt(String key, String v) {
-    try {
-      return Integer.parseInt(v.replace("_", ""));
-    } catch (NumberFormatException e) {
-      throw bad(key, v, "a whole number");
-    }
-  }
-
-  static boolean parseBoolean(String key, String v) {
-    return switch (v.toLowerCase(Locale.ROOT)) {
-      case "true", "yes", "on" -> true;
-      case "false", "no", "off" -> false;
-      default -> throw bad(key, v, "true or false");
-    };
-  }
-
   private static QueueFullPolicy parseQueueFull(String v) {
     try {
       return QueueFullPolicy.valueOf(v.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw bad(QUEUE_FULL, v, "block or reject");
     }
-  }
-
-  /** Parses 250ms, 2s, 1.5s, 3m, 1h, 2d or ISO-8601 (PT2S). */
-  static Duration parseDuration(String key, String v) {
-    String s = v.trim().toLowerCase(Locale.ROOT);
-    try {
-      if (s.startsWith("p")) {
-        return Duration.parse(s.toUpperCase(Locale.ROOT));
-      }
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ns|us|ms|s|m|h|d)").matcher(s);
-      if (m.matches()) {
-        double n = Double.parseDouble(m.group(1));
-        double nanosPer = switch (m.group(2)) {
-          case "ns" -> 1;
-          case "us" -> 1e3;
-          case "ms" -> 1e6;
-          case "s" -> 1e9;
-          case "m" -> 60e9;
-          case "h" -> 3600e9;
-          default -> 86400e9;
-        };
-        return Duration.ofNanos(Math.round(n * nanosPer));
-      }
-    } catch (RuntimeException e) {
-      // fall through to the error below
-    }
-    throw bad(key, v, "a duration such as 250ms, 2s, 1.5s, 3m, 1h or PT2S");
   }
 }

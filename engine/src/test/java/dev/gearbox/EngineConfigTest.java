@@ -3,6 +3,7 @@ package dev.gearbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gearbox.spi.MapSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -104,11 +105,11 @@ class EngineConfigTest {
 
   @Test
   void durations_acceptUnitsAndIso() {
-    assertThat(EngineConfig.parseDuration("k", "250ms")).isEqualTo(Duration.ofMillis(250));
-    assertThat(EngineConfig.parseDuration("k", "1.5s")).isEqualTo(Duration.ofMillis(1500));
-    assertThat(EngineConfig.parseDuration("k", "2m")).isEqualTo(Duration.ofMinutes(2));
-    assertThat(EngineConfig.parseDuration("k", "PT3S")).isEqualTo(Duration.ofSeconds(3));
-    assertThatThrownBy(() -> EngineConfig.parseDuration("gearbox.task.timeout", "soon"))
+    assertThat(MapSettings.parseDuration("k", "250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(MapSettings.parseDuration("k", "1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(MapSettings.parseDuration("k", "2m")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(MapSettings.parseDuration("k", "PT3S")).isEqualTo(Duration.ofSeconds(3));
+    assertThatThrownBy(() -> MapSettings.parseDuration("gearbox.task.timeout", "soon"))
         .hasMessageContaining("gearbox.task.timeout=soon").hasMessageContaining("250ms");
   }
 

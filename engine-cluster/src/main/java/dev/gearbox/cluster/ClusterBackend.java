@@ -39,6 +39,7 @@ import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.Execution;
+import dev.gearbox.spi.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.IOException;
 import java.io.NotSerializableException;
@@ -118,7 +119,7 @@ final class ClusterBackend implements Backend {
   private final ClusterConfig config;
   private final BackendSettings settings;
   private final String engineName;
-  private final Codec codec;
+  private final SerialCodec codec;
   private final String owner = UUID.randomUUID().toString();
   private final HazelcastInstance hz;
   private final IExecutorService plain;
@@ -190,9 +191,9 @@ final class ClusterBackend implements Backend {
 
   /** Starts the Hazelcast instance the config asks for, then the backend; undoes the start if that fails. */
   static ClusterBackend open(ClusterConfig config, BackendSettings settings) {
-    Codec codec;
+    SerialCodec codec;
     try {
-      codec = new Codec(config.maxPayload(), config.serialFilter());
+      codec = new SerialCodec(config.maxPayload(), config.serialFilter(), ClusterConfig.MAX_PAYLOAD);
     } catch (IllegalArgumentException e) {
       throw new EngineConfigException(ClusterConfig.SERIAL_FILTER, ClusterConfig.SERIAL_FILTER + "=" + config.serialFilter()
           + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
@@ -286,7 +287,7 @@ final class ClusterBackend implements Backend {
     }
   }
 
-  private ClusterBackend(ClusterConfig config, BackendSettings settings, Codec codec, HazelcastInstance hz,
+  private ClusterBackend(ClusterConfig config, BackendSettings settings, SerialCodec codec, HazelcastInstance hz,
       LifecycleRelay lifecycle, long startNanos, long deadline) {
     this.config = config;
     this.settings = settings;
@@ -823,7 +824,7 @@ final class ClusterBackend implements Backend {
         // IOException, ClassNotFoundException, and also NoClassDefFoundError or
         // ExceptionInInitializerError: a result class that needs a library only the members have.
         a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": "
-            + Codec.whyUnreadable(t), t));
+            + SerialCodec.whyUnreadable(t), t));
         return;
       }
       a.succeeded(result);

@@ -7,6 +7,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.spi.BackendSettings;
+import dev.gearbox.spi.SerialCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -160,7 +161,7 @@ record ClusterConfig(
     int minMembers = s.getInt(MIN_MEMBERS, 1, 1, 1000);
     Optional<String> parallelism = s.get(PARALLELISM);
     int par = parallelism.isPresent() ? s.getInt(PARALLELISM, 1, 1, 1_000_000) : 0; // 0: decided at open
-    int maxPayload = (int) Math.min(Integer.MAX_VALUE - 1024, parseSize(MAX_PAYLOAD, s.get(MAX_PAYLOAD).orElse("64m")));
+    int maxPayload = (int) Math.min(Integer.MAX_VALUE - 1024, s.getSize(MAX_PAYLOAD, SerialCodec.DEFAULT_MAX_BYTES));
     if (maxPayload < 1024) {
       throw new EngineConfigException(MAX_PAYLOAD, MAX_PAYLOAD + "=" + s.get(MAX_PAYLOAD).orElse("") + " is not valid: expected 1k to 2g");
     }
@@ -231,29 +232,9 @@ record ClusterConfig(
     return List.copyOf(out);
   }
 
-  /** Parses 512, 64k, 256m, 2g into bytes. */
-  static long parseSize(String key, String v) {
-    String s = v.trim().toLowerCase(Locale.ROOT);
-    long mult = 1;
-    if (s.endsWith("k")) {
-      mult = 1024;
-    } else if (s.endsWith("m")) {
-      mult = 1024 * 1024;
-    } else if (s.endsWith("g")) {
-      mult = 1024L * 1024 * 1024;
-    }
-    if (mult > 1) {
-      s = s.substring(0, s.length() - 1);
-    }
-    try {
-      long n = Long.parseLong(s) * mult;
-      if (n < 0) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a size such as 512k, 256m or 2g");
-    }
+  /** The codec of a member that Gearbox did not configure: default payload limit and filter. */
+  static SerialCodec defaultCodec() {
+    return new SerialCodec(SerialCodec.DEFAULT_MAX_BYTES, null, MAX_PAYLOAD);
   }
 
   /** Hazelcast properties shared by members and clients: quiet, private, quick to notice a dead peer. */
@@ -264,7 +245,7 @@ record ClusterConfig(
 
   /**
    * A filter on Hazelcast's own Java deserialization, which the backend never needs for user
-   * classes (they travel as bytes of its {@link Codec}): Hazelcast's default allow-list (its own
+   * classes (they travel as bytes of its {@link SerialCodec}): Hazelcast's default allow-list (its own
    * classes, {@code java*} and arrays) plus the backend's envelopes, minus the JDK's known gadget
    * packages. So a peer on the cluster network cannot make a member or the engine deserialize a
    * gadget chain through Hazelcast either. (The envelopes are {@code DataSerializable}, which

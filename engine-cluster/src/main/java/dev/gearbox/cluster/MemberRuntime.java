@@ -3,6 +3,7 @@ package dev.gearbox.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.TaskContext;
+import dev.gearbox.spi.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,16 +35,16 @@ final class MemberRuntime {
 
   private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(2);
 
-  final Codec codec;
+  final SerialCodec codec;
   private final ConcurrentHashMap<RunKey, Running> running = new ConcurrentHashMap<>();
 
-  MemberRuntime(Codec codec) {
+  MemberRuntime(SerialCodec codec) {
     this.codec = codec;
   }
 
   /** The runtime of this member; members not started by Gearbox get one with the default codec. */
   static MemberRuntime of(HazelcastInstance hz) {
-    return (MemberRuntime) hz.getUserContext().computeIfAbsent(KEY, k -> new MemberRuntime(Codec.defaults()));
+    return (MemberRuntime) hz.getUserContext().computeIfAbsent(KEY, k -> new MemberRuntime(ClusterConfig.defaultCodec()));
   }
 
   /** A member as messages name it: its Gearbox name if it has one, and its address. */

@@ -5,12 +5,13 @@ import com.hazelcast.core.HazelcastInstanceAware;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
+import dev.gearbox.spi.SerialCodec;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 
 /**
  * One attempt on its way to a member: identifiers, and the task as bytes of the engine's
- * {@link Codec}. Hazelcast serializes only this envelope (as {@link DataSerializable}, which needs
+ * {@link SerialCodec}. Hazelcast serializes only this envelope (as {@link DataSerializable}, which needs
  * nothing but this class on the member), never the user's classes, so a missing task class is
  * found and reported by {@link MemberRuntime} in words. Returns the encoded outcome.
  *

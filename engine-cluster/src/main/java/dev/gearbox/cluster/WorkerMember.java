@@ -1,19 +1,16 @@
 package dev.gearbox.cluster;
 
-import com.codahale.metrics.MetricRegistry;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
-import dev.gearbox.WorkerEvent;
-import dev.gearbox.spi.BackendSettings;
+import dev.gearbox.spi.MapSettings;
+import dev.gearbox.spi.SerialCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -41,8 +38,6 @@ import org.slf4j.LoggerFactory;
 public final class WorkerMember {
   private static final Logger log = LoggerFactory.getLogger(WorkerMember.class);
   private static final Pattern OPTION = Pattern.compile("--([a-z][a-z0-9-]*)=(.*)", Pattern.DOTALL);
-  /** The engine's duration format (EngineConfig), for the units a member's settings use. */
-  private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)");
 
   private WorkerMember() {}
 
@@ -82,10 +77,10 @@ public final class WorkerMember {
     EngineConfig base = EngineConfig.load();
     Map<String, String> options = memberOptions(base.backendOptions(), args);
     String engineName = base.name().orElse("cluster");
-    ClusterConfig config = ClusterConfig.parse(new OptionSettings(engineName, base.workers(), options));
-    Codec codec;
+    ClusterConfig config = ClusterConfig.parse(new MapSettings(engineName, base.workers(), Duration.ofSeconds(1), options));
+    SerialCodec codec;
     try {
-      codec = new Codec(config.maxPayload(), config.serialFilter());
+      codec = new SerialCodec(config.maxPayload(), config.serialFilter(), ClusterConfig.MAX_PAYLOAD);
     } catch (IllegalArgumentException e) {
       throw new EngineConfigException(ClusterConfig.SERIAL_FILTER, "--serial-filter=" + config.serialFilter()
           + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
@@ -150,101 +145,5 @@ public final class WorkerMember {
     options.put(ClusterConfig.MODE, "member");
     options.putIfAbsent(ClusterConfig.MEMBER_NAME, "worker pid " + ProcessHandle.current().pid());
     return options;
-  }
-
-  /** Settings from options, parsed like an engine's (same formats, same messages). */
-  private record OptionSettings(String engineName, int workers, Map<String, String> options) implements BackendSettings {
-    @Override
-    public boolean workersConfigured() {
-      return false;
-    }
-
-    @Override
-    public Duration cancelGrace() {
-      return Duration.ofSeconds(1);
-    }
-
-    @Override
-    public Optional<String> get(String key) {
-      return Optional.ofNullable(options.get(key));
-    }
-
-    @Override
-    public int getInt(String key, int defaultValue, int min, int max) {
-      String v = options.get(key);
-      if (v == null) {
-        return defaultValue;
-      }
-      try {
-        int n = Integer.parseInt(v.replace("_", ""));
-        if (n >= min && n <= max) {
-          return n;
-        }
-      } catch (NumberFormatException e) {
-        // reported below
-      }
-      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a whole number from " + min + " to " + max);
-    }
-
-    @Override
-    public boolean getBoolean(String key, boolean defaultValue) {
-      String v = options.get(key);
-      if (v == null) {
-        return defaultValue;
-      }
-      return switch (v.toLowerCase(Locale.ROOT)) {
-        case "true", "yes", "on" -> true;
-        case "false", "no", "off" -> false;
-        default -> throw new EngineConfigException(key, key + "=" + v + " is not valid: expected true or false");
-      };
-    }
-
-    @Override
-    public Duration getDuration(String key, Duration defaultValue) {
-      String v = options.get(key);
-      if (v == null) {
-        return defaultValue;
-      }
-      String d = v.trim().toLowerCase(Locale.ROOT);
-      try {
-        if (d.startsWith("p")) {
-          return Duration.parse(d.toUpperCase(Locale.ROOT));
-        }
-        Matcher m = DURATION.matcher(d);
-        if (m.matches()) {
-          double n = Double.parseDouble(m.group(1));
-          double nanosPer = switch (m.group(2)) {
-            case "ms" -> 1e6;
-            case "s" -> 1e9;
-            case "m" -> 60e9;
-            default -> 3600e9;
-          };
-          return Duration.ofNanos(Math.round(n * nanosPer));
-        }
-      } catch (RuntimeException e) {
-        // reported below
-      }
-      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a duration such as 250ms, 2s, 1.5s, 3m,"
-          + " 1h or PT2S");
-    }
-
-    @Override
-    public MetricRegistry metrics() {
-      return new MetricRegistry();
-    }
-
-    @Override
-    public String metricName(String suffix) {
-      return "gearbox." + engineName + "." + suffix;
-    }
-
-    @Override
-    public void workerStarted(WorkerEvent event) {}
-
-    @Override
-    public void workerCrashed(WorkerEvent event) {}
-
-    @Override
-    public void workerRecycled(WorkerEvent event) {}
   }
 }

@@ -13,12 +13,12 @@ class MemberRuntimeTest {
 
   private static RemoteTask task(long wireId) throws Exception {
     Work counts = ctx -> RUNS.incrementAndGet();
-    return new RemoteTask(OWNER, wireId, wireId, "task-" + wireId, 1, Codec.defaults().serialize(counts));
+    return new RemoteTask(OWNER, wireId, wireId, "task-" + wireId, 1, ClusterConfig.defaultCodec().serialize(counts));
   }
 
   @Test
   void aTaskWhoseCancelWithoutInterruptArrivedFirst_neverStarts() throws Exception {
-    MemberRuntime runtime = new MemberRuntime(Codec.defaults());
+    MemberRuntime runtime = new MemberRuntime(ClusterConfig.defaultCodec());
     int before = RUNS.get();
     runtime.cancel(OWNER, 7, false);
     byte[] outcome = runtime.run(task(7), null);
@@ -29,7 +29,7 @@ class MemberRuntimeTest {
 
   @Test
   void aTaskWhoseCancelWithInterruptArrivedFirst_neverStarts() throws Exception {
-    MemberRuntime runtime = new MemberRuntime(Codec.defaults());
+    MemberRuntime runtime = new MemberRuntime(ClusterConfig.defaultCodec());
     int before = RUNS.get();
     runtime.cancel(OWNER, 8, true);
     assertThat(runtime.run(task(8), null)[0]).isEqualTo(MemberRuntime.CANCELLED);
@@ -38,7 +38,7 @@ class MemberRuntimeTest {
 
   @Test
   void aTaskNotCancelled_runs() throws Exception {
-    MemberRuntime runtime = new MemberRuntime(Codec.defaults());
+    MemberRuntime runtime = new MemberRuntime(ClusterConfig.defaultCodec());
     int before = RUNS.get();
     assertThat(runtime.run(task(9), null)[0]).isEqualTo(MemberRuntime.OK);
     assertThat(RUNS.get()).isEqualTo(before + 1);

@@ -15,6 +15,7 @@ import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.Execution;
+import dev.gearbox.spi.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -65,7 +66,7 @@ final class ProcessBackend implements Backend {
   private final AotCache aot;
 
   final String engineName;
-  final Codec codec;
+  final SerialCodec codec;
   private final ProcessConfig config;
   private final BackendSettings settings;
   private final Path runDir;
@@ -97,7 +98,7 @@ final class ProcessBackend implements Backend {
     this.config = config;
     this.settings = settings;
     try {
-      this.codec = new Codec(config.maxPayload(), config.serialFilter());
+      this.codec = new SerialCodec(config.maxPayload(), config.serialFilter(), ProcessBackendProvider.MAX_PAYLOAD);
     } catch (IllegalArgumentException e) {
       throw new EngineConfigException(ProcessBackendProvider.SERIAL_FILTER, ProcessBackendProvider.SERIAL_FILTER + "="
           + config.serialFilter() + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
@@ -495,7 +496,7 @@ final class ProcessBackend implements Backend {
     report(() -> {
       try {
         if (f.type() == Frames.OK) {
-          attempt.succeeded(codec.deserialize(new java.io.ByteArrayInputStream(f.payload(), 8, f.payload().length - 8)));
+          attempt.succeeded(codec.deserialize(f.payload(), 8));
         } else {
           attempt.failed(codec.decodeFailure(f.payload(), 8));
         }

@@ -4,6 +4,7 @@ import dev.gearbox.EngineConfigException;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
+import dev.gearbox.spi.SerialCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,12 +71,12 @@ public final class ProcessBackendProvider implements BackendProvider {
     if (dir != null && !Files.isDirectory(dir)) {
       throw new EngineConfigException(WORKING_DIR, WORKING_DIR + "=" + dir + " is not a directory");
     }
-    long maxPayload = ProcessConfig.parseSize(MAX_PAYLOAD, s.get(MAX_PAYLOAD).orElse("64m"));
+    long maxPayload = s.getSize(MAX_PAYLOAD, SerialCodec.DEFAULT_MAX_BYTES);
     if (maxPayload < 1024 || maxPayload > Integer.MAX_VALUE - 1024) {
       throw new EngineConfigException(MAX_PAYLOAD, MAX_PAYLOAD + "=" + maxPayload + " is not valid: expected 1k to 2g");
     }
     Optional<String> heap = s.get(HEAP);
-    heap.ifPresent(h -> ProcessConfig.parseSize(HEAP, h));
+    heap.ifPresent(h -> s.getSize(HEAP, 0)); // validated here, passed on as written (-Xmx)
     List<String> jvmOptions = s.get(JVM_OPTIONS).map(o -> Arrays.stream(o.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList())
         .orElse(List.of());
     Map<String, String> env = ProcessConfig.parseEnvironment(ENVIRONMENT, s.get(ENVIRONMENT).orElse(null));
@@ -92,7 +93,7 @@ public final class ProcessBackendProvider implements BackendProvider {
         (int) maxPayload,
         s.get(SERIAL_FILTER).orElse(null),
         s.getInt(MAX_TASKS, 0, 0, Integer.MAX_VALUE),
-        ProcessConfig.parseSize(RECYCLE_HEAP, s.get(RECYCLE_HEAP).orElse("0")),
+        s.getSize(RECYCLE_HEAP, 0),
         s.getInt(POISON, 3, 1, 1000),
         s.getDuration(STARTUP_TIMEOUT, Duration.ofSeconds(20)),
         s.getDuration(IDLE_TIMEOUT, Duration.ZERO),

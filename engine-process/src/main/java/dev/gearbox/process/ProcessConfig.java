@@ -1,6 +1,7 @@
 package dev.gearbox.process;
 
 import dev.gearbox.EngineConfigException;
+import dev.gearbox.spi.SerialCodec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,12 +44,12 @@ record ProcessConfig(
   }
 
   /** The command line of one worker. */
-  List<String> command(Path fifo, String name, Codec codec) {
+  List<String> command(Path fifo, String name, SerialCodec codec) {
     return command(fifo, name, codec, List.of());
   }
 
   /** The command line of one worker, with {@code extraFlags} (the AOT cache's) after the rest. */
-  List<String> command(Path fifo, String name, Codec codec, List<String> extraFlags) {
+  List<String> command(Path fifo, String name, SerialCodec codec, List<String> extraFlags) {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.add("-cp");
@@ -81,30 +82,5 @@ record ProcessConfig(
       env.put(pair.substring(0, eq).trim(), pair.substring(eq + 1));
     }
     return env;
-  }
-
-  /** Parses 512, 64k, 256m, 2g into bytes. */
-  static long parseSize(String key, String v) {
-    String s = v.trim().toLowerCase(Locale.ROOT);
-    long mult = 1;
-    if (s.endsWith("k")) {
-      mult = 1024;
-    } else if (s.endsWith("m")) {
-      mult = 1024 * 1024;
-    } else if (s.endsWith("g")) {
-      mult = 1024L * 1024 * 1024;
-    }
-    if (mult > 1) {
-      s = s.substring(0, s.length() - 1);
-    }
-    try {
-      long n = Long.parseLong(s) * mult;
-      if (n < 0) {
-        throw new NumberFormatException();
-      }
-      return n;
-    } catch (NumberFormatException e) {
-      throw new EngineConfigException(key, key + "=" + v + " is not valid: expected a size such as 512k, 256m or 2g");
-    }
   }
 }

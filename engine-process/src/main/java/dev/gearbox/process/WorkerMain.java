@@ -2,6 +2,7 @@ package dev.gearbox.process;
 
 import dev.gearbox.TaskContext;
 import dev.gearbox.process.Frames.Frame;
+import dev.gearbox.spi.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -38,7 +39,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class WorkerMain {
   private static final ThreadLocal<Long> CURRENT_TASK = new ThreadLocal<>();
 
-  private final Codec codec;
+  private final SerialCodec codec;
   private final DataOutputStream channel;
   /**
    * {@code concurrency + 1} threads: the engine sends at most {@code concurrency} tasks at once,
@@ -52,7 +53,7 @@ public final class WorkerMain {
   private final DataInputStream frames;
   private final int maxFrame;
 
-  private WorkerMain(Codec codec, DataOutputStream channel, int concurrency, DataInputStream frames, int maxFrame) {
+  private WorkerMain(SerialCodec codec, DataOutputStream channel, int concurrency, DataInputStream frames, int maxFrame) {
     this.codec = codec;
     this.channel = channel;
     this.frames = frames;
@@ -79,7 +80,7 @@ public final class WorkerMain {
     long parentPid = Long.parseLong(args[1]);
     int concurrency = Integer.parseInt(args[3]);
     int maxPayload = Integer.parseInt(args[4]);
-    Codec codec = new Codec(maxPayload, args.length > 5 ? args[5] : null);
+    SerialCodec codec = new SerialCodec(maxPayload, args.length > 5 ? args[5] : null, "gearbox.process.max-payload");
     watchParent(args[0], parentPid);
     DataOutputStream channel = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(args[0]), 1 << 16));
     WorkerMain worker = new WorkerMain(codec, channel, concurrency, new DataInputStream(new BufferedInputStream(frames, 1 << 16)),
@@ -206,7 +207,7 @@ public final class WorkerMain {
     try {
       Object result;
       try {
-        Work work = (Work) codec.deserialize(new java.io.ByteArrayInputStream(payload, workOffset, payload.length - workOffset));
+        Work work = (Work) codec.deserialize(payload, workOffset);
         send(Frames.STARTED, wire, new byte[0]);
         result = work.run(task);
       } catch (Throwable t) {
@@ -238,10 +239,10 @@ public final class WorkerMain {
   private void sendFailure(long wire, Throwable t) {
     byte[] payload;
     try {
-      payload = codec.encodeFailure(t);
+      payload = codec.encodeFailure(new byte[0], t);
     } catch (Throwable e) {
       try {
-        payload = codec.encodeFailure(new IllegalStateException("the task failed with " + t.getClass().getName()
+        payload = codec.encodeFailure(new byte[0], new IllegalStateException("the task failed with " + t.getClass().getName()
             + ", which could not be described (" + e.getClass().getName() + ")"));
       } catch (Throwable last) {
         channelLost(new IOException("cannot encode any failure", last));

@@ -36,6 +36,9 @@ public interface BackendSettings {
 
   Duration getDuration(String key, Duration defaultValue);
 
+  /** A size in bytes: {@code 512}, {@code 64k}, {@code 256m}, {@code 2g}. */
+  long getSize(String key, long defaultValue);
+
   /** The engine's registry; name backend metrics with {@link #metricName}. */
   MetricRegistry metrics();
 

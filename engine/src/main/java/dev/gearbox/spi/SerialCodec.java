@@ -1,4 +1,4 @@
-package dev.gearbox.cluster;
+package dev.gearbox.spi;
 
 import dev.gearbox.RemoteTaskException;
 import java.io.ByteArrayInputStream;
@@ -16,79 +16,86 @@ import java.io.ObjectStreamClass;
 import java.io.Serializable;
 
 /**
- * JDK serialization of tasks, results and task exceptions, with an {@link ObjectInputFilter} on
- * every read, on members and on the engine alike. Hazelcast itself only carries the resulting
- * bytes (in {@link RemoteTask}), so its own deserialization never sees user classes, and a class
- * missing on a member is reported by the member in words, not as a Hazelcast exception.
+ * JDK serialization for backends whose tasks leave the JVM (worker processes, cluster members):
+ * tasks, results and task exceptions, with an {@link ObjectInputFilter} on every read, on both
+ * sides. The filter limits depth, references, array length and bytes, and its class part rejects
+ * classes known as deserialization gadgets ({@link #DENIED}) unless the application gives its own
+ * pattern (end it with {@code !*} for a strict allow-list, and allow {@code java.**} and
+ * {@code dev.gearbox.**}).
  *
- * <p>The cluster backend keeps this small codec rather than depending on {@code engine-process}
- * (whose codec is package-private there): backends depend only on the engine. The approach is the
- * same: depth, reference, array and byte limits plus a deny-list of known gadget classes;
- * {@code gearbox.cluster.serial-filter} replaces the class part (end it with {@code !*} for a
- * strict allow-list). Exceptions travel twice, as themselves and as a {@link Described} copy, so
- * the caller gets at least a {@link RemoteTaskException} when the class cannot travel.
+ * <p>Exceptions travel twice: as themselves, and as a description (class name, message, stack,
+ * causes), so the caller gets at least a {@link RemoteTaskException} with those when the
+ * exception's class cannot be serialized, is missing, or cannot initialize on the caller's side.
  *
  * <p>Immutable and thread-safe.
  */
-final class Codec {
+public final class SerialCodec {
   /** Gadget chains seen in deserialization attacks; never needed by tasks. */
-  static final String DENIED = "!org.apache.commons.collections.functors.**;!org.apache.commons.collections4.functors.**;"
+  public static final String DENIED = "!org.apache.commons.collections.functors.**;!org.apache.commons.collections4.functors.**;"
       + "!org.codehaus.groovy.runtime.**;!com.sun.org.apache.xalan.internal.xsltc.trax.**;"
       + "!org.springframework.beans.factory.**;!java.rmi.server.**;!sun.rmi.**;!javax.management.**;"
       + "!com.sun.rowset.**;!org.hibernate.engine.spi.**";
 
   /** Default largest task, result or exception: 64 MiB. */
-  static final int DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+  public static final int DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 
   private final int maxBytes;
   private final String classPattern;
+  private final String maxBytesKey;
   private final ObjectInputFilter filter;
 
   /**
+   * @param maxBytes the largest payload either way
+   * @param classPattern the class part of the filter ({@code null} or blank: {@link #DENIED})
+   * @param maxBytesKey the configuration key that sets {@code maxBytes}, named when a payload is too large
    * @throws IllegalArgumentException if {@code classPattern} is not a valid filter pattern
    */
-  Codec(int maxBytes, String classPattern) {
+  public SerialCodec(int maxBytes, String classPattern, String maxBytesKey) {
     this.maxBytes = maxBytes;
+    this.maxBytesKey = maxBytesKey;
     this.classPattern = classPattern == null || classPattern.isBlank() ? DENIED : classPattern;
     this.filter = ObjectInputFilter.Config.createFilter(
         "maxdepth=200;maxrefs=2000000;maxarray=50000000;maxbytes=" + maxBytes + ";" + this.classPattern);
   }
 
-  static Codec defaults() {
-    return new Codec(DEFAULT_MAX_BYTES, null);
-  }
-
-  int maxBytes() {
+  /** The largest payload either way. */
+  public int maxBytes() {
     return maxBytes;
   }
 
-  String classPattern() {
+  /** The class part of the filter in force. */
+  public String classPattern() {
     return classPattern;
   }
 
-  byte[] serialize(Object o) throws IOException {
+  /**
+   * @throws PayloadTooLargeException if the bytes exceed {@link #maxBytes()}
+   * @throws java.io.NotSerializableException if {@code o} is or holds an object that is not serializable
+   */
+  public byte[] serialize(Object o) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(o);
     }
     if (bytes.size() > maxBytes) {
-      throw new PayloadTooLarge(bytes.size(), maxBytes);
+      throw new PayloadTooLargeException(bytes.size(), maxBytes, maxBytesKey);
     }
     return bytes.toByteArray();
   }
 
-  Object deserialize(byte[] data, int offset) throws IOException, ClassNotFoundException {
+  /** Reads one object from {@code data} after {@code offset}, through the filter; classes resolve with the thread's context loader first. */
+  public Object deserialize(byte[] data, int offset) throws IOException, ClassNotFoundException {
     try (ObjectInputStream in = new FilteredInput(new ByteArrayInputStream(data, offset, data.length - offset), filter)) {
       return in.readObject();
     }
   }
 
-  /** A payload over {@code gearbox.cluster.max-payload}. */
-  static final class PayloadTooLarge extends IOException {
+  /** A payload over the configured maximum; the message names the key that sets it. */
+  public static final class PayloadTooLargeException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    PayloadTooLarge(int size, int max) {
-      super("payload of " + size + " bytes exceeds gearbox.cluster.max-payload (" + max + " bytes)");
+    PayloadTooLargeException(int size, int max, String key) {
+      super("payload of " + size + " bytes exceeds " + key + " (" + max + " bytes)");
     }
   }
 
@@ -137,7 +144,7 @@ final class Codec {
    * missing here, or one whose static initializer fails here (it needs a library, a file or a
    * setting that only the members have).
    */
-  static String whyUnreadable(Throwable t) {
+  public static String whyUnreadable(Throwable t) {
     if (t instanceof ClassNotFoundException) {
       return "class " + t.getMessage() + " is not on this JVM's classpath (" + t + ")";
     }
@@ -160,12 +167,16 @@ final class Codec {
     return t.toString();
   }
 
-  /** Encodes a task failure after {@code prefix} bytes: the description always, the exception itself when it serializes. */
-  byte[] encodeFailure(byte[] prefix, Throwable t) throws IOException {
+  /**
+   * Encodes a task failure after {@code prefix} bytes: the description always, the exception
+   * itself when it serializes (and both fit in {@link #maxBytes()}).
+   */
+  public byte[] encodeFailure(byte[] prefix, Throwable t) throws IOException {
     byte[] described;
     try {
       described = serialize(Described.of(t));
-    } catch (PayloadTooLarge e) {
+    } catch (PayloadTooLargeException e) {
+      // A monstrous message or stack: keep the class and the start of the message.
       String m = String.valueOf(t.getMessage());
       described = serialize(new Described(t.getClass().getName(), m.substring(0, Math.min(m.length(), 1_000)),
           new StackTraceElement[0], null));
@@ -173,7 +184,7 @@ final class Codec {
     byte[] itself;
     try {
       itself = serialize(t);
-    } catch (NotSerializableException | InvalidClassException | PayloadTooLarge e) {
+    } catch (NotSerializableException | InvalidClassException | PayloadTooLargeException e) {
       itself = new byte[0];
     } catch (RuntimeException | StackOverflowError e) {
       itself = new byte[0]; // a writeObject that misbehaves: the description still travels
@@ -191,7 +202,7 @@ final class Codec {
   }
 
   /** The task's own exception if it can be rebuilt here, else a {@link RemoteTaskException}. */
-  Throwable decodeFailure(byte[] data, int offset) throws IOException {
+  public Throwable decodeFailure(byte[] data, int offset) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(data, offset, data.length - offset));
     int n = in.readInt();
     byte[] described = in.readNBytes(n);
