@@ -43,6 +43,12 @@ import java.util.stream.Stream;
 final class AotCache {
   /** A training lock older than this belongs to a run that died; it is taken over. */
   private static final Duration STALE = Duration.ofMinutes(10);
+  /** Caches of other keys (older builds, other flags) unused this long are deleted. */
+  static final Duration UNUSED = Duration.ofDays(7);
+  /** At most this many caches stay in the directory (each is ~15 MB); the least recently used go. */
+  static final int KEEP = 8;
+  /** A cache used this recently is never deleted (a worker may be starting from it). */
+  private static final Duration IN_USE = Duration.ofHours(1);
 
   /** How one worker is launched: extra JVM flags, and the file it trains into, if any. */
   record Launch(List<String> flags, Path training) {
@@ -54,6 +60,7 @@ final class AotCache {
   private final String why;
   private final AtomicInteger trainings = new AtomicInteger();
   private volatile boolean training;
+  private boolean touched;
 
   private AotCache(Path cache, String why) {
     this.cache = cache;
@@ -184,6 +191,10 @@ final class AotCache {
       return Launch.PLAIN;
     }
     if (Files.isRegularFile(cache)) {
+      if (!touched) {
+        touched = true;
+        touch(cache); // its modification time is when it was last used: pruning keeps the recent ones
+      }
       return new Launch(List.of("-XX:AOTCache=" + cache), null);
     }
     if (training || !takeLock()) {
@@ -210,6 +221,7 @@ final class AotCache {
         } catch (AtomicMoveNotSupportedException e) {
           Files.move(tmp, cache, StandardCopyOption.REPLACE_EXISTING);
         }
+        prune(cache);
       }
     } catch (IOException e) {
       // Without a cache, workers start as they would have anyway.
@@ -242,6 +254,47 @@ final class AotCache {
       return false;
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /**
+   * Every rebuilt JAR or changed flag makes a new cache, so the directory would only grow: keeps
+   * {@code current} and at most {@link #KEEP} caches in all, dropping the least recently used
+   * first and any unused for {@link #UNUSED}, but never one used within the last hour.
+   */
+  static void prune(Path current) {
+    List<Path> others;
+    try (Stream<Path> files = Files.list(current.getParent())) {
+      others = new ArrayList<>(files.filter(p -> !p.equals(current))
+          .filter(p -> p.getFileName().toString().startsWith("worker-") && p.getFileName().toString().endsWith(".aot"))
+          .toList());
+    } catch (IOException e) {
+      return; // best effort
+    }
+    java.util.Map<Path, Instant> used = new java.util.HashMap<>();
+    for (Path p : others) {
+      try {
+        used.put(p, Files.getLastModifiedTime(p).toInstant());
+      } catch (IOException e) {
+        used.put(p, Instant.now()); // gone or unreadable: leave it
+      }
+    }
+    others.sort(java.util.Comparator.comparing(used::get).reversed()); // most recently used first
+    Instant now = Instant.now();
+    for (int i = 0; i < others.size(); i++) {
+      Instant last = used.get(others.get(i));
+      boolean surplus = i + 1 >= KEEP; // current counts as one
+      if ((surplus || last.isBefore(now.minus(UNUSED))) && last.isBefore(now.minus(IN_USE))) {
+        deleteQuietly(others.get(i));
+      }
+    }
+  }
+
+  private static void touch(Path p) {
+    try {
+      Files.setLastModifiedTime(p, FileTime.from(Instant.now()));
+    } catch (IOException ignored) {
+      // best effort: a read-only cache still works
     }
   }
 

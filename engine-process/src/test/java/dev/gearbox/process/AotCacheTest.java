@@ -11,6 +11,9 @@ import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -78,6 +81,38 @@ class AotCacheTest {
     Path b = AotCache.of(dir.toString(), JAVA, cp, List.of("-Xmx128m")).file();
     assertThat(a).isNotNull().isNotEqualTo(b);
     assertThat(AotCache.of(dir.toString(), JAVA, cp, List.of("-Xmx64m")).file()).isEqualTo(a);
+  }
+
+  @Test
+  void prune_keepsTheRecentCaches_andDropsOldOnesAndTheSurplus() throws Exception {
+    Path caches = Files.createDirectories(dir.resolve("prune"));
+    Path current = Files.writeString(caches.resolve("worker-current.aot"), "x");
+    Instant now = Instant.now();
+    List<Path> recent = new ArrayList<>();
+    for (int i = 0; i < 3; i++) { // used within the hour: never deleted
+      recent.add(cacheUsedAt(caches, "recent" + i, now.minus(Duration.ofMinutes(i))));
+    }
+    List<Path> days = new ArrayList<>();
+    for (int i = 0; i < 6; i++) { // used 1..6 days ago: with current and the recent ones, 4 fit in KEEP = 8
+      days.add(cacheUsedAt(caches, "day" + i, now.minus(Duration.ofDays(1 + i))));
+    }
+    Path stale = cacheUsedAt(caches, "stale", now.minus(AotCache.UNUSED).minus(Duration.ofDays(1)));
+    Path unrelated = Files.writeString(caches.resolve("notes.txt"), "not a cache");
+
+    AotCache.prune(current);
+
+    assertThat(current).exists();
+    assertThat(unrelated).exists();
+    assertThat(recent).allMatch(Files::exists);
+    assertThat(days.subList(0, 4)).allMatch(Files::exists);
+    assertThat(days.subList(4, 6)).noneMatch(Files::exists);
+    assertThat(stale).doesNotExist();
+  }
+
+  private static Path cacheUsedAt(Path dir, String key, Instant used) throws IOException {
+    Path p = Files.writeString(dir.resolve("worker-" + key + ".aot"), key);
+    Files.setLastModifiedTime(p, FileTime.from(used));
+    return p;
   }
 
   @Test
