@@ -93,10 +93,11 @@ final class MemberJvm implements AutoCloseable {
    */
   private static synchronized Path launcherDir() throws IOException {
     if (launcher == null) {
-      Path dir = Files.createTempDirectory("gearbox-test-member-main");
+      // Under the build directory, not /tmp: nothing to clean up after a test JVM that ends
+      // abruptly (surefire halts one whose exit hangs, and then no deleteOnExit runs).
+      Path dir = Files.createDirectories(Path.of("target", "test-member-main").toAbsolutePath());
       Path pkg = dir.resolve(TestMemberMain.class.getPackageName().replace('.', '/'));
       Files.createDirectories(pkg);
-      List<Path> copied = new ArrayList<>();
       for (Class<?> c : MEMBER_SIDE) {
         Path from;
         try {
@@ -107,17 +108,10 @@ final class MemberJvm implements AutoCloseable {
         try (var files = Files.list(from)) {
           for (Path f : files.filter(f -> f.getFileName().toString().matches(Pattern.quote(c.getSimpleName()) + "(\\$.*)?\\.class"))
               .toList()) {
-            copied.add(Files.copy(f, pkg.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING));
+            Files.copy(f, pkg.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
           }
         }
       }
-      // deleteOnExit deletes in reverse order of registration: the outermost directory first here, the files last.
-      List<Path> dirs = new ArrayList<>();
-      for (Path p = pkg; p.startsWith(dir); p = p.getParent()) {
-        dirs.add(0, p);
-      }
-      dirs.forEach(d -> d.toFile().deleteOnExit());
-      copied.forEach(f -> f.toFile().deleteOnExit());
       launcher = dir;
     }
     return launcher;
