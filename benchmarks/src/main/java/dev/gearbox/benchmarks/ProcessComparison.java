@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  * </ol>
  * Each figure is the median of several repetitions.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison [roundtrip|map|cold|cpu ...]</pre>
  */
 public final class ProcessComparison {
   private static final int ROUND_TRIPS = 3_000;
@@ -39,76 +39,101 @@ public final class ProcessComparison {
 
   private ProcessComparison() {}
 
+  /** Runs every section, or those named: {@code roundtrip}, {@code map}, {@code cold}, {@code cpu}. */
   public static void main(String[] args) throws Exception {
+    List<String> all = List.of("roundtrip", "map", "cold", "cpu");
+    List<String> sections = args.length == 0 ? all : List.of(args);
+    if (!all.containsAll(sections)) {
+      System.err.println("unknown section in " + sections + "; the sections are " + all + " (none given: all of them)");
+      System.exit(2);
+    }
     String cp = System.getProperty("java.class.path");
     String java = ProcessHandle.current().info().command().orElseThrow();
     List<String> rows = new ArrayList<>();
 
     // 1. round trip
-    double raw = median(REPEATS, () -> rawPingPongMicros(java, cp));
-    double engine;
-    try (Engine e = open(2)) {
-      engine = median(REPEATS, () -> engineRoundTripMicros(e));
+    if (sections.contains("roundtrip")) {
+      double raw = median(REPEATS, () -> rawPingPongMicros(java, cp));
+      double engine;
+      try (Engine e = open(2)) {
+        engine = median(REPEATS, () -> engineRoundTripMicros(e));
+      }
+      Double py = python("""
+          import time, concurrent.futures as cf
+          def f():
+              return 1
+          if __name__ == '__main__':
+              with cf.ProcessPoolExecutor(2) as ex:
+                  for _ in range(300): ex.submit(f).result()
+                  best = []
+                  for _ in range(5):
+                      n = 2000; t = time.perf_counter()
+                      for _ in range(n): ex.submit(f).result()
+                      best.append((time.perf_counter() - t) / n * 1e6)
+                  best.sort(); print(best[2])
+          """);
+      rows.add(row("round trip, trivial task (µs)", engine, raw, "raw pipe ping-pong to a child JVM",
+          py == null ? "Python: python3 absent, column skipped" : String.format(Locale.ROOT, "Python %.1f (%.1fx slower than the engine)", py, py / engine),
+          "<= 3x raw; >= 10x faster than Python"));
     }
-    Double py = python("""
-        import time, concurrent.futures as cf
-        def f():
-            return 1
-        if __name__ == '__main__':
-            with cf.ProcessPoolExecutor(2) as ex:
-                for _ in range(300): ex.submit(f).result()
-                best = []
-                for _ in range(5):
-                    n = 2000; t = time.perf_counter()
-                    for _ in range(n): ex.submit(f).result()
-                    best.append((time.perf_counter() - t) / n * 1e6)
-                best.sort(); print(best[2])
-        """);
-    rows.add(row("round trip, trivial task (µs)", engine, raw, "raw pipe ping-pong to a child JVM",
-        py == null ? "Python: python3 absent, column skipped" : String.format(Locale.ROOT, "Python %.1f (%.1fx slower than the engine)", py, py / engine),
-        "<= 3x raw; >= 10x faster than Python"));
 
     // 2. map over 1M
-    double mapRate;
-    try (Engine e = open(2)) {
-      mapRate = median(3, () -> mapRate(e));
+    if (sections.contains("map")) {
+      double mapRate;
+      try (Engine e = open(2)) {
+        mapRate = median(3, () -> mapRate(e));
+      }
+      Double pyMap = python("""
+          import time, multiprocessing as mp
+          def f(x):
+              return x + 1
+          if __name__ == '__main__':
+              with mp.Pool(2) as p:
+                  sum(p.imap_unordered(f, range(100000), chunksize=1000))
+                  rates = []
+                  for _ in range(3):
+                      t = time.perf_counter(); s = sum(p.imap_unordered(f, range(1000000), chunksize=1000))
+                      rates.append(1000000 / (time.perf_counter() - t))
+                  rates.sort(); print(rates[1])
+          """);
+      rows.add(String.format(Locale.ROOT, "| map over 1,000,000 trivial inputs (inputs/s) | %,.0f | — | %s | Python Pool(2).imap_unordered(chunksize=1000)%s | >= Python |",
+          mapRate, pyMap == null ? "python3 absent" : String.format(Locale.ROOT, "%,.0f", pyMap),
+          pyMap == null ? "" : String.format(Locale.ROOT, ": engine/Python = %.2f", mapRate / pyMap)));
     }
-    Double pyMap = python("""
-        import time, multiprocessing as mp
-        def f(x):
-            return x + 1
-        if __name__ == '__main__':
-            with mp.Pool(2) as p:
-                sum(p.imap_unordered(f, range(100000), chunksize=1000))
-                rates = []
-                for _ in range(3):
-                    t = time.perf_counter(); s = sum(p.imap_unordered(f, range(1000000), chunksize=1000))
-                    rates.append(1000000 / (time.perf_counter() - t))
-                rates.sort(); print(rates[1])
-        """);
-    rows.add(String.format(Locale.ROOT, "| map over 1,000,000 trivial inputs (inputs/s) | %,.0f | — | %s | Python Pool(2).imap_unordered(chunksize=1000)%s | >= Python |",
-        mapRate, pyMap == null ? "python3 absent" : String.format(Locale.ROOT, "%,.0f", pyMap),
-        pyMap == null ? "" : String.format(Locale.ROOT, ": engine/Python = %.2f", mapRate / pyMap)));
 
     // 3. cold start
-    double bare = median(REPEATS, () -> bareJvmEchoMillis(java, cp));
-    // The first open trains the workers' AOT cache (when the classpath is all JARs, as this
-    // shaded JAR is); the measured opens start from it. The same without the cache, for the ratio.
-    coldStartMillis("auto");
-    double cold = median(REPEATS, () -> coldStartMillis("auto"));
-    double coldNoAot = median(REPEATS, () -> coldStartMillis("off"));
-    rows.add(row("cold start to first result (ms), workers from the AOT cache", cold, bare, "spawn a bare JVM and echo one byte",
-        String.format(Locale.ROOT, "without the cache: %.1f ms (%.2fx)", coldNoAot, coldNoAot / bare), "<= 1.3x"));
-
-    // 4. CPU speedup
-    double single = median(3, () -> millis(() -> Primes.countRanges(Primes.ranges(2_000_000, 16))));
-    double parallel;
-    try (Engine e = open(2)) {
-      parallelPrimes(e); // warm the workers' JIT
-      parallel = median(3, () -> millis(() -> parallelPrimes(e)));
+    if (sections.contains("cold")) {
+      double bare = median(REPEATS, () -> bareJvmEchoMillis(java, cp));
+      // The first open trains the workers' AOT cache (when the classpath is all JARs, as this
+      // shaded JAR is); the measured opens start from it. The same without the cache, for the ratio.
+      coldStartMillis("auto");
+      double cold = median(REPEATS, () -> coldStartMillis("auto"));
+      double coldNoAot = median(REPEATS, () -> coldStartMillis("off"));
+      rows.add(row("cold start to first result (ms), workers from the AOT cache", cold, bare, "spawn a bare JVM and echo one byte",
+          String.format(Locale.ROOT, "without the cache: %.1f ms (%.2fx)", coldNoAot, coldNoAot / bare), "<= 1.3x"));
     }
-    rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks (ms) | %.0f on 2 workers | %.0f on one thread | speedup %.2fx | | >= 1.8x |",
-        parallel, single, single / parallel));
+
+    // 4. CPU speedup, with where the rest of the time goes: the tasks time themselves, so the
+    if (sections.contains("cpu")) {
+      // workers' idle time between tasks (hand-offs waiting for a CPU) is what is left of 2 x wall.
+      // The thread backend runs the same work in this JVM, for the cost of in-process hand-offs.
+      double single = median(3, () -> millis(() -> Primes.countRanges(Primes.ranges(2_000_000, 16))));
+      PrimesRun parallel;
+      PrimesRun threads;
+      try (Engine e = open(2)) {
+        timedPrimes(e); // warm the workers' JIT
+        parallel = medianRun(e);
+      }
+      try (Engine e = Engine.open(EngineConfig.newBuilder().backend("thread").workers(2).name("bench-threads").build())) {
+        timedPrimes(e);
+        threads = medianRun(e);
+      }
+      rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks (ms) | %.0f on 2 workers | %.0f on one thread"
+          + " | speedup %.2fx | workers idle %.1f ms per task between tasks (%.0f%% of 2 x wall); thread backend, same run:"
+          + " %.2fx, idle %.1f ms per task | >= 1.8x |",
+          parallel.wallMillis, single, single / parallel.wallMillis, parallel.idlePerTaskMillis(), 100 * parallel.idleShare(),
+          single / threads.wallMillis, threads.idlePerTaskMillis()));
+    }
 
     System.out.println();
     System.out.println("| measurement | process backend | baseline | ratio | other | target |");
@@ -203,11 +228,52 @@ public final class ProcessComparison {
     }
   }
 
-  private static long parallelPrimes(Engine e) {
-    try (Stream<Long> counts = e.map(Primes::countRange, Arrays.asList(Primes.ranges(2_000_000, 16)),
-        MapOptions.newBuilder().chunkSize(1).build())) {
-      return counts.mapToLong(Long::longValue).sum();
+  /** One run of the primes on 2 workers: wall time, and the time the 16 tasks ran, as they measured it. */
+  record PrimesRun(double wallMillis, double busyMillis) {
+    double idleShare() {
+      return Math.max(0, 1 - busyMillis / (2 * wallMillis));
     }
+
+    double idlePerTaskMillis() {
+      return Math.max(0, 2 * wallMillis - busyMillis) / 16;
+    }
+  }
+
+  private static final long PRIMES_BELOW_2M = 148_933;
+
+  /** Counts the primes in a range and how long that took where it ran: {count, nanos}. */
+  static long[] timedRange(long[] range) {
+    long t = System.nanoTime();
+    long count = Primes.countRange(range);
+    return new long[] {count, System.nanoTime() - t};
+  }
+
+  private static PrimesRun timedPrimes(Engine e) {
+    long t = System.nanoTime();
+    long count = 0;
+    long busy = 0;
+    try (Stream<long[]> runs = e.map(ProcessComparison::timedRange, Arrays.asList(Primes.ranges(2_000_000, 16)),
+        MapOptions.newBuilder().chunkSize(1).build())) {
+      for (long[] r : (Iterable<long[]>) runs::iterator) {
+        count += r[0];
+        busy += r[1];
+      }
+    }
+    double wall = (System.nanoTime() - t) / 1e6;
+    if (count != PRIMES_BELOW_2M) {
+      throw new IllegalStateException("wrong prime count: " + count + ", expected " + PRIMES_BELOW_2M);
+    }
+    return new PrimesRun(wall, busy / 1e6);
+  }
+
+  /** The run of median wall time among 5. */
+  private static PrimesRun medianRun(Engine e) {
+    List<PrimesRun> runs = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      runs.add(timedPrimes(e));
+    }
+    runs.sort(java.util.Comparator.comparingDouble(PrimesRun::wallMillis));
+    return runs.get(2);
   }
 
   // ---------------------------------------------------------------- helpers
