@@ -159,7 +159,7 @@ public final class ClusterComparison {
       for (int port : new int[] {p1, p2}) {
         jvms.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"), "-Dhazelcast.logging.type=slf4j",
-            "dev.gearbox.cluster.WorkerMember", "--cluster-name=" + cluster, "--port=" + port, "--members=" + members,
+            "dev.gearbox.cluster.WorkerMember", "--exit-with-parent", "--cluster-name=" + cluster, "--port=" + port, "--members=" + members,
             "--slots=1", "--member-name=member-" + port)
             .redirectErrorStream(true).redirectOutput(logs.resolve(port + ".log").toFile()).start());
       }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -33,11 +34,13 @@ import org.slf4j.LoggerFactory;
  * {@code daemon}) are refused as options and ignored in those shared sources, which the
  * application's engine may read too. The member binds loopback unless
  * {@code --interface} says otherwise, joins by TCP/IP only, and leaves the cluster gracefully on
- * SIGTERM (its durable tasks' backups move first). It runs until stopped.
+ * SIGTERM (its durable tasks' backups move first). It runs until stopped, or, with
+ * {@code --exit-with-parent}, until the process that started it exits (however it ends).
  */
 public final class WorkerMember {
   private static final Logger log = LoggerFactory.getLogger(WorkerMember.class);
   private static final Pattern OPTION = Pattern.compile("--([a-z][a-z0-9-]*)=(.*)", Pattern.DOTALL);
+  private static final String EXIT_WITH_PARENT = "--exit-with-parent";
 
   private WorkerMember() {}
 
@@ -51,21 +54,47 @@ public final class WorkerMember {
           + "keys (gearbox.cluster.* without the prefix): cluster-name, members, interface, port, slots, member-name,\n"
           + "  durable-capacity, durable-backups, member-timeout, max-payload, serial-filter, startup-timeout\n"
           + "defaults: --cluster-name=gearbox-cluster --interface=127.0.0.1 --port=5701 --members=127.0.0.1:5701"
-          + " --slots=<processors>");
+          + " --slots=<processors>\n"
+          + "--exit-with-parent: leave the cluster and exit when the process that started this one exits (a script,\n"
+          + "  a benchmark, a supervisor that may be killed), so the member never outlives it");
       return;
     }
+    List<String> options = new ArrayList<>(List.of(args));
+    boolean exitWithParent = options.remove(EXIT_WITH_PARENT) | options.remove(EXIT_WITH_PARENT + "=true");
+    options.remove(EXIT_WITH_PARENT + "=false");
     HazelcastInstance hz;
     try {
-      hz = start(args);
+      hz = start(options.toArray(String[]::new));
     } catch (EngineConfigException e) {
       System.err.println("gearbox worker member: " + e.getMessage());
       System.exit(2);
       return;
     }
+    if (exitWithParent) {
+      exitWithParent();
+    }
     var local = hz.getCluster().getLocalMember();
     System.out.println("gearbox worker member ready: " + MemberRuntime.describe(local) + ", cluster '"
         + hz.getConfig().getClusterName() + "', " + local.getAttribute(ClusterConfig.SLOTS_ATTRIBUTE) + " slot(s), "
         + hz.getCluster().getMembers().size() + " member(s)");
+  }
+
+  /**
+   * Exits (leaving the cluster gracefully, through the shutdown hook) once the parent process is
+   * gone. A parent that is already gone, or was never known, exits at once.
+   */
+  private static void exitWithParent() {
+    Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+    long pid = parent.map(ProcessHandle::pid).orElse(-1L);
+    Runnable leave = () -> {
+      System.out.println("gearbox worker member: its parent process " + pid + " exited (" + EXIT_WITH_PARENT + "); leaving");
+      System.exit(0);
+    };
+    if (parent.isEmpty() || !parent.get().isAlive()) {
+      leave.run();
+      return;
+    }
+    parent.get().onExit().thenRun(leave);
   }
 
   /**

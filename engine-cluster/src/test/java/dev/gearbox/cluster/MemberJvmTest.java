@@ -29,11 +29,22 @@ class MemberJvmTest {
 
   @Test
   void aMemberWhoseTestJvmIsKilled_exitsByItself() throws Exception {
+    assertMemberExitsWhenItsParentIsKilled();
+  }
+
+  @Test
+  void aWorkerMemberWithExitWithParent_exitsWhenItsParentIsKilled() throws Exception {
+    assertMemberExitsWhenItsParentIsKilled("worker-member");
+    assertThat(read(dir.resolve("worker-member.log"))).contains("exited (--exit-with-parent); leaving");
+  }
+
+  private void assertMemberExitsWhenItsParentIsKilled(String... mode) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", MemberJvm.testClasspath(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
         "-Dgearbox.test.member.flags=" + System.getProperty("gearbox.test.member.flags", "")));
     cmd.add(MemberParentMain.class.getName());
     cmd.add(dir.toString());
+    cmd.addAll(List.of(mode));
     Path out = dir.resolve("parent.log");
     Process parent = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     long memberPid = -1;

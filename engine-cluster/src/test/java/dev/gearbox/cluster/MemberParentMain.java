@@ -1,6 +1,9 @@
 package dev.gearbox.cluster;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -10,12 +13,35 @@ import java.util.concurrent.locks.LockSupport;
 public final class MemberParentMain {
   private MemberParentMain() {}
 
+  /** {@code DIR}: a member through the test harness; {@code DIR worker-member}: the product's command with {@code --exit-with-parent}. */
   public static void main(String[] args) throws Exception {
     int port = MemberJvm.freePort();
-    MemberJvm member = MemberJvm.start(Path.of(args[0]), "orphan", port, MemberJvm.testClasspath(),
-        "--cluster-name=gearbox-orphan-" + Long.toHexString(System.nanoTime()), "--members=127.0.0.1:" + port, "--slots=1");
-    member.awaitReady();
-    System.out.println("member pid " + member.pid());
+    String[] options = {"--cluster-name=gearbox-orphan-" + Long.toHexString(System.nanoTime()), "--members=127.0.0.1:" + port,
+        "--port=" + port, "--slots=1"};
+    long pid;
+    if (args.length > 1 && args[1].equals("worker-member")) {
+      List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", MemberJvm.testClasspath(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", WorkerMember.class.getName(),
+          "--exit-with-parent"));
+      cmd.addAll(List.of(options));
+      Path log = Path.of(args[0], "worker-member.log");
+      // stdin from /dev/null: only the parent watch can end this member
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      long deadline = System.nanoTime() + MemberJvm.STARTUP.toNanos();
+      while (!Files.readString(log).contains("gearbox worker member ready")) {
+        if (!p.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("worker member did not start:\n" + Files.readString(log));
+        }
+        Thread.sleep(20); // polling its log for the ready line; nothing to wait on instead
+      }
+      pid = p.pid();
+    } else {
+      MemberJvm member = MemberJvm.start(Path.of(args[0]), "orphan", port, MemberJvm.testClasspath(), options);
+      member.awaitReady();
+      pid = member.pid();
+    }
+    System.out.println("member pid " + pid);
     System.out.flush();
     while (true) {
       LockSupport.park();
