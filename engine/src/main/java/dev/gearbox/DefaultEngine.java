@@ -931,16 +931,20 @@ final class DefaultEngine implements Engine {
     // after that a task still holding its slot ignores them and is abandoned with a warning. With
     // no task left, what remains is the backend releasing threads and processes: wait for it.
     try {
-      if (!awaitTermination(grace)) {
+      if (!interrupted && !awaitTermination(grace)) {
         backend.shutdownNow();
-        long tasksDeadline = System.nanoTime() + grace.toNanos() * (caps.canKill() ? 2 : 1);
-        long releaseDeadline = tasksDeadline + RELEASE_LIMIT.toNanos();
+        // A backend that can kill ends every task for sure (a kill cannot be ignored): wait for
+        // it. Otherwise a task still holding its slot after the grace ignores its interrupt.
+        long tasksDeadline = System.nanoTime() + grace.toNanos();
+        long releaseDeadline = tasksDeadline + grace.toNanos() + RELEASE_LIMIT.toNanos();
         while (!awaitTermination(Duration.ofMillis(20))) {
           long now = System.nanoTime();
-          if (now - tasksDeadline > 0 && (tasksStillRunning() || now - releaseDeadline > 0)) {
-            log.warn("Gearbox: engine {} closed, but backend {} still has {}; abandoned (every future completed already)",
-                name, backendName, tasksStillRunning() ? "threads running tasks that ignored interrupts"
-                    : "not released its threads or processes after " + RELEASE_LIMIT.toSeconds() + " s");
+          boolean ignoring = !caps.canKill() && now - tasksDeadline > 0 && tasksStillRunning();
+          if (ignoring || now - releaseDeadline > 0) {
+            log.warn("Gearbox: engine {} closed, but {}; abandoned (every future completed already)", name,
+                ignoring ? "backend " + backendName + " still has threads running tasks that ignored interrupts"
+                    : "it has not terminated " + RELEASE_LIMIT.toSeconds() + " s after its tasks had to end (backend "
+                        + backendName + " releasing threads or processes, or a listener still running)");
             break;
           }
         }

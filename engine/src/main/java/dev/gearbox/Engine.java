@@ -180,12 +180,14 @@ public interface Engine extends AutoCloseable {
   boolean awaitTermination(Duration timeout) throws InterruptedException;
 
   /**
-   * {@link #shutdown()} and waits for termination. After {@code gearbox.cancel.grace} the engine
-   * is shut down now; a task that then ignores its interrupt (and cannot be killed) for another
-   * grace period is abandoned with a warning, its future already completed. Otherwise close
-   * returns once the backend has released its threads and processes (for the process backend: no
-   * worker JVM is left). If the waiting thread is interrupted, the engine is shut down now and the
-   * interrupt status is kept.
+   * {@link #shutdown()} and waits for termination: first for every accepted task to complete
+   * (queued ones included, without a time limit), then for the backend to release its threads
+   * and processes. If that takes longer than {@code gearbox.cancel.grace}, the backend is shut
+   * down now (its leftover work interrupted, or killed where it can kill). A task that ignores its
+   * interrupt on a backend that cannot kill is abandoned with a warning after one more grace
+   * period; otherwise close waits for the backend to finish releasing (for the process backend:
+   * until no worker JVM is left), giving up with a warning after 30 s. If the waiting thread is
+   * interrupted, the engine is shut down now and the interrupt status is kept.
    */
   @Override
   void close();

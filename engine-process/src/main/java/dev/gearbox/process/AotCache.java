@@ -60,7 +60,8 @@ final class AotCache {
   private final String why;
   private final AtomicInteger trainings = new AtomicInteger();
   private volatile boolean training;
-  private boolean touched;
+  /** When this engine last marked the cache as used (nanoTime), 0 for never. */
+  private long touchedNanos;
 
   private AotCache(Path cache, String why) {
     this.cache = cache;
@@ -191,8 +192,9 @@ final class AotCache {
       return Launch.PLAIN;
     }
     if (Files.isRegularFile(cache)) {
-      if (!touched) {
-        touched = true;
+      long now = System.nanoTime();
+      if (touchedNanos == 0 || now - touchedNanos > IN_USE.toNanos() / 2) {
+        touchedNanos = now;
         touch(cache); // its modification time is when it was last used: pruning keeps the recent ones
       }
       return new Launch(List.of("-XX:AOTCache=" + cache), null);
@@ -268,8 +270,8 @@ final class AotCache {
       others = new ArrayList<>(files.filter(p -> !p.equals(current))
           .filter(p -> p.getFileName().toString().startsWith("worker-") && p.getFileName().toString().endsWith(".aot"))
           .toList());
-    } catch (IOException e) {
-      return; // best effort
+    } catch (IOException | RuntimeException e) {
+      return; // best effort (a listing can also fail while it is iterated)
     }
     java.util.Map<Path, Instant> used = new java.util.HashMap<>();
     for (Path p : others) {

@@ -500,9 +500,9 @@ final class ProcessBackend implements Backend {
         } else {
           attempt.failed(codec.decodeFailure(f.payload(), 8));
         }
-      } catch (IOException | ClassNotFoundException | RuntimeException e) {
+      } catch (IOException | ClassNotFoundException | RuntimeException | LinkageError e) {
         attempt.failed(new EngineException(attempt.taskId(), attempt.taskName(), "its result could not be read back from "
-            + w.label() + ": " + e, e));
+            + w.label() + ": " + SerialCodec.whyUnreadable(e), e));
       }
     });
     if (retireNow) {
@@ -637,14 +637,29 @@ final class ProcessBackend implements Backend {
     if (reap && !live.isEmpty()) {
       Thread killer = new Thread(() -> {
         long deadline = System.nanoTime() + settings.cancelGrace().toNanos();
+        List<WorkerProcess> training = new ArrayList<>();
         for (WorkerProcess w : live) {
           try {
-            if (!w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
-                && !(w.inFlight.isEmpty() && w.aotLaunch.training() != null
-                    && w.awaitExit(AOT_TRAINING_EXIT.toNanos(), TimeUnit.NANOSECONDS))) {
+            if (w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+              continue;
+            }
+            if (w.inFlight.isEmpty() && w.aotLaunch.training() != null) {
               // An idle training worker is writing the AOT cache as it exits: a kill would waste
-              // it, so it gets longer (bounded, in case its exit hangs).
+              // it, so it gets longer (bounded, in case its exit hangs), after the others.
+              training.add(w);
+            } else {
               w.killPlanned(why + "; the worker did not exit within gearbox.cancel.grace");
+            }
+          } catch (InterruptedException e) {
+            w.kill();
+          }
+        }
+        long trainingDeadline = System.nanoTime() + AOT_TRAINING_EXIT.toNanos();
+        for (WorkerProcess w : training) {
+          try {
+            if (!w.awaitExit(Math.max(0, trainingDeadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+              w.killPlanned(why + "; the worker did not finish writing the AOT cache within "
+                  + AOT_TRAINING_EXIT.toSeconds() + " s");
             }
           } catch (InterruptedException e) {
             w.kill();

@@ -147,16 +147,26 @@ public final class WorkerMain {
    * runs the task itself.
    */
   private void serveFrames() {
-    Runnable task = readUntilTask();
-    if (task == null) {
-      return;
+    for (;;) {
+      Runnable task = readUntilTask();
+      if (task == null) {
+        return;
+      }
+      boolean handedOn = true;
+      try {
+        tasks.execute(this::serveFrames);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
+      } catch (Throwable e) {
+        // No thread to take the reading (unable to create a native thread, say): this one reads
+        // again after the task, which meanwhile cannot hear a CANCEL (its deadline still kills it).
+        handedOn = false;
+      }
+      task.run();
+      if (handedOn) {
+        return;
+      }
     }
-    try {
-      tasks.execute(this::serveFrames);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
-    }
-    task.run();
   }
 
   /** Handles frames until one is a task (returned to run) or the frames end (null; {@link #served} completed). */
@@ -193,9 +203,14 @@ public final class WorkerMain {
           default -> throw new Frames.ChannelFault("unexpected frame type " + f.type() + " from the engine");
         }
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
       System.err.println("gearbox worker: channel from the engine failed: " + e);
-      served.complete(false);
+      served.complete(false); // stdin broke: the engine is gone
+      return null;
+    } catch (Throwable e) {
+      // A frame that is not one, or no memory for it: say so and exit; the engine sees a crash.
+      System.err.println("gearbox worker: cannot read the engine's frames: " + e);
+      Runtime.getRuntime().halt(70);
       return null;
     }
   }

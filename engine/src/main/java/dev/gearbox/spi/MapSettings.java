@@ -83,7 +83,7 @@ public final class MapSettings implements BackendSettings {
 
   /** Bytes: {@code 512}, {@code 64k}, {@code 256m}, {@code 2g}. */
   public static long parseSize(String key, String value) {
-    String s = value.trim().toLowerCase(Locale.ROOT).replace("_", "");
+    String s = value.trim().toLowerCase(Locale.ROOT);
     long mult = switch (s.isEmpty() ? ' ' : s.charAt(s.length() - 1)) {
       case 'k' -> 1024L;
       case 'm' -> 1024L * 1024;
