@@ -74,6 +74,21 @@ final class FaultTasks {
     };
   }
 
+  /** A result whose class initializes only where {@code gearbox.test.in-worker} is set: in the workers, not the engine. */
+  static final class WorkerOnlyResult implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
+    static {
+      if (System.getProperty("gearbox.test.in-worker") == null) {
+        throw new IllegalStateException("WorkerOnlyResult needs gearbox.test.in-worker");
+      }
+    }
+  }
+
+  static Task<Object> workerOnlyResult() {
+    return WorkerOnlyResult::new;
+  }
+
   /** Kills its worker on the first attempt only; succeeds afterwards. */
   static ContextTask<Integer> crashOnFirstAttempt() {
     return ctx -> {

@@ -267,6 +267,16 @@ class ProcessFaultTest {
   }
 
   @Test
+  void aResultWhoseClassCannotInitializeInTheEngine_failsItsTaskSayingWhy() throws Exception {
+    Engine engine = open(b -> b.workers(1).option("gearbox.process.jvm-options", "-Dgearbox.test.in-worker=true"));
+    TaskFuture<Object> f = engine.submit(FaultTasks.workerOnlyResult());
+    assertThatThrownBy(() -> f.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS))
+        .isInstanceOf(ExecutionException.class).cause().isInstanceOf(EngineException.class)
+        .hasMessageContaining("could not be read back").hasMessageContaining(FaultTasks.WorkerOnlyResult.class.getName());
+    assertThat(get(engine.submit(FaultTasks.square(4)))).isEqualTo(16);
+  }
+
+  @Test
   void recycling_afterMaxTasksPerWorker_replacesTheWorker() throws Exception {
     Engine engine = open(b -> b.workers(1).option("gearbox.process.max-tasks-per-worker", "3"));
     List<Long> pids = new ArrayList<>();
