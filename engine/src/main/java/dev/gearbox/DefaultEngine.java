@@ -72,6 +72,8 @@ final class DefaultEngine implements Engine {
   final Backend backend;
   private final BackendCapabilities caps;
   private final int slots;
+  /** Attempts the backend may hold beyond {@code slots}, not yet running ({@link Backend#prefetch()}). */
+  private final int prefetch;
   final EngineMetrics metrics;
   private final ListenerBus bus;
   private final ScheduledThreadPoolExecutor timer;
@@ -160,6 +162,7 @@ final class DefaultEngine implements Engine {
     this.backend = created;
     this.caps = created.capabilities();
     this.slots = created.parallelism();
+    this.prefetch = slots == Integer.MAX_VALUE ? 0 : Math.max(0, Math.min(created.prefetch(), Integer.MAX_VALUE - slots));
   }
 
   static Engine open(EngineConfig config) {
@@ -230,6 +233,7 @@ final class DefaultEngine implements Engine {
       throw e;
     }
     boolean dispatch = false;
+    Job prefetched = null;
     lockQuickly();
     try {
       for (;;) {
@@ -245,11 +249,12 @@ final class DefaultEngine implements Engine {
           dispatch = true;
           break;
         }
-        if (queue.size() < queueCapacity) {
+        if (waitingLocked() < queueCapacity) {
           job.state = Job.State.QUEUED;
           job.enqueuedNanos = System.nanoTime();
           queue.add(job);
           queuedCount++;
+          prefetched = prefetchLocked();
           break;
         }
         if (rejectWhenFull || AttemptImpl.RUNNING_IN.get() == this) {
@@ -273,7 +278,7 @@ final class DefaultEngine implements Engine {
       }
       unfinished.incrementAndGet();
       submittedCount++;
-      if (blockedSubmitters > 0 && queue.size() < queueCapacity) {
+      if (blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
         notFull.signal(); // pass the wake-up on: this submitter may not have used the space it was woken for
       }
       if (!bus.isEmpty()) {
@@ -285,8 +290,30 @@ final class DefaultEngine implements Engine {
     }
     if (dispatch) {
       launch(job);
+    } else if (prefetched != null) {
+      launch(prefetched);
     }
     return job.future;
+  }
+
+  /**
+   * Hands the head of the queue to the backend's prefetch room, if it has room and more work
+   * waits behind that head; returns it (now dispatched) or null. Caller holds the lock.
+   */
+  private Job prefetchLocked() {
+    if (busy >= slots && busy < slots + prefetch && queue.size() >= 2 && runState == RunState.RUNNING) {
+      Job next = queue.poll();
+      busy++;
+      next.state = Job.State.RUNNING;
+      addLive(next);
+      return next; // still waiting, in the backend now: no room freed for a blocked submitter
+    }
+    return null;
+  }
+
+  /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds the lock. */
+  private int waitingLocked() {
+    return queue.size() + Math.max(0, busy - slots);
   }
 
   /** Starts the job's next attempt through the backend; the caller has taken a slot for it. */
@@ -342,19 +369,21 @@ final class DefaultEngine implements Engine {
 
   private Job releaseSlotLocked() {
     busy--;
-    if (busy < slots && runState != RunState.STOP) {
-      Job next = queue.poll();
+    // A freed running slot takes the head of the queue; the prefetch room only takes it while
+    // more work waits behind it.
+    Job next = null;
+    if ((busy < slots || (busy < slots + prefetch && queue.size() >= 2)) && runState != RunState.STOP) {
+      next = queue.poll();
       if (next != null) {
         busy++;
         next.state = Job.State.RUNNING;
         addLive(next);
-        if (blockedSubmitters > 0) {
-          notFull.signal();
-        }
-        return next;
       }
     }
-    return null;
+    if (blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
+      notFull.signal();
+    }
+    return next;
   }
 
   // ------------------------------------------------------------------ attempt lifecycle
@@ -822,6 +851,10 @@ final class DefaultEngine implements Engine {
       cancel(job, true);
     }
     for (Job job : running) {
+      AttemptImpl a = job.current;
+      if (prefetch > 0 && job.attempts == 1 && a != null && a.startedNanos == 0L) {
+        neverStarted.add(job); // held in the backend's prefetch room: the cancel keeps it from starting
+      }
       cancel(job, true);
     }
     if (alreadyTerminating) {

@@ -17,8 +17,8 @@ import java.io.IOException;
  * payload      length bytes
  * </pre>
  *
- * Engine to worker (worker's stdin): RUN, CANCEL, SHUTDOWN. Worker to engine (a named pipe of its
- * own, so nothing a task prints can reach it): HELLO, STARTED, OK, FAIL, PROGRESS. Anything that
+ * Engine to worker (worker's stdin): RUN, CANCEL, SHUTDOWN, REVOKE. Worker to engine (a named pipe of its
+ * own, so nothing a task prints can reach it): HELLO, STARTED, OK, FAIL, PROGRESS, REVOKED. Anything that
  * does not parse is a {@link ChannelFault}: the worker is retired and its tasks fail with a
  * message saying so; a bad frame never leaves the reader waiting for bytes that will not come.
  */
@@ -30,11 +30,15 @@ final class Frames {
   static final byte RUN = 1;
   static final byte CANCEL = 2;
   static final byte SHUTDOWN = 3;
+  /** Give back a task that has not started (the engine has an idle worker for it). */
+  static final byte REVOKE = 4;
   static final byte HELLO = 10;
   static final byte STARTED = 11;
   static final byte OK = 12;
   static final byte FAIL = 13;
   static final byte PROGRESS = 14;
+  /** The task named was given back unstarted (answer to REVOKE; a task that started sends nothing). */
+  static final byte REVOKED = 15;
 
   private Frames() {}
 

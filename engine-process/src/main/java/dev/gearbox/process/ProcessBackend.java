@@ -91,6 +91,16 @@ final class ProcessBackend implements Backend {
   /** An attempt waiting for a worker, with its encoded RUN payload. */
   private record Pending(Attempt attempt, byte[] payload, ProcessExecution execution) {}
 
+  /**
+   * Attempts sent to a worker that has not said STARTED yet, by wire id: the ones a worker may
+   * hold prefetched. Such an attempt never ran, so when its worker dies it goes to another worker
+   * without counting as a crash, and when another worker idles it is revoked and moved there.
+   * Entries are added under the monitor; removed on STARTED, on the result, on revocation, on exit.
+   */
+  private final Map<Long, Pending> unstarted = new ConcurrentHashMap<>();
+  /** A task whose worker died before it started goes to another worker at most this often. */
+  private static final int MAX_UNSTARTED_MOVES = 3;
+
   private final java.util.concurrent.atomic.AtomicLong wireIds = new java.util.concurrent.atomic.AtomicLong();
 
   ProcessBackend(ProcessConfig config, BackendSettings settings) {
@@ -235,6 +245,12 @@ final class ProcessBackend implements Backend {
     return slots.length * config.concurrency();
   }
 
+  /** Each worker may hold {@code prefetch} tasks beyond those it runs: the next one is there when one ends. */
+  @Override
+  public int prefetch() {
+    return slots.length * config.prefetch();
+  }
+
   /** Serializes the task at submit: rejects what cannot cross, and keeps the bytes for every attempt. */
   @Override
   public Object prepare(Work work) {
@@ -296,6 +312,7 @@ final class ProcessBackend implements Backend {
       return;
     }
     target.inFlight.put(p.execution.wireId, p.attempt);
+    unstarted.put(p.execution.wireId, p);
     p.execution.worker = target;
     target.idleSince = Long.MAX_VALUE;
     toSend.add(p);
@@ -335,15 +352,30 @@ final class ProcessBackend implements Backend {
     }
   }
 
+  /**
+   * The least-loaded ready worker that can run the task now; else, when every slot has a ready
+   * worker running all it can, the least-loaded one with prefetch room; else null (the task
+   * parks until a worker starts or frees up).
+   */
   private WorkerProcess pickLocked() {
-    WorkerProcess best = null;
+    WorkerProcess free = null;
+    WorkerProcess room = null;
+    boolean allReady = true;
     for (WorkerProcess w : slots) {
-      if (w != null && w.state == WorkerProcess.State.READY && w.inFlight.size() < config.concurrency()
-          && (best == null || w.inFlight.size() < best.inFlight.size())) {
-        best = w;
+      if (w == null || w.state != WorkerProcess.State.READY) {
+        allReady = false;
+        continue;
+      }
+      int n = w.inFlight.size();
+      if (n < config.concurrency()) {
+        if (free == null || n < free.inFlight.size()) {
+          free = w;
+        }
+      } else if (n < config.concurrency() + config.prefetch() && (room == null || n < room.inFlight.size())) {
+        room = w;
       }
     }
-    return best;
+    return free != null ? free : allReady ? room : null;
   }
 
   /** Starts workers in empty slots (lazily after open, or to replace one); fails parked work if none can start. */
@@ -469,6 +501,7 @@ final class ProcessBackend implements Backend {
     long heap = ByteBuffer.wrap(f.payload()).getLong();
     synchronized (this) {
       a = w.inFlight.remove(f.taskId());
+      unstarted.remove(f.taskId());
       if (a == null) {
         return;
       }
@@ -504,6 +537,7 @@ final class ProcessBackend implements Backend {
         attempt.failed(new EngineException(attempt.taskId(), attempt.taskName(), "its result could not be read back from "
             + w.label() + ": " + SerialCodec.whyUnreadable(e), e));
       }
+      revokeFor(w); // after the report, which has handed this worker the engine's next task if there was one
     });
     if (retireNow) {
       w.retire(retireWhy != null ? retireWhy : "recycled");
@@ -511,6 +545,56 @@ final class ProcessBackend implements Backend {
     if (drain) {
       drainParked();
     }
+  }
+
+  /**
+   * {@code idle} has nothing to do while another worker holds a task it has not started: asks
+   * that worker for it back (REVOKE), so the last tasks of a run do not wait behind a busy worker.
+   */
+  private void revokeFor(WorkerProcess idle) {
+    if (config.prefetch() == 0) {
+      return;
+    }
+    WorkerProcess holder = null;
+    long wire = 0;
+    synchronized (this) {
+      if (shutdown || idle.state != WorkerProcess.State.READY || !idle.inFlight.isEmpty() || !parked.isEmpty()) {
+        return;
+      }
+      for (Pending p : unstarted.values()) {
+        WorkerProcess w = p.execution.worker;
+        if (w != null && w != idle && w.state == WorkerProcess.State.READY && !p.execution.revoking
+            && !p.execution.interrupted && !p.execution.cancelled && w.inFlight.size() > config.concurrency()) {
+          p.execution.revoking = true;
+          holder = w;
+          wire = p.execution.wireId;
+          break;
+        }
+      }
+    }
+    if (holder != null) {
+      holder.send(Frames.REVOKE, wire, new byte[0]);
+    }
+  }
+
+  /** A worker gave back a task it had not started: it goes to the least-loaded worker now. */
+  void onRevoked(WorkerProcess w, long wire) {
+    Pending p;
+    synchronized (this) {
+      p = unstarted.get(wire);
+      if (p == null || p.execution.worker != w || w.inFlight.remove(wire) == null) {
+        return;
+      }
+      unstarted.remove(wire);
+      p.execution.revoking = false;
+      p.execution.worker = null;
+    }
+    dispatch(p);
+  }
+
+  /** The worker says the attempt started: it is no longer one that could move. */
+  void onStarted(long wire) {
+    unstarted.remove(wire);
   }
 
   /** Marks a worker dead (no new task goes to it); returns the state it had. */
@@ -524,6 +608,7 @@ final class ProcessBackend implements Backend {
   void onWorkerExit(WorkerProcess w, int exitCode, String reason, boolean planned, boolean duringStartup) {
     aot.exited(w.aotLaunch, exitCode);
     List<Attempt> held = new ArrayList<>();
+    List<Pending> moved = new ArrayList<>();
     synchronized (this) {
       for (int i = 0; i < slots.length; i++) {
         if (slots[i] == w) {
@@ -532,7 +617,17 @@ final class ProcessBackend implements Backend {
       }
       for (Long wireId : new ArrayList<>(w.inFlight.keySet())) {
         Attempt a = w.inFlight.remove(wireId);
-        if (a != null) {
+        Pending p = unstarted.remove(wireId);
+        if (a == null) {
+          continue;
+        }
+        if (p != null && !shutdown && p.execution.moves < MAX_UNSTARTED_MOVES) {
+          // It never started there (a prefetched task): it goes elsewhere, no crash of its own.
+          p.execution.moves++;
+          p.execution.worker = null;
+          p.execution.revoking = false;
+          moved.add(p);
+        } else {
           held.add(a);
         }
       }
@@ -546,6 +641,7 @@ final class ProcessBackend implements Backend {
         ensureWorkersLocked(); // replace a crashed or recycled worker; an idle one comes back on demand
       }
     }
+    moved.forEach(this::dispatch);
     String tail = w.stderrTail();
     if (planned && held.isEmpty()) {
       workersRecycled.inc();
@@ -722,6 +818,9 @@ final class ProcessBackend implements Backend {
     volatile WorkerProcess worker;
     volatile boolean interrupted;
     volatile boolean cancelled;
+    /** Under the backend's monitor: a REVOKE is on its way to its worker; how often it moved unstarted. */
+    boolean revoking;
+    int moves;
 
     ProcessExecution(Attempt attempt, long wireId) {
       this.attempt = attempt;

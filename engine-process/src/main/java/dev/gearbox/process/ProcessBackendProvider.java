@@ -18,6 +18,7 @@ import java.util.Set;
  * {@code gearbox.backend=process}: tasks run in forked worker JVMs. Keys (all optional):
  * {@code gearbox.process.workers} (default {@code gearbox.workers}), {@code prestart} (workers
  * started and awaited at open; default all), {@code concurrency} (tasks at once per worker; 1),
+ * {@code prefetch} (tasks a worker may hold unstarted behind those it runs, while more wait; 1),
  * {@code java} (the worker's java; default the engine's), {@code classpath} (default the
  * engine's), {@code jvm-options}, {@code heap} ({@code -Xmx}), {@code environment}
  * ({@code NAME=value;...}, added to the engine's), {@code working-dir}, {@code max-payload}
@@ -30,6 +31,7 @@ public final class ProcessBackendProvider implements BackendProvider {
   static final String WORKERS = P + "workers";
   static final String PRESTART = P + "prestart";
   static final String CONCURRENCY = P + "concurrency";
+  static final String PREFETCH = P + "prefetch";
   static final String JAVA = P + "java";
   static final String CLASSPATH = P + "classpath";
   static final String JVM_OPTIONS = P + "jvm-options";
@@ -55,7 +57,7 @@ public final class ProcessBackendProvider implements BackendProvider {
 
   @Override
   public Set<String> configKeys() {
-    return Set.of(WORKERS, PRESTART, CONCURRENCY, JAVA, CLASSPATH, JVM_OPTIONS, HEAP, ENVIRONMENT, WORKING_DIR,
+    return Set.of(WORKERS, PRESTART, CONCURRENCY, PREFETCH, JAVA, CLASSPATH, JVM_OPTIONS, HEAP, ENVIRONMENT, WORKING_DIR,
         MAX_PAYLOAD, SERIAL_FILTER, MAX_TASKS, RECYCLE_HEAP, POISON, STARTUP_TIMEOUT, IDLE_TIMEOUT, AOT_CACHE);
   }
 
@@ -84,6 +86,7 @@ public final class ProcessBackendProvider implements BackendProvider {
         workers,
         s.getInt(PRESTART, workers, 0, workers),
         s.getInt(CONCURRENCY, 1, 1, 10_000),
+        s.getInt(PREFETCH, 1, 0, 1_000),
         java,
         s.get(CLASSPATH).orElse(System.getProperty("java.class.path")),
         jvmOptions,

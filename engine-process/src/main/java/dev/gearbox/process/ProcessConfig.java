@@ -16,6 +16,7 @@ record ProcessConfig(
     int workers,
     int prestart,
     int concurrency,
+    int prefetch,
     String java,
     String classpath,
     List<String> jvmOptions,

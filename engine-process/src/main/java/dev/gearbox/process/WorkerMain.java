@@ -42,12 +42,18 @@ public final class WorkerMain {
   private final SerialCodec codec;
   private final DataOutputStream channel;
   /**
-   * {@code concurrency + 1} threads: the engine sends at most {@code concurrency} tasks at once,
-   * and one more thread reads the frames. Whichever thread reads a task runs it, after handing
-   * the reading to an idle thread (leader/follower): a task starts without a wake-up.
+   * {@code concurrency + 1} threads: at most {@code concurrency} run tasks, and one more reads
+   * the frames. Whichever thread reads a task runs it if fewer than {@code concurrency} run,
+   * after handing the reading to an idle thread (leader/follower): a task starts without a
+   * wake-up. Otherwise the task waits in {@link #waiting} (the engine's prefetch: the next task is
+   * here when one ends) and the thread that ends a task runs it next.
    */
   private final ExecutorService tasks;
+  private final int concurrency;
   private final Map<Long, RunningTask> running = new ConcurrentHashMap<>();
+  /** Guarded by itself, with {@link #active}: tasks received and not started, in arrival order. */
+  private final java.util.ArrayDeque<RunningTask> waiting = new java.util.ArrayDeque<>();
+  private int active;
   /** Completed when the frames end: true if the engine said SHUTDOWN first. */
   private final CompletableFuture<Boolean> served = new CompletableFuture<>();
   private final DataInputStream frames;
@@ -58,6 +64,7 @@ public final class WorkerMain {
     this.channel = channel;
     this.frames = frames;
     this.maxFrame = maxFrame;
+    this.concurrency = concurrency;
     AtomicInteger n = new AtomicInteger();
     this.tasks = Executors.newFixedThreadPool(concurrency + 1, r -> {
       Thread t = new Thread(r, "gearbox-task-" + n.incrementAndGet());
@@ -186,14 +193,29 @@ public final class WorkerMain {
             int attempt = header.getInt();
             int nameLength = header.getInt();
             String name = new String(f.payload(), 16, nameLength, StandardCharsets.UTF_8);
-            RunningTask task = new RunningTask(f.taskId(), taskId, name, attempt);
+            RunningTask task = new RunningTask(f.taskId(), taskId, name, attempt, f.payload(), 16 + nameLength);
             running.put(f.taskId(), task);
-            return () -> run(task, f.payload(), 16 + nameLength);
+            synchronized (waiting) {
+              if (active >= concurrency) {
+                waiting.add(task); // prefetched: the next thread to end a task runs it
+                continue;
+              }
+              active++;
+            }
+            return () -> runThenWaiting(task);
           }
           case Frames.CANCEL -> {
             RunningTask r = running.get(f.taskId());
-            if (r != null) {
+            if (r != null && unqueue(r)) {
+              sendFailure(r.wireId, new java.util.concurrent.CancellationException("cancelled before it started"));
+            } else if (r != null) {
               r.cancel(f.payload().length > 0 && f.payload()[0] == 1);
+            }
+          }
+          case Frames.REVOKE -> {
+            RunningTask r = running.get(f.taskId());
+            if (r != null && unqueue(r)) {
+              send(Frames.REVOKED, r.wireId, new byte[0]); // a task that started answers with STARTED instead
             }
           }
           case Frames.SHUTDOWN -> {
@@ -212,6 +234,32 @@ public final class WorkerMain {
       System.err.println("gearbox worker: cannot read the engine's frames: " + e);
       Runtime.getRuntime().halt(70);
       return null;
+    }
+  }
+
+  /** Takes a task out of the waiting line before it starts; false if it is not there (it started). */
+  private boolean unqueue(RunningTask task) {
+    boolean removed;
+    synchronized (waiting) {
+      removed = waiting.remove(task);
+    }
+    if (removed) {
+      running.remove(task.wireId);
+    }
+    return removed;
+  }
+
+  /** Runs a task, then the tasks waiting behind it, until none waits. */
+  private void runThenWaiting(RunningTask first) {
+    RunningTask task = first;
+    while (task != null) {
+      run(task, task.payload, task.workOffset);
+      synchronized (waiting) {
+        task = waiting.poll();
+        if (task == null) {
+          active--;
+        }
+      }
     }
   }
 
@@ -300,11 +348,17 @@ public final class WorkerMain {
     private boolean interruptRequested;
     private volatile boolean cancelled;
 
-    RunningTask(long wireId, long id, String name, int attempt) {
+    /** The RUN frame's payload, and where the serialized work starts in it. */
+    private final byte[] payload;
+    private final int workOffset;
+
+    RunningTask(long wireId, long id, String name, int attempt, byte[] payload, int workOffset) {
       this.wireId = wireId;
       this.id = id;
       this.name = name;
       this.attempt = attempt;
+      this.payload = payload;
+      this.workOffset = workOffset;
     }
 
     /** The task thread starts; an interrupt that came first is delivered now. */

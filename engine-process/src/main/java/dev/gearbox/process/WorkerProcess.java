@@ -152,11 +152,13 @@ final class WorkerProcess {
             backend.onWorkerReady(this);
           }
           case Frames.STARTED -> {
+            backend.onStarted(f.taskId());
             Attempt a = inFlight.get(f.taskId());
             if (a != null) {
               a.started();
             }
           }
+          case Frames.REVOKED -> backend.onRevoked(this, f.taskId());
           case Frames.PROGRESS -> {
             Attempt a = inFlight.get(f.taskId());
             if (a != null) {

@@ -89,6 +89,23 @@ final class FaultTasks {
     return WorkerOnlyResult::new;
   }
 
+  /** Raises {@code signal}: a trace that it ran. */
+  static Task<Object> raise(String dir, String signal) {
+    return () -> {
+      Signals.raise(dir, signal);
+      return null;
+    };
+  }
+
+  /** Waits for {@code signal}, then halts its worker. */
+  static Task<Object> haltWhen(String dir, String signal) {
+    return () -> {
+      Signals.awaitInTask(dir, signal);
+      Runtime.getRuntime().halt(9);
+      return null;
+    };
+  }
+
   /** Kills its worker on the first attempt only; succeeds afterwards. */
   static ContextTask<Integer> crashOnFirstAttempt() {
     return ctx -> {

@@ -277,6 +277,57 @@ class ProcessFaultTest {
   }
 
   @Test
+  void aPrefetchedTask_whoseWorkerDiesBeforeItStarts_runsElsewhere_withoutARetry() throws Exception {
+    Engine engine = open(b -> b.workers(1).option("gearbox.process.prefetch", "1"));
+    TaskFuture<Object> crasher = engine.submit(FaultTasks.haltWhen(dir.toString(), "crash"));
+    await().atMost(PROMPTLY).until(() -> counter(engine, "process.frames-sent") >= 1);
+    TaskFuture<Long> held = engine.submit(FaultTasks.pid()); // prefetched: more work waits behind it
+    TaskFuture<Long> queued = engine.submit(FaultTasks.pid());
+    await().atMost(PROMPTLY).until(() -> counter(engine, "process.frames-sent") >= 2); // RUN crasher, RUN held
+    Signals.raise(dir.toString(), "crash");
+    assertThat(failure(crasher)).isInstanceOf(WorkerCrashedException.class);
+    // No retry policy: the held task never started on the dead worker, so it simply runs on the next one.
+    assertThat(get(held)).isPositive();
+    assertThat(get(queued)).isPositive();
+    assertThat(counter(engine, "retried")).isZero();
+  }
+
+  @Test
+  void aPrefetchedTask_cancelledBeforeItStarts_neverRuns() throws Exception {
+    Engine engine = open(b -> b.workers(1).option("gearbox.process.prefetch", "1"));
+    TaskFuture<Object> slow = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1));
+    await().atMost(PROMPTLY).until(() -> Files.exists(dir.resolve("pid-1")));
+    TaskFuture<Object> held = engine.submit(FaultTasks.raise(dir.toString(), "held-ran")); // prefetched
+    TaskFuture<Integer> last = engine.submit(FaultTasks.square(3));
+    await().atMost(PROMPTLY).until(() -> counter(engine, "process.frames-sent") >= 2); // RUN slow, RUN held
+    assertThat(held.cancel(true)).isTrue();
+    Signals.raise(dir.toString(), "release");
+    get(slow);
+    assertThat(get(last)).isEqualTo(9);
+    assertThat(held).isCancelled();
+    assertThat(Signals.isRaised(dir.toString(), "held-ran")).as("the cancelled task ran").isFalse();
+  }
+
+  @Test
+  void aPrefetchedTask_behindALongTask_isRevokedWhenAnotherWorkerIdles() throws Exception {
+    Engine engine = open(b -> b.workers(2).option("gearbox.process.prefetch", "1"));
+    TaskFuture<Object> slow = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1)); // worker 0 (first slot)
+    TaskFuture<Object> brief = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 2)); // worker 1
+    await().atMost(PROMPTLY).until(() -> Files.exists(dir.resolve("pid-1")) && Files.exists(dir.resolve("pid-2")));
+    TaskFuture<Long> held = engine.submit(FaultTasks.pid()); // prefetched behind the slow task (ties go to the first slot)
+    TaskFuture<Long> last = engine.submit(FaultTasks.pid()); // waits in the engine
+    long slowPid = Long.parseLong(Files.readString(dir.resolve("pid-1")));
+    // Only the brief task ends: its worker runs the last task, then idles, and takes the held one
+    // back from behind the slow task, which is still blocked.
+    brief.cancel(true);
+    assertThat(get(last)).isNotEqualTo(slowPid);
+    assertThat(get(held)).as("ran on the idle worker, not behind the blocked one").isNotEqualTo(slowPid);
+    assertThat(slow).isNotDone();
+    Signals.raise(dir.toString(), "release");
+    get(slow);
+  }
+
+  @Test
   void recycling_afterMaxTasksPerWorker_replacesTheWorker() throws Exception {
     Engine engine = open(b -> b.workers(1).option("gearbox.process.max-tasks-per-worker", "3"));
     List<Long> pids = new ArrayList<>();

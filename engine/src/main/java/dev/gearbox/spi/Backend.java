@@ -20,6 +20,18 @@ public interface Backend {
   int parallelism();
 
   /**
+   * How many attempts beyond {@link #parallelism()} the backend can hold without running them,
+   * so that the next one is at hand when a running one ends (a worker process would otherwise
+   * wait a round trip to the engine for it). The core hands over into this extra room only while
+   * more work waits behind it, so priorities hold for everything not yet handed over, and the
+   * last queued attempts go to whichever worker frees up first. An attempt held there has not
+   * started: its deadline starts when the backend calls {@link Attempt#started()}. Default 0.
+   */
+  default int prefetch() {
+    return 0;
+  }
+
+  /**
    * Starts running {@code attempt} without blocking the caller (except the {@code direct}
    * backend, whose point is to run in the caller's thread).
    *
