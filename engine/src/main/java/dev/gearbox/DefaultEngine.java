@@ -305,6 +305,7 @@ final class DefaultEngine implements Engine {
       Job next = queue.poll();
       busy++;
       next.state = Job.State.RUNNING;
+      next.prefetched = true;
       addLive(next);
       return next; // still waiting, in the backend now: no room freed for a blocked submitter
     }
@@ -375,6 +376,7 @@ final class DefaultEngine implements Engine {
     if ((busy < slots || (busy < slots + prefetch && queue.size() >= 2)) && runState != RunState.STOP) {
       next = queue.poll();
       if (next != null) {
+        next.prefetched = busy >= slots; // into the prefetch room, not a running slot
         busy++;
         next.state = Job.State.RUNNING;
         addLive(next);
@@ -852,8 +854,11 @@ final class DefaultEngine implements Engine {
     }
     for (Job job : running) {
       AttemptImpl a = job.current;
-      if (prefetch > 0 && job.attempts == 1 && a != null && a.startedNanos == 0L) {
-        neverStarted.add(job); // held in the backend's prefetch room: the cancel keeps it from starting
+      if (job.prefetched && job.attempts == 1 && a != null && a.startedNanos == 0L) {
+        // Handed to the backend's prefetch room and not started: the cancel keeps it from
+        // starting (best effort, as ExecutorService allows: one starting this very moment is
+        // interrupted instead).
+        neverStarted.add(job);
       }
       cancel(job, true);
     }

@@ -29,6 +29,8 @@ final class Job implements Comparable<Job> {
   /** Attempts launched so far; written only by the thread that launches the next attempt. */
   int attempts;
   volatile AttemptImpl current;
+  /** Dispatched into the backend's prefetch room (more work waited behind it), under the engine's lock. */
+  volatile boolean prefetched;
   ScheduledFuture<?> pendingRetry;
   /** Links in the engine's list of live (running or retry-waiting) jobs; guarded by the engine lock. */
   Job prevLive;

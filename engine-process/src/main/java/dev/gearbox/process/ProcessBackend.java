@@ -477,6 +477,7 @@ final class ProcessBackend implements Backend {
     settings.workerStarted(new WorkerEvent(engineName, w.label(), "ready after "
         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - w.spawnedNanos) + " ms", null));
     drainParked();
+    report(() -> revokeFor(w)); // a replacement may come up while another worker holds a task
   }
 
   /** Gives parked attempts to ready workers. */
@@ -501,10 +502,10 @@ final class ProcessBackend implements Backend {
     long heap = ByteBuffer.wrap(f.payload()).getLong();
     synchronized (this) {
       a = w.inFlight.remove(f.taskId());
-      unstarted.remove(f.taskId());
       if (a == null) {
         return;
       }
+      unstarted.remove(f.taskId());
       w.tasksRun++;
       if (w.state == WorkerProcess.State.READY) {
         if (config.maxTasksPerWorker() > 0 && w.tasksRun >= config.maxTasksPerWorker()) {
@@ -537,8 +538,9 @@ final class ProcessBackend implements Backend {
         attempt.failed(new EngineException(attempt.taskId(), attempt.taskName(), "its result could not be read back from "
             + w.label() + ": " + SerialCodec.whyUnreadable(e), e));
       }
-      revokeFor(w); // after the report, which has handed this worker the engine's next task if there was one
     });
+    // Separately, so that a caller's callback run by the report above cannot hold it up.
+    report(() -> revokeFor(w));
     if (retireNow) {
       w.retire(retireWhy != null ? retireWhy : "recycled");
     }
@@ -549,52 +551,59 @@ final class ProcessBackend implements Backend {
 
   /**
    * {@code idle} has nothing to do while another worker holds a task it has not started: asks
-   * that worker for it back (REVOKE), so the last tasks of a run do not wait behind a busy worker.
+   * that worker for one back (REVOKE), so the last tasks of a run do not wait behind a busy
+   * worker. A worker holds a task exactly when it has more in flight than it runs at once; it
+   * answers with the task it gave back, or with wire id 0 when all had started meanwhile.
    */
   private void revokeFor(WorkerProcess idle) {
     if (config.prefetch() == 0) {
       return;
     }
     WorkerProcess holder = null;
-    long wire = 0;
     synchronized (this) {
       if (shutdown || idle.state != WorkerProcess.State.READY || !idle.inFlight.isEmpty() || !parked.isEmpty()) {
         return;
       }
-      for (Pending p : unstarted.values()) {
-        WorkerProcess w = p.execution.worker;
-        if (w != null && w != idle && w.state == WorkerProcess.State.READY && !p.execution.revoking
-            && !p.execution.interrupted && !p.execution.cancelled && w.inFlight.size() > config.concurrency()) {
-          p.execution.revoking = true;
+      for (WorkerProcess w : slots) {
+        if (w != null && w != idle && w.state == WorkerProcess.State.READY && !w.revoking
+            && w.inFlight.size() > config.concurrency()) {
+          w.revoking = true;
           holder = w;
-          wire = p.execution.wireId;
           break;
         }
       }
     }
     if (holder != null) {
-      holder.send(Frames.REVOKE, wire, new byte[0]);
+      holder.send(Frames.REVOKE, 0, new byte[0]);
     }
   }
 
-  /** A worker gave back a task it had not started: it goes to the least-loaded worker now. */
+  /** A worker answered REVOKE: the task it gave back, unstarted, goes to the least-loaded worker (on the results pool). */
   void onRevoked(WorkerProcess w, long wire) {
-    Pending p;
+    Pending p = null;
+    boolean retire;
     synchronized (this) {
-      p = unstarted.get(wire);
-      if (p == null || p.execution.worker != w || w.inFlight.remove(wire) == null) {
-        return;
+      w.revoking = false;
+      Pending candidate = wire == 0 ? null : unstarted.get(wire);
+      if (candidate != null && candidate.execution.worker == w && w.inFlight.remove(wire) != null) {
+        unstarted.remove(wire);
+        candidate.execution.worker = null;
+        p = candidate;
       }
-      unstarted.remove(wire);
-      p.execution.revoking = false;
-      p.execution.worker = null;
+      retire = w.state == WorkerProcess.State.RETIRING && w.inFlight.isEmpty();
     }
-    dispatch(p);
+    if (retire) {
+      w.retire("recycled"); // it was waiting for the task it just gave back
+    }
+    if (p != null) {
+      Pending moved = p;
+      report(() -> dispatch(moved)); // not on the pipe reader: a send may wait for a worker's stdin
+    }
   }
 
   /** The worker says the attempt started: it is no longer one that could move. */
-  void onStarted(long wire) {
-    unstarted.remove(wire);
+  void onStarted(WorkerProcess w, long wire) {
+    unstarted.computeIfPresent(wire, (k, p) -> p.execution.worker == w ? null : p);
   }
 
   /** Marks a worker dead (no new task goes to it); returns the state it had. */
@@ -625,7 +634,6 @@ final class ProcessBackend implements Backend {
           // It never started there (a prefetched task): it goes elsewhere, no crash of its own.
           p.execution.moves++;
           p.execution.worker = null;
-          p.execution.revoking = false;
           moved.add(p);
         } else {
           held.add(a);
@@ -818,8 +826,7 @@ final class ProcessBackend implements Backend {
     volatile WorkerProcess worker;
     volatile boolean interrupted;
     volatile boolean cancelled;
-    /** Under the backend's monitor: a REVOKE is on its way to its worker; how often it moved unstarted. */
-    boolean revoking;
+    /** Under the backend's monitor: how often it moved unstarted from a worker that died. */
     int moves;
 
     ProcessExecution(Attempt attempt, long wireId) {

@@ -49,6 +49,12 @@ public final class WorkerMain {
    * here when one ends) and the thread that ends a task runs it next.
    */
   private final ExecutorService tasks;
+  /** One thread for the answers the reader owes the engine (REVOKED, a held task's cancellation). */
+  private final ExecutorService replies = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "gearbox-replies");
+    t.setDaemon(true);
+    return t;
+  });
   private final int concurrency;
   private final Map<Long, RunningTask> running = new ConcurrentHashMap<>();
   /** Guarded by itself, with {@link #active}: tasks received and not started, in arrival order. */
@@ -101,6 +107,8 @@ public final class WorkerMain {
     }
     worker.tasks.shutdown();
     worker.tasks.awaitTermination(1, TimeUnit.MINUTES);
+    worker.replies.shutdown();
+    worker.replies.awaitTermination(10, TimeUnit.SECONDS);
     System.out.flush();
     System.err.flush();
     System.exit(0);
@@ -207,16 +215,27 @@ public final class WorkerMain {
           case Frames.CANCEL -> {
             RunningTask r = running.get(f.taskId());
             if (r != null && unqueue(r)) {
-              sendFailure(r.wireId, new java.util.concurrent.CancellationException("cancelled before it started"));
+              reply(() -> sendFailure(r.wireId, new java.util.concurrent.CancellationException("cancelled before it started")));
             } else if (r != null) {
               r.cancel(f.payload().length > 0 && f.payload()[0] == 1);
             }
           }
           case Frames.REVOKE -> {
-            RunningTask r = running.get(f.taskId());
-            if (r != null && unqueue(r)) {
-              send(Frames.REVOKED, r.wireId, new byte[0]); // a task that started answers with STARTED instead
+            RunningTask given; // the most recent held task, or none if every one has started
+            synchronized (waiting) {
+              given = waiting.pollLast();
             }
+            if (given != null) {
+              running.remove(given.wireId);
+            }
+            long wire = given == null ? 0 : given.wireId;
+            reply(() -> {
+              try {
+                send(Frames.REVOKED, wire, new byte[0]);
+              } catch (IOException e) {
+                channelLost(e);
+              }
+            });
           }
           case Frames.SHUTDOWN -> {
             served.complete(true); // running tasks finish (the engine interrupts them first if it wants them gone)
@@ -235,6 +254,14 @@ public final class WorkerMain {
       Runtime.getRuntime().halt(70);
       return null;
     }
+  }
+
+  /**
+   * Answers the engine off the reading thread: a reader blocked writing to a full pipe while the
+   * engine is blocked writing to our full stdin would wait for ever.
+   */
+  private void reply(Runnable r) {
+    replies.execute(r);
   }
 
   /** Takes a task out of the waiting line before it starts; false if it is not there (it started). */
@@ -270,8 +297,10 @@ public final class WorkerMain {
     try {
       Object result;
       try {
-        Work work = (Work) codec.deserialize(payload, workOffset);
+        // STARTED before the work is even read back: a task whose deserialization kills the
+        // worker has started as far as the engine is concerned (a crash of its own, not a move).
         send(Frames.STARTED, wire, new byte[0]);
+        Work work = (Work) codec.deserialize(payload, workOffset);
         result = work.run(task);
       } catch (Throwable t) {
         sendFailure(wire, t);

@@ -58,6 +58,8 @@ final class WorkerProcess {
   int tasksRun;
   /** Whether a successor starts as soon as this worker exits (false when it retired for idling). */
   volatile boolean replaceOnExit = true;
+  /** A REVOKE was sent and not answered yet; guarded by the backend's monitor. */
+  boolean revoking;
   /** When the worker last became idle (nanoTime); guarded by the backend's monitor. */
   long idleSince = System.nanoTime();
   /**
@@ -152,7 +154,7 @@ final class WorkerProcess {
             backend.onWorkerReady(this);
           }
           case Frames.STARTED -> {
-            backend.onStarted(f.taskId());
+            backend.onStarted(this, f.taskId());
             Attempt a = inFlight.get(f.taskId());
             if (a != null) {
               a.started();
