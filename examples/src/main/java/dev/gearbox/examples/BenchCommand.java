@@ -154,7 +154,8 @@ final class BenchCommand implements Callable<Integer> {
     out.println(pythonNote);
     Files.createDirectories(outDir);
     Path md = outDir.resolve("bench.md");
-    String command = "./gearbox bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+    // The whole command line as typed: it already starts with the subcommand (bench, or tour).
+    String command = "./gearbox " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Files.writeString(md, "# gearbox bench\n\nMade by `" + command.strip() + "`.\n\n" + String.format(Locale.ROOT,
         "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. Median of %d; %d cores; Java %s.%n%n",
         n, chunks, waits, waitMillis, repeat, Runtime.getRuntime().availableProcessors(), Runtime.version())

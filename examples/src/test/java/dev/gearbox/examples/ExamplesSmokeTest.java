@@ -96,7 +96,8 @@ class ExamplesSmokeTest {
     Run r = run("bench", "--small", "--backends", "thread,async", "--out", dir.toString());
     assertThat(r.exit()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("Java, one thread").contains("gearbox thread").contains("gearbox async");
-    assertThat(Files.readString(dir.resolve("bench.md"))).contains("| level").contains("gearbox async");
+    assertThat(Files.readString(dir.resolve("bench.md"))).contains("| level").contains("gearbox async")
+        .contains("Made by `./gearbox bench --small --backends thread,async --out " + dir + "`");
     assertThat(dir.resolve("bench.png")).isNotEmptyFile();
     if (r.out().contains("Python one thread")) {
       assertThat(r.out()).contains("ProcessPoolExecutor").contains("asyncio");
