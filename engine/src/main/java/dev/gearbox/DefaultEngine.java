@@ -301,15 +301,21 @@ final class DefaultEngine implements Engine {
    * waits behind that head; returns it (now dispatched) or null. Caller holds the lock.
    */
   private Job prefetchLocked() {
-    if (busy >= slots && busy < slots + prefetch && queue.size() >= 2 && runState == RunState.RUNNING) {
-      Job next = queue.poll();
+    // Still waiting once handed over, in the backend now: no room freed for a blocked submitter.
+    return busy >= slots && busy < slots + prefetch && queue.size() >= 2 && runState == RunState.RUNNING
+        ? dispatchHeadLocked() : null;
+  }
+
+  /** Takes the head of the queue, if any, into a slot (or the prefetch room, beyond the slots). Caller holds the lock. */
+  private Job dispatchHeadLocked() {
+    Job next = queue.poll();
+    if (next != null) {
+      next.prefetched = busy >= slots;
       busy++;
       next.state = Job.State.RUNNING;
-      next.prefetched = true;
       addLive(next);
-      return next; // still waiting, in the backend now: no room freed for a blocked submitter
     }
-    return null;
+    return next;
   }
 
   /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds the lock. */
@@ -374,13 +380,7 @@ final class DefaultEngine implements Engine {
     // more work waits behind it.
     Job next = null;
     if ((busy < slots || (busy < slots + prefetch && queue.size() >= 2)) && runState != RunState.STOP) {
-      next = queue.poll();
-      if (next != null) {
-        next.prefetched = busy >= slots; // into the prefetch room, not a running slot
-        busy++;
-        next.state = Job.State.RUNNING;
-        addLive(next);
-      }
+      next = dispatchHeadLocked();
     }
     if (blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
       notFull.signal();

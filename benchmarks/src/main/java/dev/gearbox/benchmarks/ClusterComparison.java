@@ -1,5 +1,6 @@
 package dev.gearbox.benchmarks;
 
+import static dev.gearbox.benchmarks.ProcessComparison.check;
 import static dev.gearbox.benchmarks.ProcessComparison.median;
 import static dev.gearbox.benchmarks.ProcessComparison.millis;
 
@@ -200,12 +201,6 @@ public final class ClusterComparison {
     try (Stream<Long> counts = e.mapUnordered(Primes::countRange, Arrays.asList(Primes.ranges(2_000_000, 16)),
         MapOptions.newBuilder().chunkSize(1).build())) {
       return counts.mapToLong(Long::longValue).sum();
-    }
-  }
-
-  private static void check(long got, long expected) {
-    if (got != expected) {
-      throw new IllegalStateException("counted " + got + " primes, expected " + expected);
     }
   }
 

@@ -114,19 +114,20 @@ public final class ProcessComparison {
     }
 
     // 4. CPU speedup, with where the rest of the time goes: the tasks time themselves, so the
+    // workers' idle time between tasks (hand-offs waiting for a CPU) is what is left of 2 x wall.
+    // The thread backend runs the same work in this JVM, for the cost of in-process hand-offs.
     if (sections.contains("cpu")) {
-      // workers' idle time between tasks (hand-offs waiting for a CPU) is what is left of 2 x wall.
-      // The thread backend runs the same work in this JVM, for the cost of in-process hand-offs.
+      long expected = Primes.countRanges(Primes.ranges(2_000_000, 16));
       double single = median(3, () -> millis(() -> Primes.countRanges(Primes.ranges(2_000_000, 16))));
       PrimesRun parallel;
       PrimesRun threads;
       try (Engine e = open(2)) {
-        timedPrimes(e); // warm the workers' JIT
-        parallel = medianRun(e);
+        timedPrimes(e, expected); // warm the workers' JIT
+        parallel = medianRun(e, expected);
       }
       try (Engine e = Engine.open(EngineConfig.newBuilder().backend("thread").workers(2).name("bench-threads").build())) {
-        timedPrimes(e);
-        threads = medianRun(e);
+        timedPrimes(e, expected);
+        threads = medianRun(e, expected);
       }
       rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks (ms) | %.0f on 2 workers | %.0f on one thread"
           + " | speedup %.2fx | workers idle %.1f ms per task between tasks (%.0f%% of 2 x wall); thread backend, same run:"
@@ -239,8 +240,6 @@ public final class ProcessComparison {
     }
   }
 
-  private static final long PRIMES_BELOW_2M = 148_933;
-
   /** Counts the primes in a range and how long that took where it ran: {count, nanos}. */
   static long[] timedRange(long[] range) {
     long t = System.nanoTime();
@@ -248,7 +247,7 @@ public final class ProcessComparison {
     return new long[] {count, System.nanoTime() - t};
   }
 
-  private static PrimesRun timedPrimes(Engine e) {
+  private static PrimesRun timedPrimes(Engine e, long expected) {
     long t = System.nanoTime();
     long count = 0;
     long busy = 0;
@@ -260,17 +259,21 @@ public final class ProcessComparison {
       }
     }
     double wall = (System.nanoTime() - t) / 1e6;
-    if (count != PRIMES_BELOW_2M) {
-      throw new IllegalStateException("wrong prime count: " + count + ", expected " + PRIMES_BELOW_2M);
-    }
+    check(count, expected);
     return new PrimesRun(wall, busy / 1e6);
   }
 
+  static void check(long got, long expected) {
+    if (got != expected) {
+      throw new IllegalStateException("counted " + got + " primes, expected " + expected);
+    }
+  }
+
   /** The run of median wall time among 5. */
-  private static PrimesRun medianRun(Engine e) {
+  private static PrimesRun medianRun(Engine e, long expected) {
     List<PrimesRun> runs = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      runs.add(timedPrimes(e));
+      runs.add(timedPrimes(e, expected));
     }
     runs.sort(java.util.Comparator.comparingDouble(PrimesRun::wallMillis));
     return runs.get(2);

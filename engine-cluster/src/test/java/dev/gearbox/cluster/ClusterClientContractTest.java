@@ -2,8 +2,6 @@ package dev.gearbox.cluster;
 
 import dev.gearbox.EngineConfig;
 import dev.gearbox.testkit.EngineContract;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,27 +14,16 @@ import org.junit.jupiter.api.BeforeAll;
 class ClusterClientContractTest extends EngineContract {
   private static final String CLUSTER = "gearbox-contract-" + Long.toHexString(System.nanoTime());
   private static MemberJvm member;
-  private static Path memberDir;
 
   @BeforeAll
   static void startMember() throws Exception {
-    memberDir = Files.createTempDirectory("gearbox-contract-member");
-    int port = MemberJvm.freePort();
-    member = MemberJvm.start(memberDir, "worker-c", port, MemberJvm.testClasspath(), "--cluster-name=" + CLUSTER,
-        "--members=127.0.0.1:" + port, "--slots=4");
-    member.awaitReady();
+    member = MemberJvm.startAlone("worker-c", CLUSTER, MemberJvm.testClasspath(), 4);
   }
 
   @AfterAll
   static void stopMember() throws Exception {
     if (member != null) {
       member.close();
-    }
-    if (memberDir != null) {
-      try (var files = Files.list(memberDir)) {
-        files.forEach(f -> f.toFile().delete());
-      }
-      Files.deleteIfExists(memberDir);
     }
   }
 

@@ -40,6 +40,8 @@ final class MemberJvm implements AutoCloseable {
   final Path log;
   private final Process process;
   private volatile int port = -1;
+  /** A directory this member created for itself ({@link #startAlone}); {@link #close()} deletes it. */
+  private Path ownDir;
 
   private MemberJvm(String name, Path log, Process process) {
     this.name = name;
@@ -54,6 +56,25 @@ final class MemberJvm implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * A ready member alone in cluster {@code cluster}, logging into a temporary directory of its
+   * own that {@link #close()} deletes: for class-wide fixtures, which have no {@code @TempDir}.
+   */
+  static MemberJvm startAlone(String name, String cluster, String classpath, int slots) throws IOException {
+    Path dir = Files.createTempDirectory("gearbox-" + name);
+    int port = freePort();
+    MemberJvm m = start(dir, name, port, classpath, "--cluster-name=" + cluster, "--members=127.0.0.1:" + port,
+        "--slots=" + slots);
+    m.ownDir = dir;
+    try {
+      m.awaitReady();
+    } catch (RuntimeException | Error e) {
+      m.close();
+      throw e;
+    }
+    return m;
   }
 
   static MemberJvm start(Path dir, String name, int port, String classpath, String... options) throws IOException {
@@ -182,6 +203,14 @@ final class MemberJvm implements AutoCloseable {
       process.waitFor(EXIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (ownDir != null) {
+      try (var files = Files.list(ownDir)) {
+        files.forEach(f -> f.toFile().delete());
+        Files.deleteIfExists(ownDir);
+      } catch (IOException e) {
+        // best effort: a temporary directory
+      }
     }
   }
 }

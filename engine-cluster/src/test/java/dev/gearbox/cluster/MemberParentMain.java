@@ -1,5 +1,7 @@
 package dev.gearbox.cluster;
 
+import static org.awaitility.Awaitility.await;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,13 +30,12 @@ public final class MemberParentMain {
       // stdin from /dev/null: only the parent watch can end this member
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
           .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-      long deadline = System.nanoTime() + MemberJvm.STARTUP.toNanos();
-      while (!Files.readString(log).contains("gearbox worker member ready")) {
-        if (!p.isAlive() || System.nanoTime() > deadline) {
-          throw new IllegalStateException("worker member did not start:\n" + Files.readString(log));
+      await().atMost(MemberJvm.STARTUP).until(() -> {
+        if (!p.isAlive()) {
+          throw new IllegalStateException("worker member exited:\n" + Files.readString(log));
         }
-        Thread.sleep(20); // polling its log for the ready line; nothing to wait on instead
-      }
+        return Files.readString(log).contains("gearbox worker member ready");
+      });
       pid = p.pid();
     } else {
       MemberJvm member = MemberJvm.start(Path.of(args[0]), "orphan", port, MemberJvm.testClasspath(), options);

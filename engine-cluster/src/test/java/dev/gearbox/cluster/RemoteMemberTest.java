@@ -22,7 +22,6 @@ import dev.gearbox.testkit.ContractTasks;
 import dev.gearbox.testkit.ContractTasks.ContractFailure;
 import dev.gearbox.testkit.Signals;
 import java.io.File;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -48,7 +47,6 @@ class RemoteMemberTest {
   private static final Duration PROMPTLY = Duration.ofSeconds(20);
   private static final String CLUSTER = "gearbox-remote-" + Long.toHexString(System.nanoTime());
   private static MemberJvm member;
-  private static Path memberDir;
 
   @TempDir
   Path dir;
@@ -57,26 +55,16 @@ class RemoteMemberTest {
 
   @BeforeAll
   static void startMember() throws Exception {
-    memberDir = Files.createTempDirectory("gearbox-remote-member");
     String withoutTestClasses = Arrays.stream(MemberJvm.testClasspath().split(File.pathSeparator))
         .filter(e -> !e.replace('\\', '/').endsWith("engine-cluster/target/test-classes"))
         .collect(Collectors.joining(File.pathSeparator));
-    int port = MemberJvm.freePort();
-    member = MemberJvm.start(memberDir, "worker-r", port, withoutTestClasses, "--cluster-name=" + CLUSTER,
-        "--members=127.0.0.1:" + port, "--slots=2");
-    member.awaitReady();
+    member = MemberJvm.startAlone("worker-r", CLUSTER, withoutTestClasses, 2);
   }
 
   @AfterAll
   static void stopMember() throws Exception {
     if (member != null) {
       member.close();
-    }
-    if (memberDir != null) {
-      try (var files = Files.list(memberDir)) {
-        files.forEach(f -> f.toFile().delete());
-      }
-      Files.deleteIfExists(memberDir);
     }
   }
 

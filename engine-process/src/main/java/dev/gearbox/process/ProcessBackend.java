@@ -499,6 +499,7 @@ final class ProcessBackend implements Backend {
     String retireWhy = null;
     boolean retireNow;
     boolean drain;
+    boolean mayRevoke;
     long heap = ByteBuffer.wrap(f.payload()).getLong();
     synchronized (this) {
       a = w.inFlight.remove(f.taskId());
@@ -524,6 +525,9 @@ final class ProcessBackend implements Backend {
       // Attempts park only under this monitor, after finding no free worker: any parked now saw
       // this worker full, and may take the slot just freed.
       drain = !parked.isEmpty();
+      // A revoke check is only worth a trip to the results pool when this worker is now idle and
+      // another holds a task it has not started (revokeFor looks again once the report is done).
+      mayRevoke = config.prefetch() > 0 && w.inFlight.isEmpty() && holdsUnstartedLocked(w);
     }
     crashesInARow.remove(a.taskId());
     Attempt attempt = a;
@@ -539,8 +543,10 @@ final class ProcessBackend implements Backend {
             + w.label() + ": " + SerialCodec.whyUnreadable(e), e));
       }
     });
-    // Separately, so that a caller's callback run by the report above cannot hold it up.
-    report(() -> revokeFor(w));
+    if (mayRevoke) {
+      // Separately, so that a caller's callback run by the report above cannot hold it up.
+      report(() -> revokeFor(w));
+    }
     if (retireNow) {
       w.retire(retireWhy != null ? retireWhy : "recycled");
     }
@@ -565,8 +571,7 @@ final class ProcessBackend implements Backend {
         return;
       }
       for (WorkerProcess w : slots) {
-        if (w != null && w != idle && w.state == WorkerProcess.State.READY && !w.revoking
-            && w.inFlight.size() > config.concurrency()) {
+        if (w != idle && holdsUnstarted(w) && !w.revoking) {
           w.revoking = true;
           holder = w;
           break;
@@ -576,6 +581,21 @@ final class ProcessBackend implements Backend {
     if (holder != null) {
       holder.send(Frames.REVOKE, 0, new byte[0]);
     }
+  }
+
+  /** Whether a ready worker other than {@code idle} holds a task it has not started. Caller holds the monitor. */
+  private boolean holdsUnstartedLocked(WorkerProcess idle) {
+    for (WorkerProcess w : slots) {
+      if (w != idle && holdsUnstarted(w)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A ready worker holds an unstarted task exactly when it has more in flight than it runs at once. Caller holds the monitor. */
+  private boolean holdsUnstarted(WorkerProcess w) {
+    return w != null && w.state == WorkerProcess.State.READY && w.inFlight.size() > config.concurrency();
   }
 
   /** A worker answered REVOKE: the task it gave back, unstarted, goes to the least-loaded worker (on the results pool). */
