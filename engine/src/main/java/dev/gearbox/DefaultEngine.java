@@ -11,7 +11,7 @@ import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.Execution;
-import dev.gearbox.spi.MapSettings;
+import dev.gearbox.spi.remote.MapSettings;
 import dev.gearbox.spi.Work;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.gearbox;
 import static java.util.Objects.requireNonNull;
 
 import com.codahale.metrics.MetricRegistry;
-import dev.gearbox.spi.MapSettings;
+import dev.gearbox.spi.remote.MapSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;

@@ -3,7 +3,7 @@ package dev.gearbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.gearbox.spi.MapSettings;
+import dev.gearbox.spi.remote.MapSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

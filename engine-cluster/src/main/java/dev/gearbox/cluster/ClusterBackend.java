@@ -39,7 +39,7 @@ import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.Execution;
-import dev.gearbox.spi.SerialCodec;
+import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.IOException;
 import java.io.NotSerializableException;
@@ -191,13 +191,7 @@ final class ClusterBackend implements Backend {
 
   /** Starts the Hazelcast instance the config asks for, then the backend; undoes the start if that fails. */
   static ClusterBackend open(ClusterConfig config, BackendSettings settings) {
-    SerialCodec codec;
-    try {
-      codec = new SerialCodec(config.maxPayload(), config.serialFilter(), ClusterConfig.MAX_PAYLOAD);
-    } catch (IllegalArgumentException e) {
-      throw new EngineConfigException(ClusterConfig.SERIAL_FILTER, ClusterConfig.SERIAL_FILTER + "=" + config.serialFilter()
-          + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
-    }
+    SerialCodec codec = config.codec();
     quietHazelcastLogging();
     long t0 = System.nanoTime();
     long deadline = t0 + config.startupTimeout().toNanos();
@@ -467,7 +461,7 @@ final class ClusterBackend implements Backend {
   @Override
   public Object prepare(Work work) {
     try {
-      return codec.serialize(work);
+      return codec.encode(work);
     } catch (NotSerializableException e) {
       throw new RejectedExecutionException("the task cannot be sent to a cluster member: it is, or captures, an object of"
           + " class " + e.getMessage() + ", which is not Serializable. Make it Serializable, capture only serializable"
@@ -483,7 +477,7 @@ final class ClusterBackend implements Backend {
   public Execution start(Attempt attempt) {
     byte[] work;
     try {
-      work = attempt.prepared() instanceof byte[] bytes ? bytes : codec.serialize(attempt.work());
+      work = attempt.prepared() instanceof byte[] bytes ? bytes : codec.encode(attempt.work());
     } catch (IOException e) {
       throw new RejectedExecutionException("task " + attempt.taskName() + " cannot be serialized: " + e.getMessage(), e);
     }
@@ -804,7 +798,7 @@ final class ClusterBackend implements Backend {
       Object result;
       try {
         switch (response[0]) {
-          case MemberRuntime.OK -> result = codec.deserialize(response, 1);
+          case MemberRuntime.OK -> result = codec.decode(response, 1);
           case MemberRuntime.FAILED -> {
             a.failed(codec.decodeFailure(response, 1));
             return;
@@ -824,7 +818,7 @@ final class ClusterBackend implements Backend {
         // IOException, ClassNotFoundException, and also NoClassDefFoundError or
         // ExceptionInInitializerError: a result class that needs a library only the members have.
         a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": "
-            + SerialCodec.whyUnreadable(t), t));
+            + dev.gearbox.spi.remote.Payloads.whyUnreadable(t), t));
         return;
       }
       a.succeeded(result);

@@ -7,7 +7,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.spi.BackendSettings;
-import dev.gearbox.spi.SerialCodec;
+import dev.gearbox.spi.remote.SerialCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -161,10 +161,7 @@ record ClusterConfig(
     int minMembers = s.getInt(MIN_MEMBERS, 1, 1, 1000);
     Optional<String> parallelism = s.get(PARALLELISM);
     int par = parallelism.isPresent() ? s.getInt(PARALLELISM, 1, 1, 1_000_000) : 0; // 0: decided at open
-    int maxPayload = (int) Math.min(Integer.MAX_VALUE - 1024, s.getSize(MAX_PAYLOAD, SerialCodec.DEFAULT_MAX_BYTES));
-    if (maxPayload < 1024) {
-      throw new EngineConfigException(MAX_PAYLOAD, MAX_PAYLOAD + "=" + s.get(MAX_PAYLOAD).orElse("") + " is not valid: expected 1k to 2g");
-    }
+    int maxPayload = SerialCodec.maxPayload(s, MAX_PAYLOAD);
     Duration startup = positive(s, STARTUP_TIMEOUT, Duration.ofSeconds(30));
     Duration memberTimeout = positive(s, MEMBER_TIMEOUT, Duration.ofSeconds(10));
     if (memberTimeout.toSeconds() < 2) {
@@ -230,6 +227,11 @@ record ClusterConfig(
       throw new EngineConfigException(key, key + "=" + spec + " is not valid: expected at least one host:port");
     }
     return List.copyOf(out);
+  }
+
+  /** The codec this configuration asks for (both of its keys were validated by {@link #parse}). */
+  SerialCodec codec() {
+    return SerialCodec.create(maxPayload, serialFilter, MAX_PAYLOAD, SERIAL_FILTER);
   }
 
   /** The codec of a member that Gearbox did not configure: default payload limit and filter. */

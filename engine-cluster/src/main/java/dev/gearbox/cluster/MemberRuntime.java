@@ -3,7 +3,7 @@ package dev.gearbox.cluster;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.TaskContext;
-import dev.gearbox.spi.SerialCodec;
+import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -84,7 +84,7 @@ final class MemberRuntime {
     try {
       Work work;
       try {
-        work = (Work) codec.deserialize(task.work, 0);
+        work = (Work) codec.decode(task.work, 0);
       } catch (ClassNotFoundException e) {
         return cannotRun("class " + e.getMessage() + " is not on the classpath of " + describe(hz.getCluster().getLocalMember())
             + ". Task classes must be on"
@@ -104,7 +104,7 @@ final class MemberRuntime {
         return failure(t);
       }
       try {
-        byte[] bytes = codec.serialize(result);
+        byte[] bytes = codec.encode(result);
         byte[] out = new byte[bytes.length + 1];
         out[0] = OK;
         System.arraycopy(bytes, 0, out, 1, bytes.length);

@@ -4,8 +4,8 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
-import dev.gearbox.spi.MapSettings;
-import dev.gearbox.spi.SerialCodec;
+import dev.gearbox.spi.remote.MapSettings;
+import dev.gearbox.spi.remote.SerialCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -107,13 +107,7 @@ public final class WorkerMember {
     Map<String, String> options = memberOptions(base.backendOptions(), args);
     String engineName = base.name().orElse("cluster");
     ClusterConfig config = ClusterConfig.parse(new MapSettings(engineName, base.workers(), Duration.ofSeconds(1), options));
-    SerialCodec codec;
-    try {
-      codec = new SerialCodec(config.maxPayload(), config.serialFilter(), ClusterConfig.MAX_PAYLOAD);
-    } catch (IllegalArgumentException e) {
-      throw new EngineConfigException(ClusterConfig.SERIAL_FILTER, "--serial-filter=" + config.serialFilter()
-          + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
-    }
+    SerialCodec codec = config.codec();
     ClusterBackend.quietHazelcastLogging();
     var hzConfig = config.memberConfig(new MemberRuntime(codec));
     hzConfig.setProperty("hazelcast.shutdownhook.enabled", "true");

@@ -13,7 +13,7 @@ class MemberRuntimeTest {
 
   private static RemoteTask task(long wireId) throws Exception {
     Work counts = ctx -> RUNS.incrementAndGet();
-    return new RemoteTask(OWNER, wireId, wireId, "task-" + wireId, 1, ClusterConfig.defaultCodec().serialize(counts));
+    return new RemoteTask(OWNER, wireId, wireId, "task-" + wireId, 1, ClusterConfig.defaultCodec().encode(counts));
   }
 
   @Test

@@ -15,7 +15,7 @@ import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.Execution;
-import dev.gearbox.spi.SerialCodec;
+import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -107,12 +107,8 @@ final class ProcessBackend implements Backend {
     this.engineName = settings.engineName();
     this.config = config;
     this.settings = settings;
-    try {
-      this.codec = new SerialCodec(config.maxPayload(), config.serialFilter(), ProcessBackendProvider.MAX_PAYLOAD);
-    } catch (IllegalArgumentException e) {
-      throw new EngineConfigException(ProcessBackendProvider.SERIAL_FILTER, ProcessBackendProvider.SERIAL_FILTER + "="
-          + config.serialFilter() + " is not a valid ObjectInputFilter pattern: " + e.getMessage());
-    }
+    this.codec = SerialCodec.create(config.maxPayload(), config.serialFilter(), ProcessBackendProvider.MAX_PAYLOAD,
+        ProcessBackendProvider.SERIAL_FILTER);
     this.slots = new WorkerProcess[config.workers()];
     this.aot = AotCache.of(config.aotCache(), config.java(), config.classpath(), config.jvmFlags());
     if (aot.enabled()) {
@@ -255,7 +251,7 @@ final class ProcessBackend implements Backend {
   @Override
   public Object prepare(Work work) {
     try {
-      return codec.serialize(work);
+      return codec.encode(work);
     } catch (java.io.NotSerializableException e) {
       throw new RejectedExecutionException("the task cannot be sent to a worker process: it is, or captures, an object of class "
           + e.getMessage() + ", which is not Serializable. Make it Serializable, capture only serializable values, or"
@@ -279,7 +275,7 @@ final class ProcessBackend implements Backend {
   private byte[] encodeRun(Attempt attempt) {
     byte[] work;
     try {
-      work = attempt.prepared() instanceof byte[] bytes ? bytes : codec.serialize(attempt.work());
+      work = attempt.prepared() instanceof byte[] bytes ? bytes : codec.encode(attempt.work());
     } catch (IOException e) {
       throw new RejectedExecutionException("task " + attempt.taskName() + " cannot be serialized: " + e.getMessage(), e);
     }
@@ -534,13 +530,13 @@ final class ProcessBackend implements Backend {
     report(() -> {
       try {
         if (f.type() == Frames.OK) {
-          attempt.succeeded(codec.deserialize(f.payload(), 8));
+          attempt.succeeded(codec.decode(f.payload(), 8));
         } else {
           attempt.failed(codec.decodeFailure(f.payload(), 8));
         }
       } catch (IOException | ClassNotFoundException | RuntimeException | LinkageError e) {
         attempt.failed(new EngineException(attempt.taskId(), attempt.taskName(), "its result could not be read back from "
-            + w.label() + ": " + SerialCodec.whyUnreadable(e), e));
+            + w.label() + ": " + dev.gearbox.spi.remote.Payloads.whyUnreadable(e), e));
       }
     });
     if (mayRevoke) {

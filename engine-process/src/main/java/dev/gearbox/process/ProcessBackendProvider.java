@@ -4,7 +4,7 @@ import dev.gearbox.EngineConfigException;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
-import dev.gearbox.spi.SerialCodec;
+import dev.gearbox.spi.remote.SerialCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,10 +73,7 @@ public final class ProcessBackendProvider implements BackendProvider {
     if (dir != null && !Files.isDirectory(dir)) {
       throw new EngineConfigException(WORKING_DIR, WORKING_DIR + "=" + dir + " is not a directory");
     }
-    long maxPayload = s.getSize(MAX_PAYLOAD, SerialCodec.DEFAULT_MAX_BYTES);
-    if (maxPayload < 1024 || maxPayload > Integer.MAX_VALUE - 1024) {
-      throw new EngineConfigException(MAX_PAYLOAD, MAX_PAYLOAD + "=" + maxPayload + " is not valid: expected 1k to 2g");
-    }
+    int maxPayload = SerialCodec.maxPayload(s, MAX_PAYLOAD);
     Optional<String> heap = s.get(HEAP);
     heap.ifPresent(h -> s.getSize(HEAP, 0)); // validated here, passed on as written (-Xmx)
     List<String> jvmOptions = s.get(JVM_OPTIONS).map(o -> Arrays.stream(o.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList())
@@ -93,7 +90,7 @@ public final class ProcessBackendProvider implements BackendProvider {
         heap,
         env.isEmpty() ? null : mergedEnvironment(env),
         dir,
-        (int) maxPayload,
+        maxPayload,
         s.get(SERIAL_FILTER).orElse(null),
         s.getInt(MAX_TASKS, 0, 0, Integer.MAX_VALUE),
         s.getSize(RECYCLE_HEAP, 0),

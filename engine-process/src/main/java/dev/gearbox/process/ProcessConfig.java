@@ -1,7 +1,7 @@
 package dev.gearbox.process;
 
 import dev.gearbox.EngineConfigException;
-import dev.gearbox.spi.SerialCodec;
+import dev.gearbox.spi.remote.SerialCodec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package dev.gearbox.process;
 
 import dev.gearbox.TaskContext;
 import dev.gearbox.process.Frames.Frame;
-import dev.gearbox.spi.SerialCodec;
+import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -300,7 +300,7 @@ public final class WorkerMain {
         // STARTED before the work is even read back: a task whose deserialization kills the
         // worker has started as far as the engine is concerned (a crash of its own, not a move).
         send(Frames.STARTED, wire, new byte[0]);
-        Work work = (Work) codec.deserialize(payload, workOffset);
+        Work work = (Work) codec.decode(payload, workOffset);
         result = work.run(task);
       } catch (Throwable t) {
         sendFailure(wire, t);
@@ -308,7 +308,7 @@ public final class WorkerMain {
       }
       byte[] bytes;
       try {
-        bytes = codec.serialize(result);
+        bytes = codec.encode(result);
       } catch (Throwable e) {
         sendFailure(wire, new java.io.NotSerializableException("the result of task " + task.name + " cannot be sent back: "
             + e.getMessage() + (result == null ? "" : " (result class " + result.getClass().getName() + ")")));

@@ -1,6 +1,10 @@
-package dev.gearbox.spi;
+package dev.gearbox.spi.remote;
 
+import dev.gearbox.EngineConfigException;
 import dev.gearbox.RemoteTaskException;
+import dev.gearbox.spi.BackendSettings;
+import dev.gearbox.spi.Codec;
+import dev.gearbox.spi.PayloadTooLargeException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -16,7 +20,7 @@ import java.io.ObjectStreamClass;
 import java.io.Serializable;
 
 /**
- * JDK serialization for backends whose tasks leave the JVM (worker processes, cluster members):
+ * The default {@link Codec}: JDK serialization for backends whose tasks leave the JVM (worker processes, cluster members):
  * tasks, results and task exceptions, with an {@link ObjectInputFilter} on every read, on both
  * sides. The filter limits depth, references, array length and bytes, and its class part rejects
  * classes known as deserialization gadgets ({@link #DENIED}) unless the application gives its own
@@ -29,7 +33,7 @@ import java.io.Serializable;
  *
  * <p>Immutable and thread-safe.
  */
-public final class SerialCodec {
+public final class SerialCodec implements Codec {
   /** Gadget chains seen in deserialization attacks; never needed by tasks. */
   public static final String DENIED = "!org.apache.commons.collections.functors.**;!org.apache.commons.collections4.functors.**;"
       + "!org.codehaus.groovy.runtime.**;!com.sun.org.apache.xalan.internal.xsltc.trax.**;"
@@ -38,6 +42,13 @@ public final class SerialCodec {
 
   /** Default largest task, result or exception: 64 MiB. */
   public static final int DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+  /** The smallest {@code max-payload} a backend accepts. */
+  public static final int MIN_MAX_BYTES = 1024;
+  /**
+   * The largest {@code max-payload} a backend accepts: a frame or envelope adds its own header to
+   * the payload, and a Java array holds at most about {@code Integer.MAX_VALUE} bytes.
+   */
+  public static final int MAX_MAX_BYTES = Integer.MAX_VALUE - (1 << 20);
 
   private final int maxBytes;
   private final String classPattern;
@@ -55,10 +66,49 @@ public final class SerialCodec {
     this.maxBytesKey = maxBytesKey;
     this.classPattern = classPattern == null || classPattern.isBlank() ? DENIED : classPattern;
     this.filter = ObjectInputFilter.Config.createFilter(
-        "maxdepth=200;maxrefs=2000000;maxarray=50000000;maxbytes=" + maxBytes + ";" + this.classPattern);
+        "maxdepth=200;maxrefs=2000000;maxarray=" + maxBytes + ";maxbytes=" + maxBytes + ";" + this.classPattern);
   }
 
-  /** The largest payload either way. */
+  /**
+   * The codec a remote backend configures from its {@code max-payload} and {@code serial-filter}
+   * keys: one wording, on every backend, of what is wrong with either.
+   *
+   * @throws EngineConfigException naming the key whose value is unusable
+   */
+  public static SerialCodec configured(BackendSettings settings, String maxPayloadKey, String filterKey) {
+    return create(maxPayload(settings, maxPayloadKey), settings.get(filterKey).orElse(null), maxPayloadKey, filterKey);
+  }
+
+  /**
+   * A codec from values already read (a member that parsed its own options).
+   *
+   * @throws EngineConfigException naming {@code filterKey} if {@code classPattern} is not a filter pattern
+   */
+  public static SerialCodec create(int maxBytes, String classPattern, String maxPayloadKey, String filterKey) {
+    try {
+      return new SerialCodec(maxBytes, classPattern, maxPayloadKey);
+    } catch (IllegalArgumentException e) {
+      throw new EngineConfigException(filterKey, filterKey + "=" + classPattern + " is not a valid ObjectInputFilter pattern: "
+          + e.getMessage() + " (expected patterns such as com.example.**;!*, separated by ';')");
+    }
+  }
+
+  /**
+   * Reads a {@code max-payload} key: a size from {@link #MIN_MAX_BYTES} to {@link #MAX_MAX_BYTES}
+   * ({@link #DEFAULT_MAX_BYTES} when unset). Every remote backend validates it here, the same way.
+   *
+   * @throws EngineConfigException naming the key if the value is malformed or out of range
+   */
+  public static int maxPayload(BackendSettings settings, String key) {
+    long n = settings.getSize(key, DEFAULT_MAX_BYTES);
+    if (n < MIN_MAX_BYTES || n > MAX_MAX_BYTES) {
+      throw new EngineConfigException(key, key + "=" + settings.get(key).orElse(Long.toString(n)) + " is not valid: expected a"
+          + " size from 1k to " + (MAX_MAX_BYTES >> 20) + "m");
+    }
+    return (int) n;
+  }
+
+  @Override
   public int maxBytes() {
     return maxBytes;
   }
@@ -68,11 +118,8 @@ public final class SerialCodec {
     return classPattern;
   }
 
-  /**
-   * @throws PayloadTooLargeException if the bytes exceed {@link #maxBytes()}
-   * @throws java.io.NotSerializableException if {@code o} is or holds an object that is not serializable
-   */
-  public byte[] serialize(Object o) throws IOException {
+  @Override
+  public byte[] encode(Object o) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(o);
@@ -83,19 +130,11 @@ public final class SerialCodec {
     return bytes.toByteArray();
   }
 
-  /** Reads one object from {@code data} after {@code offset}, through the filter; classes resolve with the thread's context loader first. */
-  public Object deserialize(byte[] data, int offset) throws IOException, ClassNotFoundException {
+  /** Reads through the filter; classes resolve with the thread's context loader first. */
+  @Override
+  public Object decode(byte[] data, int offset) throws IOException, ClassNotFoundException {
     try (ObjectInputStream in = new FilteredInput(new ByteArrayInputStream(data, offset, data.length - offset), filter)) {
       return in.readObject();
-    }
-  }
-
-  /** A payload over the configured maximum; the message names the key that sets it. */
-  public static final class PayloadTooLargeException extends IOException {
-    private static final long serialVersionUID = 1L;
-
-    PayloadTooLargeException(int size, int max, String key) {
-      super("payload of " + size + " bytes exceeds " + key + " (" + max + " bytes)");
     }
   }
 
@@ -140,50 +179,23 @@ public final class SerialCodec {
   }
 
   /**
-   * Why bytes could not be read back in this JVM, naming the class when a class is the reason: one
-   * missing here, or one whose static initializer fails here (it needs a library, a file or a
-   * setting that only the members have).
-   */
-  public static String whyUnreadable(Throwable t) {
-    if (t instanceof ClassNotFoundException) {
-      return "class " + t.getMessage() + " is not on this JVM's classpath (" + t + ")";
-    }
-    if (t instanceof ExceptionInInitializerError) {
-      Throwable cause = t.getCause();
-      String cls = null;
-      for (StackTraceElement f : cause == null ? new StackTraceElement[0] : cause.getStackTrace()) {
-        if (f.getMethodName().equals("<clinit>")) {
-          cls = f.getClassName();
-          break;
-        }
-      }
-      return "the static initializer of " + (cls == null ? "a class it uses" : "class " + cls) + " failed in this JVM ("
-          + t + (cause == null ? "" : " caused by " + cause) + "). Its classes and what they need must be usable here too";
-    }
-    if (t instanceof NoClassDefFoundError) {
-      return "a class it uses cannot be loaded in this JVM (" + t + "; 'Could not initialize class' means its static"
-          + " initializer failed here earlier). Its classes and what they need must be usable here too";
-    }
-    return t.toString();
-  }
-
-  /**
    * Encodes a task failure after {@code prefix} bytes: the description always, the exception
    * itself when it serializes (and both fit in {@link #maxBytes()}).
    */
+  @Override
   public byte[] encodeFailure(byte[] prefix, Throwable t) throws IOException {
     byte[] described;
     try {
-      described = serialize(Described.of(t));
+      described = encode(Described.of(t));
     } catch (PayloadTooLargeException e) {
       // A monstrous message or stack: keep the class and the start of the message.
       String m = String.valueOf(t.getMessage());
-      described = serialize(new Described(t.getClass().getName(), m.substring(0, Math.min(m.length(), 1_000)),
+      described = encode(new Described(t.getClass().getName(), m.substring(0, Math.min(m.length(), 1_000)),
           new StackTraceElement[0], null));
     }
     byte[] itself;
     try {
-      itself = serialize(t);
+      itself = encode(t);
     } catch (NotSerializableException | InvalidClassException | PayloadTooLargeException e) {
       itself = new byte[0];
     } catch (RuntimeException | StackOverflowError e) {
@@ -202,6 +214,7 @@ public final class SerialCodec {
   }
 
   /** The task's own exception if it can be rebuilt here, else a {@link RemoteTaskException}. */
+  @Override
   public Throwable decodeFailure(byte[] data, int offset) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(data, offset, data.length - offset));
     int n = in.readInt();
@@ -209,14 +222,14 @@ public final class SerialCodec {
     byte[] itself = in.readAllBytes();
     if (itself.length > 0) {
       try {
-        return (Throwable) deserialize(itself, 0);
+        return (Throwable) decode(itself, 0);
       } catch (ClassNotFoundException | IOException | ClassCastException | LinkageError e) {
         // fall back to the description; LinkageError: the class is here but cannot load or
         // initialize here (NoClassDefFoundError, ExceptionInInitializerError)
       }
     }
     try {
-      return ((Described) deserialize(described, 0)).toException();
+      return ((Described) decode(described, 0)).toException();
     } catch (ClassNotFoundException e) {
       throw new IOException("cannot decode a task failure", e);
     }

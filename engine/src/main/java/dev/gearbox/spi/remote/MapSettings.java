@@ -1,8 +1,9 @@
-package dev.gearbox.spi;
+package dev.gearbox.spi.remote;
 
 import com.codahale.metrics.MetricRegistry;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.WorkerEvent;
+import dev.gearbox.spi.BackendSettings;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;

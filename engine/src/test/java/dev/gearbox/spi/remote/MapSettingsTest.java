@@ -1,4 +1,4 @@
-package dev.gearbox.spi;
+package dev.gearbox.spi.remote;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

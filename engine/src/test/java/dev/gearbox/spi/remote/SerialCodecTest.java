@@ -1,4 +1,4 @@
-package dev.gearbox.spi;
+package dev.gearbox.spi.remote;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -26,24 +26,24 @@ class SerialCodecTest {
 
   @Test
   void roundTrip_afterAnOffset() throws Exception {
-    byte[] bytes = codec.serialize(new ArrayList<>(List.of(1, "two")));
+    byte[] bytes = codec.encode(new ArrayList<>(List.of(1, "two")));
     byte[] framed = new byte[bytes.length + 3];
     System.arraycopy(bytes, 0, framed, 3, bytes.length);
-    assertThat(codec.deserialize(framed, 3)).isEqualTo(List.of(1, "two"));
+    assertThat(codec.decode(framed, 3)).isEqualTo(List.of(1, "two"));
   }
 
   @Test
   void aPayloadOverTheLimit_isRefusedNamingTheKey() {
-    assertThatThrownBy(() -> codec.serialize(new byte[100 * 1024]))
-        .isInstanceOf(SerialCodec.PayloadTooLargeException.class)
+    assertThatThrownBy(() -> codec.encode(new byte[100 * 1024]))
+        .isInstanceOf(dev.gearbox.spi.PayloadTooLargeException.class)
         .hasMessageContaining("gearbox.test.max-payload").hasMessageContaining("65536 bytes");
   }
 
   @Test
   void theClassPattern_rejectsWhatItDenies_onRead() throws Exception {
     SerialCodec strict = new SerialCodec(64 * 1024, "!java.util.ArrayList", "k");
-    byte[] bytes = strict.serialize(new ArrayList<>(List.of(1)));
-    assertThatThrownBy(() -> strict.deserialize(bytes, 0)).isInstanceOf(InvalidClassException.class);
+    byte[] bytes = strict.encode(new ArrayList<>(List.of(1)));
+    assertThatThrownBy(() -> strict.decode(bytes, 0)).isInstanceOf(InvalidClassException.class);
     assertThat(strict.classPattern()).isEqualTo("!java.util.ArrayList");
     assertThat(codec.classPattern()).isEqualTo(SerialCodec.DENIED);
   }
@@ -67,7 +67,7 @@ class SerialCodecTest {
   @Test
   void anExceptionThatCannotBeSerialized_arrivesAsItsDescription() throws Exception {
     Unsendable original = new Unsendable("cannot travel");
-    assertThatThrownBy(() -> codec.serialize(original)).isInstanceOf(NotSerializableException.class);
+    assertThatThrownBy(() -> codec.encode(original)).isInstanceOf(NotSerializableException.class);
     Throwable back = codec.decodeFailure(codec.encodeFailure(new byte[0], original), 0);
     assertThat(back).isInstanceOf(RemoteTaskException.class).hasMessageContaining(Unsendable.class.getName())
         .hasMessageContaining("cannot travel");
@@ -76,7 +76,7 @@ class SerialCodecTest {
 
   @Test
   void whyUnreadable_namesTheClass() {
-    assertThat(SerialCodec.whyUnreadable(new ClassNotFoundException("com.acme.Missing")))
+    assertThat(Payloads.whyUnreadable(new ClassNotFoundException("com.acme.Missing")))
         .contains("com.acme.Missing").contains("classpath");
   }
 }
