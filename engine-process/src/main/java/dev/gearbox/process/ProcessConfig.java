@@ -1,7 +1,6 @@
 package dev.gearbox.process;
 
 import dev.gearbox.EngineConfigException;
-import dev.gearbox.spi.remote.SerialCodec;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -45,12 +44,12 @@ record ProcessConfig(
   }
 
   /** The command line of one worker. */
-  List<String> command(Path fifo, String name, SerialCodec codec) {
-    return command(fifo, name, codec, List.of());
+  List<String> command(Path fifo, String name) {
+    return command(fifo, name, List.of());
   }
 
   /** The command line of one worker, with {@code extraFlags} (the AOT cache's) after the rest. */
-  List<String> command(Path fifo, String name, SerialCodec codec, List<String> extraFlags) {
+  List<String> command(Path fifo, String name, List<String> extraFlags) {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
     cmd.add("-cp");

@@ -1,91 +1,114 @@
 package dev.gearbox.process;
 
-import dev.gearbox.process.Frames.Frame;
-import dev.gearbox.spi.Attempt;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.commons.exec.CommandLine;
 import org.apache.commons.exec.DefaultExecutor;
 import org.apache.commons.exec.ExecuteException;
 import org.apache.commons.exec.ExecuteResultHandler;
-import org.apache.commons.exec.ExecuteStreamHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One worker JVM as the engine sees it: launched and watched by commons-exec; frames to it over
- * its stdin; frames from it over a named pipe of its own; its stdout and stderr pumped into the
- * log (logger {@code dev.gearbox.process.worker}), with the last stderr lines kept for crash
- * reports. Threads: the pipe reader, two output pumps, and commons-exec's waiter.
+ * One worker JVM as the engine sees it (the pool's entry, as a connection is to a connection
+ * pool): launched and watched by commons-exec; frames to it over its stdin; frames from it over a
+ * named pipe of its own, read by one thread and handed to its {@link Listener} one method per frame
+ * kind; its output pumped into the log by {@link WorkerOutput}. Threads: the pipe reader, two
+ * output pumps, and commons-exec's waiter.
  *
  * <p>State: STARTING (no HELLO yet) -> READY -> RETIRING (takes no new task; leaves when idle) ->
- * DEAD. However it dies, {@link ProcessBackend#onWorkerExit} learns it exactly once.
+ * DEAD. However it dies, {@link Listener#exited} learns it exactly once, after the reader has
+ * delivered every frame the worker wrote.
+ *
+ * <p>Lock: the fields documented as guarded by the pool's monitor are written only under it.
+ * Frames to the worker are serialized on its stdin stream.
  */
-final class WorkerProcess {
-  private static final Logger output = LoggerFactory.getLogger("dev.gearbox.process.worker");
+final class WorkerProcess implements EngineBound.Handler {
   private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
-  private static final int STDERR_TAIL_LINES = 30;
 
   enum State { STARTING, READY, RETIRING, DEAD }
 
-  final ProcessBackend backend;
+  /** What the pool hears from a worker. Called on the worker's reader or exit thread: no attempt is reported there. */
+  interface Listener {
+    /** The worker said HELLO. */
+    void ready(WorkerProcess w);
+
+    /** An attempt's outcome arrived (OK or FAIL). */
+    void outcome(WorkerProcess w, EngineBound.Outcome outcome);
+
+    /** The worker gave back an unstarted attempt ({@code wire}), or none ({@code wire} 0). */
+    void revoked(WorkerProcess w, long wire);
+
+    /** Marks the worker dead, so that no new task goes to it; returns the state it had. */
+    State markDead(WorkerProcess w);
+
+    /** The worker's process has ended, however; called once. */
+    void exited(WorkerProcess w, int exitCode, String reason, boolean planned, boolean duringStartup);
+
+    void frameSent(int payloadBytes);
+
+    void frameReceived(int payloadBytes);
+  }
+
+  private final Listener listener;
+  private final String threadPrefix;
+  private final int maxFrame;
   final int index;
   /** How this worker was launched with respect to the AOT cache; set before launch. */
   volatile AotCache.Launch aotLaunch = AotCache.Launch.PLAIN;
   final long spawnedNanos = System.nanoTime();
-  /** Written only under the backend's monitor; read anywhere. */
+  /** Written only under the pool's monitor; read anywhere. */
   volatile State state = State.STARTING;
   volatile long pid = -1;
-  /** Guarded by the backend's monitor. */
+  /** Guarded by the pool's monitor. */
   int tasksRun;
   /** Whether a successor starts as soon as this worker exits (false when it retired for idling). */
   volatile boolean replaceOnExit = true;
-  /** A REVOKE was sent and not answered yet; guarded by the backend's monitor. */
+  /** A REVOKE was sent and not answered yet; guarded by the pool's monitor. */
   boolean revoking;
-  /** When the worker last became idle (nanoTime); guarded by the backend's monitor. */
+  /** When the worker last became idle (nanoTime); guarded by the pool's monitor. */
   long idleSince = System.nanoTime();
   /**
-   * Attempts sent to this worker and not yet answered, by wire id (one per attempt: a retry of a
-   * task may run beside its abandoned first attempt). Entries are added and removed only under
-   * the backend's monitor; whoever removes one reports it, so each attempt is reported once.
+   * Attempts sent to this worker and not yet answered, by wire id. Entries are added and removed
+   * only under the pool's monitor; whoever removes one reports it, so each attempt is reported once.
    */
-  final Map<Long, Attempt> inFlight = new ConcurrentHashMap<>();
+  final Map<Long, WireAttempt> inFlight = new ConcurrentHashMap<>();
+  /** Set when the worker did not report ready within the startup timeout and was killed for it. */
+  volatile String startupOverdue;
 
   private final Path fifo;
-  private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
+  private final WorkerOutput output;
   private volatile Process process;
   private volatile DataOutputStream stdin;
   private volatile boolean connected;
   private volatile String plannedExit;
   private volatile String channelFault;
-  private final java.util.concurrent.atomic.AtomicBoolean exited = new java.util.concurrent.atomic.AtomicBoolean();
-  private final java.util.concurrent.CountDownLatch gone = new java.util.concurrent.CountDownLatch(1);
+  private final AtomicBoolean exited = new AtomicBoolean();
+  private final CountDownLatch gone = new CountDownLatch(1);
   /** Counted down once commons-exec has started the process (or failed to). */
-  private final java.util.concurrent.CountDownLatch launched = new java.util.concurrent.CountDownLatch(1);
+  private final CountDownLatch launched = new CountDownLatch(1);
   private volatile Thread reader;
 
-  WorkerProcess(ProcessBackend backend, int index, Path fifo) {
-    this.backend = backend;
+  WorkerProcess(Listener listener, String engineName, int index, Path fifo, int maxPayload) {
+    this.listener = listener;
     this.index = index;
     this.fifo = fifo;
+    this.maxFrame = Protocol.maxFrame(maxPayload);
+    this.threadPrefix = "gearbox-" + engineName + "-worker-" + index;
+    this.output = new WorkerOutput(threadPrefix, this::label, () -> aotLaunch.training() != null, out -> stdin = out);
   }
 
   String label() {
@@ -116,7 +139,7 @@ final class WorkerProcess {
       }
     };
     executor.setExitValues(null); // every exit code is reported to the handler, none is an "error"
-    executor.setStreamHandler(new Streams());
+    executor.setStreamHandler(output);
     CommandLine cmd = new CommandLine(command.get(0));
     for (String arg : command.subList(1, command.size())) {
       cmd.addArgument(arg, false);
@@ -132,7 +155,7 @@ final class WorkerProcess {
         exited(e.getExitValue());
       }
     });
-    Thread r = new Thread(this::readFrames, "gearbox-" + backend.engineName + "-worker-" + index + "-reader");
+    Thread r = new Thread(this::readFrames, threadPrefix + "-reader");
     r.setDaemon(true);
     reader = r;
     r.start();
@@ -143,37 +166,14 @@ final class WorkerProcess {
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(fifo.toFile()), 1 << 16))) {
       connected = true;
       for (;;) {
-        Frame f = Frames.read(in, 2 * backend.codec.maxBytes() + 65_536);
-        if (f == null) {
+        Protocol.Raw raw = Protocol.read(in, maxFrame);
+        if (raw == null) {
           break;
         }
-        backend.frameReceived(f.payload().length);
-        switch (f.type()) {
-          case Frames.HELLO -> {
-            pid = ByteBuffer.wrap(f.payload()).getLong();
-            backend.onWorkerReady(this);
-          }
-          case Frames.STARTED -> {
-            backend.onStarted(this, f.taskId());
-            Attempt a = inFlight.get(f.taskId());
-            if (a != null) {
-              a.started();
-            }
-          }
-          case Frames.REVOKED -> backend.onRevoked(this, f.taskId());
-          case Frames.PROGRESS -> {
-            Attempt a = inFlight.get(f.taskId());
-            if (a != null) {
-              ByteBuffer b = ByteBuffer.wrap(f.payload());
-              double fraction = b.getDouble();
-              a.progress(fraction, new String(f.payload(), 8, f.payload().length - 8, StandardCharsets.UTF_8));
-            }
-          }
-          case Frames.OK, Frames.FAIL -> backend.onResult(this, f);
-          default -> throw new Frames.ChannelFault("unexpected frame type " + f.type() + " from the worker");
-        }
+        listener.frameReceived(raw.payload().length);
+        EngineBound.dispatch(EngineBound.decode(raw), this);
       }
-    } catch (Frames.ChannelFault e) {
+    } catch (Protocol.ChannelFault e) {
       channelFault = e.getMessage();
       log.warn("Gearbox: {} sent something that is not a frame ({}); retiring it", label(), e.getMessage());
       kill();
@@ -191,18 +191,60 @@ final class WorkerProcess {
     }
   }
 
+  // ---------------------------------------------------------------- frames from the worker (reader thread)
+
+  @Override
+  public void hello(EngineBound.Hello hello) {
+    pid = hello.pid();
+    listener.ready(this);
+  }
+
+  @Override
+  public void started(EngineBound.Started started) {
+    WireAttempt a = inFlight.get(started.wire());
+    if (a != null) {
+      a.started = true; // it can no longer move to another worker
+      a.attempt.started();
+    }
+  }
+
+  @Override
+  public void ok(EngineBound.Ok ok) {
+    listener.outcome(this, ok);
+  }
+
+  @Override
+  public void fail(EngineBound.Fail fail) {
+    listener.outcome(this, fail);
+  }
+
+  @Override
+  public void progress(EngineBound.Progress progress) {
+    WireAttempt a = inFlight.get(progress.wire());
+    if (a != null) {
+      a.attempt.progress(progress.fraction(), progress.message());
+    }
+  }
+
+  @Override
+  public void revoked(EngineBound.Revoked revoked) {
+    listener.revoked(this, revoked.wire());
+  }
+
+  // ---------------------------------------------------------------- to the worker
+
   /** Sends a frame to the worker; false if the worker is gone. */
-  boolean send(byte type, long taskId, byte[] payload) {
+  boolean send(WorkerBound frame) {
     DataOutputStream out = stdin;
     if (out == null || state == State.DEAD) {
       return false;
     }
     try {
       synchronized (out) {
-        Frames.write(out, type, taskId, payload);
+        frame.write(out);
         out.flush();
       }
-      backend.frameSent(payload.length);
+      listener.frameSent(frame.payloadLength());
       return true;
     } catch (IOException e) {
       log.debug("Gearbox: {} stopped reading its stdin: {}", label(), e.toString());
@@ -212,14 +254,14 @@ final class WorkerProcess {
 
   /**
    * Asks the worker to finish its running tasks and exit. The caller has set the state to
-   * RETIRING under the backend's monitor, so no new task is sent to it.
+   * RETIRING under the pool's monitor, so no new task is sent to it.
    */
   void retire(String why) {
     if (plannedExit == null) {
       plannedExit = why;
     }
     awaitLaunch();
-    send(Frames.SHUTDOWN, 0, new byte[0]);
+    send(WorkerBound.Shutdown.INSTANCE);
     closeStdin();
   }
 
@@ -240,9 +282,6 @@ final class WorkerProcess {
       Thread.currentThread().interrupt();
     }
   }
-
-  /** Set when the worker did not report ready within the startup timeout and was killed for it. */
-  volatile String startupOverdue;
 
   void killPlanned(String why) {
     if (plannedExit == null) {
@@ -286,7 +325,7 @@ final class WorkerProcess {
           Thread.currentThread().interrupt();
         }
       }
-      State was = backend.markDead(this);
+      State was = listener.markDead(this);
       closeStdin();
       if (!connected) {
         // The reader may be blocked opening the pipe for a worker that never will: open the other end.
@@ -310,7 +349,7 @@ final class WorkerProcess {
           : startupOverdue != null ? startupOverdue
           : was == State.STARTING ? "worker JVM exited with code " + exitValue + " before it was ready"
           : "worker JVM exited with code " + exitValue;
-      backend.onWorkerExit(this, exitValue, reason, plannedExit != null, was == State.STARTING);
+      listener.exited(this, exitValue, reason, plannedExit != null, was == State.STARTING);
     } catch (RuntimeException | Error e) {
       log.error("Gearbox: handling the exit of {} failed", label(), e);
     } finally {
@@ -318,92 +357,8 @@ final class WorkerProcess {
     }
   }
 
+  /** The worker's last output lines, for crash reports. */
   String stderrTail() {
-    synchronized (stderrTail) {
-      return String.join("\n", stderrTail);
-    }
-  }
-
-  /** Pumps the worker's stdout and stderr into the log; gives us its stdin. */
-  private final class Streams implements ExecuteStreamHandler {
-    private InputStream out;
-    private InputStream err;
-    private Thread outPump;
-    private Thread errPump;
-
-    @Override
-    public void setProcessInputStream(OutputStream os) {
-      stdin = new DataOutputStream(new BufferedOutputStream(os, 1 << 16));
-    }
-
-    @Override
-    public void setProcessOutputStream(InputStream is) {
-      out = is;
-    }
-
-    @Override
-    public void setProcessErrorStream(InputStream is) {
-      err = is;
-    }
-
-    @Override
-    public void start() {
-      outPump = pump(out, false);
-      errPump = pump(err, true);
-    }
-
-    /** What the JVM prints while it records and writes an AOT cache (only asked of training workers). */
-    private static boolean isAotReport(String line) {
-      return line.contains("AOT") || line.contains("[aot]") || line.startsWith("Picked up JAVA_TOOL_OPTIONS: -Djava.class.path=");
-    }
-
-    private Thread pump(InputStream in, boolean isErr) {
-      Thread t = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = r.readLine()) != null) {
-            if (aotLaunch.training() != null && isAotReport(line)) {
-              // The JVM narrates writing its AOT cache; that is neither the task's output nor
-              // evidence about a crash, so it stays out of the log and out of the crash tail.
-              output.debug("[{}] {}", label(), line);
-              continue;
-            }
-            // The tail keeps both streams: the JVM reports some deaths on stdout
-            // ("Terminating due to java.lang.OutOfMemoryError").
-            synchronized (stderrTail) {
-              if (stderrTail.size() == STDERR_TAIL_LINES) {
-                stderrTail.removeFirst();
-              }
-              stderrTail.addLast(isErr ? line : "[stdout] " + line);
-            }
-            if (isErr) {
-              output.warn("[{}] {}", label(), line);
-            } else {
-              output.info("[{}] {}", label(), line);
-            }
-          }
-        } catch (IOException e) {
-          log.debug("Gearbox: output of {} ended: {}", label(), e.toString());
-        }
-      }, "gearbox-" + backend.engineName + "-worker-" + index + (isErr ? "-stderr" : "-stdout"));
-      t.setDaemon(true);
-      t.start();
-      return t;
-    }
-
-    @Override
-    public void stop() {
-      // Let the pumps drain what the worker wrote before it died (its last stderr lines matter).
-      for (Thread t : new Thread[] {outPump, errPump}) {
-        if (t != null) {
-          try {
-            t.join(2_000);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-          }
-        }
-      }
-    }
+    return output.tail();
   }
 }

@@ -1,0 +1,150 @@
+package dev.gearbox.process;
+
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The frames the engine sends a worker, over the worker's stdin, one record per kind, each with
+ * its payload's encoding and decoding (framing: {@link Protocol}). A worker handles them through
+ * {@link Handler}, one method per kind.
+ */
+sealed interface WorkerBound {
+  byte RUN = 1;
+  byte CANCEL = 2;
+  byte SHUTDOWN = 3;
+  byte REVOKE = 4;
+
+  /** Writes the whole frame; the caller serializes writers and flushes. */
+  void write(DataOutputStream out) throws IOException;
+
+  /** The payload's length in bytes (for the engine's traffic metrics). */
+  int payloadLength();
+
+  /** What a worker does with each kind. Called on the thread that reads the frames. */
+  interface Handler {
+    /** @return the task to run in the reading thread now, or null if it waits (prefetched) */
+    Runnable run(Run run);
+
+    void cancel(Cancel cancel);
+
+    /** The engine wants no more tasks: running ones finish, then the worker exits. */
+    void shutdown();
+
+    void revoke();
+  }
+
+  /** Hands a frame to its handler method; returns what {@link Handler#run} returned, else null. */
+  static Runnable dispatch(WorkerBound frame, Handler handler) {
+    switch (frame) {
+      case Run r -> {
+        return handler.run(r);
+      }
+      case Cancel c -> handler.cancel(c);
+      case Shutdown s -> handler.shutdown();
+      case Revoke r -> handler.revoke();
+    }
+    return null;
+  }
+
+  /** Decodes a frame read by {@link Protocol#read}. */
+  static WorkerBound decode(Protocol.Raw raw) throws Protocol.ChannelFault {
+    return switch (raw.kind()) {
+      case RUN -> Run.decode(raw.wire(), raw.payload());
+      case CANCEL -> new Cancel(raw.wire(), raw.payload().length > 0 && raw.payload()[0] == 1);
+      case SHUTDOWN -> Shutdown.INSTANCE;
+      case REVOKE -> Revoke.INSTANCE;
+      default -> throw new Protocol.ChannelFault("unexpected frame kind " + raw.kind() + " from the engine");
+    };
+  }
+
+  /**
+   * Run one attempt: its task id, attempt number, name (cut to {@link Protocol#MAX_NAME_BYTES}),
+   * and the encoded work, which starts at {@code workOffset} of {@code bytes}.
+   *
+   * <pre>taskId i64 | attempt i32 | nameLength i32 | name (UTF-8) | work</pre>
+   */
+  record Run(long wire, long taskId, int attempt, String name, byte[] bytes, int workOffset) implements WorkerBound {
+    @Override
+    public void write(DataOutputStream out) throws IOException {
+      byte[] n = nameBytes(name);
+      int workLength = bytes.length - workOffset;
+      Protocol.writeHeader(out, RUN, wire, 16 + n.length + workLength);
+      out.writeLong(taskId);
+      out.writeInt(attempt);
+      out.writeInt(n.length);
+      out.write(n);
+      out.write(bytes, workOffset, workLength);
+    }
+
+    @Override
+    public int payloadLength() {
+      return 16 + nameBytes(name).length + bytes.length - workOffset;
+    }
+
+    static Run decode(long wire, byte[] p) throws Protocol.ChannelFault {
+      if (p.length < 16) {
+        throw Protocol.truncated("RUN", p.length);
+      }
+      ByteBuffer b = ByteBuffer.wrap(p);
+      long taskId = b.getLong();
+      int attempt = b.getInt();
+      int nameLength = b.getInt();
+      if (nameLength < 0 || nameLength > p.length - 16) {
+        throw new Protocol.ChannelFault("RUN frame with a name of " + nameLength + " bytes in a payload of " + p.length);
+      }
+      return new Run(wire, taskId, attempt, new String(p, 16, nameLength, StandardCharsets.UTF_8), p, 16 + nameLength);
+    }
+
+    private static byte[] nameBytes(String name) {
+      byte[] n = name.getBytes(StandardCharsets.UTF_8);
+      return n.length <= Protocol.MAX_NAME_BYTES ? n
+          : name.substring(0, Protocol.MAX_NAME_BYTES / 4).getBytes(StandardCharsets.UTF_8); // at most 4 bytes a char
+    }
+  }
+
+  /** Cancel an attempt: set its cooperative flag, and interrupt its thread if {@code interrupt}. <pre>interrupt u8</pre> */
+  record Cancel(long wire, boolean interrupt) implements WorkerBound {
+    @Override
+    public void write(DataOutputStream out) throws IOException {
+      Protocol.writeHeader(out, CANCEL, wire, 1);
+      out.writeByte(interrupt ? 1 : 0);
+    }
+
+    @Override
+    public int payloadLength() {
+      return 1;
+    }
+  }
+
+  /** Finish the running tasks, then exit. No payload. */
+  enum Shutdown implements WorkerBound {
+    INSTANCE;
+
+    @Override
+    public void write(DataOutputStream out) throws IOException {
+      Protocol.writeHeader(out, SHUTDOWN, 0, 0);
+    }
+
+    @Override
+    public int payloadLength() {
+      return 0;
+    }
+  }
+
+  /** Give back a task held unstarted (the engine has an idle worker for it); answered by {@link EngineBound.Revoked}. */
+  enum Revoke implements WorkerBound {
+    INSTANCE;
+
+    @Override
+    public void write(DataOutputStream out) throws IOException {
+      Protocol.writeHeader(out, REVOKE, 0, 0);
+    }
+
+    @Override
+    public int payloadLength() {
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,299 @@
+package dev.gearbox.process;
+
+import dev.gearbox.spi.Codec;
+import dev.gearbox.spi.Work;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.NotSerializableException;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The worker side of the protocol: reads {@link WorkerBound} frames from the engine, runs tasks,
+ * and answers with {@link EngineBound} frames.
+ *
+ * <h2>Threads</h2>
+ * {@code concurrency + 1} task threads: at most {@code concurrency} run tasks, and one more reads
+ * the frames. Whichever thread reads a RUN runs that task itself if fewer than
+ * {@code concurrency} run, after handing the reading to an idle thread (leader/follower): a task
+ * starts without a wake-up. Otherwise the task waits in {@link #waiting} (the engine's prefetch:
+ * the next task is here when one ends) and the thread that ends a task runs it next. Answers the
+ * reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
+ * from the reader: a reader blocked writing to a full pipe while the engine is blocked writing to
+ * our full stdin would wait for ever.
+ *
+ * <p>Lock: {@link #waiting} guards itself and {@link #active}; {@link #channel} serializes frames
+ * written to the engine. {@link #running} is concurrent: an entry from RUN until the outcome is
+ * sent (or the task is given back or cancelled unstarted), so that a CANCEL right behind its RUN
+ * is not lost.
+ */
+final class WorkerLoop implements WorkerBound.Handler {
+  private final Codec codec;
+  private final DataOutputStream channel;
+  private final DataInputStream frames;
+  private final int maxFrame;
+  private final int concurrency;
+  final ExecutorService tasks;
+  final ExecutorService replies = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "gearbox-replies");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<Long, WorkerTask> running = new ConcurrentHashMap<>();
+  /** Tasks received and not started, in arrival order. */
+  private final ArrayDeque<WorkerTask> waiting = new ArrayDeque<>();
+  /** Guarded by {@link #waiting}: tasks running now. */
+  private int active;
+  /** Completed when the frames end: true if the engine said SHUTDOWN first. */
+  final CompletableFuture<Boolean> served = new CompletableFuture<>();
+
+  WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency) {
+    this.codec = codec;
+    this.channel = channel;
+    this.frames = frames;
+    this.maxFrame = Protocol.maxFrame(codec.maxBytes());
+    this.concurrency = concurrency;
+    AtomicInteger n = new AtomicInteger();
+    this.tasks = Executors.newFixedThreadPool(concurrency + 1, r -> {
+      Thread t = new Thread(r, "gearbox-task-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Says HELLO and starts reading frames; {@link #served} completes when they end. */
+  void start() throws IOException {
+    send(new EngineBound.Hello(ProcessHandle.current().pid()));
+    tasks.execute(this::serveFrames);
+  }
+
+  /** Reads frames until they end. On a task, hands the reading to another thread of the pool and runs the task itself. */
+  private void serveFrames() {
+    for (;;) {
+      Runnable task = readUntilTask();
+      if (task == null) {
+        return;
+      }
+      boolean handedOn = true;
+      try {
+        tasks.execute(this::serveFrames);
+      } catch (RejectedExecutionException e) {
+        // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
+      } catch (Throwable e) {
+        // No thread to take the reading (unable to create a native thread, say): this one reads
+        // again after the task, which meanwhile cannot hear a CANCEL (its deadline still kills it).
+        handedOn = false;
+      }
+      task.run();
+      if (handedOn) {
+        return;
+      }
+    }
+  }
+
+  /** Handles frames until one is a task to run here (returned) or the frames end (null; {@link #served} completed). */
+  private Runnable readUntilTask() {
+    try {
+      for (;;) {
+        Protocol.Raw raw = Protocol.read(frames, maxFrame);
+        if (raw == null) {
+          served.complete(false);
+          return null;
+        }
+        Runnable task = WorkerBound.dispatch(WorkerBound.decode(raw), this);
+        if (task != null) {
+          return task;
+        }
+        if (served.isDone()) {
+          return null; // SHUTDOWN
+        }
+      }
+    } catch (IOException e) {
+      System.err.println("gearbox worker: channel from the engine failed: " + e);
+      served.complete(false); // stdin broke: the engine is gone
+      return null;
+    } catch (Throwable e) {
+      // A frame that is not one, or no memory for it: say so and exit; the engine sees a crash.
+      System.err.println("gearbox worker: cannot read the engine's frames: " + e);
+      Runtime.getRuntime().halt(70);
+      return null;
+    }
+  }
+
+  // ---------------------------------------------------------------- frames from the engine
+
+  @Override
+  public Runnable run(WorkerBound.Run frame) {
+    // Registered here, before the task runs, so that a CANCEL right behind it is not lost.
+    WorkerTask task = new WorkerTask(frame, (wire, fraction, message) -> send(new EngineBound.Progress(wire, fraction, message)));
+    running.put(frame.wire(), task);
+    synchronized (waiting) {
+      if (active >= concurrency) {
+        waiting.add(task); // prefetched: the next thread to end a task runs it
+        return null;
+      }
+      active++;
+    }
+    return () -> runThenWaiting(task);
+  }
+
+  @Override
+  public void cancel(WorkerBound.Cancel frame) {
+    WorkerTask t = running.get(frame.wire());
+    if (t != null && unqueue(t)) {
+      reply(() -> sendFailure(t.wire(), new CancellationException("cancelled before it started")));
+    } else if (t != null) {
+      t.cancel(frame.interrupt());
+    }
+  }
+
+  @Override
+  public void shutdown() {
+    served.complete(true); // running tasks finish (the engine interrupts them first if it wants them gone)
+  }
+
+  @Override
+  public void revoke() {
+    WorkerTask given; // the most recent held task, or none if every one has started
+    synchronized (waiting) {
+      given = waiting.pollLast();
+    }
+    if (given != null) {
+      running.remove(given.wire());
+    }
+    long wire = given == null ? 0 : given.wire();
+    reply(() -> {
+      try {
+        send(new EngineBound.Revoked(wire));
+      } catch (IOException e) {
+        channelLost(e);
+      }
+    });
+  }
+
+  private void reply(Runnable r) {
+    replies.execute(r);
+  }
+
+  /** Takes a task out of the waiting line before it starts; false if it is not there (it started). */
+  private boolean unqueue(WorkerTask task) {
+    boolean removed;
+    synchronized (waiting) {
+      removed = waiting.remove(task);
+    }
+    if (removed) {
+      running.remove(task.wire());
+    }
+    return removed;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** Runs a task, then the tasks waiting behind it, until none waits. */
+  private void runThenWaiting(WorkerTask first) {
+    WorkerTask task = first;
+    while (task != null) {
+      run(task);
+      synchronized (waiting) {
+        task = waiting.poll();
+        if (task == null) {
+          active--;
+        }
+      }
+    }
+  }
+
+  private void run(WorkerTask task) {
+    long wire = task.wire();
+    TaggingStream.CURRENT_TASK.set(task.taskId());
+    task.bind(Thread.currentThread());
+    try {
+      Object result;
+      try {
+        // STARTED before the work is even read back: a task whose deserialization kills the
+        // worker has started as far as the engine is concerned (a crash of its own, not a move).
+        send(new EngineBound.Started(wire));
+        Work work = (Work) codec.decode(task.frame.bytes(), task.frame.workOffset());
+        result = work.run(task);
+      } catch (Throwable t) {
+        sendFailure(wire, t);
+        return;
+      }
+      byte[] bytes;
+      try {
+        bytes = codec.encode(result);
+      } catch (Throwable e) {
+        sendFailure(wire, new NotSerializableException("the result of task " + task.taskName() + " cannot be sent back: "
+            + e.getMessage() + (result == null ? "" : " (result class " + result.getClass().getName() + ")")));
+        return;
+      }
+      try {
+        send(new EngineBound.Ok(wire, heapInUse(), bytes, 0));
+      } catch (IOException e) {
+        channelLost(e);
+      }
+    } finally {
+      TaggingStream.CURRENT_TASK.remove();
+      running.remove(wire);
+      task.unbind();
+      Thread.interrupted(); // a cancel that came first must not leak into this thread's next task or read
+    }
+  }
+
+  /** Sends a failure however badly the exception behaves: as itself, as a description, or as a last resort. */
+  private void sendFailure(long wire, Throwable t) {
+    byte[] payload;
+    try {
+      payload = codec.encodeFailure(new byte[0], t);
+    } catch (Throwable e) {
+      try {
+        payload = codec.encodeFailure(new byte[0], new IllegalStateException("the task failed with " + t.getClass().getName()
+            + ", which could not be described (" + e.getClass().getName() + ")"));
+      } catch (Throwable last) {
+        channelLost(new IOException("cannot encode any failure", last));
+        return;
+      }
+    }
+    try {
+      send(new EngineBound.Fail(wire, heapInUse(), payload, 0));
+    } catch (IOException e) {
+      channelLost(e);
+    }
+  }
+
+  /** The engine's pipe is broken: nothing can be reported any more. The engine sees this exit, with this line. */
+  private static void channelLost(IOException e) {
+    System.err.println("gearbox worker: the channel to the engine is broken: " + e);
+    Runtime.getRuntime().halt(70);
+  }
+
+  /** The heap in use now, sent with every outcome for the engine's memory-based recycling. */
+  private static long heapInUse() {
+    Runtime rt = Runtime.getRuntime();
+    return rt.totalMemory() - rt.freeMemory();
+  }
+
+  private void send(EngineBound frame) throws IOException {
+    synchronized (channel) {
+      frame.write(channel);
+      channel.flush();
+    }
+  }
+
+  /** After the frames ended in order: lets running tasks finish and the last replies go. */
+  void drain() throws InterruptedException {
+    tasks.shutdown();
+    tasks.awaitTermination(1, TimeUnit.MINUTES);
+    replies.shutdown();
+    replies.awaitTermination(10, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,458 @@
+package dev.gearbox.process;
+
+import dev.gearbox.EngineConfigException;
+import dev.gearbox.EngineException;
+import dev.gearbox.WorkerEvent;
+import dev.gearbox.spi.BackendSettings;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker JVMs of one engine: a fixed number of slots, each holding at most one live
+ * {@link WorkerProcess}, as a connection pool holds connections. The pool starts workers (at open,
+ * on demand, to replace one that died or was recycled), kills one that does not report ready by
+ * the startup deadline, gives up on starting after three failures in a row (failing what waits
+ * instead of hanging), retires workers beyond {@code prestart} that idle too long, decides when a
+ * worker is recycled, and takes them all down when the engine stops.
+ *
+ * <p>Which worker runs an attempt is {@link #pickLocked()}'s answer: the least-loaded ready worker
+ * with a free slot; else, only when every slot has a ready worker, the least-loaded one with
+ * prefetch room.
+ *
+ * <p>Lock: this pool's monitor is the process backend's one lock. It guards the slots, every
+ * worker's state, in-flight table, idle time, task count and revoke flag, the startup accounting,
+ * and the {@link Dispatch}'s parked attempts. No frame is written, no process started or waited
+ * for (except {@code mkfifo}), and no attempt reported while holding it.
+ */
+final class WorkerPool {
+  private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
+  /** How long an idle worker that trains the AOT cache may take to exit (it writes the cache then). */
+  private static final Duration AOT_TRAINING_EXIT = Duration.ofSeconds(20);
+  /** Workers dying on their own before they are ready this often in a row: stop trying until the next task. */
+  private static final int STARTUP_FAILURES_TO_GIVE_UP = 3;
+
+  final ProcessConfig config;
+  final String engineName;
+  private final BackendSettings settings;
+  private final ProcessMetrics metrics;
+  private final AotCache aot;
+  private final Path runDir;
+  private final WorkerProcess[] slots;
+  private WorkerProcess.Listener listener;
+  private Dispatch dispatch;
+  /** Written under the monitor; once true, no worker starts again. */
+  private volatile boolean shutdown;
+  private int nextWorkerIndex;
+  private int startupFailuresInARow;
+  private String lastStartupFailure = "";
+
+  WorkerPool(ProcessConfig config, BackendSettings settings, ProcessMetrics metrics) {
+    this.config = config;
+    this.settings = settings;
+    this.engineName = settings.engineName();
+    this.metrics = metrics;
+    this.slots = new WorkerProcess[config.workers()];
+    this.aot = AotCache.of(config.aotCache(), config.java(), config.classpath(), config.jvmFlags());
+    if (aot.enabled()) {
+      log.debug("Gearbox {}: workers start from the AOT cache {}{}", engineName, aot.file(),
+          Files.isRegularFile(aot.file()) ? "" : " (the first worker trains it)");
+    } else {
+      log.debug("Gearbox {}: no AOT cache for workers: {}", engineName, aot.why());
+    }
+    try {
+      this.runDir = Files.createTempDirectory("gearbox-" + engineName + "-",
+          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (IOException e) {
+      throw new EngineConfigException(null, "cannot create a private directory for worker pipes: " + e);
+    }
+  }
+
+  /** Wires the pool to the backend that hears its workers and the dispatch that waits for them; before any worker starts. */
+  void bind(WorkerProcess.Listener listener, Dispatch dispatch) {
+    this.listener = listener;
+    this.dispatch = dispatch;
+  }
+
+  boolean isShutdown() {
+    return shutdown;
+  }
+
+  // ---------------------------------------------------------------- starting
+
+  /** Starts the first workers and waits until they answer, so bad JVM options fail at open. */
+  void prestart() {
+    startIdleReaper();
+    List<WorkerProcess> started = new ArrayList<>();
+    try {
+      synchronized (this) {
+        for (int i = 0; i < Math.min(config.prestart(), slots.length); i++) {
+          started.add(spawnLocked(i));
+        }
+      }
+    } catch (EngineException e) {
+      throw new EngineConfigException(ProcessBackendProvider.JAVA, e.getMessage());
+    }
+    long deadline = System.nanoTime() + config.startupTimeout().toNanos();
+    for (WorkerProcess w : started) {
+      while (w.state == WorkerProcess.State.STARTING && System.nanoTime() < deadline) {
+        try {
+          w.awaitExit(5, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      WorkerProcess.State state = w.state;
+      if (state != WorkerProcess.State.READY) {
+        throw new EngineConfigException(ProcessBackendProvider.JVM_OPTIONS, "the process backend's first worker "
+            + (state == WorkerProcess.State.STARTING ? "did not answer within " + config.startupTimeout().toMillis() + " ms"
+                : "exited during startup") + ". Command: " + String.join(" ", config.command(runDir.resolve("pipe"), "worker"))
+            + (w.stderrTail().isBlank() ? "" : "\nworker output:\n" + w.stderrTail()));
+      }
+    }
+  }
+
+  /** Starts workers in empty slots (lazily after open, or to replace one); fails what waits if none can start. Caller holds the monitor. */
+  void ensureWorkersLocked() {
+    if (shutdown) {
+      return;
+    }
+    if (startupFailuresInARow >= STARTUP_FAILURES_TO_GIVE_UP) {
+      // Workers keep dying on their own before they are ready: fail what waits, so nothing hangs;
+      // the next task tries again.
+      failWaitingLocked("worker JVMs keep failing to start: " + lastStartupFailure);
+      return;
+    }
+    for (int i = 0; i < slots.length; i++) {
+      if (slots[i] == null) {
+        try {
+          spawnLocked(i);
+        } catch (EngineException e) {
+          log.warn("Gearbox: {}", e.getMessage());
+          startupFailuresInARow++;
+          lastStartupFailure = e.getMessage();
+        }
+      }
+    }
+    if (liveWorkers() == 0 && dispatch.hasParkedLocked()) {
+      failWaitingLocked("no worker JVM can be started (see the log)");
+    }
+  }
+
+  private void failWaitingLocked(String why) {
+    startupFailuresInARow = 0; // the next task tries again
+    dispatch.failParkedLocked(why);
+  }
+
+  private WorkerProcess spawnLocked(int slot) {
+    int index = ++nextWorkerIndex;
+    Path fifo = runDir.resolve("w" + index + ".pipe");
+    WorkerProcess w = new WorkerProcess(listener, engineName, index, fifo, config.maxPayload());
+    try {
+      Process mk = new ProcessBuilder("mkfifo", "-m", "600", fifo.toString()).redirectErrorStream(true).start();
+      String out = new String(mk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (waitUninterruptibly(mk) != 0) {
+        throw new IOException("mkfifo failed: " + out.strip());
+      }
+      w.aotLaunch = aot.nextLaunch();
+      w.launch(config.command(fifo, "worker-" + index, w.aotLaunch.flags()), config.environment(), config.workingDir());
+    } catch (IOException | RuntimeException e) {
+      throw new EngineException(-1, null, "cannot start a worker JVM: " + e.getMessage(), e);
+    }
+    slots[slot] = w;
+    metrics.workersStarted.inc();
+    // A worker that never reports ready would hold the tasks parked for it forever: kill it at
+    // the startup timeout, which counts as a failure to start.
+    CompletableFuture.delayedExecutor(config.startupTimeout().toNanos(), TimeUnit.NANOSECONDS).execute(() -> startupDeadline(w));
+    return w;
+  }
+
+  private void startupDeadline(WorkerProcess w) {
+    synchronized (this) {
+      if (w.state != WorkerProcess.State.STARTING || shutdown) {
+        return;
+      }
+      w.startupOverdue = "worker JVM did not report ready within " + config.startupTimeout().toMillis()
+          + " ms (" + ProcessBackendProvider.STARTUP_TIMEOUT + ")";
+    }
+    log.warn("Gearbox: {}: {}; killing it", w.label(), w.startupOverdue);
+    w.kill();
+  }
+
+  private static int waitUninterruptibly(Process p) {
+    boolean interrupted = false;
+    try {
+      for (;;) {
+        try {
+          return p.waitFor();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The worker said HELLO: READY, unless it was retired or killed meanwhile; returns whether it became ready. */
+  boolean markReady(WorkerProcess w) {
+    synchronized (this) {
+      if (w.state != WorkerProcess.State.STARTING) {
+        return false;
+      }
+      w.state = WorkerProcess.State.READY;
+      w.idleSince = System.nanoTime(); // idle from now: the idle reaper must not take it before its first task
+      startupFailuresInARow = 0;
+    }
+    long nanos = System.nanoTime() - w.spawnedNanos;
+    metrics.startupTime.update(nanos, TimeUnit.NANOSECONDS);
+    settings.workerStarted(new WorkerEvent(engineName, w.label(), "ready after " + TimeUnit.NANOSECONDS.toMillis(nanos) + " ms",
+        null));
+    return true;
+  }
+
+  /** Marks a worker dead (no new task goes to it); returns the state it had. */
+  synchronized WorkerProcess.State markDead(WorkerProcess w) {
+    WorkerProcess.State was = w.state;
+    w.state = WorkerProcess.State.DEAD;
+    return was;
+  }
+
+  /**
+   * A worker has exited: frees its slot, counts a failure to start, and starts a successor when
+   * work waits or the worker should be replaced. Caller holds the monitor.
+   */
+  void removeLocked(WorkerProcess w, String reason, int exitCode, boolean planned, boolean duringStartup) {
+    aot.exited(w.aotLaunch, exitCode);
+    for (int i = 0; i < slots.length; i++) {
+      if (slots[i] == w) {
+        slots[i] = null;
+      }
+    }
+    if (duringStartup && !planned && ((exitCode >= 0 && exitCode < 128) || w.startupOverdue != null)) {
+      // It died on its own before it was ready, or never became ready (a signal from outside
+      // is no evidence it cannot start).
+      startupFailuresInARow++;
+      lastStartupFailure = reason + (w.stderrTail().isBlank() ? "" : "; last output:\n" + w.stderrTail());
+    }
+    if (!shutdown && (dispatch.hasParkedLocked() || (w.replaceOnExit && config.prestart() > 0))) {
+      ensureWorkersLocked(); // replace a crashed or recycled worker; an idle one comes back on demand
+    }
+  }
+
+  /**
+   * The least-loaded ready worker that can run an attempt now; else, when every slot has a ready
+   * worker running all it can, the least-loaded one with prefetch room; else null (the attempt
+   * parks until a worker starts or frees up). Caller holds the monitor.
+   */
+  WorkerProcess pickLocked() {
+    WorkerProcess free = null;
+    WorkerProcess room = null;
+    boolean allReady = true;
+    for (WorkerProcess w : slots) {
+      if (w == null || w.state != WorkerProcess.State.READY) {
+        allReady = false;
+        continue;
+      }
+      int n = w.inFlight.size();
+      if (n < config.concurrency()) {
+        if (free == null || n < free.inFlight.size()) {
+          free = w;
+        }
+      } else if (n < config.concurrency() + config.prefetch() && (room == null || n < room.inFlight.size())) {
+        room = w;
+      }
+    }
+    return free != null ? free : allReady ? room : null;
+  }
+
+  /** The slots themselves (null where no worker is), for a scan under the monitor; never modified by the caller. */
+  WorkerProcess[] slotsLocked() {
+    return slots;
+  }
+
+  /** The workers now in a slot. Caller holds the monitor. */
+  List<WorkerProcess> liveLocked() {
+    List<WorkerProcess> live = new ArrayList<>();
+    for (WorkerProcess w : slots) {
+      if (w != null) {
+        live.add(w);
+      }
+    }
+    return live;
+  }
+
+  int liveWorkers() {
+    int n = 0;
+    for (WorkerProcess w : slots) {
+      if (w != null && w.state != WorkerProcess.State.DEAD) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- recycling and idling
+
+  /**
+   * Counts a task the worker finished and says why it should be recycled now, or null. Marks it
+   * RETIRING if so (no new task goes to it; it leaves once idle). Caller holds the monitor.
+   */
+  String recycleLocked(WorkerProcess w, long heapInUse) {
+    w.tasksRun++;
+    if (w.state != WorkerProcess.State.READY) {
+      return null;
+    }
+    String why = null;
+    if (config.maxTasksPerWorker() > 0 && w.tasksRun >= config.maxTasksPerWorker()) {
+      why = "recycled after " + w.tasksRun + " tasks (gearbox.process.max-tasks-per-worker)";
+    } else if (config.recycleHeapBytes() > 0 && heapInUse > config.recycleHeapBytes()) {
+      why = "recycled: heap in use " + heapInUse / (1024 * 1024) + " MB after a task exceeds gearbox.process.recycle-heap";
+    }
+    if (why != null) {
+      w.state = WorkerProcess.State.RETIRING;
+    }
+    return why;
+  }
+
+  /**
+   * Retires workers beyond {@code prestart} that have been idle for {@code idle-timeout}; they are
+   * started again on demand. Runs on a daemon thread only when an idle timeout is configured.
+   */
+  private void startIdleReaper() {
+    if (config.idleTimeout().isZero() || config.prestart() >= slots.length) {
+      return;
+    }
+    long idleNanos = config.idleTimeout().toNanos();
+    Thread t = new Thread(() -> {
+      while (!shutdown) {
+        List<WorkerProcess> retire = new ArrayList<>();
+        synchronized (this) {
+          // A retiring worker is already on its way out (it can take a while to exit): counting
+          // it would let the next pass retire the pool below prestart.
+          int live = 0;
+          for (WorkerProcess w : slots) {
+            if (w != null && (w.state == WorkerProcess.State.READY || w.state == WorkerProcess.State.STARTING)) {
+              live++;
+            }
+          }
+          long now = System.nanoTime();
+          for (WorkerProcess w : slots) {
+            if (live > config.prestart() && !dispatch.hasParkedLocked() && w != null && w.state == WorkerProcess.State.READY
+                && w.inFlight.isEmpty() && now - w.idleSince > idleNanos) {
+              w.state = WorkerProcess.State.RETIRING;
+              w.replaceOnExit = false;
+              retire.add(w);
+              live--;
+            }
+          }
+        }
+        retire.forEach(w -> w.retire("idle for more than " + config.idleTimeout().toMillis() + " ms (gearbox.process.idle-timeout)"));
+        try {
+          Thread.sleep(Math.max(50, Math.min(1_000, TimeUnit.NANOSECONDS.toMillis(idleNanos) / 4)));
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "gearbox-" + engineName + "-process-idle");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  // ---------------------------------------------------------------- stopping
+
+  /**
+   * Stops the pool: no worker starts again, what waits for a worker fails, and every worker is
+   * asked to exit once its running tasks return. With {@code reap}, workers still alive after
+   * {@code gearbox.cancel.grace} are killed.
+   */
+  void stop(String why, boolean reap) {
+    List<WorkerProcess> live;
+    synchronized (this) {
+      shutdown = true;
+      live = liveLocked();
+      for (WorkerProcess w : live) {
+        if (w.state != WorkerProcess.State.DEAD) {
+          w.state = WorkerProcess.State.RETIRING;
+        }
+      }
+      failWaitingLocked(why);
+    }
+    for (WorkerProcess w : live) {
+      w.retire(why);
+    }
+    if (reap && !live.isEmpty()) {
+      Thread killer = new Thread(() -> reap(live, why), "gearbox-" + engineName + "-process-reaper");
+      killer.setDaemon(true);
+      killer.start();
+    }
+  }
+
+  /** Kills the workers that outlive the grace period; an idle one writing the AOT cache gets longer. */
+  private void reap(List<WorkerProcess> live, String why) {
+    long deadline = System.nanoTime() + settings.cancelGrace().toNanos();
+    List<WorkerProcess> training = new ArrayList<>();
+    for (WorkerProcess w : live) {
+      try {
+        if (w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          continue;
+        }
+        if (w.inFlight.isEmpty() && w.aotLaunch.training() != null) {
+          // An idle training worker is writing the AOT cache as it exits: a kill would waste
+          // it, so it gets longer (bounded, in case its exit hangs), after the others.
+          training.add(w);
+        } else {
+          w.killPlanned(why + "; the worker did not exit within gearbox.cancel.grace");
+        }
+      } catch (InterruptedException e) {
+        w.kill();
+      }
+    }
+    long trainingDeadline = System.nanoTime() + AOT_TRAINING_EXIT.toNanos();
+    for (WorkerProcess w : training) {
+      try {
+        if (!w.awaitExit(Math.max(0, trainingDeadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          w.killPlanned(why + "; the worker did not finish writing the AOT cache within " + AOT_TRAINING_EXIT.toSeconds() + " s");
+        }
+      } catch (InterruptedException e) {
+        w.kill();
+      }
+    }
+  }
+
+  /** Waits until every worker in a slot now has exited; false if {@code deadline} (nanoTime) came first. */
+  boolean awaitExit(long deadline) throws InterruptedException {
+    List<WorkerProcess> live;
+    synchronized (this) {
+      live = liveLocked();
+    }
+    for (WorkerProcess w : live) {
+      if (!w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Deletes the private directory of worker pipes. */
+  void removeRunDir() {
+    try (var files = Files.list(runDir)) {
+      files.forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      log.debug("Gearbox: cleaning {}: {}", runDir, e.toString());
+    }
+    runDir.toFile().delete();
+  }
+}
