@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * dies, and the stop sequence. Where each concern lives:
  *
  * <ul>
- *   <li>{@link WorkerPool}: the worker JVMs (start, replace, startup deadline, idle reaper,
- *       recycling, kill at stop), and the one lock;
+ *   <li>{@link WorkerPool}: the worker JVMs (start, replace, startup deadline, recycling, stop;
+ *       {@link IdleReaper} retires idle ones), and the one lock;
  *   <li>{@link Dispatch}: which worker takes an attempt, parked attempts, cancellation;
  *   <li>{@link Prefetch}: held tasks taken back for an idle worker;
  *   <li>{@link WorkerProcess}: one worker JVM, its pipes and its output; {@link WireAttempt}: one
@@ -36,6 +37,10 @@ import org.slf4j.LoggerFactory;
  *       decoded), {@link CrashLedger} (poison), {@link ReportExecutor} (reports never run on a
  *       pipe reader, because reporting runs the caller's callbacks).
  * </ul>
+ *
+ * <p>The stop sequence: {@link #shutdown} asks every worker to exit once its tasks return;
+ * {@link #shutdownNow} also kills, after {@code gearbox.cancel.grace}, the workers that are still
+ * alive (the core has sent CANCEL frames to their tasks first).
  *
  * <p>A worker that exits unplanned fails exactly the attempts it held with a
  * {@link WorkerCrashedException} (exit code or signal, stderr tail); the core retries them if their
@@ -49,6 +54,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ProcessBackend implements Backend, WorkerProcess.Listener {
   private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class);
+  /** How long an idle worker that trains the AOT cache may take to exit (it writes the cache then). */
+  private static final Duration AOT_TRAINING_EXIT = Duration.ofSeconds(20);
   /** A task whose worker died before it started goes to another worker at most this often. */
   private static final int MAX_UNSTARTED_MOVES = 3;
 
@@ -257,7 +264,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
   /** The engine has settled every task: workers finish what they run (abandoned attempts) and exit. */
   @Override
   public void shutdown() {
-    pool.stop("engine shut down", false);
+    pool.stop("engine shut down");
   }
 
   /**
@@ -266,7 +273,45 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
    */
   @Override
   public void shutdownNow() {
-    pool.stop("engine shut down now", true);
+    String why = "engine shut down now";
+    List<WorkerProcess> live = pool.stop(why);
+    if (!live.isEmpty()) {
+      Thread killer = new Thread(() -> reap(live, why), "gearbox-" + engineName + "-process-reaper");
+      killer.setDaemon(true);
+      killer.start();
+    }
+  }
+
+  /** The stop ladder's last rung: kills the workers that outlive the grace period; an idle one writing the AOT cache gets longer. */
+  private void reap(List<WorkerProcess> live, String why) {
+    long deadline = System.nanoTime() + settings.cancelGrace().toNanos();
+    List<WorkerProcess> training = new ArrayList<>();
+    for (WorkerProcess w : live) {
+      try {
+        if (w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          continue;
+        }
+        if (w.inFlight.isEmpty() && w.aotLaunch.training() != null) {
+          // An idle training worker is writing the AOT cache as it exits: a kill would waste
+          // it, so it gets longer (bounded, in case its exit hangs), after the others.
+          training.add(w);
+        } else {
+          w.killPlanned(why + "; the worker did not exit within gearbox.cancel.grace");
+        }
+      } catch (InterruptedException e) {
+        w.kill();
+      }
+    }
+    long trainingDeadline = System.nanoTime() + AOT_TRAINING_EXIT.toNanos();
+    for (WorkerProcess w : training) {
+      try {
+        if (!w.awaitExit(Math.max(0, trainingDeadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          w.killPlanned(why + "; the worker did not finish writing the AOT cache within " + AOT_TRAINING_EXIT.toSeconds() + " s");
+        }
+      } catch (InterruptedException e) {
+        w.kill();
+      }
+    }
   }
 
   @Override

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -36,8 +35,6 @@ import org.slf4j.LoggerFactory;
  */
 final class WorkerPool {
   private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
-  /** How long an idle worker that trains the AOT cache may take to exit (it writes the cache then). */
-  private static final Duration AOT_TRAINING_EXIT = Duration.ofSeconds(20);
   /** Workers dying on their own before they are ready this often in a row: stop trying until the next task. */
   private static final int STARTUP_FAILURES_TO_GIVE_UP = 3;
 
@@ -91,7 +88,7 @@ final class WorkerPool {
 
   /** Starts the first workers and waits until they answer, so bad JVM options fail at open. */
   void prestart() {
-    startIdleReaper();
+    IdleReaper.startIfConfigured(this);
     List<WorkerProcess> started = new ArrayList<>();
     try {
       synchronized (this) {
@@ -328,57 +325,40 @@ final class WorkerPool {
   }
 
   /**
-   * Retires workers beyond {@code prestart} that have been idle for {@code idle-timeout}; they are
-   * started again on demand. Runs on a daemon thread only when an idle timeout is configured.
+   * Retires the workers beyond {@code prestart} that have idled longer than {@code idleNanos} (they
+   * start again on demand); returns them, marked RETIRING, for the caller to retire outside the
+   * monitor. Nothing idles out while attempts are parked. Caller holds the monitor.
    */
-  private void startIdleReaper() {
-    if (config.idleTimeout().isZero() || config.prestart() >= slots.length) {
-      return;
-    }
-    long idleNanos = config.idleTimeout().toNanos();
-    Thread t = new Thread(() -> {
-      while (!shutdown) {
-        List<WorkerProcess> retire = new ArrayList<>();
-        synchronized (this) {
-          // A retiring worker is already on its way out (it can take a while to exit): counting
-          // it would let the next pass retire the pool below prestart.
-          int live = 0;
-          for (WorkerProcess w : slots) {
-            if (w != null && (w.state == WorkerProcess.State.READY || w.state == WorkerProcess.State.STARTING)) {
-              live++;
-            }
-          }
-          long now = System.nanoTime();
-          for (WorkerProcess w : slots) {
-            if (live > config.prestart() && !dispatch.hasParkedLocked() && w != null && w.state == WorkerProcess.State.READY
-                && w.inFlight.isEmpty() && now - w.idleSince > idleNanos) {
-              w.state = WorkerProcess.State.RETIRING;
-              w.replaceOnExit = false;
-              retire.add(w);
-              live--;
-            }
-          }
-        }
-        retire.forEach(w -> w.retire("idle for more than " + config.idleTimeout().toMillis() + " ms (gearbox.process.idle-timeout)"));
-        try {
-          Thread.sleep(Math.max(50, Math.min(1_000, TimeUnit.NANOSECONDS.toMillis(idleNanos) / 4)));
-        } catch (InterruptedException e) {
-          return;
-        }
+  List<WorkerProcess> idleBeyondPrestartLocked(long idleNanos) {
+    List<WorkerProcess> retire = new ArrayList<>();
+    // A retiring worker is already on its way out (it can take a while to exit): counting it
+    // would let the next pass retire the pool below prestart.
+    int live = 0;
+    for (WorkerProcess w : slots) {
+      if (w != null && (w.state == WorkerProcess.State.READY || w.state == WorkerProcess.State.STARTING)) {
+        live++;
       }
-    }, "gearbox-" + engineName + "-process-idle");
-    t.setDaemon(true);
-    t.start();
+    }
+    long now = System.nanoTime();
+    for (WorkerProcess w : slots) {
+      if (live > config.prestart() && !dispatch.hasParkedLocked() && w != null && w.state == WorkerProcess.State.READY
+          && w.inFlight.isEmpty() && now - w.idleSince > idleNanos) {
+        w.state = WorkerProcess.State.RETIRING;
+        w.replaceOnExit = false;
+        retire.add(w);
+        live--;
+      }
+    }
+    return retire;
   }
 
   // ---------------------------------------------------------------- stopping
 
   /**
    * Stops the pool: no worker starts again, what waits for a worker fails, and every worker is
-   * asked to exit once its running tasks return. With {@code reap}, workers still alive after
-   * {@code gearbox.cancel.grace} are killed.
+   * asked to exit once its running tasks return. Returns the workers it asked.
    */
-  void stop(String why, boolean reap) {
+  List<WorkerProcess> stop(String why) {
     List<WorkerProcess> live;
     synchronized (this) {
       shutdown = true;
@@ -393,43 +373,7 @@ final class WorkerPool {
     for (WorkerProcess w : live) {
       w.retire(why);
     }
-    if (reap && !live.isEmpty()) {
-      Thread killer = new Thread(() -> reap(live, why), "gearbox-" + engineName + "-process-reaper");
-      killer.setDaemon(true);
-      killer.start();
-    }
-  }
-
-  /** Kills the workers that outlive the grace period; an idle one writing the AOT cache gets longer. */
-  private void reap(List<WorkerProcess> live, String why) {
-    long deadline = System.nanoTime() + settings.cancelGrace().toNanos();
-    List<WorkerProcess> training = new ArrayList<>();
-    for (WorkerProcess w : live) {
-      try {
-        if (w.awaitExit(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-          continue;
-        }
-        if (w.inFlight.isEmpty() && w.aotLaunch.training() != null) {
-          // An idle training worker is writing the AOT cache as it exits: a kill would waste
-          // it, so it gets longer (bounded, in case its exit hangs), after the others.
-          training.add(w);
-        } else {
-          w.killPlanned(why + "; the worker did not exit within gearbox.cancel.grace");
-        }
-      } catch (InterruptedException e) {
-        w.kill();
-      }
-    }
-    long trainingDeadline = System.nanoTime() + AOT_TRAINING_EXIT.toNanos();
-    for (WorkerProcess w : training) {
-      try {
-        if (!w.awaitExit(Math.max(0, trainingDeadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-          w.killPlanned(why + "; the worker did not finish writing the AOT cache within " + AOT_TRAINING_EXIT.toSeconds() + " s");
-        }
-      } catch (InterruptedException e) {
-        w.kill();
-      }
-    }
+    return live;
   }
 
   /** Waits until every worker in a slot now has exited; false if {@code deadline} (nanoTime) came first. */

@@ -172,4 +172,9 @@ final class FaultTasks {
   static Task<Integer> square(int x) {
     return () -> x * x;
   }
+
+  /** A result of {@code n} bytes in one array. */
+  static Task<byte[]> bigArray(int n) {
+    return () -> new byte[n];
+  }
 }

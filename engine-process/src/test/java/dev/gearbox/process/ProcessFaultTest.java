@@ -230,6 +230,30 @@ class ProcessFaultTest {
   }
 
   @Test
+  void maxPayloadOutOfRange_failsAtOpen_namingTheKeyAndTheRange() {
+    for (String bad : new String[] {"512", "3g"}) {
+      assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("process").workers(1)
+          .option("gearbox.process.max-payload", bad).build()))
+          .isInstanceOf(EngineConfigException.class)
+          .hasMessageContaining("gearbox.process.max-payload=" + bad)
+          .hasMessageContaining("from 1k to");
+    }
+  }
+
+  @Test
+  void aResultArrayLargerThanFiftyMillion_passesWhenMaxPayloadAllowsIt() throws Exception {
+    Engine engine = open(b -> b.workers(1).option("gearbox.process.max-payload", "96m"));
+    assertThat(get(engine.submit(FaultTasks.bigArray(60_000_000)))).hasSize(60_000_000);
+  }
+
+  @Test
+  void aTaskNamedLongerThanAFrameCarries_runs_underItsCutName() throws Exception {
+    Engine engine = open(b -> b.workers(1));
+    String name = "n".repeat(100_000);
+    assertThat(get(engine.submit(FaultTasks.square(6), TaskOptions.newBuilder().name(name).build()))).isEqualTo(36);
+  }
+
+  @Test
   void idleWorkersBeyondTheMinimum_retire_andComeBackOnDemand() throws Exception {
     Engine engine = open(b -> b.workers(2).option("gearbox.process.prestart", "1")
         .option("gearbox.process.idle-timeout", "300ms"));
