@@ -1,0 +1,158 @@
+package dev.gearbox.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The frames' encodings, the one frame limit, and what is a channel fault. */
+class ProtocolTest {
+  private static final int MAX = Protocol.maxFrame(64 * 1024);
+
+  private static byte[] bytesOf(WorkerBound... frames) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(b);
+    for (WorkerBound f : frames) {
+      f.write(out);
+    }
+    return b.toByteArray();
+  }
+
+  private static byte[] bytesOf(EngineBound... frames) throws IOException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    DataOutputStream out = new DataOutputStream(b);
+    for (EngineBound f : frames) {
+      f.write(out);
+    }
+    return b.toByteArray();
+  }
+
+  private static DataInputStream in(byte[] bytes) {
+    return new DataInputStream(new ByteArrayInputStream(bytes));
+  }
+
+  @Test
+  void everyWorkerBoundKind_roundTrips_andReachesItsHandlerMethod() throws Exception {
+    byte[] work = {9, 8, 7};
+    DataInputStream in = in(bytesOf(new WorkerBound.Run(5, 42, 2, "name", work, 0), new WorkerBound.Cancel(5, true),
+        WorkerBound.Revoke.INSTANCE, WorkerBound.Shutdown.INSTANCE));
+    List<String> seen = new ArrayList<>();
+    WorkerBound.Handler h = new WorkerBound.Handler() {
+      @Override
+      public Runnable run(WorkerBound.Run run) {
+        seen.add("run " + run.wire() + " " + run.taskId() + " " + run.attempt() + " " + run.name() + " "
+            + (run.bytes().length - run.workOffset()) + " " + run.bytes()[run.workOffset()]);
+        return () -> {};
+      }
+
+      @Override
+      public void cancel(WorkerBound.Cancel cancel) {
+        seen.add("cancel " + cancel.wire() + " " + cancel.interrupt());
+      }
+
+      @Override
+      public void shutdown() {
+        seen.add("shutdown");
+      }
+
+      @Override
+      public void revoke() {
+        seen.add("revoke");
+      }
+    };
+    Protocol.Raw raw;
+    List<Boolean> ranHere = new ArrayList<>();
+    while ((raw = Protocol.read(in, MAX)) != null) {
+      ranHere.add(WorkerBound.dispatch(WorkerBound.decode(raw), h) != null);
+    }
+    assertThat(seen).containsExactly("run 5 42 2 name 3 9", "cancel 5 true", "revoke", "shutdown");
+    assertThat(ranHere).containsExactly(true, false, false, false);
+  }
+
+  @Test
+  void everyEngineBoundKind_roundTrips() throws Exception {
+    byte[] result = {0, 0, 1, 2};
+    DataInputStream in = in(bytesOf(new EngineBound.Hello(1234), new EngineBound.Started(7),
+        new EngineBound.Ok(7, 99, result, 2), new EngineBound.Fail(8, 100, result, 0), new EngineBound.Progress(7, 0.5, "half"),
+        new EngineBound.Revoked(0)));
+    List<EngineBound> frames = new ArrayList<>();
+    Protocol.Raw raw;
+    while ((raw = Protocol.read(in, MAX)) != null) {
+      frames.add(EngineBound.decode(raw));
+    }
+    assertThat(frames).hasSize(6);
+    assertThat(frames.get(0)).isEqualTo(new EngineBound.Hello(1234));
+    assertThat(frames.get(1)).isEqualTo(new EngineBound.Started(7));
+    EngineBound.Ok ok = (EngineBound.Ok) frames.get(2);
+    assertThat(ok.wire()).isEqualTo(7);
+    assertThat(ok.heapInUse()).isEqualTo(99);
+    assertThat(java.util.Arrays.copyOfRange(ok.bytes(), ok.offset(), ok.bytes().length)).containsExactly(1, 2);
+    EngineBound.Fail fail = (EngineBound.Fail) frames.get(3);
+    assertThat(fail.heapInUse()).isEqualTo(100);
+    assertThat(fail.bytes().length - fail.offset()).isEqualTo(4);
+    assertThat(frames.get(4)).isEqualTo(new EngineBound.Progress(7, 0.5, "half"));
+    assertThat(frames.get(5)).isEqualTo(new EngineBound.Revoked(0));
+  }
+
+  @Test
+  void strayBytes_areAChannelFault_namingWhatCame() {
+    byte[] text = "hello from a task\n".getBytes(StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> Protocol.read(in(text), MAX)).isInstanceOf(Protocol.ChannelFault.class)
+        .hasMessageContaining("stray bytes");
+  }
+
+  @Test
+  void aFrameCutShort_isAChannelFault_notAWait() throws Exception {
+    byte[] whole = bytesOf(new EngineBound.Hello(1));
+    byte[] cut = java.util.Arrays.copyOf(whole, whole.length - 3);
+    assertThatThrownBy(() -> Protocol.read(in(cut), MAX)).isInstanceOf(Protocol.ChannelFault.class)
+        .hasMessageContaining("ended inside a frame");
+  }
+
+  @Test
+  void aFrameOverTheLimit_isRefusedBeforeItsPayloadIsRead() throws Exception {
+    byte[] big = bytesOf(new EngineBound.Ok(1, 0, new byte[MAX], 0));
+    assertThatThrownBy(() -> Protocol.read(in(java.util.Arrays.copyOf(big, Protocol.HEADER_BYTES)), MAX))
+        .isInstanceOf(Protocol.ChannelFault.class).hasMessageContaining("exceeds the limit")
+        .hasMessageContaining("gearbox.process.max-payload");
+  }
+
+  @Test
+  void anotherProtocolVersion_isAChannelFault_namingBoth() throws Exception {
+    byte[] frame = bytesOf(new EngineBound.Started(1));
+    frame[2] = 9;
+    assertThatThrownBy(() -> Protocol.read(in(frame), MAX)).isInstanceOf(Protocol.ChannelFault.class)
+        .hasMessageContaining("version 9").hasMessageContaining("speaks " + Protocol.VERSION);
+  }
+
+  @Test
+  void anUnknownKind_orAPayloadTooShortForItsKind_isAChannelFault() throws Exception {
+    byte[] frame = bytesOf(new EngineBound.Started(1));
+    frame[3] = 99;
+    Protocol.Raw unknown = Protocol.read(in(frame), MAX);
+    assertThatThrownBy(() -> EngineBound.decode(unknown)).isInstanceOf(Protocol.ChannelFault.class)
+        .hasMessageContaining("unexpected frame kind 99");
+    assertThatThrownBy(() -> WorkerBound.decode(new Protocol.Raw(WorkerBound.RUN, 1, new byte[5])))
+        .isInstanceOf(Protocol.ChannelFault.class).hasMessageContaining("too short");
+    assertThatThrownBy(() -> EngineBound.decode(new Protocol.Raw(EngineBound.OK, 1, new byte[3])))
+        .isInstanceOf(Protocol.ChannelFault.class).hasMessageContaining("too short");
+  }
+
+  @Test
+  void aNameLongerThanTheLimit_isCut_soTheFrameFits() throws Exception {
+    WorkerBound.Run run = new WorkerBound.Run(1, 1, 1, "é".repeat(100_000), new byte[0], 0);
+    Protocol.Raw raw = Protocol.read(in(bytesOf(run)), MAX);
+    WorkerBound.Run back = (WorkerBound.Run) WorkerBound.decode(raw);
+    assertThat(back.name().getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(Protocol.MAX_NAME_BYTES);
+    assertThat(back.name()).startsWith("éé");
+    assertThat(run.payloadLength()).isEqualTo(raw.payload().length);
+  }
+}
