@@ -15,11 +15,7 @@ import java.util.TreeSet;
  */
 final class BackendRegistry {
 
-  static final Set<String> CORE_KEYS = Set.of(
-      EngineConfig.BACKEND, EngineConfig.NAME, EngineConfig.WORKERS, EngineConfig.QUEUE_CAPACITY,
-      EngineConfig.QUEUE_FULL, EngineConfig.MAP_WINDOW, EngineConfig.MAP_CHUNK_SIZE,
-      EngineConfig.MAP_BATCH_TARGET, EngineConfig.TASK_TIMEOUT, EngineConfig.TASK_RETRIES,
-      EngineConfig.TASK_BACKOFF, EngineConfig.CANCEL_GRACE, EngineConfig.TIMEOUT_STRICT);
+  static final Set<String> CORE_KEYS = CoreKeys.NAMES;
 
   private BackendRegistry() {}
 

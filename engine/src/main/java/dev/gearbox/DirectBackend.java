@@ -6,7 +6,7 @@ import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.Execution;
 import java.time.Duration;
-import java.util.Set;
+import java.util.List;
 
 /**
  * Runs each task in the thread that submits it, before {@code submit} returns: joblib's
@@ -56,8 +56,8 @@ final class DirectBackend implements Backend {
     }
 
     @Override
-    public Set<String> configKeys() {
-      return Set.of();
+    public List<ConfigKey> declaredKeys() {
+      return List.of();
     }
 
     @Override

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +50,11 @@ import java.util.TreeSet;
  * {@code GEARBOX_MAP_CHUNK_SIZE} is {@code gearbox.map.chunk-size}.
  */
 public final class EngineConfig {
+
+  /** The core's keys, each with its default and meaning; a backend's are its provider's {@code declaredKeys()}. */
+  public static List<ConfigKey> coreKeys() {
+    return CoreKeys.ALL;
+  }
 
   public static final String BACKEND = "gearbox.backend";
   public static final String NAME = "gearbox.name";

@@ -1,5 +1,6 @@
 package dev.gearbox.process;
 
+import dev.gearbox.ConfigKey;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
@@ -12,19 +13,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
- * {@code gearbox.backend=process}: tasks run in forked worker JVMs. Keys (all optional):
- * {@code gearbox.process.workers} (default {@code gearbox.workers}), {@code prestart} (workers
- * started and awaited at open; default all), {@code concurrency} (tasks at once per worker; 1),
- * {@code prefetch} (tasks a worker may hold unstarted behind those it runs, while more wait; 1),
- * {@code java} (the worker's java; default the engine's), {@code classpath} (default the
- * engine's), {@code jvm-options}, {@code heap} ({@code -Xmx}), {@code environment}
- * ({@code NAME=value;...}, added to the engine's), {@code working-dir}, {@code max-payload}
- * (64m), {@code serial-filter}, {@code max-tasks-per-worker} (0 = never recycle),
- * {@code recycle-heap} (0 = off), {@code poison-threshold} (3), {@code startup-timeout} (20s),
- * {@code idle-timeout} (0 = never: workers beyond {@code prestart} retire after idling this long).
+ * {@code gearbox.backend=process}: tasks run in forked worker JVMs. Its keys, with their defaults
+ * and meanings, are {@link #KEYS} (shown in the module's README).
  */
 public final class ProcessBackendProvider implements BackendProvider {
   static final String P = "gearbox.process.";
@@ -55,10 +47,48 @@ public final class ProcessBackendProvider implements BackendProvider {
     return "process";
   }
 
+  /** The keys this backend reads, declared once (the module README's table shows exactly these). */
+  static final List<ConfigKey> KEYS = List.of(
+      new ConfigKey(WORKERS, "`gearbox.workers`",
+          "worker JVMs"),
+      new ConfigKey(PRESTART, "all workers",
+          "workers started (and awaited) at open; the rest start on demand"),
+      new ConfigKey(CONCURRENCY, "`1`",
+          "tasks at once per worker (raise for I/O-heavy tasks)"),
+      new ConfigKey(PREFETCH, "`1`",
+          "tasks each worker may hold, unstarted, behind those it runs while more work waits (see How it works); `0`: a worker gets its next task only after it reports the last one"),
+      new ConfigKey(JAVA, "the engine's `java`",
+          "the worker's launcher"),
+      new ConfigKey(CLASSPATH, "the engine's `java.class.path`",
+          "task classes must be on it"),
+      new ConfigKey(JVM_OPTIONS, "none",
+          "extra JVM flags (space-separated), after the defaults `-XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC -XX:-UsePerfData`"),
+      new ConfigKey(HEAP, "JVM default",
+          "worker `-Xmx`, e.g. `256m`"),
+      new ConfigKey(ENVIRONMENT, "none",
+          "`NAME=value;...` added to the engine's environment"),
+      new ConfigKey(WORKING_DIR, "the engine's",
+          "workers' working directory"),
+      new ConfigKey(MAX_PAYLOAD, "`64m`",
+          "largest task, result or exception on the channel: 1k to 2047m"),
+      new ConfigKey(SERIAL_FILTER, "deny known gadgets",
+          "`ObjectInputFilter` class pattern"),
+      new ConfigKey(MAX_TASKS, "`0` (never)",
+          "recycle a worker after this many tasks"),
+      new ConfigKey(RECYCLE_HEAP, "`0` (off)",
+          "recycle a worker whose heap in use after a task exceeds this (leaks)"),
+      new ConfigKey(POISON, "`3`",
+          "crashes in a row before a task is quarantined"),
+      new ConfigKey(STARTUP_TIMEOUT, "`20s`",
+          "how long open waits for the first workers; a worker started later that is not ready by then is killed"),
+      new ConfigKey(AOT_CACHE, "`auto`",
+          "`auto`: workers start from (and the first one trains) a JDK AOT cache in `$XDG_CACHE_HOME/gearbox/aot` (else `~/.cache/gearbox/aot`) when it can apply (see Performance); a directory: the same, there; `off`: never. Each classpath/flags combination has its own ~15 MB cache; the directory keeps at most 8 (least recently used go first, and any unused for 7 days; never one used in the last hour)"),
+      new ConfigKey(IDLE_TIMEOUT, "`0` (never)",
+          "workers beyond `prestart` (the minimum kept alive) retire after idling this long; they start again on demand"));
+
   @Override
-  public Set<String> configKeys() {
-    return Set.of(WORKERS, PRESTART, CONCURRENCY, PREFETCH, JAVA, CLASSPATH, JVM_OPTIONS, HEAP, ENVIRONMENT, WORKING_DIR,
-        MAX_PAYLOAD, SERIAL_FILTER, MAX_TASKS, RECYCLE_HEAP, POISON, STARTUP_TIMEOUT, IDLE_TIMEOUT, AOT_CACHE);
+  public List<ConfigKey> declaredKeys() {
+    return KEYS;
   }
 
   @Override

@@ -1,15 +1,14 @@
 package dev.gearbox.thread;
 
+import dev.gearbox.ConfigKey;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
-import java.util.Set;
+import java.util.List;
 
 /**
  * {@code gearbox.backend=thread}: tasks run on a fixed pool of platform threads in the caller's
- * JVM. Keys: {@code gearbox.thread.daemon} (default {@code true}) and
- * {@code gearbox.thread.name-prefix} (default {@code gearbox-<engine>-worker-}); the pool size
- * is {@code gearbox.workers}.
+ * JVM, as many as {@code gearbox.workers}. Its keys are {@link #KEYS}.
  */
 public final class ThreadBackendProvider implements BackendProvider {
   static final String DAEMON = "gearbox.thread.daemon";
@@ -23,9 +22,16 @@ public final class ThreadBackendProvider implements BackendProvider {
     return "thread";
   }
 
+  /** The keys this backend reads, declared once (the module README's table shows exactly these). */
+  static final List<ConfigKey> KEYS = List.of(
+      new ConfigKey(DAEMON, "`true`",
+          "daemon threads: a forgotten engine does not keep the JVM alive"),
+      new ConfigKey(NAME_PREFIX, "`gearbox-<engine name>-worker-`",
+          "thread names get a number appended"));
+
   @Override
-  public Set<String> configKeys() {
-    return Set.of(DAEMON, NAME_PREFIX);
+  public List<ConfigKey> declaredKeys() {
+    return KEYS;
   }
 
   @Override

@@ -1,6 +1,9 @@
 package dev.gearbox.spi;
 
+import dev.gearbox.ConfigKey;
+import java.util.List;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Creates a {@link Backend} by name; found with {@link java.util.ServiceLoader}. Register an
@@ -13,10 +16,16 @@ public interface BackendProvider {
   String name();
 
   /**
-   * The configuration keys this backend reads, all of the form {@code gearbox.<name>.*}. Keys
-   * in that namespace that are not listed fail at open as unknown.
+   * The configuration keys this backend reads, all of the form {@code gearbox.<name>.*}, each
+   * declared once with its default and meaning (the backend's documentation shows exactly these).
+   * Keys in that namespace that are not listed fail at open as unknown.
    */
-  Set<String> configKeys();
+  List<ConfigKey> declaredKeys();
+
+  /** The names of {@link #declaredKeys()}. */
+  default Set<String> configKeys() {
+    return declaredKeys().stream().map(ConfigKey::name).collect(Collectors.toUnmodifiableSet());
+  }
 
   /**
    * Creates the backend. Must validate every setting it reads and throw

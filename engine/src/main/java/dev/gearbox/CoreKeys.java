@@ -1,0 +1,43 @@
+package dev.gearbox;
+
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * The core's configuration keys, declared once: the root README's key table shows exactly these
+ * (a test holds it to them). Backends declare theirs in their {@link dev.gearbox.spi.BackendProvider}.
+ */
+final class CoreKeys {
+  static final List<ConfigKey> ALL = List.of(
+      new ConfigKey(EngineConfig.BACKEND, "`thread`",
+          "which backend runs tasks"),
+      new ConfigKey(EngineConfig.NAME, "the backend's name",
+          "names the engine's threads and metrics (`gearbox.<name>.*`)"),
+      new ConfigKey(EngineConfig.WORKERS, "available processors",
+          "how many tasks run at once; each backend's README says how it applies it (the `async` backend ignores the default, `direct` ignores the key)"),
+      new ConfigKey(EngineConfig.QUEUE_CAPACITY, "`10000`",
+          "tasks that may wait for a worker"),
+      new ConfigKey(EngineConfig.QUEUE_FULL, "`block`",
+          "`block` the submitter (backpressure) or `reject` when the queue is full"),
+      new ConfigKey(EngineConfig.MAP_WINDOW, "`auto` (4 x the backend's parallelism, clamped to 16..1024; 1 on `direct`)",
+          "jobs in flight per `map` call"),
+      new ConfigKey(EngineConfig.MAP_CHUNK_SIZE, "`auto`",
+          "inputs per `map` job (adaptive: starts at 1, then aims each job at the batch target)"),
+      new ConfigKey(EngineConfig.MAP_BATCH_TARGET, "`20ms`",
+          "the run time adaptive `map` batches aim at on remote backends (enough to amortise a ~0.1 ms round trip, small enough to keep workers balanced); in-process backends aim at the smaller of this and 1 ms"),
+      new ConfigKey(EngineConfig.TASK_TIMEOUT, "`none`",
+          "default per-attempt timeout"),
+      new ConfigKey(EngineConfig.TASK_RETRIES, "`0`",
+          "default retries after a failed attempt"),
+      new ConfigKey(EngineConfig.TASK_BACKOFF, "`100ms`",
+          "first retry delay (doubles, up to 10 s or this delay if it is longer)"),
+      new ConfigKey(EngineConfig.CANCEL_GRACE, "`2s`",
+          "how long an interrupted task may take before it is killed (backends that can kill)"),
+      new ConfigKey(EngineConfig.TIMEOUT_STRICT, "`false`",
+          "fail at open unless the backend can kill a task that ignores interrupts"));
+
+  static final Set<String> NAMES = ALL.stream().map(ConfigKey::name).collect(Collectors.toUnmodifiableSet());
+
+  private CoreKeys() {}
+}
