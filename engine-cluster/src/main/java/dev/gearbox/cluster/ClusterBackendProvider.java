@@ -1,31 +1,16 @@
 package dev.gearbox.cluster;
 
+import dev.gearbox.ConfigKey;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.util.List;
 
 /**
  * {@code gearbox.backend=cluster}: tasks run on the members of a Hazelcast cluster. By default an
  * embedded, standalone member in the engine's own JVM (one machine, no setup); by configuration
- * the engine joins members as a member itself, or connects to them as a client. Keys (all
- * optional): {@code gearbox.cluster.mode} ({@code embedded}, {@code member}, {@code client}),
- * {@code members} ({@code host:port,...}; member and client modes, default {@code 127.0.0.1:5701}),
- * {@code cluster-name} (embedded: a random one; otherwise {@code gearbox-<engine name>}),
- * {@code interface} (the address members bind and publish; default {@code 127.0.0.1}),
- * {@code port} (embedded: any free port; member: 5701 and up), {@code executor} ({@code plain} or
- * {@code durable}), {@code slots} (tasks this JVM's member runs at once; default
- * {@code gearbox.workers}; 0 in member mode submits only), {@code parallelism} (the engine's
- * dispatch limit; default {@code gearbox.workers} if set explicitly, else the slots present at
- * open), {@code min-members} (task-running members to wait for at open; 1),
- * {@code durable-capacity} (100), {@code durable-backups} (1),
- * {@code startup-timeout} (30s), {@code member-timeout} (10s: a silent member is removed after
- * this), {@code max-payload} (64m), {@code serial-filter}, {@code member-name},
- * {@code poison-threshold} (3: a task whose member left that many times in a row while it ran
- * fails with {@link dev.gearbox.PoisonTaskException}), {@code kill} ({@code none}, or {@code member}:
- * a task that ignores its interrupt past {@code gearbox.cancel.grace} gets its member halted),
- * {@code daemon} (true: an engine never closed does not keep the JVM alive).
+ * the engine joins members as a member itself, or connects to them as a client. Its keys, with
+ * their defaults and meanings, are {@link #KEYS} (shown in the module's README).
  *
  * <p>Task classes must be on every member's classpath (see {@link WorkerMember}).
  */
@@ -39,9 +24,50 @@ public final class ClusterBackendProvider implements BackendProvider {
     return "cluster";
   }
 
+  /** The keys this backend reads, declared once (the module README's table shows exactly these). */
+  static final List<ConfigKey> KEYS = List.of(
+      new ConfigKey(ClusterConfig.MODE, "`embedded`",
+          "`embedded` (standalone member in this JVM), `member` (this JVM joins `members`), `client` (connect to `members`)"),
+      new ConfigKey(ClusterConfig.MEMBERS, "`127.0.0.1:5701`",
+          "`host:port,...` to join or connect to (member, client)"),
+      new ConfigKey(ClusterConfig.CLUSTER_NAME, "embedded: `gearbox-<engine>-<random>`; else `gearbox-<engine name>`",
+          "members only join a cluster of the same name; use one per deployment"),
+      new ConfigKey(ClusterConfig.INTERFACE, "`127.0.0.1`",
+          "address the member binds and publishes (IPv4 or pattern such as `10.0.0.*`)"),
+      new ConfigKey(ClusterConfig.PORT, "embedded: any free port; member: `5701` (up to 20 tried)",
+          "member port"),
+      new ConfigKey(ClusterConfig.EXECUTOR, "`plain`",
+          "`plain` (`IExecutorService`) or `durable` (`DurableExecutorService`)"),
+      new ConfigKey(ClusterConfig.SLOTS, "`gearbox.workers`",
+          "tasks this JVM's member runs at once; `0` in member mode: a lite member that only submits"),
+      new ConfigKey(ClusterConfig.PARALLELISM, "embedded: `slots`; else `gearbox.workers` if set explicitly, else the slots of the members present at open",
+          "the engine's dispatch limit: tasks of this engine running at once on the cluster (set it if members join later)"),
+      new ConfigKey(ClusterConfig.MIN_MEMBERS, "`1`",
+          "task-running members to wait for at open (member, client)"),
+      new ConfigKey(ClusterConfig.DURABLE_CAPACITY, "`100`",
+          "durable tasks pending per partition (durable)"),
+      new ConfigKey(ClusterConfig.DURABLE_BACKUPS, "`1`",
+          "copies of each durable task on other members (durable)"),
+      new ConfigKey(ClusterConfig.STARTUP_TIMEOUT, "`30s`",
+          "how long open waits to connect and for `min-members` (one deadline for both); it does not bound reconnections"),
+      new ConfigKey(ClusterConfig.MEMBER_TIMEOUT, "`10s`",
+          "a silent member is removed after this (heartbeats every timeout/5); a closed connection is noticed at once"),
+      new ConfigKey(ClusterConfig.MAX_PAYLOAD, "`64m`",
+          "largest task, result or exception"),
+      new ConfigKey(ClusterConfig.SERIAL_FILTER, "deny known gadgets",
+          "`ObjectInputFilter` class pattern, e.g. `com.acme.**;java.**;dev.gearbox.**;!*`"),
+      new ConfigKey(ClusterConfig.KILL, "`none`",
+          "`none`, or `member`: the stop ladder's last rung halts the member running a task that ignores its interrupt (member, client modes)"),
+      new ConfigKey(ClusterConfig.POISON_THRESHOLD, "`3`",
+          "a task whose member left this many times in a row while it ran is quarantined as poison"),
+      new ConfigKey(ClusterConfig.DAEMON, "`true`",
+          "the engine does not keep the JVM alive (as the `thread` backend's daemon threads): once only Gearbox's Hazelcast threads are left, an engine never closed leaves the cluster so the JVM can exit. `false`: its Hazelcast instance keeps the JVM alive until `close()`"),
+      new ConfigKey(ClusterConfig.MEMBER_NAME, "`engine <name> pid <pid>` / `worker pid <pid>`",
+          "the member's name in messages, events and metrics"));
+
   @Override
-  public Set<String> configKeys() {
-    return new LinkedHashSet<>(ClusterConfig.KEYS);
+  public List<ConfigKey> declaredKeys() {
+    return KEYS;
   }
 
   @Override

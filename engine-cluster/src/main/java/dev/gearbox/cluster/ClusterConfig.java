@@ -63,9 +63,8 @@ record ClusterConfig(
   static final String KILL = P + "kill";
   static final String DAEMON = P + "daemon";
 
-  static final List<String> KEYS = List.of(MODE, MEMBERS, CLUSTER_NAME, INTERFACE, PORT, EXECUTOR, SLOTS, PARALLELISM,
-      MIN_MEMBERS, DURABLE_CAPACITY, DURABLE_BACKUPS, STARTUP_TIMEOUT, MEMBER_TIMEOUT, MAX_PAYLOAD, SERIAL_FILTER, MEMBER_NAME,
-      POISON_THRESHOLD, KILL, DAEMON);
+  /** The names of the keys {@link ClusterBackendProvider#KEYS} declares. */
+  static final List<String> KEYS = ClusterBackendProvider.KEYS.stream().map(dev.gearbox.ConfigKey::name).toList();
 
   /** Names of the distributed objects the backend uses on every member. */
   static final String TASK_EXECUTOR = "gearbox-tasks";
