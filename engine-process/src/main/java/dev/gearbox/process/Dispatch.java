@@ -1,7 +1,6 @@
 package dev.gearbox.process;
 
 import dev.gearbox.EngineException;
-import dev.gearbox.spi.remote.CrashLedger;
 import dev.gearbox.spi.remote.ParkedAttempts;
 import dev.gearbox.spi.remote.ReportExecutor;
 import java.util.ArrayList;
@@ -25,14 +24,12 @@ final class Dispatch {
 
   private final WorkerPool pool;
   private final ReportExecutor reports;
-  private final CrashLedger ledger;
   /** Guarded by the pool's monitor. */
   private final ParkedAttempts<WireAttempt> parked = new ParkedAttempts<>();
 
-  Dispatch(WorkerPool pool, ReportExecutor reports, CrashLedger ledger) {
+  Dispatch(WorkerPool pool, ReportExecutor reports) {
     this.pool = pool;
     this.reports = reports;
-    this.ledger = ledger;
   }
 
   /** Sends to the least-loaded ready worker, or parks the attempt until one is ready. */
@@ -99,11 +96,17 @@ final class Dispatch {
     if (fails.isEmpty()) {
       return;
     }
-    reports.execute(() -> fails.forEach(p -> {
-      ledger.ended(p.attempt.taskId());
-      p.attempt.lost(new EngineException(p.attempt.taskId(), p.attempt.taskName(),
-          pool.isShutdown() ? "the process backend shut down before a worker took it" : why, null));
-    }));
+    String reason = pool.isShutdown() ? "the process backend shut down before a worker took it" : why;
+    reports.execute(() -> fails.forEach(p -> lost(p, reason)));
+  }
+
+  /** An attempt that never ran: not an outcome of its task, so its crash count stays as it is. */
+  private static void lost(WireAttempt p, String why) {
+    try {
+      p.attempt.lost(new EngineException(p.attempt.taskId(), p.attempt.taskName(), why, null));
+    } catch (RuntimeException e) {
+      log.warn("Gearbox: reporting {} failed", p.attempt.taskName(), e); // the others are still reported
+    }
   }
 
   boolean hasParkedLocked() {
@@ -137,7 +140,7 @@ final class Dispatch {
     if (w != null) {
       w.send(new WorkerBound.Cancel(p.wire, interrupt));
     } else if (removed) {
-      failAll(List.of(p), "cancelled before a worker took it");
+      reports.execute(() -> lost(p, "cancelled before a worker took it"));
     }
   }
 }

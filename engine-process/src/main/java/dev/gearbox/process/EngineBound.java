@@ -132,14 +132,16 @@ sealed interface EngineBound {
     }
   }
 
-  /** A task's progress; the message is cut to {@link #MAX_MESSAGE_CHARS}. <pre>fraction f64 | message (UTF-8)</pre> */
+  /**
+   * A task's progress; the message is cut to {@link #MAX_MESSAGE_BYTES} of UTF-8 (progress is for
+   * people, not a data channel). <pre>fraction f64 | message (UTF-8)</pre>
+   */
   record Progress(long wire, double fraction, String message) implements EngineBound {
-    static final int MAX_MESSAGE_CHARS = 4096;
+    static final int MAX_MESSAGE_BYTES = 4096;
 
     @Override
     public void write(DataOutputStream out) throws IOException {
-      String m = message == null ? "" : message.length() > MAX_MESSAGE_CHARS ? message.substring(0, MAX_MESSAGE_CHARS) : message;
-      byte[] text = m.getBytes(StandardCharsets.UTF_8);
+      byte[] text = message == null ? new byte[0] : Protocol.utf8Prefix(message, MAX_MESSAGE_BYTES);
       Protocol.writeHeader(out, PROGRESS, wire, 8 + text.length);
       out.writeDouble(fraction);
       out.write(text);

@@ -89,6 +89,9 @@ final class Prefetch {
         candidate.worker = null;
         given = candidate;
       }
+      if (w.inFlight.isEmpty()) {
+        w.idleSince = System.nanoTime(); // idle now: the idle reaper may take it
+      }
       retire = w.state == WorkerProcess.State.RETIRING && w.inFlight.isEmpty();
     }
     if (given != null) {

@@ -82,7 +82,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     this.reports = new ReportExecutor("gearbox-" + engineName + "-process-results-%d");
     this.ledger = new CrashLedger(config.poisonThreshold());
     this.pool = new WorkerPool(config, settings, metrics);
-    this.dispatch = new Dispatch(pool, reports, ledger);
+    this.dispatch = new Dispatch(pool, reports);
     this.prefetch = new Prefetch(pool, dispatch, reports);
     pool.bind(this, dispatch);
     ProcessMetrics.registerLiveWorkers(settings, pool::liveWorkers);
@@ -206,6 +206,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
   /** Called once per worker, however it ended, after its reader delivered what it could. */
   @Override
   public void exited(WorkerProcess w, int exitCode, String reason, boolean planned, boolean duringStartup) {
+    pool.aotExited(w, exitCode);
     List<WireAttempt> held = new ArrayList<>();
     List<WireAttempt> moved = new ArrayList<>();
     synchronized (pool) {
@@ -244,7 +245,11 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     reports.execute(() -> {
       for (WireAttempt p : held) {
         Attempt a = p.attempt;
-        a.lost(ledger.crashed(a, new WorkerCrashedException(a.taskId(), a.taskName(), w.label(), reason, exitCode, tail, null)));
+        try {
+          a.lost(ledger.crashed(a, new WorkerCrashedException(a.taskId(), a.taskName(), w.label(), reason, exitCode, tail, null)));
+        } catch (RuntimeException e) {
+          log.warn("Gearbox: reporting the loss of {} failed", a.taskName(), e); // the others are still reported
+        }
       }
     });
   }

@@ -4,6 +4,8 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The wire protocol between the engine and a worker JVM: framing, limits and faults. Every
@@ -106,6 +108,19 @@ final class Protocol {
     } catch (EOFException e) {
       throw new ChannelFault("the channel ended inside a frame");
     }
+  }
+
+  /** The longest prefix of {@code s} whose UTF-8 encoding fits {@code maxBytes}, never splitting a character. */
+  static byte[] utf8Prefix(String s, int maxBytes) {
+    byte[] all = s.getBytes(StandardCharsets.UTF_8);
+    if (all.length <= maxBytes) {
+      return all;
+    }
+    int end = maxBytes;
+    while (end > 0 && (all[end] & 0xC0) == 0x80) {
+      end--; // all[end] continues a character that starts before the cut: cut before that character
+    }
+    return Arrays.copyOf(all, end);
   }
 
   /** A payload shorter than its kind's fields. */

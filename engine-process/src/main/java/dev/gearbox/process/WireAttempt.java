@@ -41,7 +41,7 @@ final class WireAttempt implements Execution {
   WireAttempt(Attempt attempt, long wire, byte[] work, Dispatch dispatch) {
     this.attempt = attempt;
     this.wire = wire;
-    this.run = new WorkerBound.Run(wire, attempt.taskId(), attempt.number(), attempt.taskName(), work, 0);
+    this.run = WorkerBound.Run.of(wire, attempt.taskId(), attempt.number(), attempt.taskName(), work);
     this.dispatch = dispatch;
   }
 

@@ -4,6 +4,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The frames the engine sends a worker, over the worker's stdin, one record per kind, each with
@@ -60,27 +61,37 @@ sealed interface WorkerBound {
   }
 
   /**
-   * Run one attempt: its task id, attempt number, name (cut to {@link Protocol#MAX_NAME_BYTES}),
-   * and the encoded work, which starts at {@code workOffset} of {@code bytes}.
+   * Run one attempt: its task id, attempt number, name (UTF-8, cut to
+   * {@link Protocol#MAX_NAME_BYTES}), and the encoded work, which starts at {@code workOffset} of
+   * {@code bytes}.
    *
    * <pre>taskId i64 | attempt i32 | nameLength i32 | name (UTF-8) | work</pre>
    */
-  record Run(long wire, long taskId, int attempt, String name, byte[] bytes, int workOffset) implements WorkerBound {
+  record Run(long wire, long taskId, int attempt, byte[] nameUtf8, byte[] bytes, int workOffset) implements WorkerBound {
+    /** A RUN frame for the encoded {@code work}, its name cut to fit. */
+    static Run of(long wire, long taskId, int attempt, String name, byte[] work) {
+      return new Run(wire, taskId, attempt, Protocol.utf8Prefix(name, Protocol.MAX_NAME_BYTES), work, 0);
+    }
+
+    /** The task's name as the engine sent it. */
+    String name() {
+      return new String(nameUtf8, StandardCharsets.UTF_8);
+    }
+
     @Override
     public void write(DataOutputStream out) throws IOException {
-      byte[] n = nameBytes(name);
       int workLength = bytes.length - workOffset;
-      Protocol.writeHeader(out, RUN, wire, 16 + n.length + workLength);
+      Protocol.writeHeader(out, RUN, wire, 16 + nameUtf8.length + workLength);
       out.writeLong(taskId);
       out.writeInt(attempt);
-      out.writeInt(n.length);
-      out.write(n);
+      out.writeInt(nameUtf8.length);
+      out.write(nameUtf8);
       out.write(bytes, workOffset, workLength);
     }
 
     @Override
     public int payloadLength() {
-      return 16 + nameBytes(name).length + bytes.length - workOffset;
+      return 16 + nameUtf8.length + bytes.length - workOffset;
     }
 
     static Run decode(long wire, byte[] p) throws Protocol.ChannelFault {
@@ -94,13 +105,7 @@ sealed interface WorkerBound {
       if (nameLength < 0 || nameLength > p.length - 16) {
         throw new Protocol.ChannelFault("RUN frame with a name of " + nameLength + " bytes in a payload of " + p.length);
       }
-      return new Run(wire, taskId, attempt, new String(p, 16, nameLength, StandardCharsets.UTF_8), p, 16 + nameLength);
-    }
-
-    private static byte[] nameBytes(String name) {
-      byte[] n = name.getBytes(StandardCharsets.UTF_8);
-      return n.length <= Protocol.MAX_NAME_BYTES ? n
-          : name.substring(0, Protocol.MAX_NAME_BYTES / 4).getBytes(StandardCharsets.UTF_8); // at most 4 bytes a char
+      return new Run(wire, taskId, attempt, Arrays.copyOfRange(p, 16, 16 + nameLength), p, 16 + nameLength);
     }
   }
 

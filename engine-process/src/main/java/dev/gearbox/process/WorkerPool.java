@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Lock: this pool's monitor is the process backend's one lock. It guards the slots, every
  * worker's state, in-flight table, idle time, task count and revoke flag, the startup accounting,
- * and the {@link Dispatch}'s parked attempts. No frame is written, no process started or waited
- * for (except {@code mkfifo}), and no attempt reported while holding it.
+ * and the {@link Dispatch}'s parked attempts. No frame is written and no attempt reported while
+ * holding it; starting a worker (its {@code mkfifo} and the launch of its JVM) does happen under
+ * it, so that a slot is never filled twice.
  */
 final class WorkerPool {
   private static final Logger log = LoggerFactory.getLogger(WorkerPool.class);
@@ -220,6 +221,11 @@ final class WorkerPool {
     return true;
   }
 
+  /** Files away the AOT cache a training worker wrote as it exited; file work, so never under the monitor. */
+  void aotExited(WorkerProcess w, int exitCode) {
+    aot.exited(w.aotLaunch, exitCode);
+  }
+
   /** Marks a worker dead (no new task goes to it); returns the state it had. */
   synchronized WorkerProcess.State markDead(WorkerProcess w) {
     WorkerProcess.State was = w.state;
@@ -232,7 +238,6 @@ final class WorkerPool {
    * work waits or the worker should be replaced. Caller holds the monitor.
    */
   void removeLocked(WorkerProcess w, String reason, int exitCode, boolean planned, boolean duringStartup) {
-    aot.exited(w.aotLaunch, exitCode);
     for (int i = 0; i < slots.length; i++) {
       if (slots[i] == w) {
         slots[i] = null;

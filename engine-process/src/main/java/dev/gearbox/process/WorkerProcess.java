@@ -73,6 +73,7 @@ final class WorkerProcess implements EngineBound.Handler {
   /** Written only under the pool's monitor; read anywhere. */
   volatile State state = State.STARTING;
   volatile long pid = -1;
+  private volatile String label;
   /** Guarded by the pool's monitor. */
   int tasksRun;
   /** Whether a successor starts as soon as this worker exits (false when it retired for idling). */
@@ -108,11 +109,13 @@ final class WorkerProcess implements EngineBound.Handler {
     this.fifo = fifo;
     this.maxFrame = Protocol.maxFrame(maxPayload);
     this.threadPrefix = "gearbox-" + engineName + "-worker-" + index;
+    this.label = "worker-" + index;
     this.output = new WorkerOutput(threadPrefix, this::label, () -> aotLaunch.training() != null, out -> stdin = out);
   }
 
+  /** The worker as messages name it: {@code worker-3 pid 4242} once it said HELLO. */
   String label() {
-    return "worker-" + index + (pid > 0 ? " pid " + pid : "");
+    return label;
   }
 
   /** Launches the JVM; returns at once. The pipe reader connects in the background. */
@@ -125,6 +128,7 @@ final class WorkerProcess implements EngineBound.Handler {
           Process p = super.launch(cmd, environment, workingDir != null ? workingDir : dir);
           process = p;
           pid = p.pid();
+          label = "worker-" + index + " pid " + pid;
           return p;
         } finally {
           launched.countDown();
@@ -196,13 +200,14 @@ final class WorkerProcess implements EngineBound.Handler {
   @Override
   public void hello(EngineBound.Hello hello) {
     pid = hello.pid();
+    label = "worker-" + index + " pid " + pid;
     listener.ready(this);
   }
 
   @Override
   public void started(EngineBound.Started started) {
     WireAttempt a = inFlight.get(started.wire());
-    if (a != null) {
+    if (a != null && a.worker == this) { // not a late frame about an attempt that has moved on
       a.started = true; // it can no longer move to another worker
       a.attempt.started();
     }

@@ -42,7 +42,7 @@ class ProtocolTest {
   @Test
   void everyWorkerBoundKind_roundTrips_andReachesItsHandlerMethod() throws Exception {
     byte[] work = {9, 8, 7};
-    DataInputStream in = in(bytesOf(new WorkerBound.Run(5, 42, 2, "name", work, 0), new WorkerBound.Cancel(5, true),
+    DataInputStream in = in(bytesOf(WorkerBound.Run.of(5, 42, 2, "name", work), new WorkerBound.Cancel(5, true),
         WorkerBound.Revoke.INSTANCE, WorkerBound.Shutdown.INSTANCE));
     List<String> seen = new ArrayList<>();
     WorkerBound.Handler h = new WorkerBound.Handler() {
@@ -148,11 +148,13 @@ class ProtocolTest {
 
   @Test
   void aNameLongerThanTheLimit_isCut_soTheFrameFits() throws Exception {
-    WorkerBound.Run run = new WorkerBound.Run(1, 1, 1, "é".repeat(100_000), new byte[0], 0);
+    WorkerBound.Run run = WorkerBound.Run.of(1, 1, 1, "é".repeat(100_000), new byte[0]);
     Protocol.Raw raw = Protocol.read(in(bytesOf(run)), MAX);
     WorkerBound.Run back = (WorkerBound.Run) WorkerBound.decode(raw);
     assertThat(back.name().getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(Protocol.MAX_NAME_BYTES);
-    assertThat(back.name()).startsWith("éé");
+    assertThat(back.name()).startsWith("éé").doesNotContain("\uFFFD");
+    Protocol.Raw euros = Protocol.read(in(bytesOf(WorkerBound.Run.of(1, 1, 1, "€".repeat(10_000), new byte[0]))), MAX);
+    assertThat(((WorkerBound.Run) WorkerBound.decode(euros)).name()).matches("€+").hasSize(Protocol.MAX_NAME_BYTES / 3);
     assertThat(run.payloadLength()).isEqualTo(raw.payload().length);
   }
 }

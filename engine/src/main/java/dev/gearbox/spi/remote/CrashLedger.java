@@ -18,9 +18,11 @@ import java.util.function.LongSupplier;
  *
  * <p>A task's count ends when one of its attempts ends any other way ({@link #ended}). A task
  * that crashed and was never tried again (no retries left, cancelled) would otherwise stay for
- * ever, so the ledger is bounded: an entry untouched for {@link #RETENTION} is dropped, and the
- * ledger never holds more than {@link #MAX_ENTRIES} tasks (the oldest go first). Forgetting a
- * count only delays a quarantine; it never fails a task.
+ * ever, so the ledger is bounded: whenever it has grown past its purge mark (256 entries at
+ * first, then twice what survived the last purge, at most {@link #MAX_ENTRIES}), the entries
+ * untouched for {@link #RETENTION} are dropped, and if more than three quarters of
+ * {@link #MAX_ENTRIES} remain, the oldest go. So it never holds more than {@link #MAX_ENTRIES} tasks.
+ * Forgetting a count only delays a quarantine; it never fails a task.
  *
  * <p>Thread-safe; no lock is held while the caller reports.
  */
@@ -91,7 +93,7 @@ public final class CrashLedger {
     if (entries.size() > MAX_ENTRIES * 3 / 4) {
       // Too many recent ones: keep the newest three quarters of the bound.
       List<Map.Entry<Long, Entry>> all = new ArrayList<>(entries.entrySet());
-      all.sort((a, b) -> Long.compare(a.getValue().lastNanos, b.getValue().lastNanos));
+      all.sort((a, b) -> Long.signum(a.getValue().lastNanos - b.getValue().lastNanos)); // nanoTime: compare differences
       for (int i = 0; i < all.size() - MAX_ENTRIES * 3 / 4; i++) {
         entries.remove(all.get(i).getKey(), all.get(i).getValue());
       }

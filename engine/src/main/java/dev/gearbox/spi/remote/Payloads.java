@@ -70,14 +70,15 @@ public final class Payloads {
   /**
    * Decodes a result sent back from {@code from} and reports it: {@link Attempt#succeeded}, or
    * {@link Attempt#failed} with an {@link EngineException} saying why it could not be read back.
-   * Never throws.
+   * Throws nothing but a {@link VirtualMachineError} met while decoding, after reporting the attempt.
    */
   public void reportResult(Attempt attempt, byte[] data, int offset, String from) {
     Object result;
     try {
       result = codec.decode(data, offset);
-    } catch (Exception | LinkageError | StackOverflowError e) {
+    } catch (Throwable e) {
       attempt.failed(unreadable(attempt, from, e));
+      rethrowIfFatal(e);
       return;
     }
     attempt.succeeded(result);
@@ -85,16 +86,25 @@ public final class Payloads {
 
   /**
    * Decodes a task's failure sent back from {@code from} and reports it with {@link Attempt#failed}.
-   * Never throws.
+   * Throws nothing but a {@link VirtualMachineError} met while decoding, after reporting the attempt.
    */
   public void reportFailure(Attempt attempt, byte[] data, int offset, String from) {
     Throwable failure;
     try {
       failure = codec.decodeFailure(data, offset);
-    } catch (Exception | LinkageError | StackOverflowError e) {
-      failure = unreadable(attempt, from, e);
+    } catch (Throwable e) {
+      attempt.failed(unreadable(attempt, from, e));
+      rethrowIfFatal(e);
+      return;
     }
     attempt.failed(failure);
+  }
+
+  /** After the attempt is reported: a JVM in trouble (out of memory, an internal error) must still hear of it. */
+  private static void rethrowIfFatal(Throwable t) {
+    if (t instanceof VirtualMachineError e && !(t instanceof StackOverflowError)) {
+      throw e;
+    }
   }
 
   private static EngineException unreadable(Attempt attempt, String from, Throwable why) {

@@ -31,23 +31,27 @@ public final class ReportExecutor implements Executor {
   /** @param threadNameFormat the threads' names, with {@code %d} for a counter */
   public ReportExecutor(String threadNameFormat) {
     this.pool = new ThreadPoolExecutor(1, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        new ThreadFactoryBuilder().setDaemon(true).setNameFormat(threadNameFormat).build());
+        new ThreadFactoryBuilder().setDaemon(true).setNameFormat(threadNameFormat).build()) {
+      @Override
+      protected void afterExecute(Runnable r, Throwable t) {
+        if (t != null) {
+          log.warn("Gearbox: a report failed on {}", Thread.currentThread().getName(), t);
+        }
+      }
+    };
   }
 
   /** Runs {@code report} on the pool; in the calling thread only when the pool has shut down. */
   @Override
   public void execute(Runnable report) {
-    Runnable guarded = () -> {
+    try {
+      pool.execute(report);
+    } catch (RejectedExecutionException e) {
       try {
         report.run();
-      } catch (RuntimeException | Error e) {
-        log.warn("Gearbox: a report failed on {}", Thread.currentThread().getName(), e);
+      } catch (RuntimeException | Error failure) {
+        log.warn("Gearbox: a report failed on {}", Thread.currentThread().getName(), failure);
       }
-    };
-    try {
-      pool.execute(guarded);
-    } catch (RejectedExecutionException e) {
-      guarded.run();
     }
   }
 
