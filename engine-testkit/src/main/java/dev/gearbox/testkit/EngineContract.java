@@ -2,7 +2,7 @@ package dev.gearbox.testkit;
 
 /**
  * The contract every backend passes: extend it, implement {@link #configure}, and the backend is
- * held to DESIGN.md's invariants. Tests that need a capability the backend lacks (queueing
+ * held to the invariants in docs/design.md. Tests that need a capability the backend lacks (queueing
  * behind a bounded pool, killing) are skipped by assumption, never weakened.
  *
  * <p>Tasks are serializable lambdas from {@link ContractTasks}; they coordinate with the test
