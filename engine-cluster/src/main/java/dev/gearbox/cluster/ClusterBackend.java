@@ -198,7 +198,7 @@ final class ClusterBackend implements Backend {
     LifecycleRelay lifecycle = new LifecycleRelay();
     HazelcastInstance hz;
     if (config.mode() == ClusterConfig.Mode.CLIENT) {
-      ClientConfig cc = config.clientConfig();
+      ClientConfig cc = HazelcastConfigs.client(config);
       cc.addListenerConfig(new ListenerConfig(lifecycle));
       try {
         hz = HazelcastClient.newHazelcastClient(cc); // asynchronous start: returns before it connects
@@ -211,7 +211,7 @@ final class ClusterBackend implements Backend {
         throw cannotConnect(config, "no member answered");
       }
     } else {
-      Config mc = config.memberConfig(new MemberRuntime(codec));
+      Config mc = HazelcastConfigs.member(config, new MemberRuntime(codec));
       mc.addListenerConfig(new ListenerConfig(lifecycle));
       try {
         hz = Hazelcast.newHazelcastInstance(mc);

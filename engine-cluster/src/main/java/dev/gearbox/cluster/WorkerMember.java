@@ -109,7 +109,7 @@ public final class WorkerMember {
     ClusterConfig config = ClusterConfig.parse(new MapSettings(engineName, base.workers(), Duration.ofSeconds(1), options));
     SerialCodec codec = config.codec();
     ClusterBackend.quietHazelcastLogging();
-    var hzConfig = config.memberConfig(new MemberRuntime(codec));
+    var hzConfig = HazelcastConfigs.member(config, new MemberRuntime(codec));
     hzConfig.setProperty("hazelcast.shutdownhook.enabled", "true");
     hzConfig.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
     try {
