@@ -3,7 +3,6 @@ package dev.gearbox.cluster;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import com.codahale.metrics.Timer;
-import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.HazelcastClientNotActiveException;
 import com.hazelcast.client.config.ClientConfig;
@@ -32,17 +31,19 @@ import com.hazelcast.topic.ITopic;
 import dev.gearbox.BackendCapabilities;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.EngineException;
-import dev.gearbox.PoisonTaskException;
 import dev.gearbox.WorkerCrashedException;
 import dev.gearbox.WorkerEvent;
 import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.Execution;
+import dev.gearbox.spi.remote.CrashLedger;
+import dev.gearbox.spi.remote.ParkedAttempts;
+import dev.gearbox.spi.remote.Payloads;
+import dev.gearbox.spi.remote.ReportExecutor;
 import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.IOException;
-import java.io.NotSerializableException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -57,12 +58,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -80,8 +78,8 @@ import org.slf4j.LoggerFactory;
  * submit ({@link #prepare}); when every slot is busy it parks the attempt until one frees or a
  * member joins, so a task never waits in a member's queue with its deadline running.
  *
- * <p>Outcomes arrive on Hazelcast threads and are decoded and reported on the results pool, never
- * on a Hazelcast thread, because reporting runs the caller's callbacks.
+ * <p>Outcomes arrive on Hazelcast threads and are decoded and reported on the report executor,
+ * never on a Hazelcast thread, because reporting runs the caller's callbacks.
  *
  * <p><b>Cancellation and timeouts.</b> The core's stop ladder calls {@link ClusterExecution}:
  * {@code cancel()} and {@code interrupt()} send a {@link CancelRequest} on the members' small
@@ -119,14 +117,14 @@ final class ClusterBackend implements Backend {
   private final ClusterConfig config;
   private final BackendSettings settings;
   private final String engineName;
-  private final SerialCodec codec;
+  private final Payloads payloads;
   private final String owner = UUID.randomUUID().toString();
   private final HazelcastInstance hz;
   private final IExecutorService plain;
   private final DurableExecutorService durable;
   private final IExecutorService control;
   private final ITopic<ProgressReport> progressTopic;
-  private final ExecutorService results;
+  private final ReportExecutor reports;
   private final int parallelism;
   private final AtomicLong wireIds = new AtomicLong();
   private final AtomicBoolean closeStarted = new AtomicBoolean();
@@ -144,23 +142,14 @@ final class ClusterBackend implements Backend {
    * arrive after it.
    */
   private final Map<Long, Attempt> progressTargets = new ConcurrentHashMap<>();
-  /**
-   * Per task id: attempts lost to a member leaving, in a row (for poison quarantine). An entry goes
-   * when its task's next attempt ends otherwise; entries of tasks never tried again (no retries
-   * left, cancelled) are dropped after {@link #CRASH_MEMORY_NANOS}.
-   */
-  private final Map<Long, Crashes> crashesInARow = new ConcurrentHashMap<>();
-  private static final long CRASH_MEMORY_NANOS = TimeUnit.HOURS.toNanos(1);
-  /** The size of {@link #crashesInARow} at which old entries are looked for next. */
-  private final AtomicLong crashPurgeAt = new AtomicLong(256);
-
-  private record Crashes(int count, long lastNanos) {}
+  /** Per task: attempts lost to a member leaving, in a row (for poison quarantine). */
+  private final CrashLedger crashes;
   /** Finished attempts' wire ids with the time they finished, oldest first. Guarded by itself. */
   private final ArrayDeque<long[]> finishedTargets = new ArrayDeque<>();
   private static final long PROGRESS_LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
   // Guarded by this:
   private final Map<UUID, MemberSlots> members = new LinkedHashMap<>();
-  private final ArrayDeque<ClusterExecution> parked = new ArrayDeque<>();
+  private final ParkedAttempts<ClusterExecution> parked = new ParkedAttempts<>();
   private boolean shutdown;
   private boolean closing;
   private boolean drainScheduled;
@@ -286,10 +275,10 @@ final class ClusterBackend implements Backend {
     this.config = config;
     this.settings = settings;
     this.engineName = settings.engineName();
-    this.codec = codec;
+    this.payloads = new Payloads(codec, "a cluster member");
+    this.crashes = new CrashLedger(config.poisonThreshold());
     this.hz = hz;
-    this.results = new ThreadPoolExecutor(1, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        new ThreadFactoryBuilder().setDaemon(true).setNameFormat("gearbox-" + engineName + "-cluster-results-%d").build());
+    this.reports = new ReportExecutor("gearbox-" + engineName + "-cluster-results-%d");
     boolean isDurable = config.executor() == ClusterConfig.ExecutorKind.DURABLE;
     this.plain = isDurable ? null : hz.getExecutorService(ClusterConfig.TASK_EXECUTOR);
     this.durable = isDurable ? hz.getDurableExecutorService(ClusterConfig.TASK_EXECUTOR) : null;
@@ -460,27 +449,14 @@ final class ClusterBackend implements Backend {
   /** Serializes the task at submit: rejects what cannot cross, and keeps the bytes for every attempt. */
   @Override
   public Object prepare(Work work) {
-    try {
-      return codec.encode(work);
-    } catch (NotSerializableException e) {
-      throw new RejectedExecutionException("the task cannot be sent to a cluster member: it is, or captures, an object of"
-          + " class " + e.getMessage() + ", which is not Serializable. Make it Serializable, capture only serializable"
-          + " values, or use an in-process backend (thread, async)", e);
-    } catch (IOException | RuntimeException e) {
-      throw new RejectedExecutionException("the task cannot be sent to a cluster member: " + e, e);
-    }
+    return payloads.prepare(work);
   }
 
   // ---------------------------------------------------------------- dispatch
 
   @Override
   public Execution start(Attempt attempt) {
-    byte[] work;
-    try {
-      work = attempt.prepared() instanceof byte[] bytes ? bytes : codec.encode(attempt.work());
-    } catch (IOException e) {
-      throw new RejectedExecutionException("task " + attempt.taskName() + " cannot be serialized: " + e.getMessage(), e);
-    }
+    byte[] work = payloads.workOf(attempt);
     ClusterExecution ex = new ClusterExecution(attempt, wireIds.incrementAndGet(), work);
     String failure;
     boolean assigned;
@@ -495,7 +471,7 @@ final class ClusterBackend implements Backend {
       assigned = failure == null && ex.member != null;
     }
     if (failure != null) {
-      report(() -> endedHere(attempt, new EngineException(attempt.taskId(), attempt.taskName(), failure, null)));
+      reports.execute(() -> endedHere(attempt, new EngineException(attempt.taskId(), attempt.taskName(), failure, null)));
     } else if (assigned) {
       send(ex);
     }
@@ -526,11 +502,11 @@ final class ClusterBackend implements Backend {
       if (members.isEmpty()) {
         return "no member of cluster '" + config.clusterName() + "' can run tasks (every member that ran tasks has left)";
       }
-      parked.add(ex);
+      parked.park(ex);
       if (!drainScheduled && members.values().stream().anyMatch(m -> m.suspected && now - m.suspectUntil < 0)) {
         // A suspected member may be alive after all: try again when the suspicion ends.
         drainScheduled = true;
-        CompletableFuture.delayedExecutor(config.memberTimeout().toMillis(), TimeUnit.MILLISECONDS, this::report)
+        CompletableFuture.delayedExecutor(config.memberTimeout().toMillis(), TimeUnit.MILLISECONDS, reports)
             .execute(this::drainParked);
       }
       return null;
@@ -544,7 +520,7 @@ final class ClusterBackend implements Backend {
   private void send(ClusterExecution ex) {
     if (ex.refusal != null) {
       Attempt a = ex.attempt;
-      report(() -> endedHere(a, new EngineException(a.taskId(), a.taskName(), ex.refusal, null)));
+      reports.execute(() -> endedHere(a, new EngineException(a.taskId(), a.taskName(), ex.refusal, null)));
       return;
     }
     MemberSlots m;
@@ -591,17 +567,17 @@ final class ClusterBackend implements Backend {
   }
 
   /**
-   * Runs, on the results pool, a step that owns an in-flight attempt. Whatever the step throws
+   * Runs, on the report executor, a step that owns an in-flight attempt. Whatever the step throws
    * (the instance stopped under it, a class that cannot load here) ends the attempt with that
    * failure, so that no attempt is left in flight with its future pending and its slot taken.
    */
   private void step(ClusterExecution ex, Runnable step) {
-    report(() -> runStep(ex, step));
+    reports.execute(() -> runStep(ex, step));
   }
 
   /** Like {@link #step}, after a short pause (while the cluster settles after a member left). */
   private void later(ClusterExecution ex, Runnable step) {
-    CompletableFuture.delayedExecutor(DURABLE_RETRY_MILLIS, TimeUnit.MILLISECONDS, this::report).execute(() -> runStep(ex, step));
+    CompletableFuture.delayedExecutor(DURABLE_RETRY_MILLIS, TimeUnit.MILLISECONDS, reports).execute(() -> runStep(ex, step));
   }
 
   private void runStep(ClusterExecution ex, Runnable step) {
@@ -636,7 +612,7 @@ final class ClusterBackend implements Backend {
         // Stored: Hazelcast runs it again on the member that held its backup; wait for the result there.
         later(ex, () -> awaitDurable(ex, f.getTaskId(), tries + 1, t));
       }
-    }), this::report);
+    }), reports);
   }
 
   private void awaitDurable(ClusterExecution ex, long durableTaskId, int tries, Throwable last) {
@@ -658,7 +634,7 @@ final class ClusterBackend implements Backend {
         } else {
           onOutcome(ex, (byte[]) r, t);
         }
-      }), this::report);
+      }), reports);
     } else {
       try {
         onOutcome(ex, f.get(), null);
@@ -706,15 +682,6 @@ final class ClusterBackend implements Backend {
     return "gearbox-" + start; // no partition owned there yet (migrating): any member will do
   }
 
-  /** Runs a report on the results pool; inline only when the pool is gone. */
-  private void report(Runnable r) {
-    try {
-      results.execute(r);
-    } catch (RejectedExecutionException e) {
-      r.run();
-    }
-  }
-
   // ---------------------------------------------------------------- outcomes
 
   /** Frees the attempt's slot; true if it was still in flight (not already reported lost). */
@@ -748,8 +715,8 @@ final class ClusterBackend implements Backend {
         continue;
       }
       if (next.member == null) { // parked again, at the back: no free slot, so put it back in front
-        parked.removeLastOccurrence(next);
-        parked.addFirst(next);
+        parked.remove(next);
+        parked.putBack(next);
         break;
       }
       toSend.add(next);
@@ -794,34 +761,20 @@ final class ClusterBackend implements Backend {
         }
         return;
       }
-      crashesInARow.remove(a.taskId());
-      Object result;
-      try {
-        switch (response[0]) {
-          case MemberRuntime.OK -> result = codec.decode(response, 1);
-          case MemberRuntime.FAILED -> {
-            a.failed(codec.decodeFailure(response, 1));
-            return;
-          }
-          case MemberRuntime.CANNOT_RUN -> {
-            a.lost(new EngineException(a.taskId(), a.taskName(), new String(response, 1, response.length - 1,
-                StandardCharsets.UTF_8), null));
-            return;
-          }
-          case MemberRuntime.CANCELLED -> {
-            a.lost(new EngineException(a.taskId(), a.taskName(), "cancelled before it started on " + label, null));
-            return;
-          }
-          default -> throw new IOException("unknown result tag " + response[0]);
+      crashes.ended(a.taskId());
+      switch (response[0]) {
+        case MemberRuntime.OK -> payloads.reportResult(a, response, 1, label);
+        case MemberRuntime.FAILED -> payloads.reportFailure(a, response, 1, label);
+        case MemberRuntime.CANNOT_RUN -> a.lost(new EngineException(a.taskId(), a.taskName(), new String(response, 1,
+            response.length - 1, StandardCharsets.UTF_8), null));
+        case MemberRuntime.CANCELLED -> a.lost(new EngineException(a.taskId(), a.taskName(), "cancelled before it started on "
+            + label, null));
+        default -> {
+          IOException unknown = new IOException("unknown result tag " + response[0]);
+          a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": "
+              + Payloads.whyUnreadable(unknown), unknown));
         }
-      } catch (Throwable t) {
-        // IOException, ClassNotFoundException, and also NoClassDefFoundError or
-        // ExceptionInInitializerError: a result class that needs a library only the members have.
-        a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": "
-            + dev.gearbox.spi.remote.Payloads.whyUnreadable(t), t));
-        return;
       }
-      a.succeeded(result);
     } catch (Throwable t) {
       log.warn("Gearbox: reporting the outcome of {} failed", a.taskName(), t);
       a.lost(new EngineException(a.taskId(), a.taskName(), "its outcome from " + label + " could not be reported: " + t, t));
@@ -834,23 +787,12 @@ final class ClusterBackend implements Backend {
    * retries cannot take down the whole cluster.
    */
   private void lostToACrash(Attempt a, WorkerCrashedException crash) {
-    long now = System.nanoTime();
-    int crashes = crashesInARow.merge(a.taskId(), new Crashes(1, now), (o, n) -> new Crashes(o.count + 1, now)).count();
-    if (crashesInARow.size() >= crashPurgeAt.get()) {
-      crashesInARow.values().removeIf(c -> now - c.lastNanos > CRASH_MEMORY_NANOS);
-      crashPurgeAt.set(Math.max(256, 2L * crashesInARow.size()));
-    }
-    if (crashes >= config.poisonThreshold()) {
-      crashesInARow.remove(a.taskId());
-      a.lost(new PoisonTaskException(a.taskId(), a.taskName(), crashes, crash));
-    } else {
-      a.lost(crash);
-    }
+    a.lost(crashes.crashed(a, crash));
   }
 
   /** Reports an attempt that ended without its member leaving: its task's run of crashes is over. */
   private void endedHere(Attempt a, EngineException e) {
-    crashesInARow.remove(a.taskId());
+    crashes.ended(a.taskId());
     a.lost(e);
   }
 
@@ -986,8 +928,7 @@ final class ClusterBackend implements Backend {
         }
       }
       if (members.isEmpty()) {
-        stranded.addAll(parked);
-        parked.clear();
+        stranded.addAll(parked.takeAll());
       }
       // Slots freed by lost attempts go to parked ones (their reports come later, not as releases).
       List<ClusterExecution> toSend = new ArrayList<>();
@@ -1003,7 +944,7 @@ final class ClusterBackend implements Backend {
     if (!lost.isEmpty()) {
       log.warn("Gearbox: {} {}", ms.label, detail);
     }
-    report(() -> {
+    reports.execute(() -> {
       for (ClusterExecution ex : lost) {
         lingerProgress(ex.wireId);
         Attempt a = ex.attempt;
@@ -1097,8 +1038,7 @@ final class ClusterBackend implements Backend {
           + config.clusterName() + "' shut down: not by the engine's close() (the application stopped it, or Hazelcast did"
           + " after a fatal error); the engine cannot run tasks any more";
       why = gone;
-      stranded = new ArrayList<>(parked);
-      parked.clear();
+      stranded = new ArrayList<>(parked.takeAll());
       stranded.addAll(inFlight.values());
       inFlight.clear();
       members.clear();
@@ -1106,7 +1046,7 @@ final class ClusterBackend implements Backend {
     }
     log.warn("Gearbox: engine {}: {}", engineName, why);
     if (!stranded.isEmpty()) {
-      report(() -> {
+      reports.execute(() -> {
         for (ClusterExecution ex : stranded) {
           lingerProgress(ex.wireId);
           endedHere(ex.attempt, new EngineException(ex.attempt.taskId(), ex.attempt.taskName(), why, null));
@@ -1138,13 +1078,12 @@ final class ClusterBackend implements Backend {
     boolean closeNow;
     synchronized (this) {
       shutdown = true;
-      stranded = new ArrayList<>(parked);
-      parked.clear();
+      stranded = parked.takeAll();
       running = new ArrayList<>(inFlight.values());
       closeNow = inFlight.isEmpty();
     }
     for (ClusterExecution ex : stranded) {
-      report(() -> endedHere(ex.attempt, new EngineException(ex.attempt.taskId(), ex.attempt.taskName(),
+      reports.execute(() -> endedHere(ex.attempt, new EngineException(ex.attempt.taskId(), ex.attempt.taskName(),
           "the cluster backend shut down before a member took it", null)));
     }
     if (closeNow) {
@@ -1181,7 +1120,7 @@ final class ClusterBackend implements Backend {
     Thread closer = new Thread(() -> {
       try {
         for (ClusterExecution ex : abandoned) {
-          report(() -> endedHere(ex.attempt, new EngineException(ex.attempt.taskId(), ex.attempt.taskName(),
+          reports.execute(() -> endedHere(ex.attempt, new EngineException(ex.attempt.taskId(), ex.attempt.taskName(),
               "the cluster backend shut down while it still ran on " + (ex.member == null ? "a member" : ex.member.label)
                   + " (it ignored its interrupt for gearbox.cancel.grace)", null)));
         }
@@ -1192,7 +1131,7 @@ final class ClusterBackend implements Backend {
       } catch (RuntimeException e) {
         log.warn("Gearbox: the cluster backend of engine {} failed to leave the cluster cleanly", engineName, e);
       } finally {
-        results.shutdown();
+        reports.shutdown();
         settings.metrics().remove(settings.metricName("cluster.members"));
         settings.metrics().remove(settings.metricName("cluster.capacity"));
         closed.countDown();
@@ -1234,7 +1173,7 @@ final class ClusterBackend implements Backend {
     if (!closed.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
       return false;
     }
-    return results.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    return reports.awaitTermination(Duration.ofNanos(deadline - System.nanoTime()));
   }
 
   /** The stop ladder's handle: cancel requests to the member; no kill. */
@@ -1268,7 +1207,7 @@ final class ClusterBackend implements Backend {
         removed = parked.remove(this);
       }
       if (removed) {
-        report(() -> endedHere(attempt, new EngineException(attempt.taskId(), attempt.taskName(),
+        reports.execute(() -> endedHere(attempt, new EngineException(attempt.taskId(), attempt.taskName(),
             "cancelled before a cluster member took it", null)));
       } else {
         sendCancel(true);
@@ -1315,7 +1254,7 @@ final class ClusterBackend implements Backend {
       if (release(this)) {
         tasksLost.inc();
         String label = target == null ? "its member" : target.label;
-        report(() -> attempt.lost(new WorkerCrashedException(attempt.taskId(), attempt.taskName(), label, "killed by the"
+        reports.execute(() -> attempt.lost(new WorkerCrashedException(attempt.taskId(), attempt.taskName(), label, "killed by the"
             + " engine: it " + why + ", so its member was halted (gearbox.cluster.kill=member)", null, NO_TAIL, null)));
       }
       return true;
