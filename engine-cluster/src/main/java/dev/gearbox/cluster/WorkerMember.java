@@ -108,7 +108,7 @@ public final class WorkerMember {
     String engineName = base.name().orElse("cluster");
     ClusterConfig config = ClusterConfig.parse(new MapSettings(engineName, base.workers(), Duration.ofSeconds(1), options));
     SerialCodec codec = config.codec();
-    ClusterBackend.quietHazelcastLogging();
+    InstanceFactory.quietHazelcastLogging();
     var hzConfig = HazelcastConfigs.member(config, new MemberRuntime(codec));
     hzConfig.setProperty("hazelcast.shutdownhook.enabled", "true");
     hzConfig.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
