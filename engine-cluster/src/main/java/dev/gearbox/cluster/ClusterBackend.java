@@ -166,6 +166,7 @@ final class ClusterBackend implements Backend {
       this.parallelism = config.parallelism() > 0 ? config.parallelism()
           : settings.workersConfigured() ? settings.workers() : capacity;
     }
+    members.registerGauges();
     if (config.daemon()) {
       ExitWatch.start(engineName, closeStarted::get, this::closeInstance);
     }

@@ -44,18 +44,13 @@ final class MemberTable {
   /** Guarded by {@link #lock}. */
   private final Map<UUID, MemberSlots> members = new LinkedHashMap<>();
 
-  /** Registers the table's metrics; {@code lock} guards the table (the owning {@link Assignments}). */
+  /** {@code lock} guards the table (the owning {@link Assignments}). */
   MemberTable(Object lock, ClusterConfig config, BackendSettings settings) {
     this.lock = lock;
     this.config = config;
     this.settings = settings;
-    MetricRegistry metrics = settings.metrics();
-    this.joined = metrics.counter(settings.metricName("cluster.members-joined"));
-    this.left = metrics.counter(settings.metricName("cluster.members-left"));
-    metrics.remove(settings.metricName("cluster.members"));
-    metrics.register(settings.metricName("cluster.members"), (Gauge<Integer>) this::size);
-    metrics.remove(settings.metricName("cluster.capacity"));
-    metrics.register(settings.metricName("cluster.capacity"), (Gauge<Integer>) this::capacity);
+    this.joined = settings.metrics().counter(settings.metricName("cluster.members-joined"));
+    this.left = settings.metrics().counter(settings.metricName("cluster.members-left"));
   }
 
   // ---------------------------------------------------------------- joins and leaves
@@ -232,6 +227,19 @@ final class MemberTable {
         + config.startupTimeout().toMillis() + " ms, but " + ClusterConfig.MIN_MEMBERS + "=" + config.minMembers()
         + ". Members seen: " + seen.get() + ". Start members with java -cp <application classpath>"
         + " dev.gearbox.cluster.WorkerMember, or lower " + ClusterConfig.MIN_MEMBERS);
+  }
+
+  /**
+   * Registers the gauges {@code cluster.members} and {@code cluster.capacity}, replacing those of
+   * an engine of the same name. Only once the backend has opened: a gauge keeps the table, and
+   * with it the backend, reachable from the application's registry, so a failed open registers none.
+   */
+  void registerGauges() {
+    MetricRegistry metrics = settings.metrics();
+    metrics.remove(settings.metricName("cluster.members"));
+    metrics.register(settings.metricName("cluster.members"), (Gauge<Integer>) this::size);
+    metrics.remove(settings.metricName("cluster.capacity"));
+    metrics.register(settings.metricName("cluster.capacity"), (Gauge<Integer>) this::capacity);
   }
 
   /** Unregisters the gauges (the engine is closing; a later engine of the same name registers its own). */
