@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * started and calls its (idempotent) leave action.
  */
 final class ExitWatch {
-  private static final Logger log = LoggerFactory.getLogger(ExitWatch.class);
+  /** The cluster backend's category: one logger setting (dev.gearbox.cluster.ClusterBackend) covers all its messages. */
+  private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class);
   /** How often the exit watch looks for application threads. */
   private static final long EXIT_WATCH_MILLIS = 500;
 

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * <p>Stateless; runs in the thread that opens the engine.
  */
 final class InstanceFactory {
-  private static final Logger log = LoggerFactory.getLogger(InstanceFactory.class);
+  /** The cluster backend's category: one logger setting (dev.gearbox.cluster.ClusterBackend) covers all its messages. */
+  private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class);
   private static final long CONNECTION_POLL_MILLIS = 10;
 
   private InstanceFactory() {}

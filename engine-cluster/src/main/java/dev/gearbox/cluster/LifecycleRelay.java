@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: {@link #backend} and {@link #connected} are volatile; the first connection is a latch.
  */
 final class LifecycleRelay implements LifecycleListener {
-  private static final Logger log = LoggerFactory.getLogger(LifecycleRelay.class);
+  /** The cluster backend's category: one logger setting (dev.gearbox.cluster.ClusterBackend) covers all its messages. */
+  private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class);
 
   private final String engineName;
   private final String clusterName;

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * <p>Immutable and thread-safe; it sends on the caller's thread and holds no lock.
  */
 final class MemberControl {
-  private static final Logger log = LoggerFactory.getLogger(MemberControl.class);
+  /** The cluster backend's category: one logger setting (dev.gearbox.cluster.ClusterBackend) covers all its messages. */
+  private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class);
 
   private final String owner;
   private final IExecutorService control;

@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * are called without it. Nothing here calls Hazelcast or reports an attempt while holding it.
  */
 final class MemberTable {
-  private static final Logger log = LoggerFactory.getLogger(MemberTable.class);
+  /** The cluster backend's category: one logger setting (dev.gearbox.cluster.ClusterBackend) covers all its messages. */
+  private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class);
   /** Hazelcast's default executor pool size: the slots of a member that does not advertise any. */
   private static final int FOREIGN_MEMBER_SLOTS = 16;
 

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * and {@link #topic} is set once, by {@link #listenTo}, before any attempt starts.
  */
 final class ProgressRelay {
-  private static final Logger log = LoggerFactory.getLogger(ProgressRelay.class);
+  /** The cluster backend's category: one logger setting (dev.gearbox.cluster.ClusterBackend) covers all its messages. */
+  private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class);
   private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** How long close waits for the members to destroy the progress topic. */
   private static final long DESTROY_WAIT_MILLIS = 2_000;
