@@ -1,10 +1,5 @@
 package dev.gearbox.cluster;
 
-import com.hazelcast.client.config.ClientConfig;
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JavaSerializationFilterConfig;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.remote.SerialCodec;
@@ -16,10 +11,11 @@ import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The cluster backend's settings, validated at open; see {@link ClusterBackendProvider} for the
- * keys. Also builds the Hazelcast member and client configurations, with the backend's security
- * and speed defaults: loopback, no multicast or auto-detection, no phone-home, REST and Memcache
- * off, Jet off, Hazelcast's Java deserialization filtered, SLF4J logging, fast failure detection.
+ * The cluster backend's settings, parsed and validated at open (an unusable value fails with an
+ * {@link EngineConfigException} naming its key); see {@link ClusterBackendProvider} for the keys.
+ * {@link HazelcastConfigs} turns them into Hazelcast's member and client configurations.
+ *
+ * <p>Immutable and thread-safe.
  */
 record ClusterConfig(
     Mode mode,
@@ -236,101 +232,5 @@ record ClusterConfig(
   /** The codec of a member that Gearbox did not configure: default payload limit and filter. */
   static SerialCodec defaultCodec() {
     return new SerialCodec(SerialCodec.DEFAULT_MAX_BYTES, null, MAX_PAYLOAD);
-  }
-
-  /** Hazelcast properties shared by members and clients: quiet, private, quick to notice a dead peer. */
-  private static void common(java.util.function.BiConsumer<String, String> set) {
-    set.accept("hazelcast.logging.type", "slf4j");
-    set.accept("hazelcast.phone.home.enabled", "false");
-  }
-
-  /**
-   * A filter on Hazelcast's own Java deserialization, which the backend never needs for user
-   * classes (they travel as bytes of its {@link SerialCodec}): Hazelcast's default allow-list (its own
-   * classes, {@code java*} and arrays) plus the backend's envelopes, minus the JDK's known gadget
-   * packages. So a peer on the cluster network cannot make a member or the engine deserialize a
-   * gadget chain through Hazelcast either. (The envelopes are {@code DataSerializable}, which
-   * Hazelcast does not filter today; they are listed so that they pass if it ever does.)
-   */
-  static JavaSerializationFilterConfig hazelcastJavaFilter() {
-    JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig(); // defaults on: Hazelcast's lists
-    filter.getWhitelist().addClasses(RemoteTask.class.getName(), CancelRequest.class.getName(), HaltRequest.class.getName(),
-        ProgressReport.class.getName());
-    filter.getBlacklist().addPrefixes("javax.management.", "java.rmi.", "sun.rmi.", "com.sun.rowset.", "com.sun.jndi.",
-        "com.sun.org.apache.xalan.internal.xsltc.trax.", "javax.naming.");
-    return filter;
-  }
-
-  /** The configuration of a member (embedded, the engine's own in member mode, or a {@link WorkerMember}). */
-  Config memberConfig(MemberRuntime runtime) {
-    Config c = new Config();
-    c.setClusterName(clusterName);
-    c.setInstanceName("gearbox-" + clusterName + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    common(c::setProperty);
-    long timeout = memberTimeout.toSeconds();
-    c.setProperty("hazelcast.heartbeat.interval.seconds", Long.toString(Math.max(1, timeout / 5)));
-    c.setProperty("hazelcast.max.no.heartbeat.seconds", Long.toString(timeout));
-    c.setProperty("hazelcast.client.max.no.heartbeat.seconds", Long.toString(timeout));
-    // Joins are not batched: a member that starts is a member at once (the default waits 5 s).
-    c.setProperty("hazelcast.wait.seconds.before.join", "0");
-    c.setProperty("hazelcast.max.wait.seconds.before.join", "0");
-    c.setProperty("hazelcast.merge.first.run.delay.seconds", "5");
-    c.setProperty("hazelcast.merge.next.run.delay.seconds", "5");
-    c.setProperty("hazelcast.graceful.shutdown.max.wait", "10");
-    c.setProperty("hazelcast.socket.bind.any", "false");
-    c.setProperty("hazelcast.health.monitoring.level", "OFF");
-    // The engine closes its own member; a WorkerMember installs its own hook.
-    c.setProperty("hazelcast.shutdownhook.enabled", "false");
-    c.getJetConfig().setEnabled(false);
-    c.getMetricsConfig().setEnabled(false);
-    c.getSerializationConfig().setJavaSerializationFilterConfig(hazelcastJavaFilter());
-    c.getSqlConfig().setStatementTimeoutMillis(0);
-    c.getManagementCenterConfig().setScriptingEnabled(false).setConsoleEnabled(false).setDataAccessEnabled(false);
-    NetworkConfig n = c.getNetworkConfig();
-    n.setPort(port).setPortAutoIncrement(mode != Mode.EMBEDDED).setPortCount(20);
-    n.getInterfaces().setEnabled(true).addInterface(bindInterface);
-    // REST (legacy, deprecated) and Memcache stay off, as by default; said here so no one turns them on by accident.
-    n.getMemcacheProtocolConfig().setEnabled(false);
-    JoinConfig j = n.getJoin();
-    j.getMulticastConfig().setEnabled(false);
-    j.getAutoDetectionConfig().setEnabled(false);
-    j.getTcpIpConfig().setEnabled(mode != Mode.EMBEDDED).setConnectionTimeoutSeconds(2);
-    if (mode != Mode.EMBEDDED) {
-      members.forEach(j.getTcpIpConfig()::addMember);
-    }
-    int poolSize = Math.max(1, slots);
-    c.getExecutorConfig(TASK_EXECUTOR).setPoolSize(poolSize).setQueueCapacity(0).setStatisticsEnabled(false);
-    c.getDurableExecutorConfig(TASK_EXECUTOR).setPoolSize(poolSize).setCapacity(durableCapacity)
-        .setDurability(durableBackups).setStatisticsEnabled(false);
-    c.getExecutorConfig(CONTROL_EXECUTOR).setPoolSize(2).setQueueCapacity(0).setStatisticsEnabled(false);
-    if (slots == 0) {
-      c.setLiteMember(true); // submits only: holds no partitions, runs no tasks
-    } else {
-      c.getMemberAttributeConfig().setAttribute(SLOTS_ATTRIBUTE, Integer.toString(slots));
-    }
-    c.getMemberAttributeConfig().setAttribute(NAME_ATTRIBUTE, memberName);
-    c.getUserContext().put(MemberRuntime.KEY, runtime);
-    return c;
-  }
-
-  /** The configuration of the engine's client ({@code mode=client}). */
-  ClientConfig clientConfig() {
-    ClientConfig c = new ClientConfig();
-    c.setClusterName(clusterName);
-    c.setInstanceName("gearbox-client-" + clusterName + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-    common(c::setProperty);
-    long timeout = memberTimeout.toSeconds();
-    c.setProperty("hazelcast.client.heartbeat.interval", Long.toString(Math.max(1000, timeout * 1000 / 5)));
-    c.setProperty("hazelcast.client.heartbeat.timeout", Long.toString(timeout * 1000));
-    c.setProperty("hazelcast.client.shuffle.member.list", "true");
-    c.getNetworkConfig().setAddresses(new ArrayList<>(members))
-        .setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1000, startupTimeout.toMillis())));
-    // The client reconnects for ever: a cluster outage, however long, does not shut it down for good.
-    // Its first connection is bounded by startup-timeout in ClusterBackend.open instead (asynchronous start).
-    c.getConnectionStrategyConfig().setAsyncStart(true).getConnectionRetryConfig().setClusterConnectTimeoutMillis(-1)
-        .setInitialBackoffMillis(100).setMaxBackoffMillis(2000);
-    c.getMetricsConfig().setEnabled(false);
-    c.getSerializationConfig().setJavaSerializationFilterConfig(hazelcastJavaFilter());
-    return c;
   }
 }

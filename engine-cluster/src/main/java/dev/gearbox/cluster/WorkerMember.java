@@ -108,8 +108,8 @@ public final class WorkerMember {
     String engineName = base.name().orElse("cluster");
     ClusterConfig config = ClusterConfig.parse(new MapSettings(engineName, base.workers(), Duration.ofSeconds(1), options));
     SerialCodec codec = config.codec();
-    ClusterBackend.quietHazelcastLogging();
-    var hzConfig = config.memberConfig(new MemberRuntime(codec));
+    InstanceFactory.quietHazelcastLogging();
+    var hzConfig = HazelcastConfigs.member(config, new MemberRuntime(codec));
     hzConfig.setProperty("hazelcast.shutdownhook.enabled", "true");
     hzConfig.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
     try {

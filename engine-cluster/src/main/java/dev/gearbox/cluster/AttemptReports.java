@@ -1,0 +1,75 @@
+package dev.gearbox.cluster;
+
+import dev.gearbox.EngineException;
+import dev.gearbox.WorkerCrashedException;
+import dev.gearbox.spi.Attempt;
+import dev.gearbox.spi.remote.CrashLedger;
+import dev.gearbox.spi.remote.Payloads;
+import dev.gearbox.spi.remote.ReportExecutor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * How the cluster backend tells the core that an attempt ended: a member's answer decoded (a tag
+ * byte from {@link MemberRuntime} and a payload read by {@link Payloads}), or a failure, where an
+ * attempt lost with its member counts towards poison ({@link CrashLedger}) and any other end
+ * closes its task's run of crashes. Reports run on the {@link ReportExecutor}, never on a
+ * Hazelcast thread, because reporting runs the caller's callbacks; the methods without
+ * {@code Later} are called there already.
+ *
+ * <p>Thread-safe: it holds no state of its own, and its parts are thread-safe.
+ */
+final class AttemptReports {
+  private final Payloads payloads;
+  private final CrashLedger crashes;
+  private final ReportExecutor reports;
+
+  AttemptReports(Payloads payloads, CrashLedger crashes, ReportExecutor reports) {
+    this.payloads = payloads;
+    this.crashes = crashes;
+    this.reports = reports;
+  }
+
+  /** Reports a member's encoded answer from {@code label}. */
+  void answered(Attempt a, String label, byte[] response) {
+    crashes.ended(a.taskId());
+    switch (response[0]) {
+      case MemberRuntime.OK -> payloads.reportResult(a, response, 1, label);
+      case MemberRuntime.FAILED -> payloads.reportFailure(a, response, 1, label);
+      case MemberRuntime.CANNOT_RUN -> a.lost(new EngineException(a.taskId(), a.taskName(), new String(response, 1,
+          response.length - 1, StandardCharsets.UTF_8), null));
+      case MemberRuntime.CANCELLED -> a.lost(new EngineException(a.taskId(), a.taskName(), "cancelled before it started on "
+          + label, null));
+      default -> {
+        IOException unknown = new IOException("unknown result tag " + response[0]);
+        a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": "
+            + Payloads.whyUnreadable(unknown), unknown));
+      }
+    }
+  }
+
+  /**
+   * Reports an attempt lost: with its member ({@link WorkerCrashedException}), counted in its
+   * task's run of crashes, which fails it as poison after {@code poison-threshold} of them in a row
+   * (the task may be what kills them: System.exit, a crash), so retries cannot take down the whole
+   * cluster; otherwise as {@link #ended}.
+   */
+  void lost(Attempt a, EngineException e) {
+    if (e instanceof WorkerCrashedException crash) {
+      a.lost(crashes.crashed(a, crash));
+    } else {
+      ended(a, e);
+    }
+  }
+
+  /** Reports an attempt that ended without its member leaving: its task's run of crashes is over. */
+  void ended(Attempt a, EngineException e) {
+    crashes.ended(a.taskId());
+    a.lost(e);
+  }
+
+  /** Reports, on the report executor, an attempt that ended without its member leaving, and why. */
+  void endedLater(Attempt a, String why) {
+    reports.execute(() -> ended(a, new EngineException(a.taskId(), a.taskName(), why, null)));
+  }
+}

@@ -1,0 +1,42 @@
+package dev.gearbox.cluster;
+
+import com.codahale.metrics.Counter;
+import com.hazelcast.cluster.Member;
+
+/**
+ * A task-running member as the engine sees it: its slots (its task executor's threads), how many
+ * of them this engine's attempts take now, and whether it is suspected of leaving.
+ *
+ * <p>Thread-safety: {@link #member}, {@link #label}, {@link #slots} and {@link #tasks} are
+ * immutable; {@link #running}, {@link #suspected} and {@link #suspectUntil} are guarded by the
+ * lock of the {@link MemberTable} that holds it (the monitor of the backend's {@link Assignments}).
+ */
+final class MemberSlots {
+  final Member member;
+  /** The member as messages name it. */
+  final String label;
+  final int slots;
+  /** The attempts sent to it (metric {@code cluster.member-tasks.<name>}). */
+  final Counter tasks;
+  int running;
+  /** Whether, and until when, no task goes to it: a task sent there failed as if it left (it may be leaving). */
+  boolean suspected;
+  long suspectUntil;
+
+  MemberSlots(Member member, int slots, Counter tasks) {
+    this.member = member;
+    this.label = MemberRuntime.describe(member);
+    this.slots = slots;
+    this.tasks = tasks;
+  }
+
+  /** Whether it can take an attempt at {@code now}: a free slot, and no suspicion in force. */
+  boolean canTake(long now) {
+    return running < slots && (!suspected || now - suspectUntil >= 0);
+  }
+
+  /** Whether a suspicion is in force at {@code now}. */
+  boolean suspectedAt(long now) {
+    return suspected && now - suspectUntil < 0;
+  }
+}

@@ -1,0 +1,98 @@
+package dev.gearbox.cluster;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.topic.ITopic;
+import dev.gearbox.spi.Attempt;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Progress from tasks on the members to their attempts. Members publish {@link ProgressReport}s
+ * on the engine's own topic ({@link ClusterConfig#PROGRESS_TOPIC_PREFIX} and the engine's owner
+ * id); the relay hands each to the attempt its wire id names. A task's progress events travel
+ * apart from its result and may arrive after it, so a finished attempt's route lingers for
+ * {@link #LINGER_NANOS}. Reports arrive on a Hazelcast thread: {@link Attempt#progress} only
+ * queues an event for the engine's listener thread, so no callback of the application runs there.
+ *
+ * <p>Thread-safe: {@link #targets} is a concurrent map, {@link #finished} is guarded by itself,
+ * and {@link #topic} is set once, by {@link #listenTo}, before any attempt starts.
+ */
+final class ProgressRelay {
+  /** The cluster backend's category: one logger setting (dev.gearbox.cluster.ClusterBackend) covers all its messages. */
+  private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class);
+  private static final long LINGER_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** How long close waits for the members to destroy the progress topic. */
+  private static final long DESTROY_WAIT_MILLIS = 2_000;
+
+  private final String engineName;
+  /** Where progress goes, by wire id: attempts in flight, and for a while those that finished. */
+  private final Map<Long, Attempt> targets = new ConcurrentHashMap<>();
+  /** Finished attempts' wire ids with the time they finished, oldest first. Guarded by itself. */
+  private final ArrayDeque<long[]> finished = new ArrayDeque<>();
+  private volatile ITopic<ProgressReport> topic;
+
+  ProgressRelay(String engineName) {
+    this.engineName = engineName;
+  }
+
+  /** Subscribes to the engine's topic on {@code hz}, whose name members derive from {@code owner}. */
+  void listenTo(HazelcastInstance hz, String owner) {
+    ITopic<ProgressReport> t = hz.getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + owner);
+    t.addMessageListener(m -> onProgress(m.getMessageObject()));
+    this.topic = t;
+  }
+
+  /** Routes the progress of {@code wireId} to {@code attempt}, from before it is sent. */
+  void route(long wireId, Attempt attempt) {
+    targets.put(wireId, attempt);
+  }
+
+  /** Keeps a finished attempt's progress route for a while; drops the routes that expired. */
+  void finished(long wireId) {
+    long now = System.nanoTime();
+    synchronized (finished) {
+      finished.add(new long[] {wireId, now});
+      while (!finished.isEmpty() && now - finished.peek()[1] > LINGER_NANOS) {
+        targets.remove(finished.poll()[0]);
+      }
+    }
+  }
+
+  private void onProgress(ProgressReport r) {
+    Attempt a = targets.get(r.wireId);
+    if (a != null) {
+      a.progress(r.fraction, r.message);
+    }
+  }
+
+  /**
+   * Destroys this engine's progress topic on the members, so that long-running members do not keep
+   * one per engine that ever ran. That is a cluster-wide call, which waits while no member answers
+   * (a client whose cluster just went away), so it runs on a thread of its own and close waits for
+   * it {@link #DESTROY_WAIT_MILLIS} at most; the instance's shutdown ends it in any case.
+   */
+  void destroy() {
+    ITopic<ProgressReport> t = topic;
+    if (t == null) {
+      return;
+    }
+    Thread destroyer = new Thread(() -> {
+      try {
+        t.destroy();
+      } catch (RuntimeException e) {
+        log.debug("Gearbox: destroying the progress topic: {}", e.toString());
+      }
+    }, "gearbox-" + engineName + "-cluster-topic-destroy");
+    destroyer.setDaemon(true);
+    destroyer.start();
+    try {
+      destroyer.join(DESTROY_WAIT_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
