@@ -12,8 +12,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * How the cluster backend tells the core that an attempt ended: a member's answer decoded (a tag
  * byte from {@link MemberRuntime} and a payload read by {@link Payloads}), or a failure, where an
- * attempt lost with its member counts towards poison ({@link CrashLedger}) and any other end
- * closes its task's run of crashes. Reports run on the {@link ReportExecutor}, never on a
+ * attempt lost with its member counts towards poison ({@link CrashLedger}). A member's answer
+ * closes its task's run of crashes; an attempt that ends without one (never sent, the instance
+ * gone, the backend shut down) leaves the count as it is: it says nothing about the task. Reports run on the {@link ReportExecutor}, never on a
  * Hazelcast thread, because reporting runs the caller's callbacks; the methods without
  * {@code Later} are called there already.
  *
@@ -40,11 +41,7 @@ final class AttemptReports {
           response.length - 1, StandardCharsets.UTF_8), null));
       case MemberRuntime.CANCELLED -> a.lost(new EngineException(a.taskId(), a.taskName(), "cancelled before it started on "
           + label, null));
-      default -> {
-        IOException unknown = new IOException("unknown result tag " + response[0]);
-        a.failed(new EngineException(a.taskId(), a.taskName(), "its result could not be read back from " + label + ": "
-            + Payloads.whyUnreadable(unknown), unknown));
-      }
+      default -> a.failed(Payloads.unreadable(a, label, new IOException("unknown result tag " + response[0])));
     }
   }
 
@@ -62,9 +59,8 @@ final class AttemptReports {
     }
   }
 
-  /** Reports an attempt that ended without its member leaving: its task's run of crashes is over. */
+  /** Reports an attempt that ended without an answer from a member, and without its member leaving. */
   void ended(Attempt a, EngineException e) {
-    crashes.ended(a.taskId());
     a.lost(e);
   }
 

@@ -16,7 +16,9 @@ import java.util.function.LongSupplier;
  * that keeps killing what runs it (System.exit, a native crash, an out-of-memory) fails as poison
  * after {@code threshold} deaths instead of taking down worker after worker through its retries.
  *
- * <p>A task's count ends when one of its attempts ends any other way ({@link #ended}). A task
+ * <p>A task's count ends when one of its attempts is answered by what ran it ({@link #ended}): a
+ * result, its own failure, a refusal. An attempt that ends without an answer (never sent, the
+ * backend stopping) says nothing about the task and leaves the count as it is. A task
  * that crashed and was never tried again (no retries left, cancelled) would otherwise stay for
  * ever, so the ledger is bounded: whenever it has grown past its purge mark (256 entries at
  * first, then twice what survived the last purge, at most {@link #MAX_ENTRIES}), the entries
@@ -73,7 +75,7 @@ public final class CrashLedger {
     return crash;
   }
 
-  /** An attempt of this task ended otherwise (a result, its own failure, a cancellation): its run of crashes is over. */
+  /** An attempt of this task was answered by what ran it (a result, its own failure, a refusal): its run of crashes is over. */
   public void ended(long taskId) {
     if (!entries.isEmpty()) {
       entries.remove(taskId);

@@ -107,7 +107,8 @@ public final class Payloads {
     }
   }
 
-  private static EngineException unreadable(Attempt attempt, String from, Throwable why) {
+  /** The failure an attempt is reported with when what came back from {@code from} cannot be read: says why, in words. */
+  public static EngineException unreadable(Attempt attempt, String from, Throwable why) {
     return new EngineException(attempt.taskId(), attempt.taskName(), "its result could not be read back from " + from + ": "
         + whyUnreadable(why), why);
   }
