@@ -1,10 +1,6 @@
 package dev.gearbox.cluster;
 
 import com.codahale.metrics.Counter;
-import com.hazelcast.cluster.InitialMembershipEvent;
-import com.hazelcast.cluster.InitialMembershipListener;
-import com.hazelcast.cluster.Member;
-import com.hazelcast.cluster.MembershipEvent;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.BackendCapabilities;
 import dev.gearbox.EngineConfigException;
@@ -139,22 +135,8 @@ final class ClusterBackend implements Backend {
       throw new EngineConfigException(ClusterConfig.MODE, "the cluster backend's Hazelcast instance stopped as it started");
     }
     progress.listenTo(hz, owner);
-    hz.getCluster().addMembershipListener(new InitialMembershipListener() {
-      @Override
-      public void init(InitialMembershipEvent event) {
-        event.getMembers().forEach(m -> memberJoined(m, true));
-      }
-
-      @Override
-      public void memberAdded(MembershipEvent event) {
-        memberJoined(event.getMember(), false);
-      }
-
-      @Override
-      public void memberRemoved(MembershipEvent event) {
-        memberLeft(event.getMember());
-      }
-    });
+    hz.getCluster().addMembershipListener(new MembershipFlow(config.clusterName(), members, assignments, reports, outcomes,
+        progress, tasksLost, durable != null, this::send, this::closeInstance));
     if (config.mode() == ClusterConfig.Mode.EMBEDDED) {
       this.parallelism = config.parallelism() > 0 ? config.parallelism() : config.slots();
     } else {
@@ -311,47 +293,6 @@ final class ClusterBackend implements Backend {
       Attempt a = ex.attempt;
       String label = target == null ? "its member" : target.label;
       reports.execute(() -> a.lost(ClusterFailures.halted(a, label, why)));
-    }
-  }
-
-  // ---------------------------------------------------------------- membership
-
-  private void memberJoined(Member m, boolean initial) {
-    MemberSlots ms = members.entryFor(m);
-    if (ms == null) {
-      return;
-    }
-    Assignments.Then then = assignments.join(ms);
-    if (then == null) {
-      return;
-    }
-    members.announceJoined(ms, initial);
-    then.send().forEach(this::send);
-  }
-
-  private void memberLeft(Member m) {
-    Assignments.Left left = assignments.leave(m.getUuid(), durable != null);
-    if (left == null) {
-      return;
-    }
-    MemberSlots ms = left.member();
-    tasksLost.inc(left.lost().size());
-    members.announceLeft(ms, left.lost().size(), durable != null);
-    reports.execute(() -> {
-      for (ClusterExecution ex : left.lost()) {
-        progress.finished(ex.wireId);
-        Attempt a = ex.attempt;
-        outcomes.lost(a, ClusterFailures.memberLeft(a, ms.label, null));
-      }
-      for (ClusterExecution ex : left.then().ended()) {
-        Attempt a = ex.attempt;
-        outcomes.ended(a, new EngineException(a.taskId(), a.taskName(), "no member of cluster '" + config.clusterName()
-            + "' can run tasks (the last one, " + ms.label + ", left)", null));
-      }
-    });
-    left.then().send().forEach(this::send);
-    if (left.then().close()) {
-      closeInstance();
     }
   }
 
