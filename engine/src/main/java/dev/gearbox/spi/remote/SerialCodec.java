@@ -12,20 +12,27 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InvalidClassException;
+import java.io.InvalidObjectException;
 import java.io.NotSerializableException;
 import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
 import java.io.Serializable;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.Map;
 
 /**
  * The default {@link Codec}: JDK serialization for backends whose tasks leave the JVM (worker processes, cluster members):
  * tasks, results and task exceptions, with an {@link ObjectInputFilter} on every read, on both
- * sides. The filter limits depth, references, array length and bytes, and its class part rejects
- * classes known as deserialization gadgets ({@link #DENIED}) unless the application gives its own
- * pattern (end it with {@code !*} for a strict allow-list, and allow {@code java.**} and
- * {@code dev.gearbox.**}).
+ * sides. The filter limits nesting (200 deep), references (2,000,000), array length and bytes
+ * (both {@code max-payload}), and collections that hold each other so much that hashing them
+ * would never end (a known denial-of-service shape); its class part rejects classes known as
+ * deserialization gadgets ({@link #DENIED}) unless the application gives its own pattern (end it
+ * with {@code !*} for a strict allow-list, and allow {@code java.**} and {@code dev.gearbox.**}).
+ * A refusal says why and names the key to change. A value too deeply nested to serialize (a long
+ * linked chain) fails with an {@link IOException} that says so, not a {@link StackOverflowError}.
  *
  * <p>Exceptions travel twice: as themselves, and as a description (class name, message, stack,
  * causes), so the caller gets at least a {@link RemoteTaskException} with those when the
@@ -34,6 +41,8 @@ import java.io.Serializable;
  * <p>Immutable and thread-safe.
  */
 public final class SerialCodec implements Codec {
+  /** The most collections a payload may hold once shared members are counted each time they appear. */
+  static final long MAX_EXPANDED = DecodeFilter.MAX_REFERENCES;
   /** Gadget chains seen in deserialization attacks; never needed by tasks. */
   public static final String DENIED = "!org.apache.commons.collections.functors.**;!org.apache.commons.collections4.functors.**;"
       + "!org.codehaus.groovy.runtime.**;!com.sun.org.apache.xalan.internal.xsltc.trax.**;"
@@ -59,14 +68,20 @@ public final class SerialCodec implements Codec {
    * @param maxBytes the largest payload either way
    * @param classPattern the class part of the filter ({@code null} or blank: {@link #DENIED})
    * @param maxBytesKey the configuration key that sets {@code maxBytes}, named when a payload is too large
+   * @param filterKey the configuration key that sets {@code classPattern}, named when a class is refused
    * @throws IllegalArgumentException if {@code classPattern} is not a valid filter pattern
    */
-  public SerialCodec(int maxBytes, String classPattern, String maxBytesKey) {
+  public SerialCodec(int maxBytes, String classPattern, String maxBytesKey, String filterKey) {
     this.maxBytes = maxBytes;
     this.maxBytesKey = maxBytesKey;
     this.classPattern = classPattern == null || classPattern.isBlank() ? DENIED : classPattern;
-    this.filter = ObjectInputFilter.Config.createFilter(
-        "maxdepth=200;maxrefs=2000000;maxarray=" + maxBytes + ";maxbytes=" + maxBytes + ";" + this.classPattern);
+    this.filter = new DecodeFilter(this.classPattern, maxBytes, maxBytesKey, filterKey);
+  }
+
+  /** A codec whose keys are {@code maxBytesKey} and the {@code serial-filter} key beside it. */
+  public SerialCodec(int maxBytes, String classPattern, String maxBytesKey) {
+    this(maxBytes, classPattern, maxBytesKey, maxBytesKey.endsWith("max-payload")
+        ? maxBytesKey.substring(0, maxBytesKey.length() - "max-payload".length()) + "serial-filter" : "the serial-filter key");
   }
 
   /**
@@ -86,7 +101,7 @@ public final class SerialCodec implements Codec {
    */
   public static SerialCodec create(int maxBytes, String classPattern, String maxPayloadKey, String filterKey) {
     try {
-      return new SerialCodec(maxBytes, classPattern, maxPayloadKey);
+      return new SerialCodec(maxBytes, classPattern, maxPayloadKey, filterKey);
     } catch (IllegalArgumentException e) {
       throw new EngineConfigException(filterKey, filterKey + "=" + classPattern + " is not a valid ObjectInputFilter pattern: "
           + e.getMessage() + " (expected patterns such as com.example.**;!*, separated by ';')");
@@ -123,6 +138,11 @@ public final class SerialCodec implements Codec {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(o);
+    } catch (StackOverflowError e) {
+      // JDK serialization recurses once per level of nesting: a long linked chain overflows it.
+      throw new IOException("it is nested too deeply to serialize (JDK serialization recurses once per level, so a linked"
+          + " list or tree thousands of levels deep overflows the thread's stack): send a flatter structure, such as"
+          + " an array or an ArrayList, or give threads a larger stack (-Xss)");
     }
     if (bytes.size() > maxBytes) {
       throw new PayloadTooLargeException(bytes.size(), maxBytes, maxBytesKey);
@@ -130,19 +150,78 @@ public final class SerialCodec implements Codec {
     return bytes.toByteArray();
   }
 
-  /** Reads through the filter; classes resolve with the thread's context loader first. */
+  /**
+   * Reads through the filter; classes resolve with the thread's context loader first. What the
+   * filter refuses fails with an {@link InvalidClassException} that says why and names the key.
+   */
   @Override
   public Object decode(byte[] data, int offset) throws IOException, ClassNotFoundException {
+    DecodeFilter.takeRejection();
     try (ObjectInputStream in = new FilteredInput(new ByteArrayInputStream(data, offset, data.length - offset), filter)) {
       return in.readObject();
+    } catch (InvalidClassException e) {
+      String why = DecodeFilter.takeRejection();
+      if (why == null) {
+        throw e;
+      }
+      InvalidClassException refused = new InvalidClassException("refused by the deserialization filter (REJECTED): " + why);
+      refused.initCause(e);
+      throw refused;
     }
   }
 
-  /** Resolves classes with the thread's context loader first (the application's classes). */
+  /**
+   * Resolves classes with the thread's context loader first (the application's classes), and
+   * refuses collections that share their elements so much that hashing or comparing them would
+   * never end. Such a payload (sets holding the same two sets at every level, a few hundred
+   * objects) passes every size limit, yet reading it computes hash codes 2^depth times. Each
+   * collection or map read is given its expanded size (itself plus the expanded sizes of the
+   * collections it holds, counted as a tree), and one above {@link #MAX_EXPANDED} is refused
+   * before the collection that holds it hashes it: without sharing the expanded size cannot pass
+   * the filter's reference limit, so only this shape is refused.
+   */
   private static final class FilteredInput extends ObjectInputStream {
+    private final IdentityHashMap<Object, Long> expanded = new IdentityHashMap<>();
+
     FilteredInput(InputStream in, ObjectInputFilter filter) throws IOException {
       super(in);
       setObjectInputFilter(filter);
+      enableResolveObject(true);
+    }
+
+    @Override
+    protected Object resolveObject(Object obj) throws IOException {
+      if (obj instanceof Collection<?> || obj instanceof Map<?, ?>) {
+        long size = 1;
+        try {
+          if (obj instanceof Map<?, ?> map) {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+              size = Math.addExact(size, Math.addExact(expandedSize(e.getKey()), expandedSize(e.getValue())));
+            }
+          } else {
+            for (Object e : (Collection<?>) obj) {
+              size = Math.addExact(size, expandedSize(e));
+            }
+          }
+        } catch (ArithmeticException e) {
+          size = Long.MAX_VALUE;
+        } catch (RuntimeException e) {
+          return obj; // a collection that cannot be iterated here is not one this shape can be made of
+        }
+        if (size > MAX_EXPANDED) {
+          throw new InvalidObjectException("refused: its collections hold each other so that, expanded, they count more"
+              + " than " + MAX_EXPANDED + " collections (" + obj.getClass().getName() + " at the top); hashing or comparing"
+              + " them would take for ever. This shape is a known denial-of-service payload; send the data without"
+              + " collections that share their members at every level");
+        }
+        expanded.put(obj, size);
+      }
+      return obj;
+    }
+
+    private long expandedSize(Object element) {
+      Long n = element == null ? null : expanded.get(element);
+      return n == null ? 0 : n;
     }
 
     @Override

@@ -2,11 +2,15 @@ package dev.gearbox.spi.remote;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.gearbox.RemoteTaskException;
 import java.io.InvalidClassException;
 import java.io.NotSerializableException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -78,5 +82,85 @@ class SerialCodecTest {
   void whyUnreadable_namesTheClass() {
     assertThat(Payloads.whyUnreadable(new ClassNotFoundException("com.acme.Missing")))
         .contains("com.acme.Missing").contains("classpath");
+  }
+
+  /** Sets of sets, each level holding two sets of the next: a few hundred objects, 2^depth hash codes to read back. */
+  static Set<Object> nestedHashSets(int depth) {
+    Set<Object> root = new HashSet<>();
+    Set<Object> s1 = root;
+    Set<Object> s2 = new HashSet<>();
+    for (int i = 0; i < depth; i++) {
+      Set<Object> t1 = new HashSet<>();
+      Set<Object> t2 = new HashSet<>();
+      t1.add("level " + i);
+      s1.add(t1);
+      s1.add(t2);
+      s2.add(t1);
+      s2.add(t2);
+      s1 = t1;
+      s2 = t2;
+    }
+    return root;
+  }
+
+  @Test
+  void hashSetsNestedDeep_areRefusedAtOnce_notReadForEver() throws Exception {
+    byte[] bytes = codec.encode(nestedHashSets(60));
+    assertThat(bytes.length).isLessThan(64 * 1024);
+    assertTimeoutPreemptively(Duration.ofSeconds(20), () -> assertThatThrownBy(() -> codec.decode(bytes, 0))
+        .isInstanceOf(java.io.InvalidObjectException.class).hasMessageContaining("collections hold each other")
+        .hasMessageContaining("denial-of-service"));
+  }
+
+  @Test
+  void hashSetsNestedShallow_stillRoundTrip() throws Exception {
+    Set<Object> shallow = nestedHashSets(10);
+    assertThat(codec.decode(codec.encode(shallow), 0)).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.COLLECTION)
+        .hasSize(2);
+    List<List<Integer>> many = new ArrayList<>();
+    for (int i = 0; i < 100_000; i++) {
+      many.add(List.of(i));
+    }
+    SerialCodec big = new SerialCodec(64 << 20, null, "k");
+    assertThat(big.decode(big.encode(many), 0)).isEqualTo(many);
+  }
+
+  @Test
+  void anArrayLongerThanMaxPayload_isRefused_namingTheKey() throws Exception {
+    SerialCodec big = new SerialCodec(1 << 20, null, "gearbox.test.max-payload");
+    byte[] bytes = big.encode(new int[100_000]);
+    assertThatThrownBy(() -> codec.decode(bytes, 0)).isInstanceOf(InvalidClassException.class)
+        .hasMessageContaining("array of 100000 elements").hasMessageContaining("gearbox.test.max-payload");
+  }
+
+  @Test
+  void aRefusedClass_namesTheFilterKey() throws Exception {
+    SerialCodec strict = new SerialCodec(64 * 1024, "!java.util.ArrayList", "gearbox.test.max-payload", "gearbox.test.serial-filter");
+    byte[] bytes = strict.encode(new ArrayList<>(List.of(1)));
+    assertThatThrownBy(() -> strict.decode(bytes, 0)).isInstanceOf(InvalidClassException.class)
+        .hasMessageContaining("java.util.ArrayList").hasMessageContaining("gearbox.test.serial-filter");
+  }
+
+  /** A singly linked list written by default serialization: one level of recursion per node. */
+  static final class Node implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    final int value;
+    final Node next;
+
+    Node(int value, Node next) {
+      this.value = value;
+      this.next = next;
+    }
+  }
+
+  @Test
+  void aLinkedChainTooDeepToSerialize_failsSayingSo_notWithAStackOverflow() {
+    Node head = null;
+    for (int i = 0; i < 100_000; i++) {
+      head = new Node(i, head);
+    }
+    Node chain = head;
+    assertThatThrownBy(() -> codec.encode(chain)).isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("nested too deeply to serialize").hasMessageContaining("ArrayList");
   }
 }
