@@ -176,6 +176,11 @@ final class DefaultEngine implements Engine {
         throw new EngineConfigException(key, e.getMessage() + " (from " + config.sourceOf(key) + ")");
       }
     }
+    return open(config, provider);
+  }
+
+  /** Opens an engine on {@code provider}'s backend, whichever {@code gearbox.backend} names (tests give fakes). */
+  static DefaultEngine open(EngineConfig config, BackendProvider provider) {
     String name = config.name().orElse(config.backend());
     MetricRegistry registry = config.metricRegistry().orElseGet(MetricRegistry::new);
     return new DefaultEngine(config, provider, name, registry);
