@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.codahale.metrics.MetricRegistry;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
-import com.google.common.util.concurrent.Uninterruptibles;
 import dev.gearbox.AttemptImpl.Outcome;
 import dev.gearbox.spi.AsyncWork;
 import dev.gearbox.spi.Backend;
@@ -18,13 +17,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -33,30 +31,90 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The policy core behind every backend.
+ * The policy core behind every backend: admission, queueing, priorities, deadlines, retries,
+ * cancellation, events, metrics and the life cycle, over a {@link Backend} that only runs attempts.
  *
- * <h2>Design</h2>
- * Submitted jobs either start at once (a backend slot is free and nobody is queued) or wait in
- * a priority queue bounded by {@code gearbox.queue.capacity}. A slot is taken when a job is
- * dispatched and given back only when the backend reports the attempt's end, so the backend
- * never runs more than {@link Backend#parallelism()} attempts, even when some of them were
- * abandoned by a timeout and run on. The thread that gives a slot back dispatches the next job.
- *
- * <p>An attempt's outcome is decided once, by the first of: the backend's report, the deadline,
- * a cancellation ({@link AttemptImpl#decide()}). A failed outcome may schedule a retry; anything
- * else settles the job: under the lock the job becomes DONE and is counted, then events are
- * queued and the future completed, so a caller that saw the future complete also sees the counts.
- * Only after that does the job leave {@link #unfinished}. The timer only triggers: deadlines and
- * retries run on the dispatcher, never on the timer thread.
- *
- * <p>Run states: RUNNING -> SHUTDOWN (no new jobs; the rest drain) or STOP (queued and running
- * jobs cancelled) -> TERMINATED once every accepted job is finished; then the backend, timer,
- * dispatcher and event thread are shut down.
- *
- * <p>Lock: one {@link ReentrantLock} guards the queue, slot count, per-task counts, run state
- * and every {@link Job}'s state. No user code, backend call or future completion runs under it.
+ * <p>Thread-safety: every method may be called from any thread. What threads share is guarded by
+ * {@link #mainLock} (each field says what guards it), and no user code, backend call or future
+ * completion runs while it is held. Memory effects: actions of a thread before it submits a task
+ * happen-before {@link Backend#start} is called with the task's attempt; actions of a backend
+ * before it reports an attempt happen-before the task's future completes, and the counts behind
+ * the metrics include the task by the time its future is complete.
  */
 final class DefaultEngine implements Engine {
+  /*
+   * Design overview
+   * ---------------
+   *
+   * Admission. submitWork takes mainLock and, while the engine is RUNNING, either takes a slot
+   * for the job at once (a slot is free and nobody waits), or queues it in the priority queue if
+   * fewer than gearbox.queue.capacity tasks wait (queued here, or held unstarted in the backend's
+   * prefetch room), or rejects it, or, under the BLOCK policy and not from a task of this engine,
+   * waits on notFull for space. Whoever makes space (a queued job dispatched or cancelled) signals
+   * one blocked submitter, and a submitter that got in passes the signal on while space remains,
+   * so no wake-up is lost and none wakes a crowd. Shutting down wakes them all, to be rejected.
+   *
+   * Dispatch. A slot is taken under mainLock when a job is dispatched (busy++) and given back only
+   * when the backend reports the attempt (busy--): the backend never holds more than parallelism
+   * plus prefetch attempts, counting attempts that a timeout abandoned and that still run. The
+   * thread that gives a slot back takes the head of the queue into it in the same critical section
+   * (releaseSlotLocked) and starts it after the lock is released (launch). Beyond the slots, the
+   * head goes into the backend's prefetch room only while more work waits behind it
+   * (prefetchLocked, releaseSlotLocked), so priorities hold for everything not yet handed over.
+   *
+   * The thread that gives a slot back starts the next job itself, in the report's call. An
+   * in-process worker that runs attempts itself (Attempt.runHere) is instead handed the next
+   * attempt as runHere's return value, when no dependent action waits on the future its report
+   * completes: no queue hand-over, no wake-up.
+   *
+   * Settlement. An attempt's outcome is decided once, by the first of: the backend's report, the
+   * deadline, a cancellation (AttemptImpl.decide); the slot is released once, by the first report
+   * (AttemptImpl.claimReport). Under mainLock the report releases the slot and a success marks
+   * the job DONE and counts it; then the job dispatched on the freed slot is started; then a
+   * failure is judged by the retry policy and either waits for its retry (WAITING_RETRY) or marks
+   * the job DONE and counts it. The events are queued and the future completed last, after the
+   * next job started, because a dependent action run by that completion may wait for that very
+   * job. A caller that saw the future complete sees the counts; the job leaves
+   * `unfinished` only after its future is complete. The timer only triggers: deadlines and retries
+   * run on the dispatcher, never on the timer thread.
+   *
+   * Termination. shutdown() and shutdownNow() move the run state forward under mainLock. Once
+   * every accepted future is complete, the thread that completed the last one (or the shutdown
+   * call, if none was left) moves it to TIDYING, releases the backend, timer, dispatcher, gauges
+   * and event thread outside the lock, then sets TERMINATED and signals `termination`.
+   * isTerminated() and awaitTermination() also wait for each of those to have ended: the
+   * backend's threads and processes, and with them the reports they make.
+   *
+   * Run states
+   * ----------
+   *
+   * After ThreadPoolExecutor's. The states are ordered, and runState only moves forward, always
+   * under mainLock:
+   *
+   *   RUNNING     accepts jobs and dispatches queued ones
+   *   SHUTDOWN    rejects new jobs; queued, running and retry-waiting jobs run to their end
+   *   STOP        rejects new jobs; queued, running and retry-waiting jobs are cancelled (running
+   *               ones interrupted, and killed after the grace period where the backend can
+   *               kill); nothing more is dispatched and no retry is scheduled
+   *   TIDYING     every accepted job's future is complete; one thread releases the backend
+   *               (Backend.shutdown, or Backend.shutdownNow when coming from STOP), the timer,
+   *               the dispatcher, the gauges and the event thread
+   *   TERMINATED  all of those have been told to shut down; awaitTermination's wait for the
+   *               engine ends here and goes on with theirs
+   *
+   *   RUNNING  -> SHUTDOWN    shutdown(), or close(), which starts with it
+   *   RUNNING  -> STOP        shutdownNow(), ExecutorService.shutdownNow(), or close() interrupted
+   *   SHUTDOWN -> STOP        the same
+   *   SHUTDOWN -> TIDYING     the last accepted job's future completed, or shutdown() found none
+   *   STOP     -> TIDYING     the same, after shutdownNow()
+   *   TIDYING  -> TERMINATED  the releasing thread is done
+   *
+   * shutdown() past RUNNING changes nothing; shutdownNow() in TIDYING or TERMINATED changes no
+   * state but forces the backend (Backend.shutdownNow). Reports arrive in any state: an attempt
+   * whose future a cancellation or a timeout completed still reports when it ends, and only then
+   * frees its slot.
+   */
+
   private static final Logger log = LoggerFactory.getLogger(DefaultEngine.class);
 
   /** Attempts at the lock before blocking; see {@link #lockQuickly()}. */
@@ -64,7 +122,8 @@ final class DefaultEngine implements Engine {
   /** How long close() waits, once no task runs, for a backend to release its threads and processes. */
   private static final Duration RELEASE_LIMIT = Duration.ofSeconds(30);
 
-  private enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
+  /** The engine's life cycle: see "Run states" above. Ordered: the run state only moves forward. */
+  private enum RunState { RUNNING, SHUTDOWN, STOP, TIDYING, TERMINATED }
 
   final EngineConfig config;
   private final String name;
@@ -88,35 +147,52 @@ final class DefaultEngine implements Engine {
   private final int queueCapacity;
   private final boolean rejectWhenFull;
 
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition notFull = lock.newCondition();
+  /**
+   * Guards the fields marked so, the {@link #queue}, and the state, live links and pending retry
+   * of every {@link Job} of this engine. Held for a few hundred nanoseconds at a time: no user
+   * code, backend call, future completion or event runs under it.
+   */
+  private final ReentrantLock mainLock = new ReentrantLock();
+  /** Space opened in the queue, or the engine shut down: wakes submitters blocked for space. */
+  private final Condition notFull = mainLock.newCondition();
+  /** Signalled (all) on entering TERMINATED. */
+  private final Condition termination = mainLock.newCondition();
+  /** Jobs waiting for a slot. Guarded by mainLock. */
   private final JobQueue queue = new JobQueue();
   /**
    * Jobs RUNNING or WAITING_RETRY (queued ones are in {@link #queue}), as an intrusive list
    * through {@link Job#prevLive}/{@link Job#nextLive}: shutdownNow needs them, and linking is
-   * cheaper under the lock than hashing.
+   * cheaper under the lock than hashing. Guarded by mainLock.
    */
   private Job liveHead;
-  /** Submitters waiting in {@code notFull.await()}; signalling is skipped when there are none. */
+  /** Submitters waiting in {@code notFull.await()}; signalling is skipped when there are none. Guarded by mainLock. */
   private int blockedSubmitters;
+  /**
+   * Slots taken: attempts dispatched whose first report has not come yet, those held in the
+   * prefetch room included. Guarded by mainLock.
+   */
   private int busy;
   /**
-   * Accepted jobs whose futures are not yet completed. Dropped only after the future completes
-   * (and the stop ladder started), never at the moment a job is marked done, so termination
-   * cannot overtake a completion in progress on another thread.
+   * Accepted jobs whose futures are not yet completed. Incremented under mainLock, and only while
+   * RUNNING; decremented without it, only after the job's future completed (and the stop ladder
+   * started), never at the moment a job is marked done, so termination cannot overtake a
+   * completion in progress on another thread. Read under mainLock to decide termination.
    */
-  private final java.util.concurrent.atomic.AtomicInteger unfinished = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger unfinished = new AtomicInteger();
+  /** The per-task counts behind the metrics ({@link LockedCounts}). Guarded by mainLock. */
   private long submittedCount;
   private long completedCount;
   private long failedCount;
   private long cancelledCount;
   private long queuedCount;
-  private RunState runState = RunState.RUNNING;
-  private boolean stopNow;
-  private boolean terminating;
+  /**
+   * The life cycle ({@link RunState}). Written only under mainLock, and only forward; volatile so
+   * that isShutdown and isTerminated read it without the lock.
+   */
+  private volatile RunState runState = RunState.RUNNING;
 
-  private final CountDownLatch drained = new CountDownLatch(1);
   private final AtomicLong ids = new AtomicLong();
+  /** Created on first use; written only under this engine's monitor, read without it (double-checked). */
   private volatile EngineExecutorService executorView;
 
   private DefaultEngine(EngineConfig config, BackendProvider provider, String name, MetricRegistry registry) {
@@ -186,7 +262,7 @@ final class DefaultEngine implements Engine {
     return new DefaultEngine(config, provider, name, registry);
   }
 
-  // ------------------------------------------------------------------ submission
+  // ------------------------------------------------------------------ admission
 
   @Override
   public <T> TaskFuture<T> submit(Task<T> task) {
@@ -291,7 +367,7 @@ final class DefaultEngine implements Engine {
         bus.emit("taskSubmitted", l -> l.taskSubmitted(ev));
       }
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     if (dispatch) {
       launch(job);
@@ -301,9 +377,16 @@ final class DefaultEngine implements Engine {
     return job.future;
   }
 
+  /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds mainLock. */
+  private int waitingLocked() {
+    return queue.size() + Math.max(0, busy - slots);
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
   /**
    * Hands the head of the queue to the backend's prefetch room, if it has room and more work
-   * waits behind that head; returns it (now dispatched) or null. Caller holds the lock.
+   * waits behind that head; returns it (now dispatched) or null. Caller holds mainLock.
    */
   private Job prefetchLocked() {
     // Still waiting once handed over, in the backend now: no room freed for a blocked submitter.
@@ -311,7 +394,7 @@ final class DefaultEngine implements Engine {
         ? dispatchHeadLocked() : null;
   }
 
-  /** Takes the head of the queue, if any, into a slot (or the prefetch room, beyond the slots). Caller holds the lock. */
+  /** Takes the head of the queue, if any, into a slot (or the prefetch room, beyond the slots). Caller holds mainLock. */
   private Job dispatchHeadLocked() {
     Job next = queue.poll();
     if (next != null) {
@@ -323,9 +406,29 @@ final class DefaultEngine implements Engine {
     return next;
   }
 
-  /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds the lock. */
-  private int waitingLocked() {
-    return queue.size() + Math.max(0, busy - slots);
+  /** Gives a slot back; returns the next queued job, now dispatched on that slot, or null. */
+  private Job releaseSlot() {
+    lockQuickly();
+    try {
+      return releaseSlotLocked();
+    } finally {
+      mainLock.unlock();
+    }
+  }
+
+  /** {@link #releaseSlot()}, for a caller that holds mainLock. */
+  private Job releaseSlotLocked() {
+    busy--;
+    // A freed running slot takes the head of the queue; the prefetch room only takes it while
+    // more work waits behind it. From STOP on nothing more is dispatched.
+    Job next = null;
+    if ((busy < slots || (busy < slots + prefetch && queue.size() >= 2)) && runState.compareTo(RunState.STOP) < 0) {
+      next = dispatchHeadLocked();
+    }
+    if (blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
+      notFull.signal();
+    }
+    return next;
   }
 
   /** Starts the job's next attempt through the backend; the caller has taken a slot for it. */
@@ -369,37 +472,13 @@ final class DefaultEngine implements Engine {
     return null;
   }
 
-  /** Gives a slot back; returns the next queued job, now dispatched on that slot, or null. */
-  private Job releaseSlot() {
-    lockQuickly();
-    try {
-      return releaseSlotLocked();
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private Job releaseSlotLocked() {
-    busy--;
-    // A freed running slot takes the head of the queue; the prefetch room only takes it while
-    // more work waits behind it.
-    Job next = null;
-    if ((busy < slots || (busy < slots + prefetch && queue.size() >= 2)) && runState != RunState.STOP) {
-      next = dispatchHeadLocked();
-    }
-    if (blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
-      notFull.signal();
-    }
-    return next;
-  }
-
-  // ------------------------------------------------------------------ attempt lifecycle
+  // ------------------------------------------------------------------ settlement
 
   void onStarted(AttemptImpl a) {
     Job job = a.job;
     if (job.timeout != null && !a.isDecided()) {
       try {
-        a.deadline = timer.schedule(() -> dispatch(() -> onDeadline(a)), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
+        a.deadline = timer.schedule(() -> runOnDispatcher(() -> onDeadline(a)), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
         if (a.isReported()) {
           a.deadline.cancel(false); // the report came first, on another thread
         }
@@ -497,7 +576,7 @@ final class DefaultEngine implements Engine {
           completedCount++;
         }
       } finally {
-        lock.unlock();
+        mainLock.unlock();
       }
     } else {
       next = releaseSlot();
@@ -542,9 +621,9 @@ final class DefaultEngine implements Engine {
       if (job.state == Job.State.DONE) {
         return;
       }
-      if (runState != RunState.STOP) { // under shutdownNow this failure ends the job
+      if (runState.compareTo(RunState.STOP) < 0) { // under shutdownNow this failure ends the job
         try {
-          job.pendingRetry = timer.schedule(() -> dispatch(() -> requeue(job)), delay.toNanos(), TimeUnit.NANOSECONDS);
+          job.pendingRetry = timer.schedule(() -> runOnDispatcher(() -> requeue(job)), delay.toNanos(), TimeUnit.NANOSECONDS);
           job.state = Job.State.WAITING_RETRY;
           metrics.retried.inc();
           scheduled = true;
@@ -553,7 +632,7 @@ final class DefaultEngine implements Engine {
         }
       }
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     if (!scheduled) {
       settle(job, outcome);
@@ -575,7 +654,7 @@ final class DefaultEngine implements Engine {
         return;
       }
       job.pendingRetry = null;
-      if (runState == RunState.STOP) {
+      if (runState.compareTo(RunState.STOP) >= 0) {
         cancel = true;
       } else if (busy < slots && queue.isEmpty()) {
         busy++;
@@ -589,7 +668,7 @@ final class DefaultEngine implements Engine {
         queue.addRetry(job); // never rejected for a full queue: it was admitted already
       }
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     if (cancel) {
       cancel(job, false);
@@ -611,7 +690,7 @@ final class DefaultEngine implements Engine {
         failedCount++;
       }
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     complete(job, outcome);
     finished();
@@ -625,7 +704,7 @@ final class DefaultEngine implements Engine {
   }
 
   /** Runs timer-triggered work on the dispatcher; inline once the engine is terminating. */
-  private void dispatch(Runnable r) {
+  private void runOnDispatcher(Runnable r) {
     try {
       dispatcher.execute(r);
     } catch (RejectedExecutionException e) {
@@ -633,7 +712,7 @@ final class DefaultEngine implements Engine {
     }
   }
 
-  /** Counts, reports and completes a job that was just settled. */
+  /** Queues the events of a job just settled and completes its future. */
   private void complete(Job job, Outcome outcome) {
     int attempt = job.attempts;
     if (outcome.succeeded()) {
@@ -663,7 +742,7 @@ final class DefaultEngine implements Engine {
       }
       cancelledCount++;
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     if (!bus.isEmpty()) {
       TaskEvent ev = job.event(job.attempts);
@@ -680,20 +759,21 @@ final class DefaultEngine implements Engine {
   }
 
   /**
-   * Takes the engine lock, spinning briefly first: critical sections here are a few hundred
+   * Takes mainLock, spinning briefly first: critical sections here are a few hundred
    * nanoseconds, far less than parking and waking a thread costs, so a short spin usually wins
    * (the adaptive-mutex idea). Falls back to a normal blocking acquire.
    */
   private void lockQuickly() {
     for (int i = 0; i < LOCK_SPINS; i++) {
-      if (lock.tryLock()) {
+      if (mainLock.tryLock()) {
         return;
       }
       Thread.onSpinWait();
     }
-    lock.lock();
+    mainLock.lock();
   }
 
+  /** Caller holds mainLock. */
   private void addLive(Job job) {
     if (job.inLive) {
       return;
@@ -707,6 +787,7 @@ final class DefaultEngine implements Engine {
     liveHead = job;
   }
 
+  /** Caller holds mainLock. */
   private void removeLive(Job job) {
     if (!job.inLive) {
       return;
@@ -724,7 +805,7 @@ final class DefaultEngine implements Engine {
     job.nextLive = null;
   }
 
-  /** Marks the job DONE; false if it already was. Caller holds the lock. */
+  /** Marks the job DONE; false if it already was. Caller holds mainLock. */
   private boolean settleLocked(Job job) {
     switch (job.state) {
       case DONE:
@@ -808,18 +889,16 @@ final class DefaultEngine implements Engine {
     return (int) Math.max(16, Math.min(1024, 4L * slots));
   }
 
-  // ------------------------------------------------------------------ lifecycle
+  // ------------------------------------------------------------------ termination
 
   @Override
   public void shutdown() {
     lockQuickly();
     try {
-      if (runState == RunState.RUNNING) {
-        runState = RunState.SHUTDOWN;
-      }
+      advanceRunStateLocked(RunState.SHUTDOWN);
       notFull.signalAll();
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     tryTerminate();
   }
@@ -833,14 +912,11 @@ final class DefaultEngine implements Engine {
   List<Job> shutdownNowReturningQueued() {
     List<Job> queued;
     List<Job> running;
-    boolean alreadyTerminating;
+    boolean releasing;
     lockQuickly();
     try {
-      if (runState == RunState.RUNNING || runState == RunState.SHUTDOWN) {
-        runState = RunState.STOP;
-      }
-      alreadyTerminating = terminating;
-      stopNow = true;
+      releasing = runState.compareTo(RunState.TIDYING) >= 0;
+      advanceRunStateLocked(RunState.STOP);
       queued = queue.snapshotInRunOrder();
       running = new ArrayList<>();
       for (Job j = liveHead; j != null; j = j.nextLive) {
@@ -848,7 +924,7 @@ final class DefaultEngine implements Engine {
       }
       notFull.signalAll();
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     List<Job> neverStarted = new ArrayList<>();
     for (Job job : queued) {
@@ -867,39 +943,39 @@ final class DefaultEngine implements Engine {
       }
       cancel(job, true);
     }
-    if (alreadyTerminating) {
-      backend.shutdownNow(); // a graceful termination began first: force what it left running
+    if (releasing) {
+      backend.shutdownNow(); // a graceful release began first: force what it left running
     }
     tryTerminate();
     return neverStarted;
   }
 
-  /** Terminates once shut down and every accepted job's future is complete; exactly once. */
-  private void tryTerminate() {
-    lockQuickly();
-    try {
-      if (runState == RunState.RUNNING || terminating || unfinished.get() > 0) {
-        return;
-      }
-      terminating = true;
-    } finally {
-      lock.unlock();
+  /** Moves the run state forward to {@code target}; a later state stays. Caller holds mainLock. */
+  private void advanceRunStateLocked(RunState target) {
+    if (runState.compareTo(target) < 0) {
+      runState = target;
     }
-    terminate();
   }
 
-  /** Every job is settled after shutdown: release the backend, timer and event thread. */
-  private void terminate() {
-    boolean now;
+  /**
+   * Moves SHUTDOWN or STOP to TIDYING once every accepted job's future is complete, then
+   * releases the backend, timer, dispatcher, gauges and event thread. Called by every shutdown
+   * and whenever the count of unfinished jobs drops to zero; exactly one caller gets to TIDYING.
+   */
+  private void tryTerminate() {
+    boolean forced;
     lockQuickly();
     try {
-      runState = RunState.TERMINATED;
-      now = stopNow;
+      if (runState == RunState.RUNNING || runState.compareTo(RunState.TIDYING) >= 0 || unfinished.get() > 0) {
+        return;
+      }
+      forced = runState == RunState.STOP;
+      runState = RunState.TIDYING;
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     try {
-      if (now) {
+      if (forced) {
         backend.shutdownNow();
       } else {
         backend.shutdown();
@@ -911,23 +987,24 @@ final class DefaultEngine implements Engine {
     dispatcher.shutdown();
     metrics.removeGauges();
     bus.shutdown();
-    drained.countDown();
+    lockQuickly();
+    try {
+      runState = RunState.TERMINATED;
+      termination.signalAll();
+    } finally {
+      mainLock.unlock();
+    }
   }
 
   @Override
   public boolean isShutdown() {
-    lockQuickly();
-    try {
-      return runState != RunState.RUNNING;
-    } finally {
-      lock.unlock();
-    }
+    return runState != RunState.RUNNING;
   }
 
   @Override
   public boolean isTerminated() {
     try {
-      return drained.getCount() == 0 && backend.awaitTermination(Duration.ZERO) && timer.isTerminated()
+      return runState == RunState.TERMINATED && backend.awaitTermination(Duration.ZERO) && timer.isTerminated()
           && dispatcher.isTerminated() && bus.awaitTermination(Duration.ZERO);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -939,7 +1016,7 @@ final class DefaultEngine implements Engine {
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
     requireNonNull(timeout, "timeout");
     long deadline = System.nanoTime() + timeout.toNanos();
-    if (!drained.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+    if (!awaitTerminatedState(timeout.toNanos())) {
       return false;
     }
     if (!backend.awaitTermination(remaining(deadline))) {
@@ -954,6 +1031,33 @@ final class DefaultEngine implements Engine {
     return bus.awaitTermination(remaining(deadline));
   }
 
+  /** Waits up to {@code nanos} for the run state TERMINATED; whether it came. */
+  private boolean awaitTerminatedState(long nanos) throws InterruptedException {
+    lockQuickly();
+    try {
+      while (runState != RunState.TERMINATED) {
+        if (nanos <= 0L) {
+          return false;
+        }
+        nanos = termination.awaitNanos(nanos);
+      }
+      return true;
+    } finally {
+      mainLock.unlock();
+    }
+  }
+
+  private void awaitTerminatedStateUninterruptibly() {
+    lockQuickly();
+    try {
+      while (runState != RunState.TERMINATED) {
+        termination.awaitUninterruptibly();
+      }
+    } finally {
+      mainLock.unlock();
+    }
+  }
+
   private static Duration remaining(long deadline) {
     return Duration.ofNanos(Math.max(0L, deadline - System.nanoTime()));
   }
@@ -963,11 +1067,11 @@ final class DefaultEngine implements Engine {
     shutdown();
     boolean interrupted = false;
     try {
-      drained.await();
+      awaitTerminatedState(Long.MAX_VALUE);
     } catch (InterruptedException e) {
       interrupted = true;
       shutdownNow();
-      Uninterruptibles.awaitUninterruptibly(drained);
+      awaitTerminatedStateUninterruptibly();
     }
     // Every future is complete. Give the backend the grace period to release its threads and
     // processes, then force it. Interrupts (and kills, where the backend can) get their grace;
@@ -1007,7 +1111,7 @@ final class DefaultEngine implements Engine {
     try {
       return busy > 0;
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
   }
 
@@ -1062,14 +1166,14 @@ final class DefaultEngine implements Engine {
     return v;
   }
 
-  /** The per-task counts, read under the lock that guards them. */
+  /** The per-task counts, read under mainLock, which guards them. */
   private final class LockedCounts implements EngineMetrics.Counts {
     private long read(java.util.function.LongSupplier field) {
       lockQuickly();
       try {
         return field.getAsLong();
       } finally {
-        lock.unlock();
+        mainLock.unlock();
       }
     }
 
@@ -1110,7 +1214,7 @@ final class DefaultEngine implements Engine {
     try {
       return queue.size();
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
   }
 
