@@ -13,6 +13,7 @@ import dev.gearbox.spi.Execution;
 import dev.gearbox.spi.MapSettings;
 import dev.gearbox.spi.Work;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -62,19 +63,23 @@ final class DefaultEngine implements Engine {
    * head goes into the backend's prefetch room only while more work waits behind it
    * (prefetchLocked, releaseSlotLocked), so priorities hold for everything not yet handed over.
    *
-   * The thread that gives a slot back starts the next job itself, in the report's call. An
-   * in-process worker that runs attempts itself (Attempt.runHere) is instead handed the next
-   * attempt as runHere's return value, when no dependent action waits on the future its report
-   * completes: no queue hand-over, no wake-up.
+   * Backend.start is never re-entered from a report made inside it. launch pushes a StartFrame on
+   * the thread's stack of frames for the duration of start; a report made in that call (a backend
+   * that reports at once, or a start that throws) does its bookkeeping and leaves the rest (the
+   * job dispatched on the slot it freed, and the future to complete) on that frame. launch runs
+   * what was left once start has returned: starting each next job the same way, in a loop, however
+   * many attempts report from inside their start. An in-process worker that runs attempts itself
+   * (Attempt.runHere) is instead handed the next attempt as runHere's return value, when no
+   * dependent action waits on the future its report completes: no queue hand-over, no wake-up.
    *
    * Settlement. An attempt's outcome is decided once, by the first of: the backend's report, the
    * deadline, a cancellation (AttemptImpl.decide); the slot is released once, by the first report
-   * (AttemptImpl.claimReport). Under mainLock the report releases the slot and a success marks
-   * the job DONE and counts it; then the job dispatched on the freed slot is started; then a
-   * failure is judged by the retry policy and either waits for its retry (WAITING_RETRY) or marks
-   * the job DONE and counts it. The events are queued and the future completed last, after the
-   * next job started, because a dependent action run by that completion may wait for that very
-   * job. A caller that saw the future complete sees the counts; the job leaves
+   * (AttemptImpl.claimReport). A report does its bookkeeping first: under mainLock the slot is
+   * released and a success marks the job DONE and counts it; a failure is judged by the retry
+   * policy and either waits for its retry (WAITING_RETRY) or marks the job DONE and counts it. Then
+   * the job dispatched on the freed slot is started, and only then are the events queued and the
+   * future completed, because a dependent action run by that completion may wait for the very job
+   * that was next. A caller that saw the future complete sees the counts; the job leaves
    * `unfinished` only after its future is complete. The timer only triggers: deadlines and retries
    * run on the dispatcher, never on the timer thread.
    *
@@ -431,26 +436,59 @@ final class DefaultEngine implements Engine {
     return next;
   }
 
-  /** Starts the job's next attempt through the backend; the caller has taken a slot for it. */
+  /**
+   * Starts an attempt of {@code job}, which holds a slot, then runs in order what reports made
+   * inside that start left on its frame: each job dispatched on a slot they freed is started the
+   * same way (its own leftovers join the end of the line), then the future that report settled is
+   * completed. A loop, not recursion, however many attempts report from inside their start.
+   */
   private void launch(Job job) {
-    while (job != null) {
-      AttemptImpl a = attemptFor(job);
-      if (a == null) {
-        return;
+    ArrayDeque<Deferred> pending = startAttempt(job, null);
+    Deferred d;
+    while (pending != null && (d = pending.poll()) != null) {
+      if (d.next() != null) {
+        pending = startAttempt(d.next(), pending);
       }
-      try {
-        Execution e = backend.start(a);
-        a.execution = e;
-        if (a.cancelled) {
-          e.interrupt(); // a cancellation raced with start
-        }
-        return;
-      } catch (RuntimeException | Error e) {
-        // Report it, and loop on the job dispatched to the freed slot (no recursion).
-        job = finish(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
-            "the " + backendName + " backend could not start it: " + e, e)), true);
+      if (d.settled() != null) {
+        completeSettled(d.settled(), d.outcome());
       }
     }
+  }
+
+  /**
+   * Starts an attempt of {@code job} (or of the job its slot passes to, if it was cancelled since
+   * dispatch) through the backend, inside a {@link StartFrame}.
+   *
+   * @return {@code pending} with what reports made inside the start left on the frame appended
+   *     (a new deque if {@code pending} was null and something was left)
+   */
+  private ArrayDeque<Deferred> startAttempt(Job job, ArrayDeque<Deferred> pending) {
+    AttemptImpl a = attemptFor(job);
+    if (a == null) {
+      return pending;
+    }
+    StartFrame frame = StartFrame.push(this);
+    try {
+      Execution e = backend.start(a);
+      a.execution = e;
+      if (a.cancelled) {
+        e.interrupt(); // a cancellation raced with start
+      }
+    } catch (RuntimeException | Error e) {
+      // Reported as the attempt's failure; from inside the frame, so what follows is left on it.
+      finish(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
+          "the " + backendName + " backend could not start it: " + e, e)), false);
+    } finally {
+      frame.pop();
+    }
+    if (frame.left == null) {
+      return pending;
+    }
+    if (pending == null) {
+      return frame.left;
+    }
+    pending.addAll(frame.left);
+    return pending;
   }
 
   /**
@@ -470,6 +508,65 @@ final class DefaultEngine implements Engine {
       job = releaseSlot();
     }
     return null;
+  }
+
+  /**
+   * What a report made inside a {@link Backend#start} leaves for {@link #launch} to do once that
+   * start has returned: start {@code next} (a job dispatched on the slot the report freed), then
+   * complete {@code settled}'s future with {@code outcome}. Either may be null.
+   */
+  private record Deferred(Job next, Job settled, Outcome outcome) {}
+
+  /**
+   * One call to {@link Backend#start} in progress on the current thread. Frames form a stack per
+   * thread: starts nest only when a task that runs inside its backend's start (the direct backend)
+   * submits. {@link #finish} leaves what it would start or complete on the innermost frame of its
+   * own engine, if there is one, rather than start that engine's backend again from inside its
+   * own start. Thread-confined.
+   */
+  private static final class StartFrame {
+    /** The innermost frame of each thread, in a holder so that pushing and popping cost no map lookup. */
+    private static final ThreadLocal<StartFrame[]> TOP = ThreadLocal.withInitial(() -> new StartFrame[1]);
+
+    private final DefaultEngine engine;
+    private final StartFrame outer;
+    private final StartFrame[] top;
+    /** Left by reports made inside this start, in order; null while nothing is. */
+    private ArrayDeque<Deferred> left;
+
+    private StartFrame(DefaultEngine engine, StartFrame outer, StartFrame[] top) {
+      this.engine = engine;
+      this.outer = outer;
+      this.top = top;
+    }
+
+    static StartFrame push(DefaultEngine engine) {
+      StartFrame[] top = TOP.get();
+      StartFrame f = new StartFrame(engine, top[0], top);
+      top[0] = f;
+      return f;
+    }
+
+    void pop() {
+      top[0] = outer;
+    }
+
+    /** The innermost frame of {@code engine} on this thread, or null. */
+    static StartFrame of(DefaultEngine engine) {
+      for (StartFrame f = TOP.get()[0]; f != null; f = f.outer) {
+        if (f.engine == engine) {
+          return f;
+        }
+      }
+      return null;
+    }
+
+    void leave(Deferred d) {
+      if (left == null) {
+        left = new ArrayDeque<>();
+      }
+      left.add(d);
+    }
   }
 
   // ------------------------------------------------------------------ settlement
@@ -498,7 +595,10 @@ final class DefaultEngine implements Engine {
     }
     metrics.timedOut.inc();
     stop(a, true);
-    attemptEnded(a, Outcome.failure(new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout)));
+    Outcome timedOut = Outcome.failure(new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout));
+    if (retryOrSettle(a, timedOut.failure())) {
+      completeSettled(a.job, timedOut);
+    }
   }
 
   /** The stop ladder: cooperative flag, then interrupt, then (if the backend can) kill after the grace period. */
@@ -543,14 +643,16 @@ final class DefaultEngine implements Engine {
   }
 
   /**
-   * Releases the attempt's slot and settles it. The job dispatched on the freed slot is launched
-   * here, before this job's future completes, unless {@code handOff} asks for it back and nobody
-   * depends on this future: completing it runs the caller's dependent actions in this thread, and
-   * one of them may wait for that very next job.
+   * A report: releases the attempt's slot and settles the attempt (bookkeeping), then starts the
+   * job dispatched on the freed slot, then completes the settled job's future. The next job is
+   * returned instead of started when {@code fromRunHere} and nobody depends on this future
+   * (completing it runs the caller's dependent actions in this thread, and one of them may wait
+   * for that very next job). From inside a start of this engine's backend on this thread, starting
+   * and completing are left on that start's {@link StartFrame} instead.
    *
    * @return the next job for the caller to run, or null
    */
-  private Job finish(AttemptImpl a, Outcome outcome, boolean handOff) {
+  private Job finish(AttemptImpl a, Outcome outcome, boolean fromRunHere) {
     if (!a.claimReport()) {
       return null;
     }
@@ -563,45 +665,58 @@ final class DefaultEngine implements Engine {
       metrics.recordRunTime(run);
       a.job.lastRunNanos = run;
     }
-    boolean decide = a.decide();
+    Job job = a.job;
+    boolean decided = a.decide();
     Job next;
     boolean settled = false;
-    if (decide && outcome.succeeded()) {
-      // The common path: give the slot back and settle the job under one lock acquisition.
-      lockQuickly();
-      try {
-        next = releaseSlotLocked();
-        settled = settleLocked(a.job);
-        if (settled) {
-          completedCount++;
-        }
-      } finally {
-        mainLock.unlock();
+    lockQuickly();
+    try {
+      // The common path gives the slot back and settles the job in one critical section.
+      next = releaseSlotLocked();
+      if (decided && outcome.succeeded() && settleLocked(job)) {
+        completedCount++;
+        settled = true;
       }
-    } else {
-      next = releaseSlot();
+    } finally {
+      mainLock.unlock();
     }
-    if (next != null && (!handOff || a.job.future.getNumberOfDependents() > 0)) {
+    if (decided && !outcome.succeeded()) {
+      settled = retryOrSettle(a, outcome.failure());
+    }
+    // The bookkeeping is done: now what it leads to.
+    if (next != null && fromRunHere && job.future.getNumberOfDependents() == 0) {
+      if (settled) {
+        completeSettled(job, outcome);
+      }
+      return next;
+    }
+    if (next == null && !settled) {
+      return null;
+    }
+    StartFrame frame = StartFrame.of(this);
+    if (frame != null && (next != null || frame.left != null)) {
+      // Inside our backend's start: its launch does this once start returns. A completion waits
+      // behind what is left already, which its dependent actions may wait for.
+      frame.leave(new Deferred(next, settled ? job : null, outcome));
+      return null;
+    }
+    if (next != null) {
       launch(next);
-      next = null;
     }
     if (settled) {
-      complete(a.job, outcome);
-      finished();
-    } else if (decide && !outcome.succeeded()) {
-      attemptEnded(a, outcome);
+      completeSettled(job, outcome);
     }
-    return next;
+    return null;
   }
 
-  /** The attempt's outcome is decided: settle the job, or schedule its retry. */
-  private void attemptEnded(AttemptImpl a, Outcome outcome) {
+  /**
+   * Bookkeeping for an attempt decided as failed: schedules a retry if the policy wants one and
+   * the engine is not stopping, else marks the job DONE and counts it.
+   *
+   * @return whether this settled the job, for the caller to complete its future
+   */
+  private boolean retryOrSettle(AttemptImpl a, Throwable failure) {
     Job job = a.job;
-    if (outcome.succeeded()) {
-      settle(job, outcome);
-      return;
-    }
-    Throwable failure = outcome.failure();
     boolean retry;
     try {
       retry = a.number < job.retry.maxAttempts() && job.retry.shouldRetry(failure);
@@ -610,38 +725,45 @@ final class DefaultEngine implements Engine {
       failure.addSuppressed(e);
       retry = false;
     }
-    if (!retry) {
-      settle(job, outcome);
-      return;
+    if (retry) {
+      Duration delay = job.retry.delayBefore(a.number + 1);
+      boolean scheduled = false;
+      lockQuickly();
+      try {
+        if (job.state == Job.State.DONE) {
+          return false;
+        }
+        if (runState.compareTo(RunState.STOP) < 0) { // from STOP on, this failure ends the job
+          try {
+            job.pendingRetry = timer.schedule(() -> runOnDispatcher(() -> requeue(job)), delay.toNanos(), TimeUnit.NANOSECONDS);
+            job.state = Job.State.WAITING_RETRY;
+            metrics.retried.inc();
+            scheduled = true;
+          } catch (RejectedExecutionException e) {
+            log.debug("Gearbox: no retry for {}: engine terminating", a);
+          }
+        }
+      } finally {
+        mainLock.unlock();
+      }
+      if (scheduled) {
+        log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure.toString(), delay.toMillis());
+        if (!bus.isEmpty()) {
+          TaskEvent ev = job.event(a.number);
+          bus.emit("taskRetried", l -> l.taskRetried(ev, failure, delay));
+        }
+        return false;
+      }
     }
-    Duration delay = job.retry.delayBefore(a.number + 1);
-    boolean scheduled = false;
     lockQuickly();
     try {
-      if (job.state == Job.State.DONE) {
-        return;
+      if (!settleLocked(job)) {
+        return false;
       }
-      if (runState.compareTo(RunState.STOP) < 0) { // under shutdownNow this failure ends the job
-        try {
-          job.pendingRetry = timer.schedule(() -> runOnDispatcher(() -> requeue(job)), delay.toNanos(), TimeUnit.NANOSECONDS);
-          job.state = Job.State.WAITING_RETRY;
-          metrics.retried.inc();
-          scheduled = true;
-        } catch (RejectedExecutionException e) {
-          log.debug("Gearbox: no retry for {}: engine terminating", a);
-        }
-      }
+      failedCount++;
+      return true;
     } finally {
       mainLock.unlock();
-    }
-    if (!scheduled) {
-      settle(job, outcome);
-      return;
-    }
-    log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure.toString(), delay.toMillis());
-    if (!bus.isEmpty()) {
-      TaskEvent ev = job.event(a.number);
-      bus.emit("taskRetried", l -> l.taskRetried(ev, failure, delay));
     }
   }
 
@@ -677,21 +799,8 @@ final class DefaultEngine implements Engine {
     }
   }
 
-  /** Settles a job with a result or a failure. */
-  private void settle(Job job, Outcome outcome) {
-    lockQuickly();
-    try {
-      if (!settleLocked(job)) {
-        return;
-      }
-      if (outcome.succeeded()) {
-        completedCount++;
-      } else {
-        failedCount++;
-      }
-    } finally {
-      mainLock.unlock();
-    }
+  /** Completes the future of a job just settled (marked DONE and counted), then lets it go. */
+  private void completeSettled(Job job, Outcome outcome) {
     complete(job, outcome);
     finished();
   }

@@ -28,6 +28,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
@@ -182,6 +183,72 @@ class DefaultEngineTest {
     assertThat(backend.startOrder).hasSize(2);
     assertThatThrownBy(() -> engine.submit(() -> 0L)).isInstanceOf(RejectedExecutionException.class)
         .hasMessageContaining("queue full");
+  }
+
+  // ------------------------------------------------------------------ dispatch from reports
+
+  @Test
+  void aBackendThatReportsFromInsideStart_isNeverStartedAgainFromInsideThatStart() throws Exception {
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> {});
+    engine.submit(() -> 0L);
+    List<TaskFuture<Long>> queued = submitMany(engine, 500);
+    backend.onStart = backend::succeed;
+    backend.succeed(backend.nextStarted());
+    for (TaskFuture<Long> f : queued) {
+      assertThat(f.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(f.taskId());
+    }
+    assertThat(backend.maxStartDepth.get()).as("start calls one thread was inside at once").isEqualTo(1);
+    assertThat(backend.stackGrowth()).as("stack frames gained from the second start to the last").isLessThan(8);
+  }
+
+  @Test
+  void aBackendThatRunsAttemptsInsideStart_isNeverStartedAgainFromInsideThatStart_whenFuturesHaveDependents()
+      throws Exception {
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> {});
+    engine.submit(() -> 0L);
+    List<CompletableFuture<Long>> dependents = submitMany(engine, 500).stream().map(f -> f.thenApply(v -> v + 1)).toList();
+    backend.onStart = backend::runHereInTurn;
+    backend.succeed(backend.nextStarted());
+    for (CompletableFuture<Long> f : dependents) {
+      assertThat(f.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(1L);
+    }
+    assertThat(backend.maxStartDepth.get()).isEqualTo(1);
+    assertThat(backend.stackGrowth()).isLessThan(8);
+  }
+
+  @Test
+  void aBackendWhoseStartThrows_failsEachQueuedTaskInTurnWithoutRecursing() throws Exception {
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> {});
+    engine.submit(() -> 0L);
+    List<TaskFuture<Long>> queued = submitMany(engine, 500);
+    queued.forEach(f -> f.whenComplete((v, t) -> {})); // a dependent on each, so none is handed back to the reporter
+    backend.onStart = a -> {
+      throw new RejectedExecutionException("no room");
+    };
+    backend.succeed(backend.nextStarted());
+    for (TaskFuture<Long> f : queued) {
+      assertThatThrownBy(() -> f.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).hasCauseInstanceOf(EngineException.class)
+          .hasMessageContaining("could not start it");
+    }
+    assertThat(backend.maxStartDepth.get()).isEqualTo(1);
+    assertThat(backend.stackGrowth()).isLessThan(8);
+  }
+
+  @Test
+  void aFailedAttemptIsCountedBeforeTheAttemptDispatchedOnItsSlotStarts() throws Exception {
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> {});
+    TaskFuture<Long> first = engine.submit(() -> 0L);
+    TaskFuture<Long> second = engine.submit(() -> 0L);
+    AtomicLong failedWhenSecondStarted = new AtomicLong(-1);
+    backend.onStart = a -> failedWhenSecondStarted.set(engine.metrics.failed.getCount());
+    backend.fail(backend.nextStarted(), new IllegalStateException("first fails"));
+    assertThat(first).isCompletedExceptionally();
+    assertThat(backend.nextStarted().taskId()).isEqualTo(second.taskId());
+    assertThat(failedWhenSecondStarted.get()).isEqualTo(1);
   }
 
   // ------------------------------------------------------------------ termination
@@ -366,7 +433,9 @@ class DefaultEngineTest {
   /**
    * A backend that runs nothing: it records each attempt the core starts, then does
    * {@link #onStart} (nothing unless a test says), and reports an attempt once, when told. It
-   * terminates once shut down with every attempt reported and every report returned.
+   * records how deep the Java stack is at each {@code start}, fails a {@code start} called from
+   * inside another on the same thread, and terminates once shut down with every attempt reported
+   * and every report returned.
    * Thread-safe.
    */
   static final class FakeBackend implements Backend {
@@ -378,11 +447,14 @@ class DefaultEngineTest {
     final List<Attempt> startOrder = Collections.synchronizedList(new ArrayList<>());
     /** What {@code start} does once it has recorded the attempt. */
     volatile Consumer<Attempt> onStart = a -> {};
+    final AtomicInteger maxStartDepth = new AtomicInteger();
     /** Attempts started and not yet reported, and the most there ever were. */
     final AtomicInteger held = new AtomicInteger();
     final AtomicInteger maxHeld = new AtomicInteger();
     final AtomicInteger shutdownCalls = new AtomicInteger();
     final AtomicInteger shutdownNowCalls = new AtomicInteger();
+    private final ThreadLocal<int[]> startDepth = ThreadLocal.withInitial(() -> new int[1]);
+    private final List<Integer> stackAtStart = Collections.synchronizedList(new ArrayList<>());
     private final Set<Attempt> unreported = ConcurrentHashMap.newKeySet();
     /** Guarded by this: started attempts whose report has not returned yet; whether shut down. */
     private int unreturned;
@@ -410,27 +482,38 @@ class DefaultEngineTest {
 
     @Override
     public Execution start(Attempt attempt) {
-      synchronized (this) {
-        if (shut) {
-          throw new RejectedExecutionException("the fake backend is shut down");
-        }
-        unreturned++;
-      }
-      unreported.add(attempt);
-      maxHeld.accumulateAndGet(held.incrementAndGet(), Math::max);
-      startOrder.add(attempt);
-      started.add(attempt);
+      int[] depth = startDepth.get();
+      depth[0]++;
+      maxStartDepth.accumulateAndGet(depth[0], Math::max);
+      stackAtStart.add(StackWalker.getInstance().walk(s -> (int) s.count()));
       try {
-        onStart.accept(attempt);
-      } catch (RuntimeException e) {
-        if (unreported.remove(attempt)) { // not started after all: the core reports it itself
-          started.remove(attempt);
-          held.decrementAndGet();
-          returned();
+        if (depth[0] > 1) {
+          throw new AssertionError("start re-entered from inside start, " + depth[0] + " deep");
         }
-        throw e;
+        synchronized (this) {
+          if (shut) {
+            throw new RejectedExecutionException("the fake backend is shut down");
+          }
+          unreturned++;
+        }
+        unreported.add(attempt);
+        maxHeld.accumulateAndGet(held.incrementAndGet(), Math::max);
+        startOrder.add(attempt);
+        started.add(attempt);
+        try {
+          onStart.accept(attempt);
+        } catch (RuntimeException e) {
+          if (unreported.remove(attempt)) { // not started after all: the core reports it itself
+            started.remove(attempt);
+            held.decrementAndGet();
+            returned();
+          }
+          throw e;
+        }
+        return () -> {};
+      } finally {
+        depth[0]--;
       }
-      return () -> {};
     }
 
     /** The next started attempt the test has not taken yet, waiting for it to start. */
@@ -438,6 +521,25 @@ class DefaultEngineTest {
       Attempt a = started.poll(PATIENCE.toSeconds(), TimeUnit.SECONDS);
       assertThat(a).as("an attempt started").isNotNull();
       return a;
+    }
+
+    /**
+     * Runs {@code a} in this thread, then each attempt the core hands back on its slot, as an
+     * in-process backend's worker does ({@link Attempt#runHere()}).
+     */
+    void runHereInTurn(Attempt a) {
+      if (!unreported.remove(a)) {
+        return;
+      }
+      started.remove(a);
+      held.decrementAndGet();
+      try {
+        for (Attempt next = a; next != null; ) {
+          next = next.runHere();
+        }
+      } finally {
+        returned();
+      }
     }
 
     boolean succeed(Attempt a) {
@@ -460,6 +562,13 @@ class DefaultEngineTest {
         returned();
       }
       return true;
+    }
+
+    /** How many frames deeper the stack was at the deepest start than at the second (the first to follow a report). */
+    int stackGrowth() {
+      synchronized (stackAtStart) {
+        return Collections.max(stackAtStart.subList(1, stackAtStart.size())) - stackAtStart.get(1);
+      }
     }
 
     synchronized int reportsUnreturned() {
