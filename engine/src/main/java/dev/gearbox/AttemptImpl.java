@@ -15,6 +15,10 @@ import java.util.concurrent.ScheduledFuture;
  *   <li>the backend's <em>slot</em> is released only by the backend's first report
  *       ({@link #reported}), so a task that runs on after its timeout still counts as running.
  * </ul>
+ *
+ * <p>Thread-safety: thread-safe; backends call it from any thread, the core from its own. The
+ * once-only flags are claimed by compare-and-set; other fields are volatile or guarded by this
+ * object's monitor, as each says.
  */
 final class AttemptImpl implements Attempt, TaskContext {
   /** Set while the work runs in-process, so the engine can tell a task that submits to its own engine. */
@@ -40,9 +44,13 @@ final class AttemptImpl implements Attempt, TaskContext {
   private volatile boolean decided;
   @SuppressWarnings("unused") // accessed through REPORTED
   private volatile boolean reported;
+  /** Set once the core wants the attempt stopped (cancel, deadline, shutdownNow); read by backends and the work. */
   volatile boolean cancelled;
+  /** The backend's handle: written by the thread that started the attempt, or by {@link #attach}. */
   volatile Execution execution;
+  /** When {@link #started()} was first called, or 0. */
   volatile long startedNanos;
+  /** The deadline's timer entry: written by the thread that reports the start, cancelled by the report. */
   volatile ScheduledFuture<?> deadline;
 
   /** Guarded by {@code this}: the thread running the work in-process, and whether we interrupted it. */

@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import com.codahale.metrics.MetricRegistry;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
-import com.google.common.util.concurrent.Uninterruptibles;
 import dev.gearbox.AttemptImpl.Outcome;
 import dev.gearbox.spi.AsyncWork;
 import dev.gearbox.spi.Backend;
@@ -14,17 +13,17 @@ import dev.gearbox.spi.Execution;
 import dev.gearbox.spi.remote.MapSettings;
 import dev.gearbox.spi.Work;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -33,30 +32,94 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The policy core behind every backend.
+ * The policy core behind every backend: admission, queueing, priorities, deadlines, retries,
+ * cancellation, events, metrics and the life cycle, over a {@link Backend} that only runs attempts.
  *
- * <h2>Design</h2>
- * Submitted jobs either start at once (a backend slot is free and nobody is queued) or wait in
- * a priority queue bounded by {@code gearbox.queue.capacity}. A slot is taken when a job is
- * dispatched and given back only when the backend reports the attempt's end, so the backend
- * never runs more than {@link Backend#parallelism()} attempts, even when some of them were
- * abandoned by a timeout and run on. The thread that gives a slot back dispatches the next job.
- *
- * <p>An attempt's outcome is decided once, by the first of: the backend's report, the deadline,
- * a cancellation ({@link AttemptImpl#decide()}). A failed outcome may schedule a retry; anything
- * else settles the job: under the lock the job becomes DONE and is counted, then events are
- * queued and the future completed, so a caller that saw the future complete also sees the counts.
- * Only after that does the job leave {@link #unfinished}. The timer only triggers: deadlines and
- * retries run on the dispatcher, never on the timer thread.
- *
- * <p>Run states: RUNNING -> SHUTDOWN (no new jobs; the rest drain) or STOP (queued and running
- * jobs cancelled) -> TERMINATED once every accepted job is finished; then the backend, timer,
- * dispatcher and event thread are shut down.
- *
- * <p>Lock: one {@link ReentrantLock} guards the queue, slot count, per-task counts, run state
- * and every {@link Job}'s state. No user code, backend call or future completion runs under it.
+ * <p>Thread-safety: every method may be called from any thread. What threads share is guarded by
+ * {@link #mainLock} (each field says what guards it), and no user code, backend call or future
+ * completion runs while it is held. Memory effects: actions of a thread before it submits a task
+ * happen-before {@link Backend#start} is called with the task's attempt; actions of a backend
+ * before it reports an attempt happen-before the task's future completes, and the counts behind
+ * the metrics include the task by the time its future is complete.
  */
 final class DefaultEngine implements Engine {
+  /*
+   * Design overview
+   * ---------------
+   *
+   * Admission. submitWork takes mainLock and, while the engine is RUNNING, either takes a slot
+   * for the job at once (a slot is free and nobody waits), or queues it in the priority queue if
+   * fewer than gearbox.queue.capacity tasks wait (queued here, or held unstarted in the backend's
+   * prefetch room), or rejects it, or, under the BLOCK policy and not from a task of this engine,
+   * waits on notFull for space. Whoever makes space (a queued job dispatched or cancelled) signals
+   * one blocked submitter, and a submitter that got in passes the signal on while space remains,
+   * so no wake-up is lost and none wakes a crowd. Shutting down wakes them all, to be rejected.
+   *
+   * Dispatch. A slot is taken under mainLock when a job is dispatched (busy++) and given back only
+   * when the backend reports the attempt (busy--): the backend never holds more than parallelism
+   * plus prefetch attempts, counting attempts that a timeout abandoned and that still run. The
+   * thread that gives a slot back takes the head of the queue into it in the same critical section
+   * (releaseSlotLocked) and starts it after the lock is released (launch). Beyond the slots, the
+   * head goes into the backend's prefetch room only while more work waits behind it
+   * (prefetchLocked, releaseSlotLocked), so priorities hold for everything not yet handed over.
+   *
+   * Backend.start is never re-entered from a report made inside it. launch pushes a StartFrame on
+   * the thread's stack of frames for the duration of start; a report made in that call (a backend
+   * that reports at once, or a start that throws) does its bookkeeping and leaves the rest (the
+   * job dispatched on the slot it freed, and the future to complete) on that frame. launch runs
+   * what was left once start has returned: starting each next job the same way, in a loop, however
+   * many attempts report from inside their start. An in-process worker that runs attempts itself
+   * (Attempt.runHere) is instead handed the next attempt as runHere's return value, when no
+   * dependent action waits on the future its report completes: no queue hand-over, no wake-up.
+   *
+   * Settlement. An attempt's outcome is decided once, by the first of: the backend's report, the
+   * deadline, a cancellation (AttemptImpl.decide); the slot is released once, by the first report
+   * (AttemptImpl.claimReport). A report does its bookkeeping first: under mainLock the slot is
+   * released and a success marks the job DONE and counts it; a failure is judged by the retry
+   * policy and either waits for its retry (WAITING_RETRY) or marks the job DONE and counts it. Then
+   * the job dispatched on the freed slot is started, and only then are the events queued and the
+   * future completed, because a dependent action run by that completion may wait for the very job
+   * that was next. A caller that saw the future complete sees the counts; the job leaves
+   * `unfinished` only after its future is complete. The timer only triggers: deadlines and retries
+   * run on the dispatcher, never on the timer thread.
+   *
+   * Termination. shutdown() and shutdownNow() move the run state forward under mainLock. Once
+   * every accepted future is complete, the thread that completed the last one (or the shutdown
+   * call, if none was left) moves it to TIDYING, releases the backend, timer, dispatcher, gauges
+   * and event thread outside the lock, then sets TERMINATED and signals `termination`.
+   * isTerminated() and awaitTermination() also wait for each of those to have ended: the
+   * backend's threads and processes, and with them the reports they make.
+   *
+   * Run states
+   * ----------
+   *
+   * After ThreadPoolExecutor's. The states are ordered, and runState only moves forward, always
+   * under mainLock:
+   *
+   *   RUNNING     accepts jobs and dispatches queued ones
+   *   SHUTDOWN    rejects new jobs; queued, running and retry-waiting jobs run to their end
+   *   STOP        rejects new jobs; queued, running and retry-waiting jobs are cancelled (running
+   *               ones interrupted, and killed after the grace period where the backend can
+   *               kill); nothing more is dispatched and no retry is scheduled
+   *   TIDYING     every accepted job's future is complete; one thread releases the backend
+   *               (Backend.shutdown, or Backend.shutdownNow when coming from STOP), the timer,
+   *               the dispatcher, the gauges and the event thread
+   *   TERMINATED  all of those have been told to shut down; awaitTermination's wait for the
+   *               engine ends here and goes on with theirs
+   *
+   *   RUNNING  -> SHUTDOWN    shutdown(), or close(), which starts with it
+   *   RUNNING  -> STOP        shutdownNow(), ExecutorService.shutdownNow(), or close() interrupted
+   *   SHUTDOWN -> STOP        the same
+   *   SHUTDOWN -> TIDYING     the last accepted job's future completed, or shutdown() found none
+   *   STOP     -> TIDYING     the same, after shutdownNow()
+   *   TIDYING  -> TERMINATED  the releasing thread is done
+   *
+   * shutdown() past RUNNING changes nothing; shutdownNow() in TIDYING or TERMINATED changes no
+   * state but forces the backend (Backend.shutdownNow). Reports arrive in any state: an attempt
+   * whose future a cancellation or a timeout completed still reports when it ends, and only then
+   * frees its slot.
+   */
+
   private static final Logger log = LoggerFactory.getLogger(DefaultEngine.class);
 
   /** Attempts at the lock before blocking; see {@link #lockQuickly()}. */
@@ -64,7 +127,8 @@ final class DefaultEngine implements Engine {
   /** How long close() waits, once no task runs, for a backend to release its threads and processes. */
   private static final Duration RELEASE_LIMIT = Duration.ofSeconds(30);
 
-  private enum RunState { RUNNING, SHUTDOWN, STOP, TERMINATED }
+  /** The engine's life cycle: see "Run states" above. Ordered: the run state only moves forward. */
+  private enum RunState { RUNNING, SHUTDOWN, STOP, TIDYING, TERMINATED }
 
   final EngineConfig config;
   private final String name;
@@ -88,35 +152,52 @@ final class DefaultEngine implements Engine {
   private final int queueCapacity;
   private final boolean rejectWhenFull;
 
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition notFull = lock.newCondition();
+  /**
+   * Guards the fields marked so, the {@link #queue}, and the state, live links and pending retry
+   * of every {@link Job} of this engine. Held for a few hundred nanoseconds at a time: no user
+   * code, backend call, future completion or event runs under it.
+   */
+  private final ReentrantLock mainLock = new ReentrantLock();
+  /** Space opened in the queue, or the engine shut down: wakes submitters blocked for space. */
+  private final Condition notFull = mainLock.newCondition();
+  /** Signalled (all) on entering TERMINATED. */
+  private final Condition termination = mainLock.newCondition();
+  /** Jobs waiting for a slot. Guarded by mainLock. */
   private final JobQueue queue = new JobQueue();
   /**
    * Jobs RUNNING or WAITING_RETRY (queued ones are in {@link #queue}), as an intrusive list
    * through {@link Job#prevLive}/{@link Job#nextLive}: shutdownNow needs them, and linking is
-   * cheaper under the lock than hashing.
+   * cheaper under the lock than hashing. Guarded by mainLock.
    */
   private Job liveHead;
-  /** Submitters waiting in {@code notFull.await()}; signalling is skipped when there are none. */
+  /** Submitters waiting in {@code notFull.await()}; signalling is skipped when there are none. Guarded by mainLock. */
   private int blockedSubmitters;
+  /**
+   * Slots taken: attempts dispatched whose first report has not come yet, those held in the
+   * prefetch room included. Guarded by mainLock.
+   */
   private int busy;
   /**
-   * Accepted jobs whose futures are not yet completed. Dropped only after the future completes
-   * (and the stop ladder started), never at the moment a job is marked done, so termination
-   * cannot overtake a completion in progress on another thread.
+   * Accepted jobs whose futures are not yet completed. Incremented under mainLock, and only while
+   * RUNNING; decremented without it, only after the job's future completed (and the stop ladder
+   * started), never at the moment a job is marked done, so termination cannot overtake a
+   * completion in progress on another thread. Read under mainLock to decide termination.
    */
-  private final java.util.concurrent.atomic.AtomicInteger unfinished = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger unfinished = new AtomicInteger();
+  /** The per-task counts behind the metrics ({@link LockedCounts}). Guarded by mainLock. */
   private long submittedCount;
   private long completedCount;
   private long failedCount;
   private long cancelledCount;
   private long queuedCount;
-  private RunState runState = RunState.RUNNING;
-  private boolean stopNow;
-  private boolean terminating;
+  /**
+   * The life cycle ({@link RunState}). Written only under mainLock, and only forward; volatile so
+   * that isShutdown and isTerminated read it without the lock.
+   */
+  private volatile RunState runState = RunState.RUNNING;
 
-  private final CountDownLatch drained = new CountDownLatch(1);
   private final AtomicLong ids = new AtomicLong();
+  /** Created on first use; written only under this engine's monitor, read without it (double-checked). */
   private volatile EngineExecutorService executorView;
 
   private DefaultEngine(EngineConfig config, BackendProvider provider, String name, MetricRegistry registry) {
@@ -176,12 +257,17 @@ final class DefaultEngine implements Engine {
         throw new EngineConfigException(key, e.getMessage() + " (from " + config.sourceOf(key) + ")");
       }
     }
+    return open(config, provider);
+  }
+
+  /** Opens an engine on {@code provider}'s backend, whichever {@code gearbox.backend} names (tests give fakes). */
+  static DefaultEngine open(EngineConfig config, BackendProvider provider) {
     String name = config.name().orElse(config.backend());
     MetricRegistry registry = config.metricRegistry().orElseGet(MetricRegistry::new);
     return new DefaultEngine(config, provider, name, registry);
   }
 
-  // ------------------------------------------------------------------ submission
+  // ------------------------------------------------------------------ admission
 
   @Override
   public <T> TaskFuture<T> submit(Task<T> task) {
@@ -286,7 +372,7 @@ final class DefaultEngine implements Engine {
         bus.emit("taskSubmitted", l -> l.taskSubmitted(ev));
       }
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     if (dispatch) {
       launch(job);
@@ -296,9 +382,16 @@ final class DefaultEngine implements Engine {
     return job.future;
   }
 
+  /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds mainLock. */
+  private int waitingLocked() {
+    return queue.size() + Math.max(0, busy - slots);
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
   /**
    * Hands the head of the queue to the backend's prefetch room, if it has room and more work
-   * waits behind that head; returns it (now dispatched) or null. Caller holds the lock.
+   * waits behind that head; returns it (now dispatched) or null. Caller holds mainLock.
    */
   private Job prefetchLocked() {
     // Still waiting once handed over, in the backend now: no room freed for a blocked submitter.
@@ -306,7 +399,7 @@ final class DefaultEngine implements Engine {
         ? dispatchHeadLocked() : null;
   }
 
-  /** Takes the head of the queue, if any, into a slot (or the prefetch room, beyond the slots). Caller holds the lock. */
+  /** Takes the head of the queue, if any, into a slot (or the prefetch room, beyond the slots). Caller holds mainLock. */
   private Job dispatchHeadLocked() {
     Job next = queue.poll();
     if (next != null) {
@@ -318,31 +411,84 @@ final class DefaultEngine implements Engine {
     return next;
   }
 
-  /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds the lock. */
-  private int waitingLocked() {
-    return queue.size() + Math.max(0, busy - slots);
+  /** Gives a slot back; returns the next queued job, now dispatched on that slot, or null. */
+  private Job releaseSlot() {
+    lockQuickly();
+    try {
+      return releaseSlotLocked();
+    } finally {
+      mainLock.unlock();
+    }
   }
 
-  /** Starts the job's next attempt through the backend; the caller has taken a slot for it. */
+  /** {@link #releaseSlot()}, for a caller that holds mainLock. */
+  private Job releaseSlotLocked() {
+    busy--;
+    // A freed running slot takes the head of the queue; the prefetch room only takes it while
+    // more work waits behind it. From STOP on nothing more is dispatched.
+    Job next = null;
+    if ((busy < slots || (busy < slots + prefetch && queue.size() >= 2)) && runState.compareTo(RunState.STOP) < 0) {
+      next = dispatchHeadLocked();
+    }
+    if (blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
+      notFull.signal();
+    }
+    return next;
+  }
+
+  /**
+   * Starts an attempt of {@code job}, which holds a slot, then runs in order what reports made
+   * inside that start left on its frame: each job dispatched on a slot they freed is started the
+   * same way (its own leftovers join the end of the line), then the future that report settled is
+   * completed. A loop, not recursion, however many attempts report from inside their start.
+   */
   private void launch(Job job) {
-    while (job != null) {
-      AttemptImpl a = attemptFor(job);
-      if (a == null) {
-        return;
+    ArrayDeque<Deferred> pending = startAttempt(job, null);
+    Deferred d;
+    while (pending != null && (d = pending.poll()) != null) {
+      if (d.next() != null) {
+        pending = startAttempt(d.next(), pending);
       }
-      try {
-        Execution e = backend.start(a);
-        a.execution = e;
-        if (a.cancelled) {
-          e.interrupt(); // a cancellation raced with start
-        }
-        return;
-      } catch (RuntimeException | Error e) {
-        // Report it, and loop on the job dispatched to the freed slot (no recursion).
-        job = finish(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
-            "the " + backendName + " backend could not start it: " + e, e)), true);
+      if (d.settled() != null) {
+        completeSettled(d.settled(), d.outcome());
       }
     }
+  }
+
+  /**
+   * Starts an attempt of {@code job} (or of the job its slot passes to, if it was cancelled since
+   * dispatch) through the backend, inside a {@link StartFrame}.
+   *
+   * @return {@code pending} with what reports made inside the start left on the frame appended
+   *     (a new deque if {@code pending} was null and something was left)
+   */
+  private ArrayDeque<Deferred> startAttempt(Job job, ArrayDeque<Deferred> pending) {
+    AttemptImpl a = attemptFor(job);
+    if (a == null) {
+      return pending;
+    }
+    StartFrame frame = StartFrame.push(this);
+    try {
+      Execution e = backend.start(a);
+      a.execution = e;
+      if (a.cancelled) {
+        e.interrupt(); // a cancellation raced with start
+      }
+    } catch (RuntimeException | Error e) {
+      // Reported as the attempt's failure; from inside the frame, so what follows is left on it.
+      finish(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
+          "the " + backendName + " backend could not start it: " + e, e)), false);
+    } finally {
+      frame.pop();
+    }
+    if (frame.left == null) {
+      return pending;
+    }
+    if (pending == null) {
+      return frame.left;
+    }
+    pending.addAll(frame.left);
+    return pending;
   }
 
   /**
@@ -364,37 +510,72 @@ final class DefaultEngine implements Engine {
     return null;
   }
 
-  /** Gives a slot back; returns the next queued job, now dispatched on that slot, or null. */
-  private Job releaseSlot() {
-    lockQuickly();
-    try {
-      return releaseSlotLocked();
-    } finally {
-      lock.unlock();
+  /**
+   * What a report made inside a {@link Backend#start} leaves for {@link #launch} to do once that
+   * start has returned: start {@code next} (a job dispatched on the slot the report freed), then
+   * complete {@code settled}'s future with {@code outcome}. Either may be null.
+   */
+  private record Deferred(Job next, Job settled, Outcome outcome) {}
+
+  /**
+   * One call to {@link Backend#start} in progress on the current thread. Frames form a stack per
+   * thread: starts nest only when a task that runs inside its backend's start (the direct backend)
+   * submits. {@link #finish} leaves what it would start or complete on the innermost frame of its
+   * own engine, if there is one, rather than start that engine's backend again from inside its
+   * own start. Thread-confined.
+   */
+  private static final class StartFrame {
+    /** The innermost frame of each thread, in a holder so that pushing and popping cost no map lookup. */
+    private static final ThreadLocal<StartFrame[]> TOP = ThreadLocal.withInitial(() -> new StartFrame[1]);
+
+    private final DefaultEngine engine;
+    private final StartFrame outer;
+    private final StartFrame[] top;
+    /** Left by reports made inside this start, in order; null while nothing is. */
+    private ArrayDeque<Deferred> left;
+
+    private StartFrame(DefaultEngine engine, StartFrame outer, StartFrame[] top) {
+      this.engine = engine;
+      this.outer = outer;
+      this.top = top;
+    }
+
+    static StartFrame push(DefaultEngine engine) {
+      StartFrame[] top = TOP.get();
+      StartFrame f = new StartFrame(engine, top[0], top);
+      top[0] = f;
+      return f;
+    }
+
+    void pop() {
+      top[0] = outer;
+    }
+
+    /** The innermost frame of {@code engine} on this thread, or null. */
+    static StartFrame of(DefaultEngine engine) {
+      for (StartFrame f = TOP.get()[0]; f != null; f = f.outer) {
+        if (f.engine == engine) {
+          return f;
+        }
+      }
+      return null;
+    }
+
+    void leave(Deferred d) {
+      if (left == null) {
+        left = new ArrayDeque<>();
+      }
+      left.add(d);
     }
   }
 
-  private Job releaseSlotLocked() {
-    busy--;
-    // A freed running slot takes the head of the queue; the prefetch room only takes it while
-    // more work waits behind it.
-    Job next = null;
-    if ((busy < slots || (busy < slots + prefetch && queue.size() >= 2)) && runState != RunState.STOP) {
-      next = dispatchHeadLocked();
-    }
-    if (blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
-      notFull.signal();
-    }
-    return next;
-  }
-
-  // ------------------------------------------------------------------ attempt lifecycle
+  // ------------------------------------------------------------------ settlement
 
   void onStarted(AttemptImpl a) {
     Job job = a.job;
     if (job.timeout != null && !a.isDecided()) {
       try {
-        a.deadline = timer.schedule(() -> dispatch(() -> onDeadline(a)), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
+        a.deadline = timer.schedule(() -> runOnDispatcher(() -> onDeadline(a)), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
         if (a.isReported()) {
           a.deadline.cancel(false); // the report came first, on another thread
         }
@@ -414,7 +595,10 @@ final class DefaultEngine implements Engine {
     }
     metrics.timedOut.inc();
     stop(a, true);
-    attemptEnded(a, Outcome.failure(new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout)));
+    Outcome timedOut = Outcome.failure(new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout));
+    if (retryOrSettle(a, timedOut.failure())) {
+      completeSettled(a.job, timedOut);
+    }
   }
 
   /** The stop ladder: cooperative flag, then interrupt, then (if the backend can) kill after the grace period. */
@@ -459,14 +643,16 @@ final class DefaultEngine implements Engine {
   }
 
   /**
-   * Releases the attempt's slot and settles it. The job dispatched on the freed slot is launched
-   * here, before this job's future completes, unless {@code handOff} asks for it back and nobody
-   * depends on this future: completing it runs the caller's dependent actions in this thread, and
-   * one of them may wait for that very next job.
+   * A report: releases the attempt's slot and settles the attempt (bookkeeping), then starts the
+   * job dispatched on the freed slot, then completes the settled job's future. The next job is
+   * returned instead of started when {@code fromRunHere} and nobody depends on this future
+   * (completing it runs the caller's dependent actions in this thread, and one of them may wait
+   * for that very next job). From inside a start of this engine's backend on this thread, starting
+   * and completing are left on that start's {@link StartFrame} instead.
    *
    * @return the next job for the caller to run, or null
    */
-  private Job finish(AttemptImpl a, Outcome outcome, boolean handOff) {
+  private Job finish(AttemptImpl a, Outcome outcome, boolean fromRunHere) {
     if (!a.claimReport()) {
       return null;
     }
@@ -479,45 +665,58 @@ final class DefaultEngine implements Engine {
       metrics.recordRunTime(run);
       a.job.lastRunNanos = run;
     }
-    boolean decide = a.decide();
+    Job job = a.job;
+    boolean decided = a.decide();
     Job next;
     boolean settled = false;
-    if (decide && outcome.succeeded()) {
-      // The common path: give the slot back and settle the job under one lock acquisition.
-      lockQuickly();
-      try {
-        next = releaseSlotLocked();
-        settled = settleLocked(a.job);
-        if (settled) {
-          completedCount++;
-        }
-      } finally {
-        lock.unlock();
+    lockQuickly();
+    try {
+      // The common path gives the slot back and settles the job in one critical section.
+      next = releaseSlotLocked();
+      if (decided && outcome.succeeded() && settleLocked(job)) {
+        completedCount++;
+        settled = true;
       }
-    } else {
-      next = releaseSlot();
+    } finally {
+      mainLock.unlock();
     }
-    if (next != null && (!handOff || a.job.future.getNumberOfDependents() > 0)) {
+    if (decided && !outcome.succeeded()) {
+      settled = retryOrSettle(a, outcome.failure());
+    }
+    // The bookkeeping is done: now what it leads to.
+    if (next != null && fromRunHere && job.future.getNumberOfDependents() == 0) {
+      if (settled) {
+        completeSettled(job, outcome);
+      }
+      return next;
+    }
+    if (next == null && !settled) {
+      return null;
+    }
+    StartFrame frame = StartFrame.of(this);
+    if (frame != null && (next != null || frame.left != null)) {
+      // Inside our backend's start: its launch does this once start returns. A completion waits
+      // behind what is left already, which its dependent actions may wait for.
+      frame.leave(new Deferred(next, settled ? job : null, outcome));
+      return null;
+    }
+    if (next != null) {
       launch(next);
-      next = null;
     }
     if (settled) {
-      complete(a.job, outcome);
-      finished();
-    } else if (decide && !outcome.succeeded()) {
-      attemptEnded(a, outcome);
+      completeSettled(job, outcome);
     }
-    return next;
+    return null;
   }
 
-  /** The attempt's outcome is decided: settle the job, or schedule its retry. */
-  private void attemptEnded(AttemptImpl a, Outcome outcome) {
+  /**
+   * Bookkeeping for an attempt decided as failed: schedules a retry if the policy wants one and
+   * the engine is not stopping, else marks the job DONE and counts it.
+   *
+   * @return whether this settled the job, for the caller to complete its future
+   */
+  private boolean retryOrSettle(AttemptImpl a, Throwable failure) {
     Job job = a.job;
-    if (outcome.succeeded()) {
-      settle(job, outcome);
-      return;
-    }
-    Throwable failure = outcome.failure();
     boolean retry;
     try {
       retry = a.number < job.retry.maxAttempts() && job.retry.shouldRetry(failure);
@@ -526,38 +725,45 @@ final class DefaultEngine implements Engine {
       failure.addSuppressed(e);
       retry = false;
     }
-    if (!retry) {
-      settle(job, outcome);
-      return;
+    if (retry) {
+      Duration delay = job.retry.delayBefore(a.number + 1);
+      boolean scheduled = false;
+      lockQuickly();
+      try {
+        if (job.state == Job.State.DONE) {
+          return false;
+        }
+        if (runState.compareTo(RunState.STOP) < 0) { // from STOP on, this failure ends the job
+          try {
+            job.pendingRetry = timer.schedule(() -> runOnDispatcher(() -> requeue(job)), delay.toNanos(), TimeUnit.NANOSECONDS);
+            job.state = Job.State.WAITING_RETRY;
+            metrics.retried.inc();
+            scheduled = true;
+          } catch (RejectedExecutionException e) {
+            log.debug("Gearbox: no retry for {}: engine terminating", a);
+          }
+        }
+      } finally {
+        mainLock.unlock();
+      }
+      if (scheduled) {
+        log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure.toString(), delay.toMillis());
+        if (!bus.isEmpty()) {
+          TaskEvent ev = job.event(a.number);
+          bus.emit("taskRetried", l -> l.taskRetried(ev, failure, delay));
+        }
+        return false;
+      }
     }
-    Duration delay = job.retry.delayBefore(a.number + 1);
-    boolean scheduled = false;
     lockQuickly();
     try {
-      if (job.state == Job.State.DONE) {
-        return;
+      if (!settleLocked(job)) {
+        return false;
       }
-      if (runState != RunState.STOP) { // under shutdownNow this failure ends the job
-        try {
-          job.pendingRetry = timer.schedule(() -> dispatch(() -> requeue(job)), delay.toNanos(), TimeUnit.NANOSECONDS);
-          job.state = Job.State.WAITING_RETRY;
-          metrics.retried.inc();
-          scheduled = true;
-        } catch (RejectedExecutionException e) {
-          log.debug("Gearbox: no retry for {}: engine terminating", a);
-        }
-      }
+      failedCount++;
+      return true;
     } finally {
-      lock.unlock();
-    }
-    if (!scheduled) {
-      settle(job, outcome);
-      return;
-    }
-    log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure.toString(), delay.toMillis());
-    if (!bus.isEmpty()) {
-      TaskEvent ev = job.event(a.number);
-      bus.emit("taskRetried", l -> l.taskRetried(ev, failure, delay));
+      mainLock.unlock();
     }
   }
 
@@ -570,7 +776,7 @@ final class DefaultEngine implements Engine {
         return;
       }
       job.pendingRetry = null;
-      if (runState == RunState.STOP) {
+      if (runState.compareTo(RunState.STOP) >= 0) {
         cancel = true;
       } else if (busy < slots && queue.isEmpty()) {
         busy++;
@@ -584,7 +790,7 @@ final class DefaultEngine implements Engine {
         queue.addRetry(job); // never rejected for a full queue: it was admitted already
       }
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     if (cancel) {
       cancel(job, false);
@@ -593,21 +799,8 @@ final class DefaultEngine implements Engine {
     }
   }
 
-  /** Settles a job with a result or a failure. */
-  private void settle(Job job, Outcome outcome) {
-    lockQuickly();
-    try {
-      if (!settleLocked(job)) {
-        return;
-      }
-      if (outcome.succeeded()) {
-        completedCount++;
-      } else {
-        failedCount++;
-      }
-    } finally {
-      lock.unlock();
-    }
+  /** Completes the future of a job just settled (marked DONE and counted), then lets it go. */
+  private void completeSettled(Job job, Outcome outcome) {
     complete(job, outcome);
     finished();
   }
@@ -620,7 +813,7 @@ final class DefaultEngine implements Engine {
   }
 
   /** Runs timer-triggered work on the dispatcher; inline once the engine is terminating. */
-  private void dispatch(Runnable r) {
+  private void runOnDispatcher(Runnable r) {
     try {
       dispatcher.execute(r);
     } catch (RejectedExecutionException e) {
@@ -628,7 +821,7 @@ final class DefaultEngine implements Engine {
     }
   }
 
-  /** Counts, reports and completes a job that was just settled. */
+  /** Queues the events of a job just settled and completes its future. */
   private void complete(Job job, Outcome outcome) {
     int attempt = job.attempts;
     if (outcome.succeeded()) {
@@ -658,7 +851,7 @@ final class DefaultEngine implements Engine {
       }
       cancelledCount++;
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     if (!bus.isEmpty()) {
       TaskEvent ev = job.event(job.attempts);
@@ -675,20 +868,21 @@ final class DefaultEngine implements Engine {
   }
 
   /**
-   * Takes the engine lock, spinning briefly first: critical sections here are a few hundred
+   * Takes mainLock, spinning briefly first: critical sections here are a few hundred
    * nanoseconds, far less than parking and waking a thread costs, so a short spin usually wins
    * (the adaptive-mutex idea). Falls back to a normal blocking acquire.
    */
   private void lockQuickly() {
     for (int i = 0; i < LOCK_SPINS; i++) {
-      if (lock.tryLock()) {
+      if (mainLock.tryLock()) {
         return;
       }
       Thread.onSpinWait();
     }
-    lock.lock();
+    mainLock.lock();
   }
 
+  /** Caller holds mainLock. */
   private void addLive(Job job) {
     if (job.inLive) {
       return;
@@ -702,6 +896,7 @@ final class DefaultEngine implements Engine {
     liveHead = job;
   }
 
+  /** Caller holds mainLock. */
   private void removeLive(Job job) {
     if (!job.inLive) {
       return;
@@ -719,7 +914,7 @@ final class DefaultEngine implements Engine {
     job.nextLive = null;
   }
 
-  /** Marks the job DONE; false if it already was. Caller holds the lock. */
+  /** Marks the job DONE; false if it already was. Caller holds mainLock. */
   private boolean settleLocked(Job job) {
     switch (job.state) {
       case DONE:
@@ -803,18 +998,16 @@ final class DefaultEngine implements Engine {
     return (int) Math.max(16, Math.min(1024, 4L * slots));
   }
 
-  // ------------------------------------------------------------------ lifecycle
+  // ------------------------------------------------------------------ termination
 
   @Override
   public void shutdown() {
     lockQuickly();
     try {
-      if (runState == RunState.RUNNING) {
-        runState = RunState.SHUTDOWN;
-      }
+      advanceRunStateLocked(RunState.SHUTDOWN);
       notFull.signalAll();
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     tryTerminate();
   }
@@ -828,14 +1021,11 @@ final class DefaultEngine implements Engine {
   List<Job> shutdownNowReturningQueued() {
     List<Job> queued;
     List<Job> running;
-    boolean alreadyTerminating;
+    boolean releasing;
     lockQuickly();
     try {
-      if (runState == RunState.RUNNING || runState == RunState.SHUTDOWN) {
-        runState = RunState.STOP;
-      }
-      alreadyTerminating = terminating;
-      stopNow = true;
+      releasing = runState.compareTo(RunState.TIDYING) >= 0;
+      advanceRunStateLocked(RunState.STOP);
       queued = queue.snapshotInRunOrder();
       running = new ArrayList<>();
       for (Job j = liveHead; j != null; j = j.nextLive) {
@@ -843,7 +1033,7 @@ final class DefaultEngine implements Engine {
       }
       notFull.signalAll();
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     List<Job> neverStarted = new ArrayList<>();
     for (Job job : queued) {
@@ -862,39 +1052,39 @@ final class DefaultEngine implements Engine {
       }
       cancel(job, true);
     }
-    if (alreadyTerminating) {
-      backend.shutdownNow(); // a graceful termination began first: force what it left running
+    if (releasing) {
+      backend.shutdownNow(); // a graceful release began first: force what it left running
     }
     tryTerminate();
     return neverStarted;
   }
 
-  /** Terminates once shut down and every accepted job's future is complete; exactly once. */
-  private void tryTerminate() {
-    lockQuickly();
-    try {
-      if (runState == RunState.RUNNING || terminating || unfinished.get() > 0) {
-        return;
-      }
-      terminating = true;
-    } finally {
-      lock.unlock();
+  /** Moves the run state forward to {@code target}; a later state stays. Caller holds mainLock. */
+  private void advanceRunStateLocked(RunState target) {
+    if (runState.compareTo(target) < 0) {
+      runState = target;
     }
-    terminate();
   }
 
-  /** Every job is settled after shutdown: release the backend, timer and event thread. */
-  private void terminate() {
-    boolean now;
+  /**
+   * Moves SHUTDOWN or STOP to TIDYING once every accepted job's future is complete, then
+   * releases the backend, timer, dispatcher, gauges and event thread. Called by every shutdown
+   * and whenever the count of unfinished jobs drops to zero; exactly one caller gets to TIDYING.
+   */
+  private void tryTerminate() {
+    boolean forced;
     lockQuickly();
     try {
-      runState = RunState.TERMINATED;
-      now = stopNow;
+      if (runState == RunState.RUNNING || runState.compareTo(RunState.TIDYING) >= 0 || unfinished.get() > 0) {
+        return;
+      }
+      forced = runState == RunState.STOP;
+      runState = RunState.TIDYING;
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
     try {
-      if (now) {
+      if (forced) {
         backend.shutdownNow();
       } else {
         backend.shutdown();
@@ -906,23 +1096,24 @@ final class DefaultEngine implements Engine {
     dispatcher.shutdown();
     metrics.removeGauges();
     bus.shutdown();
-    drained.countDown();
+    lockQuickly();
+    try {
+      runState = RunState.TERMINATED;
+      termination.signalAll();
+    } finally {
+      mainLock.unlock();
+    }
   }
 
   @Override
   public boolean isShutdown() {
-    lockQuickly();
-    try {
-      return runState != RunState.RUNNING;
-    } finally {
-      lock.unlock();
-    }
+    return runState != RunState.RUNNING;
   }
 
   @Override
   public boolean isTerminated() {
     try {
-      return drained.getCount() == 0 && backend.awaitTermination(Duration.ZERO) && timer.isTerminated()
+      return runState == RunState.TERMINATED && backend.awaitTermination(Duration.ZERO) && timer.isTerminated()
           && dispatcher.isTerminated() && bus.awaitTermination(Duration.ZERO);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -934,7 +1125,7 @@ final class DefaultEngine implements Engine {
   public boolean awaitTermination(Duration timeout) throws InterruptedException {
     requireNonNull(timeout, "timeout");
     long deadline = System.nanoTime() + timeout.toNanos();
-    if (!drained.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+    if (!awaitTerminatedState(timeout.toNanos())) {
       return false;
     }
     if (!backend.awaitTermination(remaining(deadline))) {
@@ -949,6 +1140,33 @@ final class DefaultEngine implements Engine {
     return bus.awaitTermination(remaining(deadline));
   }
 
+  /** Waits up to {@code nanos} for the run state TERMINATED; whether it came. */
+  private boolean awaitTerminatedState(long nanos) throws InterruptedException {
+    lockQuickly();
+    try {
+      while (runState != RunState.TERMINATED) {
+        if (nanos <= 0L) {
+          return false;
+        }
+        nanos = termination.awaitNanos(nanos);
+      }
+      return true;
+    } finally {
+      mainLock.unlock();
+    }
+  }
+
+  private void awaitTerminatedStateUninterruptibly() {
+    lockQuickly();
+    try {
+      while (runState != RunState.TERMINATED) {
+        termination.awaitUninterruptibly();
+      }
+    } finally {
+      mainLock.unlock();
+    }
+  }
+
   private static Duration remaining(long deadline) {
     return Duration.ofNanos(Math.max(0L, deadline - System.nanoTime()));
   }
@@ -958,11 +1176,11 @@ final class DefaultEngine implements Engine {
     shutdown();
     boolean interrupted = false;
     try {
-      drained.await();
+      awaitTerminatedState(Long.MAX_VALUE);
     } catch (InterruptedException e) {
       interrupted = true;
       shutdownNow();
-      Uninterruptibles.awaitUninterruptibly(drained);
+      awaitTerminatedStateUninterruptibly();
     }
     // Every future is complete. Give the backend the grace period to release its threads and
     // processes, then force it. Interrupts (and kills, where the backend can) get their grace;
@@ -1002,7 +1220,7 @@ final class DefaultEngine implements Engine {
     try {
       return busy > 0;
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
   }
 
@@ -1057,14 +1275,14 @@ final class DefaultEngine implements Engine {
     return v;
   }
 
-  /** The per-task counts, read under the lock that guards them. */
+  /** The per-task counts, read under mainLock, which guards them. */
   private final class LockedCounts implements EngineMetrics.Counts {
     private long read(java.util.function.LongSupplier field) {
       lockQuickly();
       try {
         return field.getAsLong();
       } finally {
-        lock.unlock();
+        mainLock.unlock();
       }
     }
 
@@ -1105,7 +1323,7 @@ final class DefaultEngine implements Engine {
     try {
       return queue.size();
     } finally {
-      lock.unlock();
+      mainLock.unlock();
     }
   }
 

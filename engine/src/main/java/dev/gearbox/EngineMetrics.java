@@ -22,6 +22,10 @@ import java.util.function.LongSupplier;
  * {@code failed}, {@code cancelled}) are read-only views of counts the core keeps under the lock
  * it holds at those moments anyway: they cost nothing on the hot path, where a shared
  * {@code LongAdder} per event measurably did.
+ *
+ * <p>Thread-safety: thread-safe. Fields are final; counters and timers are thread-safe, the count
+ * views and the {@code queue-depth} gauge read the engine's state under its {@code mainLock}, and
+ * {@code in-flight} reads an atomic count.
  */
 final class EngineMetrics {
   final String prefix;

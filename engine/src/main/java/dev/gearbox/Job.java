@@ -5,8 +5,10 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * A submitted task as the core tracks it, across all its attempts. Mutable fields are guarded
- * by the engine's lock unless marked volatile.
+ * A submitted task as the core tracks it, across all its attempts.
+ *
+ * <p>Thread-safety: not thread-safe by itself. Each mutable field says what guards it; most are
+ * guarded by its engine's {@code mainLock} (see {@link DefaultEngine}).
  */
 final class Job implements Comparable<Job> {
   enum State { QUEUED, RUNNING, WAITING_RETRY, DONE }
@@ -22,21 +24,39 @@ final class Job implements Comparable<Job> {
   final TaskFuture<Object> future;
   final long submittedNanos;
 
-  /** What the backend kept from checking the work at submit (see Backend.prepare). */
+  /**
+   * What the backend kept from checking the work at submit (see Backend.prepare). Written once,
+   * by the submitting thread before the job is published under mainLock.
+   */
   Object prepared;
+  /** Guarded by mainLock. */
   State state;
+  /**
+   * When the job began waiting for its next attempt. Written under mainLock when the job is
+   * admitted or requeued; read by the thread that starts that attempt, after it dispatched the
+   * job under mainLock.
+   */
   long enqueuedNanos;
-  /** Attempts launched so far; written only by the thread that launches the next attempt. */
+  /**
+   * Attempts started so far. Written only by the thread that starts the next attempt, which first
+   * dispatched the job under mainLock (after the previous attempt's report released it there); read
+   * racily by shutdownNow and for events.
+   */
   int attempts;
+  /** The latest attempt; written by the thread that starts it, read by cancel and shutdownNow. */
   volatile AttemptImpl current;
-  /** Dispatched into the backend's prefetch room (more work waited behind it), under the engine's lock. */
+  /**
+   * Whether the latest dispatch went into the backend's prefetch room (more work waited behind
+   * it). Written under mainLock; read racily by shutdownNow.
+   */
   volatile boolean prefetched;
+  /** The scheduled retry while WAITING_RETRY. Guarded by mainLock. */
   ScheduledFuture<?> pendingRetry;
-  /** Links in the engine's list of live (running or retry-waiting) jobs; guarded by the engine lock. */
+  /** Links in the engine's list of live (running or retry-waiting) jobs. Guarded by mainLock. */
   Job prevLive;
   Job nextLive;
   boolean inLive;
-  /** Run time of the last attempt that reported, for adaptive batching. */
+  /** Run time of the last attempt that reported, for adaptive batching; written by reports, read racily. */
   volatile long lastRunNanos;
 
   Job(DefaultEngine engine, long id, String name, Work work, TaskOptions options, Duration timeout, RetryPolicy retry) {

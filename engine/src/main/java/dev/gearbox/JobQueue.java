@@ -9,7 +9,7 @@ import java.util.PriorityQueue;
  * The engine's queue of jobs waiting for a slot: highest priority first, submission order among
  * equals. Nearly every job has the default priority 0, so those wait in a FIFO deque (O(1), no
  * comparisons under the engine lock); only jobs with another priority pay for a heap. Not
- * thread-safe: guarded by the engine's lock.
+ * thread-safe: guarded by its engine's {@code mainLock}.
  */
 final class JobQueue {
   private final PriorityQueue<Job> above = new PriorityQueue<>();
