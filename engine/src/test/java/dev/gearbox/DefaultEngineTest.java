@@ -393,8 +393,8 @@ class DefaultEngineTest {
       }
 
       @Override
-      public Set<String> configKeys() {
-        return Set.of();
+      public List<ConfigKey> declaredKeys() {
+        return List.of();
       }
 
       @Override

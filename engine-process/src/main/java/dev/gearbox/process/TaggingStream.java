@@ -8,11 +8,15 @@ import java.nio.charset.StandardCharsets;
 /**
  * A worker's {@code System.out} and {@code System.err}: buffers each thread's output to the end of
  * a line, then writes the line prefixed with the task that printed it, so the engine's log can say
- * which task wrote what. Lines of different threads never interleave.
+ * which task wrote what. Lines of different threads never interleave. A line longer than
+ * {@link #MAX_LINE} bytes goes in pieces, so output without a newline cannot exhaust the heap.
  *
  * <p>Thread-safe: each thread has its own line buffer; writes to the target are serialized.
  */
 final class TaggingStream extends OutputStream {
+  /** The longest line written whole; a longer one is written in pieces of this size, each tagged. */
+  static final int MAX_LINE = 8192;
+
   /** The task id of the task running in this thread, set by the worker around each task. */
   static final ThreadLocal<Long> CURRENT_TASK = new ThreadLocal<>();
 
@@ -27,8 +31,8 @@ final class TaggingStream extends OutputStream {
   public void write(int b) throws IOException {
     ByteArrayOutputStream buf = line.get();
     buf.write(b);
-    if (b == '\n') {
-      flushLine(buf);
+    if (b == '\n' || buf.size() >= MAX_LINE) {
+      flushLine(buf); // a task printing without end never holds more than a line's worth here
     }
   }
 
@@ -43,7 +47,7 @@ final class TaggingStream extends OutputStream {
   @Override
   public void flush() throws IOException {
     ByteArrayOutputStream buf = line.get();
-    if (buf.size() > 8192) {
+    if (buf.size() >= MAX_LINE) {
       flushLine(buf);
     }
     synchronized (target) {

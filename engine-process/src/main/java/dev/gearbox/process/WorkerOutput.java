@@ -1,11 +1,9 @@
 package dev.gearbox.process;
 
-import java.io.BufferedReader;
 import java.io.BufferedOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -27,6 +25,10 @@ final class WorkerOutput implements ExecuteStreamHandler {
   private static final Logger output = LoggerFactory.getLogger("dev.gearbox.process.worker");
   private static final Logger log = LoggerFactory.getLogger(WorkerOutput.class);
   private static final int TAIL_LINES = 30;
+  /** The longest line logged whole; a longer one (a child process writing without newlines) is cut into lines of this size. */
+  static final int MAX_LINE = 8192;
+  /** The longest line kept in the crash tail, which goes into exception messages. */
+  static final int MAX_TAIL_LINE = 1024;
 
   private final String threadPrefix;
   private final Supplier<String> label;
@@ -81,9 +83,9 @@ final class WorkerOutput implements ExecuteStreamHandler {
 
   private Thread pump(InputStream in, boolean isErr) {
     Thread t = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      try (BoundedLines r = new BoundedLines(in, MAX_LINE)) {
         String line;
-        while ((line = r.readLine()) != null) {
+        while ((line = r.next()) != null) {
           if (training.get() && isAotReport(line)) {
             // The JVM narrates writing its AOT cache; that is neither the task's output nor
             // evidence about a crash, so it stays out of the log and out of the crash tail.
@@ -96,7 +98,8 @@ final class WorkerOutput implements ExecuteStreamHandler {
             if (tail.size() == TAIL_LINES) {
               tail.removeFirst();
             }
-            tail.addLast(isErr ? line : "[stdout] " + line);
+            String kept = line.length() <= MAX_TAIL_LINE ? line : line.substring(0, MAX_TAIL_LINE) + "...";
+            tail.addLast(isErr ? kept : "[stdout] " + kept);
           }
           if (isErr) {
             output.warn("[{}] {}", label.get(), line);

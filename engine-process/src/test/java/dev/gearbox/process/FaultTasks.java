@@ -177,4 +177,49 @@ final class FaultTasks {
   static Task<byte[]> bigArray(int n) {
     return () -> new byte[n];
   }
+
+  /** Prints {@code megabytes} MB to System.out without a newline, in 1 MB prints, then returns 42. */
+  static Task<Integer> printWithoutNewline(int megabytes) {
+    return () -> {
+      String mb = "x".repeat(1 << 20);
+      for (int i = 0; i < megabytes; i++) {
+        System.out.print(mb);
+      }
+      return 42;
+    };
+  }
+
+  /** Sets holding the same two sets at every level: a few hundred objects that take for ever to hash once read back. */
+  static Task<Object> nestedHashSets(int depth) {
+    return () -> {
+      java.util.Set<Object> root = new java.util.HashSet<>();
+      java.util.Set<Object> s1 = root;
+      java.util.Set<Object> s2 = new java.util.HashSet<>();
+      for (int i = 0; i < depth; i++) {
+        java.util.Set<Object> t1 = new java.util.HashSet<>();
+        java.util.Set<Object> t2 = new java.util.HashSet<>();
+        t1.add("level " + i);
+        s1.add(t1);
+        s1.add(t2);
+        s2.add(t1);
+        s2.add(t2);
+        s1 = t1;
+        s2 = t2;
+      }
+      return root;
+    };
+  }
+
+  /** One node of a linked chain, serialized one level of recursion per node. */
+  record Link(int value, Link next) implements java.io.Serializable {}
+
+  static Task<Object> linkedChain(int length) {
+    return () -> {
+      Link head = null;
+      for (int i = 0; i < length; i++) {
+        head = new Link(i, head);
+      }
+      return head;
+    };
+  }
 }

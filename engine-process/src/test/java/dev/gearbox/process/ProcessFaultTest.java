@@ -254,6 +254,30 @@ class ProcessFaultTest {
   }
 
   @Test
+  void aTaskPrintingWithoutNewlines_cannotExhaustItsWorkersHeap() throws Exception {
+    // 64 MB in one endless line, in a 32 MB worker heap: buffered whole, it would kill the worker.
+    Engine engine = open(b -> b.workers(1).option("gearbox.process.heap", "32m"));
+    assertThat(get(engine.submit(FaultTasks.printWithoutNewline(64)))).isEqualTo(42);
+  }
+
+  @Test
+  void aResultOfSetsNestedInEachOther_failsAtOnce_insteadOfHoldingAnEngineThreadForEver() throws Exception {
+    Engine engine = open(b -> b.workers(1));
+    Throwable t = failure(engine.submit(FaultTasks.nestedHashSets(60)));
+    assertThat(t).isInstanceOf(EngineException.class).hasMessageContaining("could not be read back")
+        .hasMessageContaining("denial-of-service");
+    assertThat(get(engine.submit(FaultTasks.square(4)))).isEqualTo(16); // the engine and the worker carry on
+  }
+
+  @Test
+  void aResultTooDeeplyNestedToSerialize_failsSayingSoAndWhatToDo() throws Exception {
+    Engine engine = open(b -> b.workers(1));
+    Throwable t = failure(engine.submit(FaultTasks.linkedChain(100_000)));
+    assertThat(t).hasMessageContaining("cannot be sent back").hasMessageContaining("nested too deeply to serialize")
+        .hasMessageContaining("ArrayList");
+  }
+
+  @Test
   void idleWorkersBeyondTheMinimum_retire_andComeBackOnDemand() throws Exception {
     Engine engine = open(b -> b.workers(2).option("gearbox.process.prestart", "1")
         .option("gearbox.process.idle-timeout", "300ms"));
