@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * released; reports go to the report executor, never the caller's I/O thread.
  */
 final class Dispatch {
-  private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class) // one category for the backend;
+  private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class); // one category for the backend
 
   private final WorkerPool pool;
   private final ReportExecutor reports;

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * it, so that a slot is never filled twice.
  */
 final class WorkerPool {
-  private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class) // one category for the backend: logging settings that name it cover all of it;
+  private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class); // one category: settings that name the backend cover all of it
   /** Workers dying on their own before they are ready this often in a row: stop trying until the next task. */
   private static final int STARTUP_FAILURES_TO_GIVE_UP = 3;
 
