@@ -437,35 +437,67 @@ final class DefaultEngine implements Engine {
   }
 
   /**
-   * Starts an attempt of {@code job}, which holds a slot, then runs in order what reports made
-   * inside that start left on its frame: each job dispatched on a slot they freed is started the
-   * same way (its own leftovers join the end of the line), then the future that report settled is
-   * completed. A loop, not recursion, however many attempts report from inside their start.
+   * Starts an attempt of {@code job}, which holds a slot, then does what reports made inside that
+   * start left on its frame, innermost first, as a recursion would but in a loop: for each, the
+   * job dispatched on the slot it freed is started (and what its own start leaves is done next),
+   * and only then the future it settled is completed, because that future's dependent actions may
+   * wait for the jobs started after it. If a step throws, the rest is still done and the first
+   * failure is thrown at the end: nothing left here may be dropped, or its future would never
+   * complete and its slot never come back.
    */
   private void launch(Job job) {
-    ArrayDeque<Deferred> pending = startAttempt(job, null);
+    ArrayDeque<Deferred> stack = pushAll(null, startAttempt(job));
+    Throwable failure = null;
     Deferred d;
-    while (pending != null && (d = pending.poll()) != null) {
-      if (d.next() != null) {
-        pending = startAttempt(d.next(), pending);
-      }
-      if (d.settled() != null) {
-        completeSettled(d.settled(), d.outcome());
+    while (stack != null && (d = stack.pollFirst()) != null) {
+      try {
+        if (d.next() != null) {
+          if (d.settled() != null) {
+            stack.addFirst(new Deferred(null, d.settled(), d.outcome())); // after what the next start leaves
+          }
+          stack = pushAll(stack, startAttempt(d.next()));
+        } else if (d.settled() != null) {
+          completeSettled(d.settled(), d.outcome());
+        }
+      } catch (RuntimeException | Error e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
       }
     }
+    if (failure instanceof RuntimeException e) {
+      throw e;
+    } else if (failure instanceof Error e) {
+      throw e;
+    }
+  }
+
+  /** Puts {@code left} on top of {@code stack}, keeping its order (its first is done first). */
+  private static ArrayDeque<Deferred> pushAll(ArrayDeque<Deferred> stack, ArrayDeque<Deferred> left) {
+    if (left == null) {
+      return stack;
+    }
+    if (stack == null) {
+      return left;
+    }
+    for (java.util.Iterator<Deferred> it = left.descendingIterator(); it.hasNext(); ) {
+      stack.addFirst(it.next());
+    }
+    return stack;
   }
 
   /**
    * Starts an attempt of {@code job} (or of the job its slot passes to, if it was cancelled since
    * dispatch) through the backend, inside a {@link StartFrame}.
    *
-   * @return {@code pending} with what reports made inside the start left on the frame appended
-   *     (a new deque if {@code pending} was null and something was left)
+   * @return what reports made inside the start left on the frame, in order, or null
    */
-  private ArrayDeque<Deferred> startAttempt(Job job, ArrayDeque<Deferred> pending) {
+  private ArrayDeque<Deferred> startAttempt(Job job) {
     AttemptImpl a = attemptFor(job);
     if (a == null) {
-      return pending;
+      return null;
     }
     StartFrame frame = StartFrame.push(this);
     try {
@@ -477,18 +509,20 @@ final class DefaultEngine implements Engine {
     } catch (RuntimeException | Error e) {
       // Reported as the attempt's failure; from inside the frame, so what follows is left on it.
       finish(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
-          "the " + backendName + " backend could not start it: " + e, e)), false);
+          "the " + backendName + " backend could not start it: " + describe(e), e)), false);
     } finally {
       frame.pop();
     }
-    if (frame.left == null) {
-      return pending;
+    return frame.left;
+  }
+
+  /** {@code t.toString()}, or its class name if even that throws (a message that fails to build). */
+  private static String describe(Throwable t) {
+    try {
+      return t.toString();
+    } catch (RuntimeException | Error e) {
+      return t.getClass().getName();
     }
-    if (pending == null) {
-      return frame.left;
-    }
-    pending.addAll(frame.left);
-    return pending;
   }
 
   /**
@@ -526,7 +560,7 @@ final class DefaultEngine implements Engine {
    */
   private static final class StartFrame {
     /** The innermost frame of each thread, in a holder so that pushing and popping cost no map lookup. */
-    private static final ThreadLocal<StartFrame[]> TOP = ThreadLocal.withInitial(() -> new StartFrame[1]);
+    private static final ThreadLocal<StartFrame[]> TOP = new ThreadLocal<>();
 
     private final DefaultEngine engine;
     private final StartFrame outer;
@@ -542,6 +576,10 @@ final class DefaultEngine implements Engine {
 
     static StartFrame push(DefaultEngine engine) {
       StartFrame[] top = TOP.get();
+      if (top == null) {
+        top = new StartFrame[1];
+        TOP.set(top);
+      }
       StartFrame f = new StartFrame(engine, top[0], top);
       top[0] = f;
       return f;
@@ -553,7 +591,8 @@ final class DefaultEngine implements Engine {
 
     /** The innermost frame of {@code engine} on this thread, or null. */
     static StartFrame of(DefaultEngine engine) {
-      for (StartFrame f = TOP.get()[0]; f != null; f = f.outer) {
+      StartFrame[] top = TOP.get();
+      for (StartFrame f = top == null ? null : top[0]; f != null; f = f.outer) {
         if (f.engine == engine) {
           return f;
         }
@@ -681,7 +720,14 @@ final class DefaultEngine implements Engine {
       mainLock.unlock();
     }
     if (decided && !outcome.succeeded()) {
-      settled = retryOrSettle(a, outcome.failure());
+      try {
+        settled = retryOrSettle(a, outcome.failure());
+      } catch (RuntimeException | Error e) {
+        if (next != null) {
+          launch(next); // the slot was handed on: its job must start whatever went wrong here
+        }
+        throw e;
+      }
     }
     // The bookkeeping is done: now what it leads to.
     if (next != null && fromRunHere && job.future.getNumberOfDependents() == 0) {
@@ -694,9 +740,9 @@ final class DefaultEngine implements Engine {
       return null;
     }
     StartFrame frame = StartFrame.of(this);
-    if (frame != null && (next != null || frame.left != null)) {
-      // Inside our backend's start: its launch does this once start returns. A completion waits
-      // behind what is left already, which its dependent actions may wait for.
+    if (frame != null) {
+      // Inside our backend's start: its launch does this once start returns, so that neither a
+      // next job nor a dependent action that submits can enter the backend's start again.
       frame.leave(new Deferred(next, settled ? job : null, outcome));
       return null;
     }
@@ -747,7 +793,7 @@ final class DefaultEngine implements Engine {
         mainLock.unlock();
       }
       if (scheduled) {
-        log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure.toString(), delay.toMillis());
+        log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure, delay.toMillis());
         if (!bus.isEmpty()) {
           TaskEvent ev = job.event(a.number);
           bus.emit("taskRetried", l -> l.taskRetried(ev, failure, delay));
@@ -956,12 +1002,14 @@ final class DefaultEngine implements Engine {
   @Override
   public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs, MapOptions options) {
     requireNonNull(inputs, "inputs");
+    rejectIfShutdown("map");
     return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, null).stream();
   }
 
   @Override
   public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Stream<? extends I> inputs, MapOptions options) {
     requireNonNull(inputs, "inputs");
+    rejectIfShutdown("map");
     return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, inputs).stream();
   }
 
@@ -974,7 +1022,19 @@ final class DefaultEngine implements Engine {
   public <I, O> Stream<O> mapUnordered(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs,
       MapOptions options) {
     requireNonNull(inputs, "inputs");
+    rejectIfShutdown("mapUnordered");
     return new MapRun<I, O>(this, fn, inputs.iterator(), options, false, null).stream();
+  }
+
+  /**
+   * A map call after shutdown fails at the call, as {@code submit} does, instead of returning a
+   * stream that fails once iterated. (A shutdown racing with the call still ends the stream with
+   * the rejection of its next job.)
+   */
+  private void rejectIfShutdown(String call) {
+    if (isShutdown()) {
+      throw new RejectedExecutionException("engine '" + name + "' is shut down; " + call + " was not started");
+    }
   }
 
   /** The retry policy for tasks whose options leave it open. */
@@ -1084,24 +1144,32 @@ final class DefaultEngine implements Engine {
       mainLock.unlock();
     }
     try {
-      if (forced) {
-        backend.shutdownNow();
-      } else {
-        backend.shutdown();
+      try {
+        if (forced) {
+          backend.shutdownNow();
+        } else {
+          backend.shutdown();
+        }
+      } catch (RuntimeException e) {
+        log.warn("Gearbox: backend {} of engine {} failed to shut down", backendName, name, e);
       }
-    } catch (RuntimeException e) {
-      log.warn("Gearbox: backend {} of engine {} failed to shut down", backendName, name, e);
-    }
-    timer.shutdown(); // delayed kills still run; then the timer thread ends
-    dispatcher.shutdown();
-    metrics.removeGauges();
-    bus.shutdown();
-    lockQuickly();
-    try {
-      runState = RunState.TERMINATED;
-      termination.signalAll();
+      timer.shutdown(); // delayed kills still run; then the timer thread ends
+      dispatcher.shutdown();
+      try {
+        metrics.removeGauges(); // runs the application's registry listeners
+      } catch (RuntimeException e) {
+        log.warn("Gearbox: removing the gauges of engine {} failed", name, e);
+      }
+      bus.shutdown();
     } finally {
-      mainLock.unlock();
+      // Whatever a release step threw, the engine is terminated: nothing may wait on TIDYING for ever.
+      lockQuickly();
+      try {
+        runState = RunState.TERMINATED;
+        termination.signalAll();
+      } finally {
+        mainLock.unlock();
+      }
     }
   }
 

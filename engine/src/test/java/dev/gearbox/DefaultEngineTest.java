@@ -1,6 +1,7 @@
 package dev.gearbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gearbox.spi.Attempt;
@@ -216,6 +217,30 @@ class DefaultEngineTest {
     }
     assertThat(backend.maxStartDepth.get()).isEqualTo(1);
     assertThat(backend.stackGrowth()).isLessThan(8);
+  }
+
+  @Test
+  void reportsMadeInsideStart_completeInnermostFirst_soADependentMayWaitForTheTasksStartedAfterIt() throws Exception {
+    // Every start fails at once, so each report is made inside the start of the one before it. A
+    // dependent of a task runs on the reporting thread: if it waited for the task started after
+    // its own, completing the outer one first would make it wait on its own thread for ever.
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> {});
+    engine.submit(() -> 0L);
+    List<TaskFuture<Long>> queued = submitMany(engine, 50);
+    List<Boolean> laterOneDoneFirst = Collections.synchronizedList(new ArrayList<>());
+    for (int i = 0; i + 1 < queued.size(); i++) {
+      TaskFuture<Long> later = queued.get(i + 1);
+      queued.get(i).whenComplete((v, t) -> laterOneDoneFirst.add(later.isDone()));
+    }
+    backend.onStart = a -> {
+      throw new RejectedExecutionException("no room");
+    };
+    backend.succeed(backend.nextStarted());
+    for (TaskFuture<Long> f : queued) {
+      assertThat(catchThrowable(() -> f.get(PATIENCE.toSeconds(), TimeUnit.SECONDS))).isInstanceOf(ExecutionException.class);
+    }
+    assertThat(laterOneDoneFirst).hasSize(queued.size() - 1).containsOnly(true);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.gearbox.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
@@ -44,6 +46,19 @@ public interface MapContract extends ContractFixture {
     try (Stream<Integer> out = engine.mapUnordered(ContractFunctions::jitteredDouble, inputs)) {
       assertThat(out.toList()).containsExactlyInAnyOrderElementsOf(inputs.stream().map(x -> 2 * x).toList());
     }
+  }
+
+  @Test
+  default void map_andMapUnordered_afterShutdown_throwAtTheCall() {
+    Engine engine = open();
+    engine.shutdown();
+    List<Integer> inputs = List.of(1, 2, 3);
+    assertThatThrownBy(() -> engine.map(ContractFunctions::jitteredDouble, inputs))
+        .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("shut down");
+    assertThatThrownBy(() -> engine.mapUnordered(ContractFunctions::jitteredDouble, inputs))
+        .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("shut down");
+    assertThatThrownBy(() -> engine.map(ContractFunctions::jitteredDouble, inputs.stream(), MapOptions.defaults()))
+        .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("shut down");
   }
 
   @Test
