@@ -31,6 +31,11 @@ import picocli.CommandLine.Model.CommandSpec;
  * (tasks that wait) on every level on the classpath, and on Python's concurrent.futures pools
  * and asyncio when python3 is present. Every figure is a ratio to one thread of the same
  * language doing the same work in the same run. Writes a Markdown table and a PNG chart.
+ *
+ * <p>The CPU figures are measured in rounds: each round times one thread, then every level, in
+ * turn, so that a slow moment of the machine falls on all of them alike; each level's speedup is
+ * the median of its per-round speedups, shown with their range. A CPU speedup above the number of
+ * cores cannot be real: it is reported as a measurement fault, never as a result.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Compare the levels side by side (and Python's concurrent.futures/asyncio); writes a table and a chart.")
@@ -72,8 +77,19 @@ final class BenchCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  /** One level's figures; NaN where the level does not run the workload. */
-  record Row(String level, double cpuSeconds, double cpuSpeedup, double ioSeconds, double ioSpeedup) {}
+  /**
+   * One level's figures; NaN where the level does not run the workload. {@code cpuLow} and
+   * {@code cpuHigh} are the range of the per-round CPU speedups whose median is {@code cpuSpeedup}.
+   */
+  record Row(String level, double cpuSeconds, double cpuSpeedup, double cpuLow, double cpuHigh, double ioSeconds,
+      double ioSpeedup) {
+    /** A CPU speedup above the cores measures the machine, not the level. */
+    boolean cpuFault() {
+      return cpuSpeedup > CORES;
+    }
+  }
+
+  static final int CORES = Runtime.getRuntime().availableProcessors();
 
   @Override
   public Integer call() throws Exception {
@@ -90,19 +106,12 @@ final class BenchCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     List<String> levels = backends != null ? backends : new ArrayList<>(Engine.backends());
     long waitMillis = wait.toMillis();
-    out.printf(Locale.ROOT, "bench: CPU = primes below %,d in %d tasks; I/O = %d tasks that wait %d ms each; median of %d%n",
+    out.printf(Locale.ROOT, "bench: CPU = primes below %,d in %d tasks; I/O = %d tasks that wait %d ms each; %d rounds%n",
         n, chunks, waits, waitMillis, repeat);
     out.flush();
 
     List<long[]> parts = chunks(n, chunks);
     long expected = Primes.countChunk(new long[] {0, n});
-    double javaCpuOne = median(() -> {
-      long c = 0;
-      for (long[] p : parts) {
-        c += Primes.countChunk(p);
-      }
-      check(c, expected, "one thread");
-    });
     int sample = Math.min(10, waits);
     long t0 = System.nanoTime();
     for (int i = 0; i < sample; i++) {
@@ -110,26 +119,43 @@ final class BenchCommand implements Callable<Integer> {
     }
     double javaIoOne = (System.nanoTime() - t0) / 1e9 / sample * waits;
 
+    List<String> labels = new ArrayList<>();
+    List<Engine> engines = new ArrayList<>();
     List<Row> rows = new ArrayList<>();
-    rows.add(new Row("Java, one thread", javaCpuOne, 1, javaIoOne, 1));
-    for (String level : levels) {
-      Map<String, String> o = new LinkedHashMap<>();
-      o.put(EngineConfig.BACKEND, level);
-      if (workers != null) {
-        o.put(EngineConfig.WORKERS, String.valueOf(workers));
-      }
-      try (Engine engine = Engine.open(EngineConfig.load(o))) {
+    try {
+      List<Measured> cpuRuns = new ArrayList<>();
+      cpuRuns.add(() -> {
+        long c = 0;
+        for (long[] p : parts) {
+          c += Primes.countChunk(p);
+        }
+        check(c, expected, "one thread");
+      });
+      for (String level : levels) {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put(EngineConfig.BACKEND, level);
+        if (workers != null) {
+          o.put(EngineConfig.WORKERS, String.valueOf(workers));
+        }
+        Engine engine = Engine.open(EngineConfig.load(o));
+        engines.add(engine);
         PrimesExample.warmUp(engine);
-        double cpu = median(() -> {
+        labels.add("gearbox " + level + " (" + Example.describeParallelism(engine) + ")");
+        cpuRuns.add(() -> {
           long c;
           try (Stream<Long> counts = engine.mapUnordered(Primes::countChunk, parts, MapOptions.newBuilder().chunkSize(1).build())) {
             c = counts.mapToLong(Long::longValue).sum();
           }
           check(c, expected, level);
         });
+      }
+      double[][] cpu = rounds(cpuRuns);
+      rows.add(new Row("Java, one thread", median(cpu[0]), 1, 1, 1, javaIoOne, 1));
+      for (int i = 0; i < engines.size(); i++) {
+        Engine engine = engines.get(i);
         double io = median(() -> {
           List<TaskFuture<Integer>> fs = new ArrayList<>(waits);
-          for (int i = 0; i < waits; i++) {
+          for (int k = 0; k < waits; k++) {
             fs.add(engine.submit(() -> {
               Thread.sleep(waitMillis);
               return 1;
@@ -139,27 +165,39 @@ final class BenchCommand implements Callable<Integer> {
             f.get();
           }
         });
-        String label = "gearbox " + level + " (" + Example.describeParallelism(engine) + ")";
-        rows.add(new Row(label, cpu, javaCpuOne / cpu, io, javaIoOne / io));
-        out.printf(Locale.ROOT, "  %-34s CPU %6.3f s (%5.2fx)   I/O %7.3f s (%6.1fx)%n", label, cpu, javaCpuOne / cpu, io,
-            javaIoOne / io);
+        double[] speedups = speedups(cpu[0], cpu[i + 1]);
+        Row row = new Row(labels.get(i), median(cpu[i + 1]), median(speedups), min(speedups), max(speedups), io, javaIoOne / io);
+        rows.add(row);
+        out.printf(Locale.ROOT, "  %-34s CPU %6.3f s (%s)   I/O %7.3f s (%6.1fx)%n", row.level(), row.cpuSeconds(),
+            cpuCell(row), io, row.ioSpeedup());
         out.flush();
       }
+    } finally {
+      engines.forEach(Engine::close);
     }
+    return finish(rows, out, waitMillis); // Python runs once every engine is closed
+  }
 
+  /** Writes the table, the chart and the notes. */
+  private int finish(List<Row> rows, PrintWriter out, long waitMillis) throws Exception {
     String pythonNote = python ? runPython(rows, out) : "Python: not measured (--no-python).";
     String table = table(rows);
+    String faults = rows.stream().anyMatch(Row::cpuFault) ? String.format(Locale.ROOT, "%nA CPU speedup above the %d"
+        + " cores this machine has cannot be real: where one was measured the table says \"fault\" and the chart leaves"
+        + " the bar out. Run again on a quieter machine.%n", CORES) : "";
     out.println();
     out.print(table);
     out.println(pythonNote);
+    out.print(faults);
     Files.createDirectories(outDir);
     Path md = outDir.resolve("bench.md");
     // The whole command line as typed: it already starts with the subcommand (bench, or tour).
     String command = "./gearbox " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Files.writeString(md, "# gearbox bench\n\nMade by `" + command.strip() + "`.\n\n" + String.format(Locale.ROOT,
-        "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. Median of %d; %d cores; Java %s.%n%n",
-        n, chunks, waits, waitMillis, repeat, Runtime.getRuntime().availableProcessors(), Runtime.version())
-        + table + "\n" + pythonNote + "\n", StandardCharsets.UTF_8);
+        "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. %d rounds, each timing one thread and"
+        + " then every level in turn: a CPU speedup is the median of the per-round speedups, [lowest-highest]; times"
+        + " are medians. %d cores; Java %s.%n%n", n, chunks, waits, waitMillis, repeat, CORES, Runtime.version())
+        + table + "\n" + pythonNote + "\n" + faults, StandardCharsets.UTF_8);
     out.println("table: " + md.toAbsolutePath());
     try {
       Path png = BenchChart.write(rows, outDir.resolve("bench.png"));
@@ -174,6 +212,48 @@ final class BenchCommand implements Callable<Integer> {
 
   private interface Measured {
     void run() throws Exception;
+  }
+
+  /**
+   * One untimed round of every run (compiles their paths everywhere), then {@code repeat} rounds,
+   * each timing every run once, in order. Returns the seconds per run and round.
+   */
+  private double[][] rounds(List<Measured> runs) throws Exception {
+    for (Measured m : runs) {
+      m.run();
+    }
+    double[][] t = new double[runs.size()][repeat];
+    for (int r = 0; r < repeat; r++) {
+      for (int i = 0; i < runs.size(); i++) {
+        long t0 = System.nanoTime();
+        runs.get(i).run();
+        t[i][r] = (System.nanoTime() - t0) / 1e9;
+      }
+    }
+    return t;
+  }
+
+  /** Per round: the baseline's time over the level's. */
+  static double[] speedups(double[] baseline, double[] level) {
+    double[] s = new double[level.length];
+    for (int r = 0; r < s.length; r++) {
+      s[r] = baseline[r] / level[r];
+    }
+    return s;
+  }
+
+  static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  static double min(double[] v) {
+    return Arrays.stream(v).min().orElse(Double.NaN);
+  }
+
+  static double max(double[] v) {
+    return Arrays.stream(v).max().orElse(Double.NaN);
   }
 
   /** One untimed run of exactly what is measured (compiles its path everywhere), then the median of {@code repeat}. */
@@ -249,25 +329,33 @@ final class BenchCommand implements Callable<Integer> {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
       }
+      // cpu: seconds, then the median, lowest and highest per-round speedup; io: seconds.
       Map<String, double[]> byLevel = new LinkedHashMap<>();
       String version = "?";
       for (String line : stdout.split("\n")) {
-        String[] f = line.split("\t");
-        if (f.length != 3) {
+        String[] f = line.strip().split("\t");
+        if (f.length < 3) {
           continue;
         }
         if (f[0].equals("version")) {
           version = f[2].strip();
           continue;
         }
-        double[] v = byLevel.computeIfAbsent(f[1], k -> new double[] {Double.NaN, Double.NaN});
-        v[f[0].equals("cpu") ? 0 : 1] = Double.parseDouble(f[2].strip());
+        double[] v = byLevel.computeIfAbsent(f[1], k -> new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+            Double.NaN});
+        if (f[0].equals("cpu") && f.length == 6) {
+          for (int i = 0; i < 4; i++) {
+            v[i] = Double.parseDouble(f[2 + i]);
+          }
+        } else if (f[0].equals("io")) {
+          v[4] = Double.parseDouble(f[2]);
+        }
       }
       double[] one = byLevel.get("one thread");
       if (one == null) {
         return "Python: skipped (bench.py printed no baseline).";
       }
-      byLevel.forEach((level, v) -> rows.add(new Row("Python " + level, v[0], one[0] / v[0], v[1], one[1] / v[1])));
+      byLevel.forEach((level, v) -> rows.add(new Row("Python " + level, v[0], v[1], v[2], v[3], v[4], one[4] / v[4])));
       return String.format(Locale.ROOT, "Python %s measured in the same run; its CPU workload is primes below %,d (pure"
           + " Python is ~30x slower), so compare its speedups, not its seconds.", version, pn);
     } finally {
@@ -278,14 +366,28 @@ final class BenchCommand implements Callable<Integer> {
   static String table(List<Row> rows) {
     List<String[]> body = new ArrayList<>();
     for (Row r : rows) {
-      body.add(new String[] {r.level(), fmt(r.cpuSeconds(), "%.3f s"), fmt(r.cpuSpeedup(), "%.2fx"),
-          fmt(r.ioSeconds(), "%.3f s"), fmt(r.ioSpeedup(), "%.1fx")});
+      body.add(new String[] {r.level(), fmt(r.cpuSeconds(), "%.3f s"), cpuCell(r), fmt(r.ioSeconds(), "%.3f s"),
+          fmt(r.ioSpeedup(), "%.1fx")});
     }
     java.io.StringWriter sw = new java.io.StringWriter();
     PrintWriter pw = new PrintWriter(sw);
     Summary.printTable(pw, List.of("level", "CPU time", "CPU speedup", "I/O time", "I/O speedup"), body);
     pw.flush();
     return sw.toString();
+  }
+
+  /** The CPU speedup with its range, or the fault it is. */
+  static String cpuCell(Row r) {
+    if (Double.isNaN(r.cpuSpeedup())) {
+      return "-";
+    }
+    if (r.cpuFault()) {
+      return String.format(Locale.ROOT, "fault: %.2fx > %d cores", r.cpuSpeedup(), CORES);
+    }
+    if (r.cpuLow() == r.cpuHigh()) {
+      return String.format(Locale.ROOT, "%.2fx", r.cpuSpeedup());
+    }
+    return String.format(Locale.ROOT, "%.2fx [%.2f-%.2f]", r.cpuSpeedup(), r.cpuLow(), r.cpuHigh());
   }
 
   private static String fmt(double v, String format) {

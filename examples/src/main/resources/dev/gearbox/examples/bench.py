@@ -1,8 +1,11 @@
 """The Python side of `gearbox bench`: the same workloads on concurrent.futures and asyncio.
 
 Reads its parameters as JSON on argv[1] and prints one line per measurement on stdout:
-"<workload>\t<level>\t<seconds>". Pools are started and warmed before timing, as the Java
-engines are.
+"cpu\t<level>\t<median seconds>\t<median speedup>\t<lowest>\t<highest>" and
+"io\t<level>\t<median seconds>". Pools are started and warmed before timing, as the Java
+engines are. The CPU workload is timed in rounds, each timing one thread and then every pool in
+turn, and a speedup is the median of the per-round speedups, so that a slow moment of the
+machine falls on the baseline and the pools alike.
 """
 import asyncio
 import concurrent.futures as cf
@@ -60,28 +63,46 @@ def main():
     expected = count_primes((0, n))
     out = {"cpu": {}, "io": {}}
 
-    out["cpu"]["one thread"] = median_time(lambda: [count_primes(c) for c in parts], repeat)
+    def one_thread():
+        assert sum(count_primes(c) for c in parts) == expected
+
     t0 = time.perf_counter()
     for _ in range(sample):
         wait(wait_s)
     out["io"]["one thread"] = (time.perf_counter() - t0) / sample * waits
 
-    for executor in (cf.ThreadPoolExecutor, cf.ProcessPoolExecutor):
-        with executor() as pool:
-            name = "%s(%d)" % (executor.__name__, pool._max_workers)
+    with cf.ThreadPoolExecutor() as threads, cf.ProcessPoolExecutor() as processes:
+        pools = {}
+        for pool in (threads, processes):
             list(pool.map(wait, [0] * pool._max_workers))
-            def cpu():
+            pools["%s(%d)" % (type(pool).__name__, pool._max_workers)] = pool
+        runs = {"one thread": one_thread}
+        for name, pool in pools.items():
+            def cpu(pool=pool):
                 assert sum(pool.map(count_primes, parts)) == expected
-            out["cpu"][name] = median_time(cpu, repeat)
+            runs[name] = cpu
+        for fn in runs.values():
+            fn()  # untimed, as on the Java side
+        times = {name: [] for name in runs}
+        for _ in range(repeat):
+            for name, fn in runs.items():
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+        for name, ts in times.items():
+            speedups = [b / t for b, t in zip(times["one thread"], ts)]
+            out["cpu"][name] = (statistics.median(ts), statistics.median(speedups), min(speedups), max(speedups))
+        for name, pool in pools.items():
             out["io"][name] = median_time(lambda: list(pool.map(wait, [wait_s] * waits)), repeat)
 
     async def gather():
         await asyncio.gather(*(asyncio.sleep(wait_s) for _ in range(waits)))
     out["io"]["asyncio"] = median_time(lambda: asyncio.run(gather()), repeat)
     print("version\tpython\t" + sys.version.split()[0])
-    for workload, times in out.items():
-        for level, seconds in times.items():
-            print("%s\t%s\t%.6f" % (workload, level, seconds))
+    for level, (seconds, speedup, low, high) in out["cpu"].items():
+        print("cpu\t%s\t%.6f\t%.4f\t%.4f\t%.4f" % (level, seconds, speedup, low, high))
+    for level, seconds in out["io"].items():
+        print("io\t%s\t%.6f" % (level, seconds))
 
 
 if __name__ == "__main__":

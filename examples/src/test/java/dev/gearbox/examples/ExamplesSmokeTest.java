@@ -99,6 +99,16 @@ class ExamplesSmokeTest {
     assertThat(Files.readString(dir.resolve("bench.md"))).contains("| level").contains("gearbox async")
         .contains("Made by `./gearbox bench --small --backends thread,async --out " + dir + "`");
     assertThat(dir.resolve("bench.png")).isNotEmptyFile();
+    // Every CPU speedup the table prints is within the cores, or is flagged as the fault it is.
+    for (String line : Files.readAllLines(dir.resolve("bench.md"))) {
+      String[] cells = line.split("\\|");
+      if (cells.length > 3 && cells[3].strip().matches("\\d+\\.\\d+x.*")) {
+        double speedup = Double.parseDouble(cells[3].strip().substring(0, cells[3].strip().indexOf('x')));
+        assertThat(speedup).as(line).isLessThanOrEqualTo(BenchCommand.CORES);
+      } else if (cells.length > 3 && cells[3].contains("fault")) {
+        assertThat(cells[3]).as(line).contains("cores");
+      }
+    }
     if (r.out().contains("Python one thread")) {
       assertThat(r.out()).contains("ProcessPoolExecutor").contains("asyncio");
     } else {
