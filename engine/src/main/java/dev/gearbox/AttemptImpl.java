@@ -23,6 +23,11 @@ import java.util.concurrent.ScheduledFuture;
 final class AttemptImpl implements Attempt, TaskContext {
   /** Set while the work runs in-process, so the engine can tell a task that submits to its own engine. */
   static final ThreadLocal<DefaultEngine> RUNNING_IN = new ThreadLocal<>();
+  /**
+   * The attempt whose work this thread runs in-process right now, and so whose slot it holds (not
+   * set while it reports, when the slot is already given back).
+   */
+  static final ThreadLocal<AttemptImpl> RUNNING_WORK = new ThreadLocal<>();
 
   final Job job;
   final int number;
@@ -168,12 +173,15 @@ final class AttemptImpl implements Attempt, TaskContext {
     RUNNING_IN.set(job.engine);
     try {
       Outcome outcome;
+      AttemptImpl outerWork = RUNNING_WORK.get();
+      RUNNING_WORK.set(this);
       try {
         started();
         outcome = Outcome.success(job.work.run(this));
       } catch (Throwable t) {
         outcome = Outcome.failure(t);
       } finally {
+        RUNNING_WORK.set(outerWork);
         synchronized (this) {
           runner = null;
           finishedHere = true;

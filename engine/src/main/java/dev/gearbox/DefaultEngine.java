@@ -173,6 +173,11 @@ final class DefaultEngine implements Engine {
   /** Submitters waiting in {@code notFull.await()}; signalling is skipped when there are none. Guarded by mainLock. */
   private int blockedSubmitters;
   /**
+   * Tasks of this engine blocked, in their own slot's thread, waiting for a future of this engine
+   * ({@link #enterNestedWait}). Guarded by mainLock.
+   */
+  private int nestedWaiters;
+  /**
    * Slots taken: attempts dispatched whose first report has not come yet, those held in the
    * prefetch room included. Guarded by mainLock.
    */
@@ -849,6 +854,47 @@ final class DefaultEngine implements Engine {
   private void completeSettled(Job job, Outcome outcome) {
     complete(job, outcome);
     finished();
+  }
+
+  /**
+   * A thread is about to block waiting for {@code awaited}'s future. If that thread is running a
+   * task of this engine in-process, it counts as a nested waiter until {@link #exitNestedWait};
+   * and if every slot is then held by such waiters while {@code awaited} has not started, nothing
+   * could ever start it: the wait fails at once instead of hanging, which fails the waiting task
+   * (unless it catches it), frees its slot and lets the others go on.
+   *
+   * @return whether the caller must call {@link #exitNestedWait} after its wait
+   * @throws IllegalStateException if the wait could never end
+   */
+  boolean enterNestedWait(Job awaited) {
+    AttemptImpl waiter = AttemptImpl.RUNNING_WORK.get();
+    if (waiter == null || waiter.job.engine != this) {
+      return false; // not a task of this engine running in its slot: its wait holds no slot
+    }
+    lockQuickly();
+    try {
+      nestedWaiters++;
+      if (nestedWaiters >= slots && (awaited.state == Job.State.QUEUED || awaited.state == Job.State.WAITING_RETRY)) {
+        nestedWaiters--;
+        throw new IllegalStateException("task " + waiter.job.name() + " of engine '" + name + "' waits for task "
+            + awaited.name() + " of the same engine, which has not started and never could: all " + slots + " of the"
+            + " engine's slots are held by tasks waiting like this one. Raise gearbox.workers, submit the inner tasks to another engine, or"
+            + " compose instead of waiting (thenCompose, submitAsync)");
+      }
+      return true;
+    } finally {
+      mainLock.unlock();
+    }
+  }
+
+  /** The end of a wait {@link #enterNestedWait} counted. */
+  void exitNestedWait() {
+    lockQuickly();
+    try {
+      nestedWaiters--;
+    } finally {
+      mainLock.unlock();
+    }
   }
 
   /** A settled job's future is complete: the last one after shutdown terminates the engine. */

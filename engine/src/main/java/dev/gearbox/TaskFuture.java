@@ -4,7 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +64,58 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
         log.error("Gearbox: executor {} refused listener {} of task {}", executor, listener, job.name(), e);
       }
     });
+  }
+
+  /**
+   * Waits for the task. A task of the same engine that waits here, in its own slot, while every
+   * other slot is held by such waits and this task has not started, would wait for ever: that
+   * wait throws {@link IllegalStateException} at once instead, saying so.
+   */
+  @Override
+  public T get() throws InterruptedException, ExecutionException {
+    if (isDone()) {
+      return super.get();
+    }
+    boolean counted = job.engine.enterNestedWait(job);
+    try {
+      return super.get();
+    } finally {
+      if (counted) {
+        job.engine.exitNestedWait();
+      }
+    }
+  }
+
+  /** Like {@link #get()}, bounded by {@code timeout}. */
+  @Override
+  public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
+    if (isDone()) {
+      return super.get(timeout, unit);
+    }
+    boolean counted = job.engine.enterNestedWait(job);
+    try {
+      return super.get(timeout, unit);
+    } finally {
+      if (counted) {
+        job.engine.exitNestedWait();
+      }
+    }
+  }
+
+  /** Like {@link #get()}, throwing unchecked exceptions. */
+  @Override
+  public T join() {
+    if (isDone()) {
+      return super.join();
+    }
+    boolean counted = job.engine.enterNestedWait(job);
+    try {
+      return super.join();
+    } finally {
+      if (counted) {
+        job.engine.exitNestedWait();
+      }
+    }
   }
 
   @Override
