@@ -852,9 +852,26 @@ final class DefaultEngine implements Engine {
 
   /** Completes the future of a job just settled (marked DONE and counted), then lets it go. */
   private void completeSettled(Job job, Outcome outcome) {
-    complete(job, outcome);
+    DefaultEngine outer = COMPLETING.get();
+    COMPLETING.set(this);
+    try {
+      complete(job, outcome);
+    } finally {
+      if (outer == null) {
+        COMPLETING.remove();
+      } else {
+        COMPLETING.set(outer);
+      }
+    }
     finished();
   }
+
+  /**
+   * The engine whose task's future this thread is completing, so running its dependent actions;
+   * that task still counts as unfinished until they return, so {@link #close()} there would wait
+   * for itself.
+   */
+  private static final ThreadLocal<DefaultEngine> COMPLETING = new ThreadLocal<>();
 
   /**
    * A thread is about to block waiting for {@code awaited}'s future. If that thread is running a
@@ -1288,6 +1305,14 @@ final class DefaultEngine implements Engine {
   @Override
   public void close() {
     shutdown();
+    if (COMPLETING.get() == this) {
+      // A dependent action of one of our tasks: its task is finished only once it returns, so
+      // waiting here would wait for ever. The engine is shut down; it terminates after it returns.
+      throw new IllegalStateException("close() was called from a dependent action of a task of engine '" + name
+          + "' (a callback run as the task's future completed), where waiting for the engine would wait for that"
+          + " action itself. The engine is shut down and terminates once the action returns; close it from another"
+          + " thread, or use shutdown() here");
+    }
     boolean interrupted = false;
     try {
       awaitTerminatedState(Long.MAX_VALUE);

@@ -188,6 +188,10 @@ public interface Engine extends AutoCloseable {
    * period; otherwise close waits for the backend to finish releasing (for the process backend:
    * until no worker JVM is left), giving up with a warning after 30 s. If the waiting thread is
    * interrupted, the engine is shut down now and the interrupt status is kept.
+   *
+   * @throws IllegalStateException if called from a dependent action of one of this engine's tasks,
+   *     run as that task's future completed: the task is finished only once the action returns, so
+   *     close would wait for itself. The engine is shut down then, and terminates after it returns.
    */
   @Override
   void close();

@@ -106,4 +106,25 @@ public interface LifecycleContract extends ContractFixture {
     assertThat(settled).isEqualTo(counter(engine, "submitted")).isEqualTo(threads * perThread);
     assertThat(counter(engine, "cancelled")).isEqualTo(all.stream().filter(TaskFuture::isCancelled).count());
   }
+
+  @Test
+  default void close_fromADependentActionOfItsOwnTask_failsAtOnce_andTheEngineStillTerminates() throws Exception {
+    Engine engine = open();
+    assumeQueueing(engine); // direct runs the task inside submit, before a dependent can be attached
+    TaskFuture<Integer> f = engine.submit(ContractTasks.blockUntilReleased(dir(), 1));
+    AtomicReference<Throwable> seen = new AtomicReference<>();
+    f.whenComplete((v, t) -> {
+      try {
+        engine.close();
+        seen.set(new AssertionError("close() returned inside a dependent action of its own task"));
+      } catch (Throwable e) {
+        seen.set(e);
+      }
+    });
+    Signals.raise(dir(), "release");
+    await().atMost(PROMPTLY).untilAsserted(() -> assertThat(seen.get()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("dependent action"));
+    assertThat(engine.isShutdown()).isTrue();
+    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+  }
 }
