@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A worker JVM's standard streams as commons-exec hands them over: its stdout and stderr pumped,
- * line by line, into the log (logger {@code dev.gearbox.process.worker}, tagged with the worker),
+ * line by line, into the log (logger {@code dev.gearbox.process.worker}, tagged with the worker;
+ * to this JVM's stderr when the application has no SLF4J provider, which would drop them),
  * with the last lines of both kept for crash reports; its stdin handed to the worker for frames.
  * Two pump threads per worker, daemon, ended by the worker's exit.
  *
@@ -29,12 +30,20 @@ final class WorkerOutput implements ExecuteStreamHandler {
   static final int MAX_LINE = 8192;
   /** The longest line kept in the crash tail, which goes into exception messages. */
   static final int MAX_TAIL_LINE = 1024;
+  /**
+   * Whether the application has no SLF4J provider, so that anything logged is dropped: worker
+   * output then goes to this JVM's stderr instead, since what a task prints must not vanish.
+   */
+  static final boolean NO_LOGGER = LoggerFactory.getILoggerFactory() instanceof org.slf4j.helpers.NOPLoggerFactory;
+  private static final java.util.concurrent.atomic.AtomicBoolean TOLD = new java.util.concurrent.atomic.AtomicBoolean();
 
   private final String threadPrefix;
   private final Supplier<String> label;
   /** Whether the worker is training the AOT cache, whose narration is kept out of the log and the tail. */
   private final Supplier<Boolean> training;
   private final Consumer<DataOutputStream> stdinSink;
+  /** Where a line goes when there is no logger: this JVM's stderr (a test can give another). */
+  private final java.io.PrintStream fallback;
   private final ArrayDeque<String> tail = new ArrayDeque<>();
   private InputStream out;
   private InputStream err;
@@ -42,10 +51,17 @@ final class WorkerOutput implements ExecuteStreamHandler {
   private Thread errPump;
 
   WorkerOutput(String threadPrefix, Supplier<String> label, Supplier<Boolean> training, Consumer<DataOutputStream> stdinSink) {
+    this(threadPrefix, label, training, stdinSink, NO_LOGGER ? System.err : null);
+  }
+
+  /** With {@code fallback} non-null, lines go there instead of to the log. */
+  WorkerOutput(String threadPrefix, Supplier<String> label, Supplier<Boolean> training, Consumer<DataOutputStream> stdinSink,
+      java.io.PrintStream fallback) {
     this.threadPrefix = threadPrefix;
     this.label = label;
     this.training = training;
     this.stdinSink = stdinSink;
+    this.fallback = fallback;
   }
 
   /** The worker's last output lines (stderr, and stdout marked as such), oldest first. */
@@ -101,7 +117,13 @@ final class WorkerOutput implements ExecuteStreamHandler {
             String kept = line.length() <= MAX_TAIL_LINE ? line : line.substring(0, MAX_TAIL_LINE) + "...";
             tail.addLast(isErr ? kept : "[stdout] " + kept);
           }
-          if (isErr) {
+          if (fallback != null) {
+            if (TOLD.compareAndSet(false, true)) {
+              fallback.println("gearbox: no SLF4J provider on the classpath, so worker output is printed here; add one"
+                  + " (slf4j-simple, logback) to route it through logging, under dev.gearbox.process.worker");
+            }
+            fallback.println("[" + label.get() + "] " + line);
+          } else if (isErr) {
             output.warn("[{}] {}", label.get(), line);
           } else {
             output.info("[{}] {}", label.get(), line);

@@ -44,4 +44,17 @@ class WorkerOutputTest {
     assertThat(tail).endsWith("[stdout] last words");
     assertThat(tail.lines()).allSatisfy(l -> assertThat(l.length()).isLessThanOrEqualTo(WorkerOutput.MAX_TAIL_LINE + 20));
   }
+
+  @Test
+  void withoutALogger_workerLinesAreStillPrinted_taggedWithTheWorker() throws Exception {
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream sink = new java.io.PrintStream(printed, true, StandardCharsets.UTF_8);
+    WorkerOutput output = new WorkerOutput("test-output", () -> "worker-7 pid 42", () -> false, stdin -> {}, sink);
+    output.setProcessOutputStream(new ByteArrayInputStream("from a task\n".getBytes(StandardCharsets.UTF_8)));
+    output.setProcessErrorStream(new ByteArrayInputStream("from stderr\n".getBytes(StandardCharsets.UTF_8)));
+    output.start();
+    output.stop();
+    assertThat(printed.toString(StandardCharsets.UTF_8)).contains("[worker-7 pid 42] from a task")
+        .contains("[worker-7 pid 42] from stderr");
+  }
 }
