@@ -173,10 +173,10 @@ final class DefaultEngine implements Engine {
   /** Submitters waiting in {@code notFull.await()}; signalling is skipped when there are none. Guarded by mainLock. */
   private int blockedSubmitters;
   /**
-   * Tasks of this engine blocked, in their own slot's thread, waiting for a future of this engine
-   * ({@link #enterNestedWait}). Guarded by mainLock.
+   * What each task of this engine blocked in its own slot's thread waits for (one entry per wait,
+   * {@link #enterNestedWait}). Guarded by mainLock.
    */
-  private int nestedWaiters;
+  private final java.util.ArrayList<Job> nestedWaits = new java.util.ArrayList<>();
   /**
    * Slots taken: attempts dispatched whose first report has not come yet, those held in the
    * prefetch room included. Guarded by mainLock.
@@ -728,8 +728,13 @@ final class DefaultEngine implements Engine {
       try {
         settled = retryOrSettle(a, outcome.failure());
       } catch (RuntimeException | Error e) {
-        if (next != null) {
-          launch(next); // the slot was handed on: its job must start whatever went wrong here
+        if (next != null) { // the slot was handed on: its job must start whatever went wrong here
+          StartFrame frame = StartFrame.of(this);
+          if (frame != null) {
+            frame.leave(new Deferred(next, null, null));
+          } else {
+            launch(next);
+          }
         }
         throw e;
       }
@@ -773,7 +778,9 @@ final class DefaultEngine implements Engine {
       retry = a.number < job.retry.maxAttempts() && job.retry.shouldRetry(failure);
     } catch (RuntimeException | Error e) {
       log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job, failure, e);
-      failure.addSuppressed(e);
+      if (e != failure) {
+        failure.addSuppressed(e);
+      }
       retry = false;
     }
     if (retry) {
@@ -852,47 +859,66 @@ final class DefaultEngine implements Engine {
 
   /** Completes the future of a job just settled (marked DONE and counted), then lets it go. */
   private void completeSettled(Job job, Outcome outcome) {
-    DefaultEngine outer = COMPLETING.get();
-    COMPLETING.set(this);
-    try {
-      complete(job, outcome);
-    } finally {
-      if (outer == null) {
-        COMPLETING.remove();
-      } else {
-        COMPLETING.set(outer);
-      }
-    }
+    completing(() -> complete(job, outcome));
     finished();
   }
 
   /**
-   * The engine whose task's future this thread is completing, so running its dependent actions;
-   * that task still counts as unfinished until they return, so {@link #close()} there would wait
-   * for itself.
+   * Completes a future of this engine (running its dependent actions) marked as such on this
+   * thread: the task still counts as unfinished until they return, so {@link #close()} there
+   * would wait for itself.
    */
-  private static final ThreadLocal<DefaultEngine> COMPLETING = new ThreadLocal<>();
+  private void completing(Runnable completion) {
+    java.util.ArrayDeque<DefaultEngine> engines = COMPLETING.get();
+    if (engines == null) {
+      engines = new java.util.ArrayDeque<>(2);
+      COMPLETING.set(engines);
+    }
+    engines.push(this);
+    try {
+      completion.run();
+    } finally {
+      engines.pop();
+      if (engines.isEmpty()) {
+        COMPLETING.remove();
+      }
+    }
+  }
+
+  /** Whether this thread is completing a future of this engine, however deep (a dependent of one engine's task may complete another's). */
+  private boolean completingHere() {
+    java.util.ArrayDeque<DefaultEngine> engines = COMPLETING.get();
+    return engines != null && engines.contains(this);
+  }
+
+  /** The engines whose futures this thread is completing, innermost first. */
+  private static final ThreadLocal<java.util.ArrayDeque<DefaultEngine>> COMPLETING = new ThreadLocal<>();
 
   /**
-   * A thread is about to block waiting for {@code awaited}'s future. If that thread is running a
-   * task of this engine in-process, it counts as a nested waiter until {@link #exitNestedWait};
-   * and if every slot is then held by such waiters while {@code awaited} has not started, nothing
-   * could ever start it: the wait fails at once instead of hanging, which fails the waiting task
-   * (unless it catches it), frees its slot and lets the others go on.
+   * A thread is about to block, without a time limit, waiting for {@code awaited}'s future. If that
+   * thread is running a task of this engine in-process, the wait is recorded with what it awaits
+   * until {@link #exitNestedWait}; and if every slot is then held by such waits and every one of
+   * them awaits a job that has not started, nothing could ever start one: the wait fails at once
+   * instead of hanging, which fails the waiting task (unless it catches it), frees its slot and
+   * lets the others go on. An interruptible wait of a task with a deadline is not recorded: the
+   * deadline interrupts it.
    *
    * @return whether the caller must call {@link #exitNestedWait} after its wait
    * @throws IllegalStateException if the wait could never end
    */
-  boolean enterNestedWait(Job awaited) {
+  boolean enterNestedWait(Job awaited, boolean interruptible) {
     AttemptImpl waiter = AttemptImpl.RUNNING_WORK.get();
     if (waiter == null || waiter.job.engine != this) {
       return false; // not a task of this engine running in its slot: its wait holds no slot
     }
+    if (interruptible && (waiter.job.timeout != null || Thread.currentThread().isInterrupted())) {
+      return false; // its deadline (or a pending interrupt) ends this wait: it does not block for ever
+    }
     lockQuickly();
     try {
-      nestedWaiters++;
-      if (nestedWaiters >= slots && (awaited.state == Job.State.QUEUED || awaited.state == Job.State.WAITING_RETRY)) {
-        nestedWaiters--;
+      nestedWaits.add(awaited);
+      if (nestedWaits.size() >= slots && nestedWaits.stream().allMatch(DefaultEngine::cannotStart)) {
+        nestedWaits.remove(nestedWaits.size() - 1);
         throw new IllegalStateException("task " + waiter.job.name() + " of engine '" + name + "' waits for task "
             + awaited.name() + " of the same engine, which has not started and never could: all " + slots + " of the"
             + " engine's slots are held by tasks waiting like this one. Raise gearbox.workers, submit the inner tasks to another engine, or"
@@ -904,11 +930,16 @@ final class DefaultEngine implements Engine {
     }
   }
 
+  /** A job that holds no slot and waits for one: only a slot freeing up could start it. Caller holds mainLock. */
+  private static boolean cannotStart(Job job) {
+    return job.state == Job.State.QUEUED || job.state == Job.State.WAITING_RETRY;
+  }
+
   /** The end of a wait {@link #enterNestedWait} counted. */
-  void exitNestedWait() {
+  void exitNestedWait(Job awaited) {
     lockQuickly();
     try {
-      nestedWaiters--;
+      nestedWaits.remove(awaited);
     } finally {
       mainLock.unlock();
     }
@@ -966,7 +997,7 @@ final class DefaultEngine implements Engine {
       TaskEvent ev = job.event(job.attempts);
       bus.emit("taskCancelled", l -> l.taskCancelled(ev));
     }
-    job.future.cancelInternal();
+    completing(() -> job.future.cancelInternal());
     if (wasRunning) {
       AttemptImpl a = job.current;
       if (a != null && a.decide()) {
@@ -1305,7 +1336,7 @@ final class DefaultEngine implements Engine {
   @Override
   public void close() {
     shutdown();
-    if (COMPLETING.get() == this) {
+    if (completingHere()) {
       // A dependent action of one of our tasks: its task is finished only once it returns, so
       // waiting here would wait for ever. The engine is shut down; it terminates after it returns.
       throw new IllegalStateException("close() was called from a dependent action of a task of engine '" + name

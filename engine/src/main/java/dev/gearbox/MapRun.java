@@ -225,6 +225,9 @@ final class MapRun<I, O> implements Iterator<O> {
       throw failed(s, 0, e.getCause());
     } catch (CancellationException e) {
       throw failed(s, 0, e);
+    } catch (RuntimeException e) {
+      close(); // a wait that could never end (a map inside a task of its own engine): nothing stays queued
+      throw e;
     }
     if (sizer.isAdaptive()) {
       sizer.record(s.inputs.length, s.future.job.lastRunNanos);
@@ -265,6 +268,10 @@ final class MapRun<I, O> implements Iterator<O> {
       throw failed(s, i, e.getCause());
     } catch (CancellationException e) {
       throw failed(s, i, e);
+    } catch (RuntimeException e) {
+      f.cancel(true); // a wait that could never end: nothing stays queued
+      close();
+      throw e;
     } finally {
       retrying = null;
     }

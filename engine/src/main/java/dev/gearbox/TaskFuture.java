@@ -7,7 +7,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,36 +67,23 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
 
   /**
    * Waits for the task. A task of the same engine that waits here, in its own slot, while every
-   * other slot is held by such waits and this task has not started, would wait for ever: that
-   * wait throws {@link IllegalStateException} at once instead, saying so.
+   * other slot is held by such waits and none of the tasks they wait for has started, would wait
+   * for ever: that wait throws {@link IllegalStateException} at once instead, saying so. (A wait
+   * with a timeout, {@link #get(long, TimeUnit)}, ends by itself and is not checked.)
+   *
+   * @throws IllegalStateException if the wait could never end
    */
   @Override
   public T get() throws InterruptedException, ExecutionException {
     if (isDone()) {
       return super.get();
     }
-    boolean counted = job.engine.enterNestedWait(job);
+    boolean counted = job.engine.enterNestedWait(job, true);
     try {
       return super.get();
     } finally {
       if (counted) {
-        job.engine.exitNestedWait();
-      }
-    }
-  }
-
-  /** Like {@link #get()}, bounded by {@code timeout}. */
-  @Override
-  public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
-    if (isDone()) {
-      return super.get(timeout, unit);
-    }
-    boolean counted = job.engine.enterNestedWait(job);
-    try {
-      return super.get(timeout, unit);
-    } finally {
-      if (counted) {
-        job.engine.exitNestedWait();
+        job.engine.exitNestedWait(job);
       }
     }
   }
@@ -108,12 +94,12 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     if (isDone()) {
       return super.join();
     }
-    boolean counted = job.engine.enterNestedWait(job);
+    boolean counted = job.engine.enterNestedWait(job, false);
     try {
       return super.join();
     } finally {
       if (counted) {
-        job.engine.exitNestedWait();
+        job.engine.exitNestedWait(job);
       }
     }
   }

@@ -159,4 +159,19 @@ public interface AdmissionContract extends ContractFixture {
     TaskFuture<Integer> outer = engine.submit(() -> engine.submit(() -> 7).join() + 1);
     assertThat(get(outer)).isEqualTo(8);
   }
+
+  @Test
+  default void aTimedWaitForATaskOfItsOwnEngine_endsWithItsTimeout_notAsADeadlock() throws Exception {
+    Engine engine = open(b -> b.workers(1));
+    assumeTrue(engine.capabilities().sharedMemory(), "a task in another process cannot reach the engine");
+    assumeQueueing(engine);
+    TaskFuture<String> outer = engine.submit(() -> {
+      try {
+        return "got " + engine.submit(() -> 7).get(200, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        return "timed out";
+      }
+    });
+    assertThat(get(outer)).isEqualTo("timed out");
+  }
 }

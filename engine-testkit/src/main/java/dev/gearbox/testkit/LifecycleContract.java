@@ -127,4 +127,25 @@ public interface LifecycleContract extends ContractFixture {
     assertThat(engine.isShutdown()).isTrue();
     assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
   }
+
+  @Test
+  default void close_fromADependentActionOfACancelledTask_failsAtOnce_too() throws Exception {
+    Engine engine = open();
+    assumeQueueing(engine);
+    TaskFuture<Integer> f = engine.submit(ContractTasks.blockUntilReleased(dir(), 1));
+    AtomicReference<Throwable> seen = new AtomicReference<>();
+    f.whenComplete((v, t) -> {
+      try {
+        engine.close();
+        seen.set(new AssertionError("close() returned inside a dependent action of its own task"));
+      } catch (Throwable e) {
+        seen.set(e);
+      }
+    });
+    f.cancel(true);
+    Signals.raise(dir(), "release");
+    await().atMost(PROMPTLY).untilAsserted(() -> assertThat(seen.get()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("dependent action"));
+    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+  }
 }

@@ -23,6 +23,8 @@ class BenchFiguresTest {
     BenchCommand.Row faulty = new BenchCommand.Row("Python ProcessPoolExecutor(2)", 0.4, tooMuch, tooMuch, tooMuch, 1, 2);
     assertThat(faulty.cpuFault()).isTrue();
     assertThat(BenchCommand.cpuCell(faulty)).startsWith("fault: ").contains("> " + BenchCommand.CORES + " cores");
+    BenchCommand.Row oneRoundTooMuch = new BenchCommand.Row("gearbox thread", 0.6, 1.0, 0.9, tooMuch, 1, 2);
+    assertThat(oneRoundTooMuch.cpuFault()).isTrue();
     BenchCommand.Row fine = new BenchCommand.Row("gearbox thread", 0.6, 0.9 * BenchCommand.CORES, 0.8, BenchCommand.CORES, 1, 2);
     assertThat(fine.cpuFault()).isFalse();
     assertThat(BenchCommand.cpuCell(fine)).matches("\\d+\\.\\d\\dx \\[0\\.80-\\d+\\.00\\]");
