@@ -272,6 +272,8 @@ final class ClusterBackend implements Backend {
         tasksLost.inc();
       }
       outcomes.lost(a, e);
+    } catch (VirtualMachineError fatal) {
+      throw fatal; // the attempt was reported before it was rethrown (Payloads); the JVM must hear of it
     } catch (Throwable t) {
       log.warn("Gearbox: reporting the outcome of {} failed", a.taskName(), t);
       a.lost(new EngineException(a.taskId(), a.taskName(), "its outcome from " + label + " could not be reported: " + t, t));

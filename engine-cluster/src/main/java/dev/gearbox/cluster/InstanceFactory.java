@@ -35,6 +35,7 @@ final class InstanceFactory {
   record Started(HazelcastInstance hz, LifecycleRelay lifecycle, long startNanos, long deadline) {
     /** Stops the instance at once: what follows its start failed. */
     void undo() {
+      lifecycle.attach(null); // the backend never opened: its stop must not be reported as one nobody asked for
       hz.getLifecycleService().terminate();
     }
   }
