@@ -112,15 +112,7 @@ public interface LifecycleContract extends ContractFixture {
     Engine engine = open();
     assumeQueueing(engine); // direct runs the task inside submit, before a dependent can be attached
     TaskFuture<Integer> f = engine.submit(ContractTasks.blockUntilReleased(dir(), 1));
-    AtomicReference<Throwable> seen = new AtomicReference<>();
-    f.whenComplete((v, t) -> {
-      try {
-        engine.close();
-        seen.set(new AssertionError("close() returned inside a dependent action of its own task"));
-      } catch (Throwable e) {
-        seen.set(e);
-      }
-    });
+    AtomicReference<Throwable> seen = closeWhenComplete(engine, f);
     Signals.raise(dir(), "release");
     await().atMost(PROMPTLY).untilAsserted(() -> assertThat(seen.get()).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("dependent action"));
@@ -133,6 +125,16 @@ public interface LifecycleContract extends ContractFixture {
     Engine engine = open();
     assumeQueueing(engine);
     TaskFuture<Integer> f = engine.submit(ContractTasks.blockUntilReleased(dir(), 1));
+    AtomicReference<Throwable> seen = closeWhenComplete(engine, f);
+    f.cancel(true);
+    Signals.raise(dir(), "release");
+    await().atMost(PROMPTLY).untilAsserted(() -> assertThat(seen.get()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("dependent action"));
+    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+  }
+
+  /** Registers a dependent action on {@code f} that closes {@code engine}; returns what that close threw (or an AssertionError if it returned). */
+  private static AtomicReference<Throwable> closeWhenComplete(Engine engine, TaskFuture<?> f) {
     AtomicReference<Throwable> seen = new AtomicReference<>();
     f.whenComplete((v, t) -> {
       try {
@@ -142,10 +144,6 @@ public interface LifecycleContract extends ContractFixture {
         seen.set(e);
       }
     });
-    f.cancel(true);
-    Signals.raise(dir(), "release");
-    await().atMost(PROMPTLY).untilAsserted(() -> assertThat(seen.get()).isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("dependent action"));
-    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    return seen;
   }
 }
