@@ -187,7 +187,7 @@ public final class EngineConfig {
       }
     }
     for (Map.Entry<String, String> e : new TreeMap<>(overrides).entrySet()) {
-      b.option(e.getKey(), e.getValue(), "override " + e.getKey() + "=" + e.getValue());
+      b.option(e.getKey(), e.getValue(), "override " + e.getKey() + "=" + shown(e.getKey(), e.getValue()));
     }
     return b.build();
   }
@@ -295,7 +295,23 @@ public final class EngineConfig {
     return "EngineConfig[backend=" + backend + ", name=" + name + ", workers=" + workers
         + ", queue=" + queueCapacity + "/" + queueFullPolicy + ", map.window=" + mapWindow
         + ", map.chunk-size=" + chunkSize + ", timeout=" + taskTimeout + ", retries=" + taskRetries
-        + ", backendOptions=" + backendOptions + "]";
+        + ", backendOptions=" + shownOptions() + "]";
+  }
+
+  /** Whether a key holds a secret, whose value is never shown (keys ending in {@code .secret}). */
+  static boolean isSecret(String key) {
+    return key.endsWith(".secret");
+  }
+
+  /** A value as messages and {@link #toString()} may show it: a secret's is hidden. */
+  static String shown(String key, String value) {
+    return isSecret(key) ? "(secret, not shown)" : value;
+  }
+
+  private String shownOptions() {
+    Map<String, String> shown = new TreeMap<>();
+    backendOptions.forEach((k, v) -> shown.put(k, shown(k, v)));
+    return shown.toString();
   }
 
   /**

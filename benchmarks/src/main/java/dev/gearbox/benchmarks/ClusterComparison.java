@@ -156,13 +156,19 @@ public final class ClusterComparison {
     String members = "127.0.0.1:" + p1 + ",127.0.0.1:" + p2;
     Path logs = Files.createTempDirectory("gearbox-cluster-bench");
     List<Process> jvms = new ArrayList<>();
+    // The deployment secret, passed as in production: in the members' environment, never on a command line.
+    byte[] random = new byte[32];
+    new java.security.SecureRandom().nextBytes(random);
+    String secret = java.util.Base64.getEncoder().encodeToString(random);
     try {
       for (int port : new int[] {p1, p2}) {
-        jvms.add(new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        ProcessBuilder member = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-cp", System.getProperty("java.class.path"), "-Dhazelcast.logging.type=slf4j",
             "dev.gearbox.cluster.WorkerMember", "--exit-with-parent", "--cluster-name=" + cluster, "--port=" + port, "--members=" + members,
             "--slots=1", "--member-name=member-" + port)
-            .redirectErrorStream(true).redirectOutput(logs.resolve(port + ".log").toFile()).start());
+            .redirectErrorStream(true).redirectOutput(logs.resolve(port + ".log").toFile());
+        member.environment().put("GEARBOX_CLUSTER_SECRET", secret);
+        jvms.add(member.start());
       }
       for (int i = 0; i < jvms.size(); i++) {
         Path log = logs.resolve((i == 0 ? p1 : p2) + ".log");
@@ -175,7 +181,8 @@ public final class ClusterComparison {
         }
       }
       try (Engine e = Engine.open(EngineConfig.newBuilder().backend("cluster")
-          .option("gearbox.cluster.mode", "client").option("gearbox.cluster.cluster-name", cluster)
+          .option("gearbox.cluster.mode", "client").option("gearbox.cluster.secret", secret)
+          .option("gearbox.cluster.cluster-name", cluster)
           .option("gearbox.cluster.members", members).option("gearbox.cluster.min-members", "2").build())) {
         long expected = Primes.countRanges(Primes.ranges(2_000_000, 16));
         for (int i = 0; i < 3; i++) {

@@ -10,24 +10,36 @@ import java.io.IOException;
 /**
  * Sets a running task's cooperative cancel flag and, if asked, interrupts its thread: the
  * engine's stop ladder reaching a member. Runs on the member's small {@code gearbox-control}
- * executor, so it never waits behind the tasks it cancels.
+ * executor, so it never waits behind the tasks it cancels. Sealed with the deployment secret: the
+ * member checks its MAC, sending time and freshness before it acts ({@link MemberRuntime}).
  *
  * <p>Hazelcast instantiates it by name (its no-argument constructor, made accessible) on the
  * receiving side, which needs only Gearbox's cluster module on its classpath.
  */
 final class CancelRequest implements Runnable, DataSerializable, HazelcastInstanceAware {
-  private String owner;
-  private long wireId;
-  private boolean interrupt;
+  String owner;
+  long wireId;
+  boolean interrupt;
+  long sentAt;
+  /** Makes every request's MAC unique, so a member never takes a new request for a replay of an old one. */
+  long nonce;
+  byte[] mac;
   private transient HazelcastInstance hz;
 
   /** For Hazelcast's deserialization only. */
   CancelRequest() {}
 
-  CancelRequest(String owner, long wireId, boolean interrupt) {
+  CancelRequest(Seal seal, String owner, long wireId, boolean interrupt) {
     this.owner = owner;
     this.wireId = wireId;
     this.interrupt = interrupt;
+    this.sentAt = System.currentTimeMillis();
+    this.nonce = Seal.randomLong();
+    this.mac = macWith(seal);
+  }
+
+  byte[] macWith(Seal seal) {
+    return seal.fields(Seal.Kind.CANCEL).text(owner).i64(wireId).bool(interrupt).i64(sentAt).i64(nonce).mac();
   }
 
   @Override
@@ -37,7 +49,7 @@ final class CancelRequest implements Runnable, DataSerializable, HazelcastInstan
 
   @Override
   public void run() {
-    MemberRuntime.of(hz).cancel(owner, wireId, interrupt);
+    MemberRuntime.of(hz).cancel(this, hz);
   }
 
   @Override
@@ -45,6 +57,9 @@ final class CancelRequest implements Runnable, DataSerializable, HazelcastInstan
     out.writeString(owner);
     out.writeLong(wireId);
     out.writeBoolean(interrupt);
+    out.writeLong(sentAt);
+    out.writeLong(nonce);
+    out.writeByteArray(mac);
   }
 
   @Override
@@ -52,5 +67,8 @@ final class CancelRequest implements Runnable, DataSerializable, HazelcastInstan
     owner = in.readString();
     wireId = in.readLong();
     interrupt = in.readBoolean();
+    sentAt = in.readLong();
+    nonce = in.readLong();
+    mac = in.readByteArray();
   }
 }

@@ -118,13 +118,15 @@ final class ClusterBackend implements Backend {
     this.hz = started.hz();
     this.lifecycle = started.lifecycle();
     this.reports = new ReportExecutor("gearbox-" + engineName + "-cluster-results-%d");
-    this.outcomes = new AttemptReports(payloads, new CrashLedger(config.poisonThreshold()), reports);
-    this.progress = new ProgressRelay(engineName);
+    Refusals refused = new Refusals(settings.metrics().counter(settings.metricName("cluster.envelopes-refused")));
+    this.outcomes = new AttemptReports(payloads, new CrashLedger(config.poisonThreshold()), reports, config.seal(), owner,
+        refused);
+    this.progress = new ProgressRelay(engineName, config.seal(), refused);
     boolean isDurable = config.executor() == ClusterConfig.ExecutorKind.DURABLE;
     this.plain = isDurable ? null : new PlainSubmission(this, hz.getExecutorService(ClusterConfig.TASK_EXECUTOR));
     this.durable = isDurable
         ? new DurableSubmission(this, hz.getDurableExecutorService(ClusterConfig.TASK_EXECUTOR), hz, reports) : null;
-    this.control = new MemberControl(owner, hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR), isDurable,
+    this.control = new MemberControl(owner, config.seal(), hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR), isDurable,
         config.kill() == ClusterConfig.KillPolicy.MEMBER, settings.cancelGrace());
     this.tasksLost = settings.metrics().counter(settings.metricName("cluster.tasks-lost"));
     settings.metrics().timer(settings.metricName("cluster.instance-startup")).update(started.startNanos(), TimeUnit.NANOSECONDS);
@@ -135,12 +137,21 @@ final class ClusterBackend implements Backend {
       throw new EngineConfigException(ClusterConfig.MODE, "the cluster backend's Hazelcast instance stopped as it started");
     }
     progress.listenTo(hz, owner);
+    if (config.seal().insecure()) {
+      log.warn("Gearbox: engine {} runs cluster '{}' WITHOUT authentication ({}=true): any host that reaches its ports can"
+          + " run code on its members, read every task and result, and forge results. Set a deployment secret ({}) unless"
+          + " the network is yours alone", engineName, config.clusterName(), ClusterConfig.INSECURE, ClusterConfig.SECRET_ENV);
+    }
+    MemberProofs proofs = new MemberProofs(owner, config.seal(), hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR),
+        reports, settings.metrics().counter(settings.metricName("cluster.members-refused")));
     hz.getCluster().addMembershipListener(new MembershipFlow(config.clusterName(), members, assignments, reports, outcomes,
-        progress, tasksLost, durable != null, this::send, this::closeInstance));
+        progress, tasksLost, durable != null, this::send, this::closeInstance, proofs, hz.getCluster()));
     if (config.mode() == ClusterConfig.Mode.EMBEDDED) {
       this.parallelism = config.parallelism() > 0 ? config.parallelism() : config.slots();
     } else {
-      int capacity = members.awaitTaskRunners(started.deadline(), () -> hz.getCluster().getMembers());
+      int capacity = members.awaitTaskRunners(started.deadline(), () -> hz.getCluster().getMembers()
+          + (proofs.refused().isEmpty() ? "" : "; refused for want of proof that they hold the deployment secret: "
+              + String.join("; ", proofs.refused())));
       if (config.mode() == ClusterConfig.Mode.CLIENT) {
         InstanceFactory.awaitConnectionsToMembers(hz, started.deadline(), engineName, config.clusterName());
       }
@@ -195,7 +206,8 @@ final class ClusterBackend implements Backend {
     }
     MemberSlots m = sent.member();
     Attempt a = ex.attempt;
-    RemoteTask task = new RemoteTask(owner, ex.wireId, a.taskId(), a.taskName(), a.number(), ex.work);
+    RemoteTask task = new RemoteTask(config.seal(), config.encrypt(), owner, ex.wireId, a.taskId(), a.taskName(), a.number(),
+        ex.work);
     if (m != null) {
       m.tasks.inc();
     }
@@ -264,7 +276,7 @@ final class ClusterBackend implements Backend {
     String label = member == null ? "a member of cluster '" + config.clusterName() + "'" : member.label;
     try {
       if (failure == null) {
-        outcomes.answered(a, label, response);
+        outcomes.answered(a, ex.wireId, label, response);
         return;
       }
       EngineException e = ClusterFailures.translate(a, label, failure, this::stoppedOnItsOwn, this::closing);

@@ -63,7 +63,17 @@ public final class ClusterBackendProvider implements BackendProvider {
       new ConfigKey(ClusterConfig.DAEMON, "`true`",
           "the engine does not keep the JVM alive (as the `thread` backend's daemon threads): once only Gearbox's Hazelcast threads are left, an engine never closed leaves the cluster so the JVM can exit. `false`: its Hazelcast instance keeps the JVM alive until `close()`"),
       new ConfigKey(ClusterConfig.MEMBER_NAME, "`engine <name> pid <pid>` / `worker pid <pid>`",
-          "the member's name in messages, events and metrics"));
+          "the member's name in messages, events and metrics"),
+      new ConfigKey(ClusterConfig.SECRET, "embedded: random; else none (required)",
+          "the deployment secret (16 characters or more; `openssl rand -base64 32`), the same on every member and engine: every envelope is authenticated with it. Prefer the environment variable `GEARBOX_CLUSTER_SECRET` or `secret-file`; never shown in logs or messages"),
+      new ConfigKey(ClusterConfig.SECRET_FILE, "none",
+          "path of a file that holds the secret (surrounding whitespace ignored), instead of `secret`"),
+      new ConfigKey(ClusterConfig.INSECURE, "`false`",
+          "`true`: run a member or client cluster without a secret (any host that reaches the ports can run code on the members and forge results); logged as a warning at start"),
+      new ConfigKey(ClusterConfig.ENCRYPT, "`false`",
+          "`true`: tasks, results and exceptions travel encrypted (AES-256-GCM, key derived from the secret); members answer as they were asked"),
+      new ConfigKey(ClusterConfig.REPLAY_WINDOW, "`2m`",
+          "how far an envelope's sending time may be from a member's clock (at least `5s`); a member refuses envelopes outside it and any it accepted before"));
 
   @Override
   public List<ConfigKey> declaredKeys() {

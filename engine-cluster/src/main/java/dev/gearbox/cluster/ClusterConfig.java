@@ -3,6 +3,10 @@ package dev.gearbox.cluster;
 import dev.gearbox.EngineConfigException;
 import dev.gearbox.spi.BackendSettings;
 import dev.gearbox.spi.remote.SerialCodec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +40,10 @@ record ClusterConfig(
     String memberName,
     int poisonThreshold,
     KillPolicy kill,
-    boolean daemon) {
+    boolean daemon,
+    Seal seal,
+    boolean encrypt,
+    Duration replayWindow) {
 
   static final String P = "gearbox.cluster.";
   static final String MODE = P + "mode";
@@ -58,6 +65,13 @@ record ClusterConfig(
   static final String POISON_THRESHOLD = P + "poison-threshold";
   static final String KILL = P + "kill";
   static final String DAEMON = P + "daemon";
+  static final String SECRET = P + "secret";
+  static final String SECRET_FILE = P + "secret-file";
+  static final String INSECURE = P + "insecure";
+  static final String ENCRYPT = P + "encrypt";
+  static final String REPLAY_WINDOW = P + "replay-window";
+  /** The environment variable that holds the secret (the configuration's usual mapping of {@link #SECRET}). */
+  static final String SECRET_ENV = "GEARBOX_CLUSTER_SECRET";
 
   /** The names of the keys {@link ClusterBackendProvider#KEYS} declares. */
   static final List<String> KEYS = ClusterBackendProvider.KEYS.stream().map(dev.gearbox.ConfigKey::name).toList();
@@ -165,10 +179,72 @@ record ClusterConfig(
     }
     String memberName = s.get(MEMBER_NAME).map(String::trim).filter(n -> !n.isEmpty())
         .orElse((mode == Mode.CLIENT ? "client " : "engine ") + s.engineName() + " pid " + ProcessHandle.current().pid());
+    Seal seal = seal(s, embedded);
+    boolean encrypt = s.getBoolean(ENCRYPT, false);
+    if (encrypt && seal.insecure()) {
+      throw new EngineConfigException(ENCRYPT, ENCRYPT + "=true needs a secret: with " + INSECURE + "=true the key is"
+          + " public and encryption would hide nothing. Set " + SECRET_ENV + " or " + SECRET_FILE);
+    }
+    Duration replayWindow = positive(s, REPLAY_WINDOW, Duration.ofMinutes(2));
+    if (replayWindow.toSeconds() < 5) {
+      throw new EngineConfigException(REPLAY_WINDOW, REPLAY_WINDOW + "=" + s.get(REPLAY_WINDOW).orElse("")
+          + " is not valid: expected at least 5s (it must cover the clock difference between machines)");
+    }
     return new ClusterConfig(mode, members, clusterName, bindInterface, port, executor, slots, par, minMembers,
         s.getInt(DURABLE_CAPACITY, 100, 1, 1_000_000), s.getInt(DURABLE_BACKUPS, 1, 0, 6), startup, memberTimeout,
         maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName, s.getInt(POISON_THRESHOLD, 3, 1, 1000),
-        kill, s.getBoolean(DAEMON, true));
+        kill, s.getBoolean(DAEMON, true), seal, encrypt, replayWindow);
+  }
+
+  /**
+   * The deployment secret's seal: from {@code secret} (or its environment variable) or
+   * {@code secret-file}; for an embedded member that joins no one, a random one when neither is
+   * set; the public key of {@code insecure=true}. The secret never appears in a message.
+   *
+   * @throws EngineConfigException if a member or client has none, it is too short, or the keys contradict each other
+   */
+  static Seal seal(BackendSettings s, boolean embedded) {
+    Optional<String> secret = s.get(SECRET);
+    Optional<String> file = s.get(SECRET_FILE).map(String::trim);
+    boolean insecure = s.getBoolean(INSECURE, false);
+    if (secret.isPresent() && file.isPresent()) {
+      throw new EngineConfigException(SECRET_FILE, "both " + SECRET + " and " + SECRET_FILE + " are set: keep one");
+    }
+    if (insecure && (secret.isPresent() || file.isPresent())) {
+      throw new EngineConfigException(INSECURE, INSECURE + "=true and a secret (" + (secret.isPresent() ? SECRET : SECRET_FILE)
+          + ") are both set: keep the secret and drop " + INSECURE);
+    }
+    if (insecure) {
+      return Seal.unauthenticated();
+    }
+    String value;
+    String from;
+    if (file.isPresent()) {
+      Path path = Path.of(file.get());
+      try {
+        value = Files.readString(path, StandardCharsets.UTF_8).strip();
+      } catch (IOException | RuntimeException e) {
+        throw new EngineConfigException(SECRET_FILE, SECRET_FILE + "=" + file.get() + " cannot be read: " + e);
+      }
+      from = SECRET_FILE + "=" + file.get();
+    } else if (secret.isPresent()) {
+      value = secret.get().strip();
+      from = SECRET + " (or " + SECRET_ENV + ")";
+    } else if (embedded) {
+      return Seal.random(); // joins no one: nobody else needs it
+    } else {
+      throw new EngineConfigException(SECRET, "the cluster needs its deployment secret: members run only tasks sealed with"
+          + " it, and the engine sends tasks only to members that prove they hold it. Set the environment variable "
+          + SECRET_ENV + " (or " + SECRET + ", or " + SECRET_FILE + "=<path of a file that holds it>) to the same value on"
+          + " every member and engine, for example the output of: openssl rand -base64 32. On a network you fully trust, "
+          + INSECURE + "=true runs without one");
+    }
+    if (value.length() < Seal.MIN_SECRET_CHARS) {
+      throw new EngineConfigException(from.startsWith(SECRET_FILE) ? SECRET_FILE : SECRET, "the secret from " + from
+          + " has " + value.length() + " characters; at least " + Seal.MIN_SECRET_CHARS + " are needed (for example the"
+          + " output of: openssl rand -base64 32)");
+    }
+    return Seal.withSecret(value);
   }
 
   private static Duration positive(BackendSettings s, String key, Duration def) {

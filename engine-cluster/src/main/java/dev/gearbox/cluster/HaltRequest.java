@@ -10,26 +10,38 @@ import java.io.IOException;
 /**
  * Halts the member that still runs a given task: the last rung of the stop ladder with
  * {@code gearbox.cluster.kill=member}. Runs on the member's {@code gearbox-control} executor; a
- * member that does not run the task (any more) ignores it.
+ * member that does not run the task (any more) ignores it. Sealed with the deployment secret: the
+ * member checks its MAC, sending time and freshness before it acts ({@link MemberRuntime}), so
+ * nobody without the secret can halt a member.
  *
  * <p>Hazelcast instantiates it by name (its no-argument constructor, made accessible) on the
  * receiving side, which needs only Gearbox's cluster module on its classpath.
  */
 final class HaltRequest implements Runnable, DataSerializable, HazelcastInstanceAware {
-  private String owner;
-  private long wireId;
-  private String taskName;
-  private String why;
+  String owner;
+  long wireId;
+  String taskName;
+  String why;
+  long sentAt;
+  long nonce;
+  byte[] mac;
   private transient HazelcastInstance hz;
 
   /** For Hazelcast's deserialization only. */
   HaltRequest() {}
 
-  HaltRequest(String owner, long wireId, String taskName, String why) {
+  HaltRequest(Seal seal, String owner, long wireId, String taskName, String why) {
     this.owner = owner;
     this.wireId = wireId;
     this.taskName = taskName;
     this.why = why;
+    this.sentAt = System.currentTimeMillis();
+    this.nonce = Seal.randomLong();
+    this.mac = macWith(seal);
+  }
+
+  byte[] macWith(Seal seal) {
+    return seal.fields(Seal.Kind.HALT).text(owner).i64(wireId).text(taskName).text(why).i64(sentAt).i64(nonce).mac();
   }
 
   @Override
@@ -39,7 +51,7 @@ final class HaltRequest implements Runnable, DataSerializable, HazelcastInstance
 
   @Override
   public void run() {
-    MemberRuntime.of(hz).haltIfRunning(owner, wireId, taskName, why);
+    MemberRuntime.of(hz).haltIfRunning(this, hz);
   }
 
   @Override
@@ -48,6 +60,9 @@ final class HaltRequest implements Runnable, DataSerializable, HazelcastInstance
     out.writeLong(wireId);
     out.writeString(taskName);
     out.writeString(why);
+    out.writeLong(sentAt);
+    out.writeLong(nonce);
+    out.writeByteArray(mac);
   }
 
   @Override
@@ -56,5 +71,8 @@ final class HaltRequest implements Runnable, DataSerializable, HazelcastInstance
     wireId = in.readLong();
     taskName = in.readString();
     why = in.readString();
+    sentAt = in.readLong();
+    nonce = in.readLong();
+    mac = in.readByteArray();
   }
 }

@@ -38,7 +38,7 @@ final class HazelcastConfigs {
   static JavaSerializationFilterConfig javaFilter() {
     JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig(); // defaults on: Hazelcast's lists
     filter.getWhitelist().addClasses(RemoteTask.class.getName(), CancelRequest.class.getName(), HaltRequest.class.getName(),
-        ProgressReport.class.getName());
+        ProgressReport.class.getName(), ProofRequest.class.getName());
     filter.getBlacklist().addPrefixes("javax.management.", "java.rmi.", "sun.rmi.", "com.sun.rowset.", "com.sun.jndi.",
         "com.sun.org.apache.xalan.internal.xsltc.trax.", "javax.naming.");
     return filter;

@@ -72,7 +72,7 @@ final class InstanceFactory {
         throw cannotConnect(config, "no member answered");
       }
     } else {
-      Config mc = HazelcastConfigs.member(config, new MemberRuntime(codec));
+      Config mc = HazelcastConfigs.member(config, MemberRuntime.configured(config, codec));
       mc.addListenerConfig(new ListenerConfig(lifecycle));
       try {
         hz = Hazelcast.newHazelcastInstance(mc);

@@ -18,6 +18,7 @@ final class MemberControl {
   private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class);
 
   private final String owner;
+  private final Seal seal;
   private final IExecutorService control;
   private final boolean durable;
   private final boolean killsMembers;
@@ -25,10 +26,12 @@ final class MemberControl {
 
   /**
    * @param owner names this engine's attempts on the members
+   * @param seal seals every request with the deployment secret
    * @param grace how long a task may ignore its interrupt ({@code gearbox.cancel.grace})
    */
-  MemberControl(String owner, IExecutorService control, boolean durable, boolean killsMembers, Duration grace) {
+  MemberControl(String owner, Seal seal, IExecutorService control, boolean durable, boolean killsMembers, Duration grace) {
     this.owner = owner;
+    this.seal = seal;
     this.control = control;
     this.durable = durable;
     this.killsMembers = killsMembers;
@@ -53,7 +56,7 @@ final class MemberControl {
    * {@code target} null: on every member.
    */
   void cancel(long wireId, String taskName, boolean interrupt, MemberSlots target) {
-    CancelRequest req = new CancelRequest(owner, wireId, interrupt);
+    CancelRequest req = new CancelRequest(seal, owner, wireId, interrupt);
     try {
       if (durable || target == null) {
         control.executeOnAllMembers(req); // a durable task may run again elsewhere
@@ -73,10 +76,10 @@ final class MemberControl {
    * @return whether the requests went out
    */
   boolean halt(long wireId, String taskName, String why, MemberSlots target) {
-    HaltRequest halt = new HaltRequest(owner, wireId, taskName, why);
+    HaltRequest halt = new HaltRequest(seal, owner, wireId, taskName, why);
     try {
       if (durable) {
-        control.executeOnAllMembers(new CancelRequest(owner, wireId, true));
+        control.executeOnAllMembers(new CancelRequest(seal, owner, wireId, true));
         control.executeOnMembers(halt, m -> !m.localMember());
       } else {
         control.executeOnMember(halt, target.member);

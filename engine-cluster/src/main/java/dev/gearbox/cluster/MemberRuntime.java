@@ -1,16 +1,18 @@
 package dev.gearbox.cluster;
 
+import com.codahale.metrics.Counter;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.TaskContext;
 import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InvalidClassException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The member side of the cluster backend, one per Hazelcast member (kept in the member's user
@@ -36,15 +38,29 @@ final class MemberRuntime {
   private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(2);
 
   final SerialCodec codec;
+  /** The deployment secret's seal; null on a member that Gearbox did not configure, which refuses everything. */
+  private final Seal seal;
+  private final ReplayGuard replays;
+  private final Refusals refusals = new Refusals(new Counter());
   private final ConcurrentHashMap<RunKey, Running> running = new ConcurrentHashMap<>();
 
-  MemberRuntime(SerialCodec codec) {
+  MemberRuntime(SerialCodec codec, Seal seal, ReplayGuard replays) {
     this.codec = codec;
+    this.seal = seal;
+    this.replays = replays;
   }
 
-  /** The runtime of this member; members not started by Gearbox get one with the default codec. */
+  /** The runtime of a member that Gearbox configures with {@code config}. */
+  static MemberRuntime configured(ClusterConfig config, SerialCodec codec) {
+    return new MemberRuntime(codec, config.seal(), new ReplayGuard(config.replayWindow()));
+  }
+
+  /**
+   * The runtime of this member; a member that Gearbox did not configure (its user context holds
+   * none) gets one without a secret, which refuses every envelope.
+   */
   static MemberRuntime of(HazelcastInstance hz) {
-    return (MemberRuntime) hz.getUserContext().computeIfAbsent(KEY, k -> new MemberRuntime(ClusterConfig.defaultCodec()));
+    return (MemberRuntime) hz.getUserContext().computeIfAbsent(KEY, k -> new MemberRuntime(ClusterConfig.defaultCodec(), null, null));
   }
 
   /** A member as messages name it: its Gearbox name if it has one, and its address. */
@@ -63,9 +79,48 @@ final class MemberRuntime {
     boolean interruptedByUs;
   }
 
+  // ---------------------------------------------------------------- authentication
+
+  /**
+   * Why an envelope is refused here, or null if it is authentic and fresh (then it is remembered,
+   * so a copy is refused later). Nothing in it has been decoded yet.
+   */
+  private String refusal(String what, byte[] expectedMac, byte[] mac, long sentAt, HazelcastInstance hz) {
+    String here = hz == null ? "this member" : describe(hz.getCluster().getLocalMember());
+    if (seal == null) {
+      return here + " holds no deployment secret (it was not started by Gearbox's WorkerMember or an engine), so it"
+          + " runs nothing";
+    }
+    if (!Seal.matches(expectedMac, mac)) {
+      return "the " + what + " failed authentication on " + here + ": it was not sealed with that member's deployment"
+          + " secret (" + ClusterConfig.SECRET + "; the engine and every member need the same), or it was altered on the way";
+    }
+    String stale = replays.check(sentAt, mac, System.currentTimeMillis());
+    return stale == null ? null : here + " refused the " + what + ": " + stale;
+  }
+
+  private void warnRefused(String refusal) {
+    refusals.refused(refusal);
+  }
+
+  /** This member's proof that it holds the deployment secret, for the engine {@code owner}'s {@code challenge}. */
+  byte[] prove(String owner, byte[] challenge, HazelcastInstance hz) {
+    if (seal == null) {
+      throw new IllegalStateException(describe(hz.getCluster().getLocalMember()) + " holds no deployment secret (it was"
+          + " not started by Gearbox's WorkerMember or an engine)");
+    }
+    return ProofRequest.proof(seal, owner, challenge, hz.getCluster().getLocalMember().getUuid());
+  }
+
   // ---------------------------------------------------------------- running
 
   byte[] run(RemoteTask task, HazelcastInstance hz) {
+    String refused = refusal("task " + task.taskName + " (id " + task.taskId + ")",
+        seal == null ? null : task.macWith(seal), task.mac, task.sentAt, hz);
+    if (refused != null) {
+      warnRefused(refused);
+      return Answers.refusal(refused);
+    }
     RunKey key = new RunKey(task.owner, task.wireId);
     Thread me = Thread.currentThread();
     boolean[] skip = {false};
@@ -79,38 +134,35 @@ final class MemberRuntime {
       return e;
     });
     if (skip[0]) {
-      return new byte[] {CANCELLED};
+      return answer(task, CANCELLED, new byte[0], 0);
     }
     try {
       Work work;
       try {
-        work = (Work) codec.decode(task.work, 0);
+        byte[] bytes = task.encrypted ? seal.decrypt(task.work, 0) : task.work;
+        work = (Work) codec.decode(bytes, 0);
       } catch (ClassNotFoundException e) {
-        return cannotRun("class " + e.getMessage() + " is not on the classpath of " + describe(hz.getCluster().getLocalMember())
+        return cannotRun(task, "class " + e.getMessage() + " is not on the classpath of " + describe(hz.getCluster().getLocalMember())
             + ". Task classes must be on"
             + " every member's classpath: start each member with the application's classes, e.g. java -cp"
             + " <application classpath> dev.gearbox.cluster.WorkerMember");
       } catch (InvalidClassException e) {
-        return cannotRun("it could not be deserialized on " + describe(hz.getCluster().getLocalMember()) + ": " + e.getMessage()
+        return cannotRun(task, "it could not be deserialized on " + describe(hz.getCluster().getLocalMember()) + ": " + e.getMessage()
             + (String.valueOf(e.getMessage()).contains("REJECTED") ? " (rejected by that member's deserialization filter,"
                 + " gearbox.cluster.serial-filter)" : ""));
-      } catch (IOException | RuntimeException | LinkageError e) {
-        return cannotRun("it could not be deserialized on " + describe(hz.getCluster().getLocalMember()) + ": " + e);
+      } catch (IOException | GeneralSecurityException | RuntimeException | LinkageError e) {
+        return cannotRun(task, "it could not be deserialized on " + describe(hz.getCluster().getLocalMember()) + ": " + e);
       }
       Object result;
       try {
-        result = work.run(new Context(task, entry, hz));
+        result = work.run(new Context(task, entry, hz, seal));
       } catch (Throwable t) {
-        return failure(t);
+        return failure(task, t);
       }
       try {
-        byte[] bytes = codec.encode(result);
-        byte[] out = new byte[bytes.length + 1];
-        out[0] = OK;
-        System.arraycopy(bytes, 0, out, 1, bytes.length);
-        return out;
+        return answer(task, OK, codec.encode(result), 0);
       } catch (IOException | RuntimeException e) {
-        return failure(e); // a result that does not serialize fails its task, naming the class
+        return failure(task, e); // a result that does not serialize fails its task, naming the class
       }
     } finally {
       running.compute(key, (k, r) -> {
@@ -122,24 +174,34 @@ final class MemberRuntime {
     }
   }
 
-  private byte[] failure(Throwable t) {
+  private byte[] answer(RemoteTask task, byte tag, byte[] payload, int offset) {
+    return Answers.seal(seal, task, tag, payload, offset);
+  }
+
+  private byte[] failure(RemoteTask task, Throwable t) {
     try {
-      return codec.encodeFailure(new byte[] {FAILED}, t);
+      return answer(task, FAILED, codec.encodeFailure(new byte[] {FAILED}, t), 1);
     } catch (IOException e) {
-      return cannotRun("its exception " + t.getClass().getName() + " could not be encoded: " + e);
+      return cannotRun(task, "its exception " + t.getClass().getName() + " could not be encoded: " + e);
     }
   }
 
-  private static byte[] cannotRun(String why) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(CANNOT_RUN);
-    out.writeBytes(why.getBytes(StandardCharsets.UTF_8));
-    return out.toByteArray();
+  private byte[] cannotRun(RemoteTask task, String why) {
+    return answer(task, CANNOT_RUN, why.getBytes(StandardCharsets.UTF_8), 0);
   }
 
   // ---------------------------------------------------------------- cancelling
 
-  void cancel(String owner, long wireId, boolean interrupt) {
+  void cancel(CancelRequest req, HazelcastInstance hz) {
+    String refused = refusal("cancel request", seal == null ? null : req.macWith(seal), req.mac, req.sentAt, hz);
+    if (refused != null) {
+      warnRefused(refused);
+      return;
+    }
+    cancel(req.owner, req.wireId, req.interrupt);
+  }
+
+  private void cancel(String owner, long wireId, boolean interrupt) {
     running.compute(new RunKey(owner, wireId), (k, r) -> {
       Running e = r == null ? new Running() : r;
       e.cancelled = true;
@@ -161,12 +223,17 @@ final class MemberRuntime {
    * Halts this member if it is running the given task still: the last rung of the engine's stop
    * ladder ({@code gearbox.cluster.kill=member}). A member that runs it no longer ignores the request.
    */
-  void haltIfRunning(String owner, long wireId, String taskName, String why) {
-    Running r = running.get(new RunKey(owner, wireId));
+  void haltIfRunning(HaltRequest req, HazelcastInstance hz) {
+    String refused = refusal("halt request", seal == null ? null : req.macWith(seal), req.mac, req.sentAt, hz);
+    if (refused != null) {
+      warnRefused(refused);
+      return;
+    }
+    Running r = running.get(new RunKey(req.owner, req.wireId));
     if (r == null || r.thread == null) {
       return;
     }
-    System.err.println("gearbox: halting this member: task " + taskName + " " + why + " (gearbox.cluster.kill=member)");
+    System.err.println("gearbox: halting this member: task " + req.taskName + " " + req.why + " (gearbox.cluster.kill=member)");
     System.err.flush();
     Runtime.getRuntime().halt(HALT_EXIT_CODE);
   }
@@ -184,11 +251,15 @@ final class MemberRuntime {
     private final RemoteTask task;
     private final Running entry;
     private final HazelcastInstance hz;
+    private final Seal seal;
+    /** Numbers this task's progress reports, so that the engine refuses a replayed one. */
+    private final AtomicLong sequence = new AtomicLong();
 
-    Context(RemoteTask task, Running entry, HazelcastInstance hz) {
+    Context(RemoteTask task, Running entry, HazelcastInstance hz, Seal seal) {
       this.task = task;
       this.entry = entry;
       this.hz = hz;
+      this.seal = seal;
     }
 
     @Override
@@ -217,7 +288,7 @@ final class MemberRuntime {
         throw new IllegalArgumentException("progress fraction must be within [0, 1], got " + fraction);
       }
       hz.<ProgressReport>getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + task.owner)
-          .publish(new ProgressReport(task.wireId, fraction, message));
+          .publish(new ProgressReport(seal, task.owner, task.wireId, sequence.incrementAndGet(), fraction, message));
     }
   }
 }

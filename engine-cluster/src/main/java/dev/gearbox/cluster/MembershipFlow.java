@@ -1,6 +1,7 @@
 package dev.gearbox.cluster;
 
 import com.codahale.metrics.Counter;
+import com.hazelcast.cluster.Cluster;
 import com.hazelcast.cluster.InitialMembershipEvent;
 import com.hazelcast.cluster.InitialMembershipListener;
 import com.hazelcast.cluster.Member;
@@ -12,7 +13,9 @@ import java.util.function.Consumer;
 
 /**
  * What the cluster backend does when members come and go, on Hazelcast's membership thread: a
- * member that runs tasks joins the {@link MemberTable} and its slots go to parked attempts; a
+ * member that runs tasks joins the {@link MemberTable} once it has proved that it holds the
+ * deployment secret ({@link MemberProofs}; at once for the engine's own member), and its slots go
+ * to parked attempts; a
  * member that leaves takes its attempts with it (with the plain executor, exactly those are
  * reported lost with a {@link dev.gearbox.WorkerCrashedException}, counted towards poison; with
  * the durable one, Hazelcast runs them again from their backups), and when the last one leaves,
@@ -32,10 +35,12 @@ final class MembershipFlow implements InitialMembershipListener {
   private final boolean durable;
   private final Consumer<ClusterExecution> send;
   private final Runnable closeInstance;
+  private final MemberProofs proofs;
+  private final Cluster cluster;
 
   MembershipFlow(String clusterName, MemberTable members, Assignments assignments, ReportExecutor reports,
       AttemptReports outcomes, ProgressRelay progress, Counter tasksLost, boolean durable, Consumer<ClusterExecution> send,
-      Runnable closeInstance) {
+      Runnable closeInstance, MemberProofs proofs, Cluster cluster) {
     this.clusterName = clusterName;
     this.members = members;
     this.assignments = assignments;
@@ -46,6 +51,8 @@ final class MembershipFlow implements InitialMembershipListener {
     this.durable = durable;
     this.send = send;
     this.closeInstance = closeInstance;
+    this.proofs = proofs;
+    this.cluster = cluster;
   }
 
   @Override
@@ -63,7 +70,24 @@ final class MembershipFlow implements InitialMembershipListener {
     left(event.getMember());
   }
 
+  /** A member joined: this JVM's own is admitted at once, any other once it proves that it holds the secret. */
   private void joined(Member m, boolean initial) {
+    if (m.isLiteMember() || "0".equals(m.getAttribute(ClusterConfig.SLOTS_ATTRIBUTE))) {
+      return; // runs no tasks
+    }
+    if (m.localMember()) {
+      admit(m, initial);
+      return;
+    }
+    proofs.challenge(m, () -> {
+      admit(m, initial);
+      if (!cluster.getMembers().contains(m)) {
+        left(m); // it left while it proved: its leave may have come first, and found nothing to remove
+      }
+    });
+  }
+
+  private void admit(Member m, boolean initial) {
     MemberSlots ms = members.entryFor(m);
     if (ms == null) {
       return;

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * on the engine's own topic ({@link ClusterConfig#PROGRESS_TOPIC_PREFIX} and the engine's owner
  * id); the relay hands each to the attempt its wire id names. A task's progress events travel
  * apart from its result and may arrive after it, so a finished attempt's route lingers for
- * {@link #LINGER_NANOS}. Reports arrive on a Hazelcast thread: {@link Attempt#progress} only
+ * {@link #LINGER_NANOS}. A report counts only if its MAC checks out and its number is above the
+ * last one its attempt took (no forged or replayed progress). Reports arrive on a Hazelcast thread: {@link Attempt#progress} only
  * queues an event for the engine's listener thread, so no callback of the application runs there.
  *
  * <p>Thread-safe: {@link #targets} is a concurrent map, {@link #finished} is guarded by itself,
@@ -29,18 +30,40 @@ final class ProgressRelay {
   private static final long DESTROY_WAIT_MILLIS = 2_000;
 
   private final String engineName;
+  private final Seal seal;
+  private final Refusals refused;
   /** Where progress goes, by wire id: attempts in flight, and for a while those that finished. */
-  private final Map<Long, Attempt> targets = new ConcurrentHashMap<>();
+  private final Map<Long, Route> targets = new ConcurrentHashMap<>();
   /** Finished attempts' wire ids with the time they finished, oldest first. Guarded by itself. */
   private final ArrayDeque<long[]> finished = new ArrayDeque<>();
   private volatile ITopic<ProgressReport> topic;
+  /** The engine's id, to which members seal progress; set with {@link #topic}. */
+  private volatile String owner;
 
-  ProgressRelay(String engineName) {
+  /**
+   * @param seal checks each report's MAC
+   * @param refused counts reports that fail authentication or come again
+   */
+  ProgressRelay(String engineName, Seal seal, Refusals refused) {
     this.engineName = engineName;
+    this.seal = seal;
+    this.refused = refused;
+  }
+
+  /** An attempt's progress route, with the number of the last report it took. */
+  private static final class Route {
+    final Attempt attempt;
+    /** Guarded by this. */
+    long lastSequence;
+
+    Route(Attempt attempt) {
+      this.attempt = attempt;
+    }
   }
 
   /** Subscribes to the engine's topic on {@code hz}, whose name members derive from {@code owner}. */
   void listenTo(HazelcastInstance hz, String owner) {
+    this.owner = owner;
     ITopic<ProgressReport> t = hz.getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + owner);
     t.addMessageListener(m -> onProgress(m.getMessageObject()));
     this.topic = t;
@@ -48,7 +71,7 @@ final class ProgressRelay {
 
   /** Routes the progress of {@code wireId} to {@code attempt}, from before it is sent. */
   void route(long wireId, Attempt attempt) {
-    targets.put(wireId, attempt);
+    targets.put(wireId, new Route(attempt));
   }
 
   /** Keeps a finished attempt's progress route for a while; drops the routes that expired. */
@@ -62,11 +85,26 @@ final class ProgressRelay {
     }
   }
 
+  /** Takes a report whose MAC checks out and whose number is above the last one of its attempt; drops any other. */
   private void onProgress(ProgressReport r) {
-    Attempt a = targets.get(r.wireId);
-    if (a != null) {
-      a.progress(r.fraction, r.message);
+    if (!Seal.matches(r.macWith(seal, owner), r.mac)) {
+      refused.refused("engine " + engineName + " dropped a progress report that failed authentication (not sealed with"
+          + " this deployment's secret, " + ClusterConfig.SECRET + "): someone without the secret publishes on its topic");
+      return;
     }
+    Route route = targets.get(r.wireId);
+    if (route == null) {
+      return;
+    }
+    synchronized (route) {
+      if (r.sequence <= route.lastSequence) {
+        refused.refused("engine " + engineName + " dropped a replayed progress report (number " + r.sequence
+            + " of its attempt, after " + route.lastSequence + ")");
+        return;
+      }
+      route.lastSequence = r.sequence;
+    }
+    route.attempt.progress(r.fraction, r.message);
   }
 
   /**

@@ -11,7 +11,9 @@ import java.util.concurrent.Callable;
 
 /**
  * One attempt on its way to a member: identifiers, and the task as bytes of the engine's
- * {@link SerialCodec}. Hazelcast serializes only this envelope (as {@link DataSerializable}, which needs
+ * {@link SerialCodec} (encrypted with {@code gearbox.cluster.encrypt}), sealed with the deployment
+ * secret: the member checks the MAC ({@link #macWith}), the sending time and that it never saw
+ * the envelope before, and only then decodes the task. Hazelcast serializes only this envelope (as {@link DataSerializable}, which needs
  * nothing but this class on the member), never the user's classes, so a missing task class is
  * found and reported by {@link MemberRuntime} in words. Returns the encoded outcome.
  *
@@ -24,19 +26,34 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
   long taskId;
   String taskName;
   int attempt;
+  /** When the engine sealed it (its wall clock): members refuse envelopes outside their replay window. */
+  long sentAt;
+  /** Whether {@link #work} is encrypted. */
+  boolean encrypted;
   byte[] work;
+  byte[] mac;
   private transient HazelcastInstance hz;
 
   /** For Hazelcast's deserialization only. */
   RemoteTask() {}
 
-  RemoteTask(String owner, long wireId, long taskId, String taskName, int attempt, byte[] work) {
+  /** The envelope of an attempt, sealed now; {@code work} is encrypted first if {@code encrypt}. */
+  RemoteTask(Seal seal, boolean encrypt, String owner, long wireId, long taskId, String taskName, int attempt, byte[] work) {
     this.owner = owner;
     this.wireId = wireId;
     this.taskId = taskId;
     this.taskName = taskName;
     this.attempt = attempt;
-    this.work = work;
+    this.sentAt = System.currentTimeMillis();
+    this.encrypted = encrypt;
+    this.work = encrypt ? seal.encrypt(work) : work;
+    this.mac = macWith(seal);
+  }
+
+  /** The MAC this envelope's fields have under {@code seal}. */
+  byte[] macWith(Seal seal) {
+    return seal.fields(Seal.Kind.TASK).text(owner).i64(wireId).i64(taskId).text(taskName).i32(attempt).i64(sentAt)
+        .bool(encrypted).bytes(work).mac();
   }
 
   @Override
@@ -56,7 +73,10 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     out.writeLong(taskId);
     out.writeString(taskName);
     out.writeInt(attempt);
+    out.writeLong(sentAt);
+    out.writeBoolean(encrypted);
     out.writeByteArray(work);
+    out.writeByteArray(mac);
   }
 
   @Override
@@ -66,7 +86,10 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     taskId = in.readLong();
     taskName = in.readString();
     attempt = in.readInt();
+    sentAt = in.readLong();
+    encrypted = in.readBoolean();
     work = in.readByteArray();
+    mac = in.readByteArray();
   }
 
   @Override

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * Starts a cluster member that runs Gearbox tasks: the {@code gearbox-worker} command.
  *
  * <pre>
- * java -cp &lt;application classpath&gt; dev.gearbox.cluster.WorkerMember \
+ * GEARBOX_CLUSTER_SECRET=... java -cp &lt;application classpath&gt; dev.gearbox.cluster.WorkerMember \
  *     --cluster-name=myapp --interface=10.0.0.2 --members=10.0.0.1:5701,10.0.0.2:5701,10.0.0.3:5701
  * </pre>
  *
@@ -31,8 +31,12 @@ import org.slf4j.LoggerFactory;
  * {@code gearbox.cluster.slots=8}); they may also come from system properties, environment
  * variables and {@code gearbox.properties}, as for an engine. The engine-only keys ({@code mode},
  * {@code executor}, {@code parallelism}, {@code min-members}, {@code poison-threshold}, {@code kill},
- * {@code daemon}) are refused as options and ignored in those shared sources, which the
- * application's engine may read too. The member binds loopback unless
+ * {@code daemon}, {@code encrypt}) are refused as options and ignored in those shared sources, which the
+ * application's engine may read too. A member needs {@code --cluster-name} (there is no default)
+ * and the deployment secret, from the environment variable {@code GEARBOX_CLUSTER_SECRET} or
+ * {@code --secret-file} (never the command line, which other users can read); it runs only
+ * tasks sealed with that secret and proves it holds it to every engine. {@code --insecure=true}
+ * runs without one, with a loud warning. The member binds loopback unless
  * {@code --interface} says otherwise, joins by TCP/IP only, and leaves the cluster gracefully on
  * SIGTERM (its durable tasks' backups move first). It runs until stopped, or, with
  * {@code --exit-with-parent}, until the process that started it exits (however it ends).
@@ -52,9 +56,11 @@ public final class WorkerMember {
     if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
       System.out.println("usage: java -cp <application classpath> " + WorkerMember.class.getName() + " [--key=value ...]\n"
           + "keys (gearbox.cluster.* without the prefix): cluster-name, members, interface, port, slots, member-name,\n"
-          + "  durable-capacity, durable-backups, member-timeout, max-payload, serial-filter, startup-timeout\n"
-          + "defaults: --cluster-name=gearbox-cluster --interface=127.0.0.1 --port=5701 --members=127.0.0.1:5701"
-          + " --slots=<processors>\n"
+          + "  durable-capacity, durable-backups, member-timeout, max-payload, serial-filter, startup-timeout,\n"
+          + "  secret-file, replay-window, insecure\n"
+          + "required: --cluster-name, and the deployment secret: environment variable " + ClusterConfig.SECRET_ENV + "\n"
+          + "  or --secret-file=<path> (never on the command line); --insecure=true runs without one (trusted networks only)\n"
+          + "defaults: --interface=127.0.0.1 --port=5701 --members=127.0.0.1:5701 --slots=<processors>\n"
           + "--exit-with-parent: leave the cluster and exit when the process that started this one exits (a script,\n"
           + "  a benchmark, a supervisor that may be killed), so the member never outlives it");
       return;
@@ -107,9 +113,21 @@ public final class WorkerMember {
     Map<String, String> options = memberOptions(base.backendOptions(), args);
     String engineName = base.name().orElse("cluster");
     ClusterConfig config = ClusterConfig.parse(new MapSettings(engineName, base.workers(), Duration.ofSeconds(1), options));
+    if (!options.containsKey(ClusterConfig.CLUSTER_NAME)) {
+      throw new EngineConfigException(ClusterConfig.CLUSTER_NAME, "a worker member needs --cluster-name (or "
+          + ClusterConfig.CLUSTER_NAME + " in its configuration): the name of the deployment's cluster, the same as the"
+          + " engines' (" + ClusterConfig.CLUSTER_NAME + "). There is no default, so that two deployments never merge by accident");
+    }
     SerialCodec codec = config.codec();
+    if (config.seal().insecure()) {
+      String warning = "this member runs WITHOUT authentication (--insecure=true): any host that reaches port " + config.port()
+          + " can run code here and read every task. Set a deployment secret (" + ClusterConfig.SECRET_ENV + " or"
+          + " --secret-file) unless the network is yours alone";
+      log.warn("Gearbox worker member: {}", warning);
+      System.err.println("gearbox worker member: WARNING: " + warning);
+    }
     InstanceFactory.quietHazelcastLogging();
-    var hzConfig = HazelcastConfigs.member(config, new MemberRuntime(codec));
+    var hzConfig = HazelcastConfigs.member(config, MemberRuntime.configured(config, codec));
     hzConfig.setProperty("hazelcast.shutdownhook.enabled", "true");
     hzConfig.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
     try {
@@ -122,7 +140,8 @@ public final class WorkerMember {
 
   /** The engine's settings that mean nothing to a member: it runs what engines send it. */
   private static final List<String> ENGINE_ONLY = List.of(ClusterConfig.MODE, ClusterConfig.PARALLELISM,
-      ClusterConfig.MIN_MEMBERS, ClusterConfig.EXECUTOR, ClusterConfig.POISON_THRESHOLD, ClusterConfig.KILL, ClusterConfig.DAEMON);
+      ClusterConfig.MIN_MEMBERS, ClusterConfig.EXECUTOR, ClusterConfig.POISON_THRESHOLD, ClusterConfig.KILL, ClusterConfig.DAEMON,
+      ClusterConfig.ENCRYPT);
 
   /**
    * The member's {@code gearbox.cluster.*} settings: those of the shared sources (system
@@ -150,9 +169,15 @@ public final class WorkerMember {
     for (String arg : args) {
       Matcher m = OPTION.matcher(arg);
       if (!m.matches()) {
-        throw new EngineConfigException(null, "'" + arg + "' is not an option: expected --key=value, e.g. --members=10.0.0.1:5701");
+        throw new EngineConfigException(null, "'" + (arg.contains("secret") ? "--secret..." : arg) + "' is not an option:"
+            + " expected --key=value, e.g. --members=10.0.0.1:5701");
       }
       String key = ClusterConfig.P + m.group(1);
+      if (key.equals(ClusterConfig.SECRET)) {
+        throw new EngineConfigException(key, "--secret is not taken on the command line, where every user of the machine"
+            + " can read it (ps): set the environment variable " + ClusterConfig.SECRET_ENV + ", or --secret-file=<path of a"
+            + " file only this user can read>");
+      }
       if (!ClusterConfig.KEYS.contains(key)) {
         throw new EngineConfigException(key, "unknown option --" + m.group(1) + ". Known options: "
             + String.join(", ", ClusterConfig.KEYS.stream().filter(k -> !ENGINE_ONLY.contains(k))

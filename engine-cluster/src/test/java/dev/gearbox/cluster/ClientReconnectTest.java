@@ -62,6 +62,7 @@ class ClientReconnectTest {
   private Engine openClient(String name, MemberJvm member, Duration startupTimeout, Duration memberTimeout) {
     Engine e = Engine.open(EngineConfig.newBuilder().backend("cluster").name(name)
         .option("gearbox.cluster.mode", "client")
+        .option("gearbox.cluster.secret", MemberJvm.SECRET)
         .option("gearbox.cluster.cluster-name", clusterName)
         .option("gearbox.cluster.members", member.address())
         .option("gearbox.cluster.startup-timeout", startupTimeout.toMillis() + "ms")

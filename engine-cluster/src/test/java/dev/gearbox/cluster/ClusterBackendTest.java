@@ -317,7 +317,7 @@ class ClusterBackendTest {
   void aClientWithNoClusterToJoin_failsAtOpenWithinTheStartupTimeout() {
     int nobody = MemberJvm.freePort();
     long t0 = System.nanoTime();
-    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.mode", "client")
+    assertThatThrownBy(() -> open(b -> b.option("gearbox.cluster.mode", "client").option("gearbox.cluster.secret", MemberJvm.SECRET)
         .option("gearbox.cluster.members", "127.0.0.1:" + nobody).option("gearbox.cluster.startup-timeout", "2s")))
         .isInstanceOf(EngineConfigException.class)
         .hasMessageContaining("could not connect to cluster 'gearbox-cluster'")
@@ -343,7 +343,7 @@ class ClusterBackendTest {
 
   /** The README's three machines: the application's gearbox.properties, read by its members too, sets min-members. */
   @Test
-  void workerMember_startsWithAnEngineOnlyKeyInTheSharedConfiguration() {
+  void workerMember_startsWithAnEngineOnlyKeyInTheSharedConfiguration() throws Exception {
     String key = "gearbox.cluster.min-members";
     assertThat(System.getProperty(key)).isNull();
     System.setProperty(key, "3");
@@ -351,7 +351,7 @@ class ClusterBackendTest {
     try {
       int port = MemberJvm.freePort();
       hz = WorkerMember.start("--cluster-name=gearbox-shared-" + Long.toHexString(System.nanoTime()), "--port=" + port,
-          "--members=127.0.0.1:" + port, "--slots=1");
+          "--members=127.0.0.1:" + port, "--slots=1", "--secret-file=" + MemberJvm.secretFile(MemberJvm.SECRET));
       assertThat(hz.getCluster().getMembers()).hasSize(1);
     } finally {
       System.clearProperty(key);

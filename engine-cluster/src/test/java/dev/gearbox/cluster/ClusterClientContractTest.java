@@ -31,6 +31,7 @@ class ClusterClientContractTest extends EngineContract {
   protected EngineConfig.Builder configure(EngineConfig.Builder builder) {
     return builder.backend("cluster").workers(2).cancelGrace(Duration.ofMillis(500))
         .option("gearbox.cluster.mode", "client")
+        .option("gearbox.cluster.secret", MemberJvm.SECRET)
         .option("gearbox.cluster.cluster-name", CLUSTER)
         .option("gearbox.cluster.members", member.address());
   }

@@ -88,6 +88,7 @@ class ClusterMembersTest {
   private Engine open(String name, List<MemberJvm> ms, String mode, String... options) {
     EngineConfig.Builder b = EngineConfig.newBuilder().backend("cluster").name(name).queueCapacity(10_000)
         .option("gearbox.cluster.mode", mode)
+        .option("gearbox.cluster.secret", MemberJvm.SECRET)
         .option("gearbox.cluster.cluster-name", clusterName)
         .option("gearbox.cluster.members", ms.stream().map(MemberJvm::address).collect(Collectors.joining(",")))
         .option("gearbox.cluster.min-members", Integer.toString(ms.size()))

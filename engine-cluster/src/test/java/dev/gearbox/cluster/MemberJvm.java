@@ -36,6 +36,9 @@ final class MemberJvm implements AutoCloseable {
   /** WorkerMember's ready line: "gearbox worker member ready: member NAME at HOST:PORT, cluster 'C', ...". */
   private static final Pattern READY = Pattern.compile("gearbox worker member ready: .* at ([0-9.]+):(\\d+), cluster '");
 
+  /** The deployment secret of the tests' clusters: member JVMs get it in their environment, engines as an option. */
+  static final String SECRET = "gearbox-test-secret-" + Long.toHexString(new java.security.SecureRandom().nextLong());
+
   final String name;
   final Path log;
   private final Process process;
@@ -95,9 +98,24 @@ final class MemberJvm implements AutoCloseable {
     cmd.addAll(Arrays.asList(options));
     Path log = dir.resolve(name + ".log");
     // stdin stays a pipe from this JVM: the member halts when it closes (TestMemberMain).
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
-        .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        .redirectInput(ProcessBuilder.Redirect.PIPE);
+    pb.environment().remove(ClusterConfig.SECRET_ENV);
+    if (Arrays.stream(options).noneMatch(o -> o.startsWith("--secret-file=") || o.startsWith("--insecure="))) {
+      pb.environment().put(ClusterConfig.SECRET_ENV, SECRET); // as in production: never on the command line
+    }
+    Process p = pb.start();
     return new MemberJvm(name, log, p);
+  }
+
+  /** A file under the build directory that holds {@code secret}, readable by this user only, for --secret-file. */
+  static Path secretFile(String secret) throws IOException {
+    Path dir = Files.createDirectories(Path.of("target", "test-secrets").toAbsolutePath());
+    Path f = Files.createTempFile(dir, "secret", ".txt");
+    Files.writeString(f, secret + "\n");
+    f.toFile().setReadable(false, false);
+    f.toFile().setReadable(true, true);
+    return f;
   }
 
   static String testClasspath() {

@@ -19,7 +19,7 @@ public final class MemberParentMain {
   public static void main(String[] args) throws Exception {
     int port = MemberJvm.freePort();
     String[] options = {"--cluster-name=gearbox-orphan-" + Long.toHexString(System.nanoTime()), "--members=127.0.0.1:" + port,
-        "--port=" + port, "--slots=1"};
+        "--port=" + port, "--slots=1", "--secret-file=" + MemberJvm.secretFile(MemberJvm.SECRET)};
     long pid;
     if (args.length > 1 && args[1].equals("worker-member")) {
       List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

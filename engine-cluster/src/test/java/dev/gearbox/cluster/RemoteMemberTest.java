@@ -81,6 +81,7 @@ class RemoteMemberTest {
   private Engine open() {
     engine = Engine.open(EngineConfig.newBuilder().backend("cluster").name("remote").cancelGrace(Duration.ofMillis(500))
         .option("gearbox.cluster.mode", "client")
+        .option("gearbox.cluster.secret", MemberJvm.SECRET)
         .option("gearbox.cluster.cluster-name", CLUSTER)
         .option("gearbox.cluster.members", member.address())
         .build());
