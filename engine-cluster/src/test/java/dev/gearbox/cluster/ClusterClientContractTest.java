@@ -9,7 +9,8 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * The {@code cluster} backend against the contract across JVMs: every engine is a client of one
  * worker member in a child JVM, so cancels, timeouts, progress, retries and {@code map} all cross
- * a real member boundary. The member is started once for the class and stopped after it.
+ * a real member boundary, authenticated with the deployment secret and with payloads encrypted
+ * ({@code gearbox.cluster.encrypt=true}). The member is started once for the class and stopped after it.
  */
 class ClusterClientContractTest extends EngineContract {
   private static final String CLUSTER = "gearbox-contract-" + Long.toHexString(System.nanoTime());
@@ -32,6 +33,7 @@ class ClusterClientContractTest extends EngineContract {
     return builder.backend("cluster").workers(2).cancelGrace(Duration.ofMillis(500))
         .option("gearbox.cluster.mode", "client")
         .option("gearbox.cluster.secret", MemberJvm.SECRET)
+        .option("gearbox.cluster.encrypt", "true")
         .option("gearbox.cluster.cluster-name", CLUSTER)
         .option("gearbox.cluster.members", member.address());
   }
