@@ -4,12 +4,18 @@ import static dev.gearbox.benchmarks.ProcessComparison.check;
 import static dev.gearbox.benchmarks.ProcessComparison.median;
 import static dev.gearbox.benchmarks.ProcessComparison.millis;
 
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import com.hazelcast.cluster.Member;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IExecutorService;
+import com.hazelcast.nio.ObjectDataInput;
+import com.hazelcast.nio.ObjectDataOutput;
+import com.hazelcast.nio.serialization.DataSerializable;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.MapOptions;
@@ -34,9 +40,11 @@ import java.util.stream.Stream;
  * <ol>
  *   <li>trivial-task round trip: {@code engine.submit(task).get()} on the default embedded member
  *       vs {@code IExecutorService.submit(callable).get()} on a raw embedded member configured the
- *       same way (loopback, no join, Jet and metrics off, a 2-thread executor);
+ *       same way (loopback, no join, Jet and metrics off, a 2-thread executor), measured A B A B;
  *   <li>CPU-bound speedup: primes below 2,000,000 in 16 chunks on two worker member JVMs
- *       ({@code WorkerMember}, 1 slot each) with the engine as a client, vs one thread;
+ *       ({@code WorkerMember}, 1 slot each): one thread, a raw Hazelcast client that queues all 16
+ *       chunks on the members at once, and the engine as a client, round after round on the same
+ *       members; the figure that matters is the engine's speedup over raw Hazelcast's;
  *   <li>embedded member start: {@code Engine.open} to the first result, first in this JVM (cold)
  *       and later (warm), vs {@code Hazelcast.newHazelcastInstance} warm.
  * </ol>
@@ -67,27 +75,30 @@ public final class ClusterComparison {
     double warmEngine = median(REPEATS, ClusterComparison::engineStartMillis);
     double warmRaw = median(REPEATS, ClusterComparison::rawStartMillis);
 
-    // 1. round trip
-    double raw;
+    // 1. round trip: the raw member and the engine's embedded member side by side, measured A B A B.
+    double[] raw = new double[REPEATS];
+    double[] engine = new double[REPEATS];
     HazelcastInstance hz = Hazelcast.newHazelcastInstance(rawConfig());
-    try {
+    try (Engine e = Engine.open(EngineConfig.newBuilder().backend("cluster").workers(2).build())) {
       IExecutorService ex = hz.getExecutorService("raw");
-      raw = median(REPEATS, () -> roundTripMicros(() -> ex.submit(new One()).get()));
+      for (int i = 0; i < REPEATS; i++) {
+        raw[i] = roundTripMicros(() -> ex.submit(new One()).get());
+        engine[i] = roundTripMicros(() -> e.submit(() -> 1).get());
+      }
     } finally {
       hz.shutdown();
     }
-    double engine;
-    try (Engine e = Engine.open(EngineConfig.newBuilder().backend("cluster").workers(2).build())) {
-      engine = median(REPEATS, () -> roundTripMicros(() -> e.submit(() -> 1).get()));
-    }
-    rows.add(String.format(Locale.ROOT, "| round trip, trivial task, embedded member (µs) | %.1f | raw IExecutorService.submit(): %.1f | %.2fx | <= 1.1x |",
-        engine, raw, engine / raw));
+    rows.add(String.format(Locale.ROOT, "| round trip, trivial task, embedded member (µs) | %s | raw IExecutorService.submit(): %s | %s | <= 1.2x |",
+        spread(engine), spread(raw), spread(ratios(engine, raw))));
 
-    // 2. two member JVMs
-    double single = median(3, () -> millis(() -> Primes.countRanges(Primes.ranges(2_000_000, 16))));
-    double parallel = twoMembersMillis();
-    rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks (ms) | %.0f on 2 member JVMs (engine as a client) | one thread: %.0f | speedup %.2fx | >= 1.8x |",
-        parallel, single, single / parallel));
+    // 2. two member JVMs: one thread, raw Hazelcast and the engine on the same members, round after round.
+    double[][] two = twoMembersMillis();
+    double[] single = two[0];
+    double[] rawMembers = two[1];
+    double[] engineMembers = two[2];
+    rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks on 2 member JVMs (ms) | engine as a client: %s (speedup %s) | raw Hazelcast client, same members: %s (speedup %s); one thread: %s | engine speedup / raw speedup %s | >= 0.9x |",
+        spread(engineMembers), spread(ratios(single, engineMembers)), spread(rawMembers), spread(ratios(single, rawMembers)),
+        spread(single), spread(ratios(rawMembers, engineMembers))));
 
     rows.add(String.format(Locale.ROOT, "| embedded member start, Engine.open to first result (ms) | cold (first in the JVM): %.0f; warm: %.0f | raw Hazelcast.newHazelcastInstance, warm: %.0f | warm %.2fx | measure |",
         cold, warmEngine, warmRaw, warmEngine / warmRaw));
@@ -97,8 +108,77 @@ public final class ClusterComparison {
     System.out.println("|---|---|---|---|---|");
     rows.forEach(System.out::println);
     System.out.println();
-    System.out.println("(medians of " + REPEATS + " repeats; " + ROUND_TRIPS + " round trips per repeat; "
+    System.out.println("(median [range] of interleaved repeats: " + REPEATS + " for the round trip, " + ROUND_TRIPS
+        + " round trips each; 7 rounds on the members; "
         + Runtime.getRuntime().availableProcessors() + " cores; Java " + Runtime.version() + ")");
+  }
+
+  /** {@code a[i] / b[i]} for each round. */
+  static double[] ratios(double[] a, double[] b) {
+    double[] r = new double[a.length];
+    for (int i = 0; i < a.length; i++) {
+      r[i] = a[i] / b[i];
+    }
+    return r;
+  }
+
+  /** "median [min–max]" of the rounds: medians with ranges, as the results logs quote them. */
+  static String spread(double[] v) {
+    double[] s = v.clone();
+    Arrays.sort(s);
+    String f = s[s.length / 2] >= 100 ? "%.0f" : "%.2f";
+    return String.format(Locale.ROOT, f + " [" + f + "–" + f + "]", s[s.length / 2], s[0], s[s.length - 1]);
+  }
+
+  /**
+   * The raw side's CPU task: a chunk of the primes count as a {@code DataSerializable} callable,
+   * which Hazelcast encodes without Java serialization (so the members' filter lets it through),
+   * as compact as Hazelcast allows.
+   */
+  public static final class PrimesChunk implements Callable<Long>, DataSerializable {
+    private long from;
+    private long to;
+
+    /** For Hazelcast's deserialization. */
+    public PrimesChunk() {}
+
+    PrimesChunk(long[] range) {
+      this.from = range[0];
+      this.to = range[1];
+    }
+
+    @Override
+    public Long call() {
+      return Primes.countRange(new long[] {from, to});
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeLong(from);
+      out.writeLong(to);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      from = in.readLong();
+      to = in.readLong();
+    }
+  }
+
+  /** All 16 chunks at once, spread over the members in turn and queued in their executors: how a raw user does it. */
+  private static long rawPrimes(HazelcastInstance client) throws Exception {
+    IExecutorService tasks = client.getExecutorService("gearbox-tasks");
+    List<Member> members = new ArrayList<>(client.getCluster().getMembers());
+    List<java.util.concurrent.Future<Long>> parts = new ArrayList<>();
+    long[][] ranges = Primes.ranges(2_000_000, 16);
+    for (int i = 0; i < ranges.length; i++) {
+      parts.add(tasks.submitToMember(new PrimesChunk(ranges[i]), members.get(i % members.size())));
+    }
+    long total = 0;
+    for (var f : parts) {
+      total += f.get();
+    }
+    return total;
   }
 
   private static Config rawConfig() throws IOException {
@@ -148,8 +228,11 @@ public final class ClusterComparison {
     return ms;
   }
 
-  /** Two WorkerMember JVMs (1 slot each) and an engine connected to them as a client. */
-  private static double twoMembersMillis() throws Exception {
+  /**
+   * Two WorkerMember JVMs (1 slot each); against them, round after round: one thread in this JVM,
+   * a raw Hazelcast client and the engine as a client. Returns the rounds' milliseconds of each.
+   */
+  private static double[][] twoMembersMillis() throws Exception {
     String cluster = "bench-" + System.nanoTime();
     int p1 = freePort();
     int p2 = freePort();
@@ -184,11 +267,29 @@ public final class ClusterComparison {
           .option("gearbox.cluster.mode", "client").option("gearbox.cluster.secret", secret)
           .option("gearbox.cluster.cluster-name", cluster)
           .option("gearbox.cluster.members", members).option("gearbox.cluster.min-members", "2").build())) {
-        long expected = Primes.countRanges(Primes.ranges(2_000_000, 16));
-        for (int i = 0; i < 3; i++) {
-          check(primes(e), expected); // warm both members' JIT
+        ClientConfig cc = new ClientConfig();
+        cc.setClusterName(cluster);
+        cc.getNetworkConfig().addAddress(members.split(","));
+        cc.getMetricsConfig().setEnabled(false);
+        HazelcastInstance raw = HazelcastClient.newHazelcastClient(cc);
+        try {
+          long expected = Primes.countRanges(Primes.ranges(2_000_000, 16));
+          for (int i = 0; i < 3; i++) { // warm the members' JIT on both paths, and this JVM's
+            check(primes(e), expected);
+            check(rawPrimes(raw), expected);
+            check(Primes.countRanges(Primes.ranges(2_000_000, 16)), expected);
+          }
+          int rounds = 7;
+          double[][] ms = new double[3][rounds];
+          for (int i = 0; i < rounds; i++) {
+            ms[0][i] = millis(() -> check(Primes.countRanges(Primes.ranges(2_000_000, 16)), expected));
+            ms[1][i] = millis(() -> check(rawPrimes(raw), expected));
+            ms[2][i] = millis(() -> check(primes(e), expected));
+          }
+          return ms;
+        } finally {
+          raw.shutdown();
         }
-        return median(3, () -> millis(() -> check(primes(e), expected)));
       }
     } finally {
       for (Process p : jvms) {

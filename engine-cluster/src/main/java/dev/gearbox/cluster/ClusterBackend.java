@@ -123,7 +123,7 @@ final class ClusterBackend implements Backend {
         refused);
     this.progress = new ProgressRelay(engineName, config.seal(), refused);
     boolean isDurable = config.executor() == ClusterConfig.ExecutorKind.DURABLE;
-    this.plain = isDurable ? null : new PlainSubmission(this, hz.getExecutorService(ClusterConfig.TASK_EXECUTOR));
+    this.plain = isDurable ? null : new PlainSubmission(this, hz.getExecutorService(ClusterConfig.TASK_EXECUTOR), reports);
     this.durable = isDurable
         ? new DurableSubmission(this, hz.getDurableExecutorService(ClusterConfig.TASK_EXECUTOR), hz, reports) : null;
     this.control = new MemberControl(owner, config.seal(), hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR), isDurable,

@@ -86,17 +86,20 @@ final class MemberRuntime {
    * so a copy is refused later). Nothing in it has been decoded yet.
    */
   private String refusal(String what, byte[] expectedMac, byte[] mac, long sentAt, HazelcastInstance hz) {
-    String here = hz == null ? "this member" : describe(hz.getCluster().getLocalMember());
     if (seal == null) {
-      return here + " holds no deployment secret (it was not started by Gearbox's WorkerMember or an engine), so it"
+      return here(hz) + " holds no deployment secret (it was not started by Gearbox's WorkerMember or an engine), so it"
           + " runs nothing";
     }
     if (!Seal.matches(expectedMac, mac)) {
-      return "the " + what + " failed authentication on " + here + ": it was not sealed with that member's deployment"
+      return "the " + what + " failed authentication on " + here(hz) + ": it was not sealed with that member's deployment"
           + " secret (" + ClusterConfig.SECRET + "; the engine and every member need the same), or it was altered on the way";
     }
     String stale = replays.check(sentAt, mac, System.currentTimeMillis());
-    return stale == null ? null : here + " refused the " + what + ": " + stale;
+    return stale == null ? null : here(hz) + " refused the " + what + ": " + stale;
+  }
+
+  private static String here(HazelcastInstance hz) {
+    return hz == null ? "this member" : describe(hz.getCluster().getLocalMember());
   }
 
   private void warnRefused(String refusal) {
