@@ -31,8 +31,15 @@ final class AttemptReports {
     this.reports = reports;
   }
 
-  /** Reports a member's encoded answer from {@code label}. */
+  /**
+   * Reports a member's encoded answer from {@code label}. A task whose worker process died on an
+   * isolated member is reported as {@link #lost}: that crash counts towards its poison threshold.
+   */
   void answered(Attempt a, String label, byte[] response) {
+    if (response[0] == MemberRuntime.CRASHED) {
+      crashedOnMember(a, label, response);
+      return;
+    }
     crashes.ended(a.taskId());
     switch (response[0]) {
       case MemberRuntime.OK -> payloads.reportResult(a, response, 1, label);
@@ -43,6 +50,17 @@ final class AttemptReports {
           + label, null));
       default -> a.failed(Payloads.unreadable(a, label, new IOException("unknown result tag " + response[0])));
     }
+  }
+
+  private void crashedOnMember(Attempt a, String label, byte[] response) {
+    WorkerCrashedException crash;
+    try {
+      crash = CrashedAnswer.decode(a, label, response);
+    } catch (IOException e) {
+      a.failed(Payloads.unreadable(a, label, e));
+      return;
+    }
+    lost(a, crash);
   }
 
   /**

@@ -57,13 +57,15 @@ public final class ClusterBackendProvider implements BackendProvider {
       new ConfigKey(ClusterConfig.SERIAL_FILTER, "deny known gadgets",
           "`ObjectInputFilter` class pattern, e.g. `com.acme.**;java.**;dev.gearbox.**;!*`"),
       new ConfigKey(ClusterConfig.KILL, "`none`",
-          "`none`, or `member`: the stop ladder's last rung halts the member running a task that ignores its interrupt (member, client modes)"),
+          "the stop ladder's last rung for a task that ignores its interrupt: `none`; `member` halts its member (member, client modes); `task` kills its worker process on its member, and tasks go only to members with `isolation=process`"),
       new ConfigKey(ClusterConfig.POISON_THRESHOLD, "`3`",
           "a task whose member left this many times in a row while it ran is quarantined as poison"),
       new ConfigKey(ClusterConfig.DAEMON, "`true`",
           "the engine does not keep the JVM alive (as the `thread` backend's daemon threads): once only Gearbox's Hazelcast threads are left, an engine never closed leaves the cluster so the JVM can exit. `false`: its Hazelcast instance keeps the JVM alive until `close()`"),
       new ConfigKey(ClusterConfig.MEMBER_NAME, "`engine <name> pid <pid>` / `worker pid <pid>`",
-          "the member's name in messages, events and metrics"));
+          "the member's name in messages, events and metrics"),
+      new ConfigKey(ClusterConfig.ISOLATION, "`none`",
+          "how this JVM's member runs tasks (embedded, member): `none`, on its executor threads; `process`, each in a worker JVM of its own pool of `slots` workers (needs `gearbox-engine-process`; see Isolated members)"));
 
   @Override
   public List<ConfigKey> declaredKeys() {

@@ -23,6 +23,9 @@ import java.util.concurrent.TimeUnit;
  * (whether the cancel asked for an interrupt or not, as {@code Future.cancel} promises). Tombstones of tasks that never arrive are purged after {@link #TOMBSTONE_NANOS}.
  *
  * <p>Results are encoded here as a tag byte and a payload (see the {@code OK}... constants).
+ *
+ * <p>A member with {@code isolation=process} runs each task in a worker process instead
+ * ({@link IsolatedTasks}): {@link #run} hands it the task's bytes undecoded, and cancels go on to it.
  */
 final class MemberRuntime {
   static final String KEY = "dev.gearbox.cluster.MemberRuntime";
@@ -32,14 +35,23 @@ final class MemberRuntime {
   static final byte FAILED = 1;
   static final byte CANNOT_RUN = 2;
   static final byte CANCELLED = 3;
+  /** Its worker process died under it (a member with isolation=process; {@link CrashedAnswer}). */
+  static final byte CRASHED = 4;
 
   private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(2);
 
   final SerialCodec codec;
+  /** The member's worker processes ({@code isolation=process}), or null: tasks run in this JVM. */
+  final IsolatedTasks isolated;
   private final ConcurrentHashMap<RunKey, Running> running = new ConcurrentHashMap<>();
 
   MemberRuntime(SerialCodec codec) {
+    this(codec, null);
+  }
+
+  MemberRuntime(SerialCodec codec, IsolatedTasks isolated) {
     this.codec = codec;
+    this.isolated = isolated;
   }
 
   /** The runtime of this member; members not started by Gearbox get one with the default codec. */
@@ -82,6 +94,9 @@ final class MemberRuntime {
       return new byte[] {CANCELLED};
     }
     try {
+      if (isolated != null) {
+        return isolated.run(task, () -> entry.cancelled, (t, fraction, message) -> publishProgress(hz, t, fraction, message));
+      }
       Work work;
       try {
         work = (Work) codec.decode(task.work, 0);
@@ -130,7 +145,7 @@ final class MemberRuntime {
     }
   }
 
-  private static byte[] cannotRun(String why) {
+  static byte[] cannotRun(String why) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(CANNOT_RUN);
     out.writeBytes(why.getBytes(StandardCharsets.UTF_8));
@@ -151,6 +166,9 @@ final class MemberRuntime {
       }
       return e;
     });
+    if (isolated != null) {
+      isolated.cancel(owner, wireId, interrupt);
+    }
     if (running.size() > 64) {
       long now = System.nanoTime();
       running.entrySet().removeIf(en -> en.getValue().thread == null && now - en.getValue().createdNanos > TOMBSTONE_NANOS);
@@ -169,6 +187,19 @@ final class MemberRuntime {
     System.err.println("gearbox: halting this member: task " + taskName + " " + why + " (gearbox.cluster.kill=member)");
     System.err.flush();
     Runtime.getRuntime().halt(HALT_EXIT_CODE);
+  }
+
+  /** Kills the worker process running the given task, if this member has isolation=process and runs it ({@code kill=task}). */
+  void killIsolated(String owner, long wireId, String taskName) {
+    if (isolated != null) {
+      isolated.kill(owner, wireId, taskName);
+    }
+  }
+
+  /** Publishes a task's progress on its engine's topic. */
+  static void publishProgress(HazelcastInstance hz, RemoteTask task, double fraction, String message) {
+    hz.<ProgressReport>getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + task.owner)
+        .publish(new ProgressReport(task.wireId, fraction, message));
   }
 
   /** The exit code of a member halted by an engine's stop ladder (as if SIGKILLed). */
@@ -216,8 +247,7 @@ final class MemberRuntime {
       if (!(fraction >= 0.0 && fraction <= 1.0)) {
         throw new IllegalArgumentException("progress fraction must be within [0, 1], got " + fraction);
       }
-      hz.<ProgressReport>getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + task.owner)
-          .publish(new ProgressReport(task.wireId, fraction, message));
+      publishProgress(hz, task, fraction, message);
     }
   }
 }
