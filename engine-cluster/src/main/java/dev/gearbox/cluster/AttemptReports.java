@@ -46,6 +46,8 @@ final class AttemptReports {
    * Reports a member's sealed answer from {@code label} ({@link Answers}): checked against the
    * secret before anything in it is decoded. A refusal (the member would not run the envelope) or
    * an answer that fails authentication ends the attempt with an {@link EngineException} saying so.
+   * A task whose worker process died on an isolated member is reported as {@link #lost}: that
+   * crash counts towards its poison threshold.
    */
   void answered(Attempt a, long wireId, String label, byte[] response) {
     String refusal = Answers.refusalOf(response);
@@ -63,9 +65,13 @@ final class AttemptReports {
       a.lost(new EngineException(a.taskId(), a.taskName(), why, null));
       return;
     }
-    crashes.ended(a.taskId());
     byte[] data = answer.data();
     int at = answer.offset();
+    if (data[at] == MemberRuntime.CRASHED) {
+      crashedOnMember(a, label, data, at);
+      return;
+    }
+    crashes.ended(a.taskId());
     switch (data[at]) {
       case MemberRuntime.OK -> payloads.reportResult(a, data, at + 1, label);
       case MemberRuntime.FAILED -> payloads.reportFailure(a, data, at + 1, label);
@@ -75,6 +81,17 @@ final class AttemptReports {
           + label, null));
       default -> a.failed(Payloads.unreadable(a, label, new IOException("unknown result tag " + data[at])));
     }
+  }
+
+  private void crashedOnMember(Attempt a, String label, byte[] data, int at) {
+    WorkerCrashedException crash;
+    try {
+      crash = CrashedAnswer.decode(a, label, data, at);
+    } catch (IOException e) {
+      a.failed(Payloads.unreadable(a, label, e));
+      return;
+    }
+    lost(a, crash);
   }
 
   /**

@@ -101,7 +101,16 @@ final class ClusterBackend implements Backend {
   /** Starts the Hazelcast instance the config asks for, then the backend; undoes the start if that fails. */
   static ClusterBackend open(ClusterConfig config, BackendSettings settings) {
     SerialCodec codec = config.codec();
-    InstanceFactory.Started started = InstanceFactory.start(config, codec, settings.engineName());
+    IsolatedTasks isolated = IsolatedTasks.open(config, settings); // null unless isolation=process
+    InstanceFactory.Started started;
+    try {
+      started = InstanceFactory.start(config, MemberRuntime.configured(config, codec, isolated), settings.engineName());
+    } catch (RuntimeException e) {
+      if (isolated != null) {
+        isolated.close();
+      }
+      throw e;
+    }
     try {
       return new ClusterBackend(config, settings, codec, started);
     } catch (RuntimeException e) {
@@ -127,7 +136,7 @@ final class ClusterBackend implements Backend {
     this.durable = isDurable
         ? new DurableSubmission(this, hz.getDurableExecutorService(ClusterConfig.TASK_EXECUTOR), hz, reports) : null;
     this.control = new MemberControl(owner, config.seal(), hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR), isDurable,
-        config.kill() == ClusterConfig.KillPolicy.MEMBER, settings.cancelGrace());
+        config.kill(), settings.cancelGrace());
     this.tasksLost = settings.metrics().counter(settings.metricName("cluster.tasks-lost"));
     settings.metrics().timer(settings.metricName("cluster.instance-startup")).update(started.startNanos(), TimeUnit.NANOSECONDS);
     this.assignments = new Assignments(config, settings, reports, this::send);
@@ -169,7 +178,7 @@ final class ClusterBackend implements Backend {
 
   @Override
   public BackendCapabilities capabilities() {
-    return new BackendCapabilities(true, control.killsMembers(), true, false, true);
+    return new BackendCapabilities(true, control.canKill(), true, false, true);
   }
 
   @Override

@@ -57,7 +57,7 @@ public final class ClusterBackendProvider implements BackendProvider {
       new ConfigKey(ClusterConfig.SERIAL_FILTER, "deny known gadgets",
           "`ObjectInputFilter` class pattern, e.g. `com.acme.**;java.**;dev.gearbox.**;!*`"),
       new ConfigKey(ClusterConfig.KILL, "`none`",
-          "`none`, or `member`: the stop ladder's last rung halts the member running a task that ignores its interrupt (member, client modes)"),
+          "the stop ladder's last rung for a task that ignores its interrupt: `none`; `member` halts its member (member, client modes); `task` kills its worker process on its member, and tasks go only to members with `isolation=process`"),
       new ConfigKey(ClusterConfig.POISON_THRESHOLD, "`3`",
           "a task whose member left this many times in a row while it ran is quarantined as poison"),
       new ConfigKey(ClusterConfig.DAEMON, "`true`",
@@ -73,7 +73,9 @@ public final class ClusterBackendProvider implements BackendProvider {
       new ConfigKey(ClusterConfig.ENCRYPT, "`false`",
           "`true`: tasks, results and exceptions travel encrypted (AES-256-GCM, key derived from the secret); members answer as they were asked"),
       new ConfigKey(ClusterConfig.REPLAY_WINDOW, "`2m`",
-          "how far an envelope's sending time may be from a member's clock (at least `5s`); a member refuses envelopes outside it and any it accepted before"));
+          "how far an envelope's sending time may be from a member's clock (at least `5s`); a member refuses envelopes outside it and any it accepted before"),
+      new ConfigKey(ClusterConfig.ISOLATION, "`none`",
+          "how this JVM's member runs tasks (embedded, member): `none`, on its executor threads; `process`, each in a worker JVM of its own pool of `slots` workers (needs `gearbox-engine-process`; see Isolated members)"));
 
   @Override
   public List<ConfigKey> declaredKeys() {

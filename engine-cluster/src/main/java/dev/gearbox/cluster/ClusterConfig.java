@@ -43,7 +43,8 @@ record ClusterConfig(
     boolean daemon,
     Seal seal,
     boolean encrypt,
-    Duration replayWindow) {
+    Duration replayWindow,
+    Isolation isolation) {
 
   static final String P = "gearbox.cluster.";
   static final String MODE = P + "mode";
@@ -72,6 +73,7 @@ record ClusterConfig(
   static final String REPLAY_WINDOW = P + "replay-window";
   /** The environment variable that holds the secret (the configuration's usual mapping of {@link #SECRET}). */
   static final String SECRET_ENV = "GEARBOX_CLUSTER_SECRET";
+  static final String ISOLATION = P + "isolation";
 
   /** The names of the keys {@link ClusterBackendProvider#KEYS} declares. */
   static final List<String> KEYS = ClusterBackendProvider.KEYS.stream().map(dev.gearbox.ConfigKey::name).toList();
@@ -84,6 +86,8 @@ record ClusterConfig(
   /** Member attributes: how many tasks a member runs at once, and its name in messages. */
   static final String SLOTS_ATTRIBUTE = "gearbox.slots";
   static final String NAME_ATTRIBUTE = "gearbox.member";
+  /** Member attribute: {@code process} on a member that runs each task in a worker process of its own ({@link Isolation}). */
+  static final String ISOLATION_ATTRIBUTE = "gearbox.isolation";
 
   static final int DEFAULT_PORT = 5701;
 
@@ -106,7 +110,20 @@ record ClusterConfig(
      * and the member's other tasks are lost with it (reported, retried by policy). Never the
      * engine's own member.
      */
-    MEMBER
+    MEMBER,
+    /**
+     * The task's worker process on its member is killed: the task alone stops, its member and the
+     * member's other tasks go on. Tasks go only to members with {@code isolation=process}.
+     */
+    TASK
+  }
+
+  /** How a member runs its tasks ({@code gearbox.cluster.isolation}). */
+  enum Isolation {
+    /** On the member's executor threads, in the member's JVM. */
+    NONE,
+    /** Each in a worker JVM of the member's own process pool ({@link IsolatedTasks}). */
+    PROCESS
   }
 
   /** Which Hazelcast executor runs tasks. */
@@ -129,7 +146,7 @@ record ClusterConfig(
       }
     }
     if (mode == Mode.CLIENT) {
-      for (String key : List.of(SLOTS, PORT, INTERFACE, DURABLE_CAPACITY, DURABLE_BACKUPS, MEMBER_NAME)) {
+      for (String key : List.of(SLOTS, PORT, INTERFACE, DURABLE_CAPACITY, DURABLE_BACKUPS, MEMBER_NAME, ISOLATION)) {
         if (s.get(key).isPresent()) {
           throw new EngineConfigException(key, key + "=" + s.get(key).get() + " does not apply to " + MODE
               + "=client: a client runs no tasks and opens no port; set it on the members (WorkerMember)");
@@ -167,6 +184,8 @@ record ClusterConfig(
       }
     }
     int slots = s.getInt(SLOTS, s.workers(), embedded ? 1 : 0, 10_000);
+    Isolation isolation = parseEnum(s, ISOLATION, Isolation.class, Isolation.NONE);
+    checkIsolation(mode, kill, isolation, slots);
     int minMembers = s.getInt(MIN_MEMBERS, 1, 1, 1000);
     Optional<String> parallelism = s.get(PARALLELISM);
     int par = parallelism.isPresent() ? s.getInt(PARALLELISM, 1, 1, 1_000_000) : 0; // 0: decided at open
@@ -193,7 +212,7 @@ record ClusterConfig(
     return new ClusterConfig(mode, members, clusterName, bindInterface, port, executor, slots, par, minMembers,
         s.getInt(DURABLE_CAPACITY, 100, 1, 1_000_000), s.getInt(DURABLE_BACKUPS, 1, 0, 6), startup, memberTimeout,
         maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName, s.getInt(POISON_THRESHOLD, 3, 1, 1000),
-        kill, s.getBoolean(DAEMON, true), seal, encrypt, replayWindow);
+        kill, s.getBoolean(DAEMON, true), seal, encrypt, replayWindow, isolation);
   }
 
   /**
@@ -245,6 +264,23 @@ record ClusterConfig(
           + " output of: openssl rand -base64 32)");
     }
     return Seal.withSecret(value);
+  }
+
+  /**
+   * Refuses an isolation the member cannot have, and {@code kill=task} where the engine's own
+   * member would run tasks that cannot be killed alone.
+   */
+  private static void checkIsolation(Mode mode, KillPolicy kill, Isolation isolation, int slots) {
+    if (isolation == Isolation.PROCESS && slots == 0) {
+      throw new EngineConfigException(ISOLATION, ISOLATION + "=process needs " + SLOTS + " of at least 1: a member with"
+          + " no slots runs no tasks");
+    }
+    if (kill == KillPolicy.TASK && mode != Mode.CLIENT && slots > 0 && isolation != Isolation.PROCESS) {
+      throw new EngineConfigException(KILL, KILL + "=task needs " + ISOLATION + "=process on the engine's own member"
+          + " (" + MODE + "=" + mode.name().toLowerCase(Locale.ROOT) + ", " + slots + " slot(s)): without it, a task runs"
+          + " in the application's own JVM, where it cannot be killed alone. Set " + ISOLATION + "=process"
+          + (mode == Mode.MEMBER ? ", or " + SLOTS + "=0 to run tasks on worker members only" : ""));
+    }
   }
 
   private static Duration positive(BackendSettings s, String key, Duration def) {

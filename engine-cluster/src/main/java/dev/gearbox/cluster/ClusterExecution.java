@@ -10,7 +10,8 @@ import dev.gearbox.spi.Execution;
  * member through {@link MemberControl}, where {@link MemberRuntime} sets its cooperative flag (and
  * interrupts its thread); an attempt still parked is taken out and reported at once instead. The
  * Hazelcast future itself is never cancelled: the slot stays busy until the task really returns.
- * {@link #kill} halts the task's member, and only with {@code gearbox.cluster.kill=member}.
+ * {@link #kill} halts the task's member with {@code gearbox.cluster.kill=member}, or kills the
+ * task's worker process on its member with {@code kill=task}.
  *
  * <p>Thread-safety: {@link #member} and {@link #interrupted} change only under the monitor of the
  * backend's {@link Assignments}, where decisions read them; {@code member} is also volatile, so
@@ -64,6 +65,9 @@ final class ClusterExecution implements Execution {
    */
   @Override
   public boolean kill() {
+    if (control.killsTasks()) {
+      return killTask();
+    }
     if (!control.killsMembers()) {
       return false;
     }
@@ -81,6 +85,16 @@ final class ClusterExecution implements Execution {
     }
     backend.halted(this, target, why);
     return true;
+  }
+
+  /**
+   * With {@code gearbox.cluster.kill=task}: the task's member (one with {@code isolation=process})
+   * kills the worker process running it. The attempt is reported when the member answers that the
+   * worker died (naming it), or when the member leaves.
+   */
+  private boolean killTask() {
+    Assignments.Sent sent = assignments.sent(this, true);
+    return sent != null && control.killTask(wireId, attempt.taskName(), sent.member());
   }
 
   /** Sets the task's flag on its member (and interrupts it); nothing if it is not on a member. */

@@ -4,6 +4,7 @@ import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.ListenerConfig;
 import com.hazelcast.config.NetworkConfig;
 import dev.gearbox.spi.remote.SerialCodec;
 import java.util.ArrayList;
@@ -39,6 +40,7 @@ final class HazelcastConfigs {
     JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig(); // defaults on: Hazelcast's lists
     filter.getWhitelist().addClasses(RemoteTask.class.getName(), CancelRequest.class.getName(), HaltRequest.class.getName(),
         ProgressReport.class.getName(), ProofRequest.class.getName());
+    filter.getWhitelist().addClasses(KillTaskRequest.class.getName());
     filter.getBlacklist().addPrefixes("javax.management.", "java.rmi.", "sun.rmi.", "com.sun.rowset.", "com.sun.jndi.",
         "com.sun.org.apache.xalan.internal.xsltc.trax.", "javax.naming.");
     return filter;
@@ -94,6 +96,10 @@ final class HazelcastConfigs {
     }
     c.getMemberAttributeConfig().setAttribute(ClusterConfig.NAME_ATTRIBUTE, config.memberName());
     c.getUserContext().put(MemberRuntime.KEY, runtime);
+    if (runtime.isolated != null) {
+      c.getMemberAttributeConfig().setAttribute(ClusterConfig.ISOLATION_ATTRIBUTE, "process");
+      c.addListenerConfig(new ListenerConfig(runtime.isolated.closeWithMember()));
+    }
     return c;
   }
 

@@ -8,7 +8,6 @@ import com.hazelcast.config.ListenerConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.EngineConfigException;
-import dev.gearbox.spi.remote.SerialCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,11 +47,11 @@ final class InstanceFactory {
   }
 
   /**
-   * Starts the instance; a member runs tasks with {@code codec}.
+   * Starts the instance; a member runs tasks with {@code runtime}.
    *
    * @throws EngineConfigException if it cannot start, or a client cannot connect within {@code startup-timeout}
    */
-  static Started start(ClusterConfig config, SerialCodec codec, String engineName) {
+  static Started start(ClusterConfig config, MemberRuntime runtime, String engineName) {
     quietHazelcastLogging();
     long t0 = System.nanoTime();
     long deadline = t0 + config.startupTimeout().toNanos();
@@ -72,7 +71,7 @@ final class InstanceFactory {
         throw cannotConnect(config, "no member answered");
       }
     } else {
-      Config mc = HazelcastConfigs.member(config, MemberRuntime.configured(config, codec));
+      Config mc = HazelcastConfigs.member(config, runtime);
       mc.addListenerConfig(new ListenerConfig(lifecycle));
       try {
         hz = Hazelcast.newHazelcastInstance(mc);

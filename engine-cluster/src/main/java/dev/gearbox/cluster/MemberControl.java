@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
  * The stop ladder's reach into the members: {@link CancelRequest}s and {@link HaltRequest}s on
  * their small {@code gearbox-control} executor, which never waits behind the tasks it stops. A
  * durable task may run again on another member, so with the durable executor every request goes
- * to every member. Halting is allowed only with {@code gearbox.cluster.kill=member}.
+ * to every member. Halting is allowed only with {@code gearbox.cluster.kill=member}; killing a
+ * task's worker process on its member ({@link KillTaskRequest}) only with {@code kill=task}.
  *
  * <p>Immutable and thread-safe; it sends on the caller's thread and holds no lock.
  */
@@ -21,7 +22,7 @@ final class MemberControl {
   private final Seal seal;
   private final IExecutorService control;
   private final boolean durable;
-  private final boolean killsMembers;
+  private final ClusterConfig.KillPolicy kill;
   private final Duration grace;
 
   /**
@@ -29,18 +30,29 @@ final class MemberControl {
    * @param seal seals every request with the deployment secret
    * @param grace how long a task may ignore its interrupt ({@code gearbox.cancel.grace})
    */
-  MemberControl(String owner, Seal seal, IExecutorService control, boolean durable, boolean killsMembers, Duration grace) {
+  MemberControl(String owner, Seal seal, IExecutorService control, boolean durable, ClusterConfig.KillPolicy kill,
+      Duration grace) {
     this.owner = owner;
     this.seal = seal;
     this.control = control;
     this.durable = durable;
-    this.killsMembers = killsMembers;
+    this.kill = kill;
     this.grace = grace;
   }
 
   /** Whether the stop ladder may halt a task's member ({@code gearbox.cluster.kill=member}). */
   boolean killsMembers() {
-    return killsMembers;
+    return kill == ClusterConfig.KillPolicy.MEMBER;
+  }
+
+  /** Whether the stop ladder may kill a task's worker process on its member ({@code gearbox.cluster.kill=task}). */
+  boolean killsTasks() {
+    return kill == ClusterConfig.KillPolicy.TASK;
+  }
+
+  /** Whether the stop ladder has a last rung at all ({@code canKill}). */
+  boolean canKill() {
+    return kill != ClusterConfig.KillPolicy.NONE;
   }
 
   boolean durable() {
@@ -58,11 +70,7 @@ final class MemberControl {
   void cancel(long wireId, String taskName, boolean interrupt, MemberSlots target) {
     CancelRequest req = new CancelRequest(seal, owner, wireId, interrupt);
     try {
-      if (durable || target == null) {
-        control.executeOnAllMembers(req); // a durable task may run again elsewhere
-      } else {
-        control.executeOnMember(req, target.member);
-      }
+      toTaskMember(req, target);
     } catch (RuntimeException e) {
       log.debug("Gearbox: could not send a cancel for {}: {}", taskName, e.toString());
     }
@@ -88,6 +96,32 @@ final class MemberControl {
     } catch (RuntimeException e) {
       log.warn("Gearbox: could not halt the member running {}: {}", taskName, e.toString());
       return false;
+    }
+  }
+
+  /**
+   * Kills the worker process running the task on its member ({@code target}; for a durable task,
+   * or one whose member is unknown, on whichever member runs it). The member answers the task
+   * when the worker is dead, with what it knows of it (pid, exit, last output).
+   *
+   * @return whether the request went out
+   */
+  boolean killTask(long wireId, String taskName, MemberSlots target) {
+    try {
+      toTaskMember(new KillTaskRequest(seal, owner, wireId, taskName), target);
+      return true;
+    } catch (RuntimeException e) {
+      log.warn("Gearbox: could not ask the member running {} to kill its worker: {}", taskName, e.toString());
+      return false;
+    }
+  }
+
+  /** Sends a request to the task's member ({@code target}), or to every member: a durable task may run again elsewhere. */
+  private void toTaskMember(Runnable req, MemberSlots target) {
+    if (durable || target == null) {
+      control.executeOnAllMembers(req);
+    } else {
+      control.executeOnMember(req, target.member);
     }
   }
 }

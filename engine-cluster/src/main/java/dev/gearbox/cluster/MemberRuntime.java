@@ -6,6 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.TaskContext;
 import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InvalidClassException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * (whether the cancel asked for an interrupt or not, as {@code Future.cancel} promises). Tombstones of tasks that never arrive are purged after {@link #TOMBSTONE_NANOS}.
  *
  * <p>Results are encoded here as a tag byte and a payload (see the {@code OK}... constants).
+ *
+ * <p>A member with {@code isolation=process} runs each task in a worker process instead
+ * ({@link IsolatedTasks}): {@link #run} hands it the task's bytes undecoded, and cancels go on to it.
  */
 final class MemberRuntime {
   static final String KEY = "dev.gearbox.cluster.MemberRuntime";
@@ -34,6 +38,8 @@ final class MemberRuntime {
   static final byte FAILED = 1;
   static final byte CANNOT_RUN = 2;
   static final byte CANCELLED = 3;
+  /** Its worker process died under it (a member with isolation=process; {@link CrashedAnswer}). */
+  static final byte CRASHED = 4;
 
   private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(2);
 
@@ -42,17 +48,20 @@ final class MemberRuntime {
   private final Seal seal;
   private final ReplayGuard replays;
   private final Refusals refusals = new Refusals(new Counter());
+  /** The member's worker processes ({@code isolation=process}), or null: tasks run in this JVM. */
+  final IsolatedTasks isolated;
   private final ConcurrentHashMap<RunKey, Running> running = new ConcurrentHashMap<>();
 
-  MemberRuntime(SerialCodec codec, Seal seal, ReplayGuard replays) {
+  MemberRuntime(SerialCodec codec, Seal seal, ReplayGuard replays, IsolatedTasks isolated) {
     this.codec = codec;
     this.seal = seal;
     this.replays = replays;
+    this.isolated = isolated;
   }
 
-  /** The runtime of a member that Gearbox configures with {@code config}. */
-  static MemberRuntime configured(ClusterConfig config, SerialCodec codec) {
-    return new MemberRuntime(codec, config.seal(), new ReplayGuard(config.replayWindow()));
+  /** The runtime of a member that Gearbox configures with {@code config}; {@code isolated} null: tasks run in this JVM. */
+  static MemberRuntime configured(ClusterConfig config, SerialCodec codec, IsolatedTasks isolated) {
+    return new MemberRuntime(codec, config.seal(), new ReplayGuard(config.replayWindow()), isolated);
   }
 
   /**
@@ -60,7 +69,7 @@ final class MemberRuntime {
    * none) gets one without a secret, which refuses every envelope.
    */
   static MemberRuntime of(HazelcastInstance hz) {
-    return (MemberRuntime) hz.getUserContext().computeIfAbsent(KEY, k -> new MemberRuntime(ClusterConfig.defaultCodec(), null, null));
+    return (MemberRuntime) hz.getUserContext().computeIfAbsent(KEY, k -> new MemberRuntime(ClusterConfig.defaultCodec(), null, null, null));
   }
 
   /** A member as messages name it: its Gearbox name if it has one, and its address. */
@@ -140,9 +149,21 @@ final class MemberRuntime {
       return answer(task, CANCELLED, new byte[0], 0);
     }
     try {
+      byte[] bytes;
+      try {
+        bytes = task.encrypted ? seal.decrypt(task.work, 0) : task.work;
+      } catch (GeneralSecurityException e) {
+        return cannotRun(task, "its payload could not be decrypted on " + here(hz) + ": " + e);
+      }
+      if (isolated != null) {
+        task.work = bytes; // authenticated and decrypted: the worker gets the task as the engine encoded it
+        AtomicLong progressNumbers = new AtomicLong();
+        byte[] raw = isolated.run(task, () -> entry.cancelled,
+            (t, fraction, message) -> publishProgress(seal, hz, t, progressNumbers.incrementAndGet(), fraction, message));
+        return answer(task, raw[0], raw, 1);
+      }
       Work work;
       try {
-        byte[] bytes = task.encrypted ? seal.decrypt(task.work, 0) : task.work;
         work = (Work) codec.decode(bytes, 0);
       } catch (ClassNotFoundException e) {
         return cannotRun(task, "class " + e.getMessage() + " is not on the classpath of " + describe(hz.getCluster().getLocalMember())
@@ -153,7 +174,7 @@ final class MemberRuntime {
         return cannotRun(task, "it could not be deserialized on " + describe(hz.getCluster().getLocalMember()) + ": " + e.getMessage()
             + (String.valueOf(e.getMessage()).contains("REJECTED") ? " (rejected by that member's deserialization filter,"
                 + " gearbox.cluster.serial-filter)" : ""));
-      } catch (IOException | GeneralSecurityException | RuntimeException | LinkageError e) {
+      } catch (IOException | RuntimeException | LinkageError e) {
         return cannotRun(task, "it could not be deserialized on " + describe(hz.getCluster().getLocalMember()) + ": " + e);
       }
       Object result;
@@ -193,6 +214,14 @@ final class MemberRuntime {
     return answer(task, CANNOT_RUN, why.getBytes(StandardCharsets.UTF_8), 0);
   }
 
+  /** An unsealed {@code CANNOT_RUN} tag and reason, as {@link IsolatedTasks} answers before this runtime seals it. */
+  static byte[] cannotRun(String why) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(CANNOT_RUN);
+    out.writeBytes(why.getBytes(StandardCharsets.UTF_8));
+    return out.toByteArray();
+  }
+
   // ---------------------------------------------------------------- cancelling
 
   void cancel(CancelRequest req, HazelcastInstance hz) {
@@ -216,6 +245,9 @@ final class MemberRuntime {
       }
       return e;
     });
+    if (isolated != null) {
+      isolated.cancel(owner, wireId, interrupt);
+    }
     if (running.size() > 64) {
       long now = System.nanoTime();
       running.entrySet().removeIf(en -> en.getValue().thread == null && now - en.getValue().createdNanos > TOMBSTONE_NANOS);
@@ -239,6 +271,28 @@ final class MemberRuntime {
     System.err.println("gearbox: halting this member: task " + req.taskName + " " + req.why + " (gearbox.cluster.kill=member)");
     System.err.flush();
     Runtime.getRuntime().halt(HALT_EXIT_CODE);
+  }
+
+  /**
+   * Kills the worker process running the given task, if this member has isolation=process and
+   * runs it ({@code kill=task}); a request that fails authentication is refused like any envelope.
+   */
+  void killIsolated(KillTaskRequest req, HazelcastInstance hz) {
+    String refused = refusal("kill request", seal == null ? null : req.macWith(seal), req.mac, req.sentAt, hz);
+    if (refused != null) {
+      warnRefused(refused);
+      return;
+    }
+    if (isolated != null) {
+      isolated.kill(req.owner, req.wireId, req.taskName);
+    }
+  }
+
+  /** Publishes a task's progress, number {@code sequence} of its attempt, sealed for its engine, on the engine's topic. */
+  private static void publishProgress(Seal seal, HazelcastInstance hz, RemoteTask task, long sequence, double fraction,
+      String message) {
+    hz.<ProgressReport>getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + task.owner)
+        .publish(new ProgressReport(seal, task.owner, task.wireId, sequence, fraction, message));
   }
 
   /** The exit code of a member halted by an engine's stop ladder (as if SIGKILLed). */
@@ -290,8 +344,7 @@ final class MemberRuntime {
       if (!(fraction >= 0.0 && fraction <= 1.0)) {
         throw new IllegalArgumentException("progress fraction must be within [0, 1], got " + fraction);
       }
-      hz.<ProgressReport>getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + task.owner)
-          .publish(new ProgressReport(seal, task.owner, task.wireId, sequence.incrementAndGet(), fraction, message));
+      publishProgress(seal, hz, task, sequence.incrementAndGet(), fraction, message);
     }
   }
 }

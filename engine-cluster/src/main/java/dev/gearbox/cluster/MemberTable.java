@@ -71,16 +71,34 @@ final class MemberTable {
     }
   }
 
-  /** A new entry for a member that joined, or null if it runs no tasks. Called without the lock. */
+  /**
+   * A new entry for a member that joined, or null if it runs no tasks (for this engine: with
+   * {@code kill=task}, a member without {@code isolation=process} runs none). Called without the lock.
+   */
   MemberSlots entryFor(Member m) {
     int slots = slotsOf(m);
-    if (slots == 0) {
+    if (slots == 0 || !isolatedIfNeeded(m)) {
       return null;
     }
     String metric = m.getAttribute(ClusterConfig.NAME_ATTRIBUTE) != null ? m.getAttribute(ClusterConfig.NAME_ATTRIBUTE)
         : m.getAddress().getHost() + ":" + m.getAddress().getPort();
     return new MemberSlots(m, slots, settings.metrics().counter(settings.metricName("cluster.member-tasks."
         + metric.replace(' ', '-'))));
+  }
+
+  /**
+   * Whether the member may run this engine's tasks as far as isolation goes: with
+   * {@code kill=task}, only if it runs each in a worker process of its own, where the task can be
+   * killed alone. Says so (WARN) when it may not.
+   */
+  private boolean isolatedIfNeeded(Member m) {
+    if (config.kill() != ClusterConfig.KillPolicy.TASK || "process".equals(m.getAttribute(ClusterConfig.ISOLATION_ATTRIBUTE))) {
+      return true;
+    }
+    log.warn("Gearbox: engine {}: {} runs tasks without isolation, so it gets none of this engine's tasks: with {}=task a"
+        + " task must be killable alone. Start it with --isolation=process ({}=process)", settings.engineName(),
+        MemberRuntime.describe(m), ClusterConfig.KILL, ClusterConfig.ISOLATION);
+    return false;
   }
 
   /** Adds a member unless it is there already; wakes {@link #awaitTaskRunners}. */
@@ -227,7 +245,9 @@ final class MemberTable {
         + " member(s) that run tasks in cluster '" + config.clusterName() + "' within "
         + config.startupTimeout().toMillis() + " ms, but " + ClusterConfig.MIN_MEMBERS + "=" + config.minMembers()
         + ". Members seen: " + seen.get() + ". Start members with java -cp <application classpath>"
-        + " dev.gearbox.cluster.WorkerMember, or lower " + ClusterConfig.MIN_MEMBERS);
+        + " dev.gearbox.cluster.WorkerMember" + (config.kill() == ClusterConfig.KillPolicy.TASK ? " --isolation=process (with "
+            + ClusterConfig.KILL + "=task only members that run each task in a worker process of their own count)" : "")
+        + ", or lower " + ClusterConfig.MIN_MEMBERS);
   }
 
   /**

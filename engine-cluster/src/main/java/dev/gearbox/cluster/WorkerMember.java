@@ -40,6 +40,12 @@ import org.slf4j.LoggerFactory;
  * {@code --interface} says otherwise, joins by TCP/IP only, and leaves the cluster gracefully on
  * SIGTERM (its durable tasks' backups move first). It runs until stopped, or, with
  * {@code --exit-with-parent}, until the process that started it exits (however it ends).
+ *
+ * <p>With {@code --isolation=process} the member runs each task in a worker JVM of its own pool,
+ * one worker per slot ({@link IsolatedTasks}; needs {@code gearbox-engine-process} on the
+ * classpath), so that a task can be killed, or can crash, without the member and its other tasks.
+ * The pool reads the {@code gearbox.process.*} keys and {@code gearbox.cancel.grace} from the
+ * shared sources above.
  */
 public final class WorkerMember {
   private static final Logger log = LoggerFactory.getLogger(WorkerMember.class);
@@ -57,9 +63,13 @@ public final class WorkerMember {
       System.out.println("usage: java -cp <application classpath> " + WorkerMember.class.getName() + " [--key=value ...]\n"
           + "keys (gearbox.cluster.* without the prefix): cluster-name, members, interface, port, slots, member-name,\n"
           + "  durable-capacity, durable-backups, member-timeout, max-payload, serial-filter, startup-timeout,\n"
-          + "  secret-file, replay-window, insecure\n"
+          + "  secret-file, replay-window, insecure, isolation\n"
           + "required: --cluster-name, and the deployment secret: environment variable " + ClusterConfig.SECRET_ENV + "\n"
           + "  or --secret-file=<path> (never on the command line); --insecure=true runs without one (trusted networks only)\n"
+          + "--isolation=process: run each task in a worker JVM of this member's own pool (one per slot), so that a task\n"
+          + "  can be killed, or can crash, alone; needs gearbox-engine-process on the classpath. The pool reads the\n"
+          + "  gearbox.process.* keys (heap, jvm-options, max-tasks-per-worker, recycle-heap...) and gearbox.cancel.grace\n"
+          + "  from system properties, environment and gearbox.properties\n"
           + "defaults: --interface=127.0.0.1 --port=5701 --members=127.0.0.1:5701 --slots=<processors>\n"
           + "--exit-with-parent: leave the cluster and exit when the process that started this one exits (a script,\n"
           + "  a benchmark, a supervisor that may be killed), so the member never outlives it");
@@ -82,7 +92,8 @@ public final class WorkerMember {
     var local = hz.getCluster().getLocalMember();
     System.out.println("gearbox worker member ready: " + MemberRuntime.describe(local) + ", cluster '"
         + hz.getConfig().getClusterName() + "', " + local.getAttribute(ClusterConfig.SLOTS_ATTRIBUTE) + " slot(s), "
-        + hz.getCluster().getMembers().size() + " member(s)");
+        + hz.getCluster().getMembers().size() + " member(s), isolation "
+        + (local.getAttribute(ClusterConfig.ISOLATION_ATTRIBUTE) == null ? "none" : local.getAttribute(ClusterConfig.ISOLATION_ATTRIBUTE)));
   }
 
   /**
@@ -127,12 +138,18 @@ public final class WorkerMember {
       System.err.println("gearbox worker member: WARNING: " + warning);
     }
     InstanceFactory.quietHazelcastLogging();
-    var hzConfig = HazelcastConfigs.member(config, MemberRuntime.configured(config, codec));
+    // Its worker processes read the gearbox.process.* keys and gearbox.cancel.grace of the shared sources.
+    IsolatedTasks isolated = IsolatedTasks.open(config, new MapSettings(engineName, base.workers(), base.cancelGrace(),
+        base.backendOptions()));
+    var hzConfig = HazelcastConfigs.member(config, MemberRuntime.configured(config, codec, isolated));
     hzConfig.setProperty("hazelcast.shutdownhook.enabled", "true");
     hzConfig.setProperty("hazelcast.shutdownhook.policy", "GRACEFUL");
     try {
       return Hazelcast.newHazelcastInstance(hzConfig);
     } catch (RuntimeException e) {
+      if (isolated != null) {
+        isolated.close();
+      }
       throw new EngineConfigException(ClusterConfig.INTERFACE, "the worker member could not start (cluster '"
           + config.clusterName() + "', interface " + config.bindInterface() + ", port " + config.port() + "): " + e);
     }

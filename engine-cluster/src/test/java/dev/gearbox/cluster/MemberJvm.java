@@ -64,12 +64,14 @@ final class MemberJvm implements AutoCloseable {
   /**
    * A ready member alone in cluster {@code cluster}, logging into a temporary directory of its
    * own that {@link #close()} deletes: for class-wide fixtures, which have no {@code @TempDir}.
+   * {@code options} as for {@link #start}.
    */
-  static MemberJvm startAlone(String name, String cluster, String classpath, int slots) throws IOException {
+  static MemberJvm startAlone(String name, String cluster, String classpath, int slots, String... options) throws IOException {
     Path dir = Files.createTempDirectory("gearbox-" + name);
     int port = freePort();
-    MemberJvm m = start(dir, name, port, classpath, "--cluster-name=" + cluster, "--members=127.0.0.1:" + port,
-        "--slots=" + slots);
+    List<String> all = new ArrayList<>(List.of("--cluster-name=" + cluster, "--members=127.0.0.1:" + port, "--slots=" + slots));
+    all.addAll(Arrays.asList(options));
+    MemberJvm m = start(dir, name, port, classpath, all.toArray(String[]::new));
     m.ownDir = dir;
     try {
       m.awaitReady();
@@ -80,6 +82,7 @@ final class MemberJvm implements AutoCloseable {
     return m;
   }
 
+  /** {@code options}: WorkerMember's options; those starting with {@code -D} are system properties of the member's JVM. */
   static MemberJvm start(Path dir, String name, int port, String classpath, String... options) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -92,10 +95,11 @@ final class MemberJvm implements AutoCloseable {
     if (!flags.isEmpty()) {
       cmd.addAll(Arrays.asList(flags.split("\\s+")));
     }
+    Arrays.stream(options).filter(o -> o.startsWith("-D")).forEach(cmd::add);
     cmd.add(TestMemberMain.class.getName());
     cmd.add("--member-name=" + name);
     cmd.add("--port=" + port);
-    cmd.addAll(Arrays.asList(options));
+    Arrays.stream(options).filter(o -> !o.startsWith("-D")).forEach(cmd::add);
     Path log = dir.resolve(name + ".log");
     // stdin stays a pipe from this JVM: the member halts when it closes (TestMemberMain).
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())

@@ -22,7 +22,7 @@ class MemberRuntimeTest {
   }
 
   private static MemberRuntime runtime() {
-    return new MemberRuntime(ClusterConfig.defaultCodec(), SEAL, new ReplayGuard(Duration.ofMinutes(2)));
+    return new MemberRuntime(ClusterConfig.defaultCodec(), SEAL, new ReplayGuard(Duration.ofMinutes(2)), null);
   }
 
   /** The tag of an answer the engine opened, as the engine opens it. */
@@ -122,7 +122,7 @@ class MemberRuntimeTest {
 
   @Test
   void aMemberWithoutSecret_refusesEverything() throws Exception {
-    MemberRuntime bare = new MemberRuntime(ClusterConfig.defaultCodec(), null, null);
+    MemberRuntime bare = new MemberRuntime(ClusterConfig.defaultCodec(), null, null, null);
     assertThat(Answers.refusalOf(bare.run(task(SEAL, false, 17), null))).contains("holds no deployment secret");
   }
 

@@ -1,6 +1,7 @@
 package dev.gearbox.cluster;
 
 import dev.gearbox.Task;
+import dev.gearbox.testkit.Signals;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -21,6 +22,17 @@ final class MemberTasks {
     return () -> {
       Runtime.getRuntime().halt(3);
       return "unreachable";
+    };
+  }
+
+  /** Raises {@code started-<k>} with its JVM's pid as {@code pid-<k>}, then ignores interrupts until {@code release}; raises {@code finished-<k>}. */
+  static Task<Object> ignoreInterruptsSayingWhere(String dir, int k) {
+    return () -> {
+      Signals.append(dir, "pid-" + k, Long.toString(ProcessHandle.current().pid()));
+      Signals.raise(dir, "started-" + k);
+      Signals.awaitIgnoringInterrupts(dir, "release");
+      Signals.raise(dir, "finished-" + k);
+      return null;
     };
   }
 }

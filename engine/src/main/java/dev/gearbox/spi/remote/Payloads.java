@@ -71,8 +71,13 @@ public final class Payloads {
    * Decodes a result sent back from {@code from} and reports it: {@link Attempt#succeeded}, or
    * {@link Attempt#failed} with an {@link EngineException} saying why it could not be read back.
    * Throws nothing but a {@link VirtualMachineError} met while decoding, after reporting the attempt.
+   * A {@link RelayedAttempt} gets the bytes instead, undecoded.
    */
   public void reportResult(Attempt attempt, byte[] data, int offset, String from) {
+    if (attempt instanceof RelayedAttempt relayed) {
+      relayed.relayResult(data, offset);
+      return;
+    }
     Object result;
     try {
       result = codec.decode(data, offset);
@@ -87,8 +92,13 @@ public final class Payloads {
   /**
    * Decodes a task's failure sent back from {@code from} and reports it with {@link Attempt#failed}.
    * Throws nothing but a {@link VirtualMachineError} met while decoding, after reporting the attempt.
+   * A {@link RelayedAttempt} gets the bytes instead, undecoded.
    */
   public void reportFailure(Attempt attempt, byte[] data, int offset, String from) {
+    if (attempt instanceof RelayedAttempt relayed) {
+      relayed.relayFailure(data, offset);
+      return;
+    }
     Throwable failure;
     try {
       failure = codec.decodeFailure(data, offset);

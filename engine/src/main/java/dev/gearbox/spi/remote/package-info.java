@@ -9,6 +9,8 @@
  *   <li>{@link dev.gearbox.spi.remote.Payloads}: a task encoded at submit, an outcome decoded into
  *       the attempt's report, one wording of every error;
  *   <li>{@link dev.gearbox.spi.remote.CrashLedger}: poison counting, bounded;
+ *   <li>{@link dev.gearbox.spi.remote.RelayedAttempt}: an attempt that passes its outcome on, undecoded
+ *       (a cluster member running tasks in worker processes of its own);
  *   <li>{@link dev.gearbox.spi.remote.ReportExecutor}: outcomes are never reported on an I/O thread;
  *   <li>{@link dev.gearbox.spi.remote.ParkedAttempts}: attempts waiting for a slot;
  *   <li>{@link dev.gearbox.spi.remote.MapSettings}: the engine's value formats for code that runs
