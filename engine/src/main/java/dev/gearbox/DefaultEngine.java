@@ -1086,6 +1086,25 @@ final class DefaultEngine implements Engine {
     }
   }
 
+  // ------------------------------------------------------------------ scopes
+
+  @Override
+  public <T> Scope<T> openScope(ScopeOptions options) {
+    requireNonNull(options, "options");
+    rejectIfShutdown("openScope");
+    return StructuredScope.open(this, options, this::scheduleOnDispatcher);
+  }
+
+  /** Runs {@code action} on the dispatcher after {@code delay} (the timer only triggers); returns what cancels it. */
+  private Runnable scheduleOnDispatcher(Runnable action, Duration delay) {
+    try {
+      ScheduledFuture<?> f = timer.schedule(() -> runOnDispatcher(action), delay.toNanos(), TimeUnit.NANOSECONDS);
+      return () -> f.cancel(false);
+    } catch (RejectedExecutionException e) {
+      return () -> { }; // terminating: every child's future completes without a deadline
+    }
+  }
+
   // ------------------------------------------------------------------ map
 
   @Override

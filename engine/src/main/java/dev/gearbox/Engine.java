@@ -135,6 +135,21 @@ public interface Engine extends AutoCloseable {
   <I, O> Stream<O> mapUnordered(TaskFunction<? super I, ? extends O> fn,
       Iterable<? extends I> inputs, MapOptions options);
 
+  /**
+   * Opens a structured {@link Scope} whose children run on this engine: a failure (fail-fast) or
+   * the scope's deadline cancels its children wherever they run, and closing it leaves none
+   * running. Use it in a try-with-resources block, in the thread that opens it.
+   *
+   * @throws NullPointerException if {@code options} is null
+   * @throws java.util.concurrent.RejectedExecutionException if the engine is shut down
+   */
+  <T> Scope<T> openScope(ScopeOptions options);
+
+  /** {@link #openScope(ScopeOptions)} with {@link ScopeOptions#failFast()}. */
+  default <T> Scope<T> openScope() {
+    return openScope(ScopeOptions.failFast());
+  }
+
   /** Registers a listener for this engine's events. */
   void addListener(EngineListener listener);
 

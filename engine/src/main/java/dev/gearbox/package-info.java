@@ -5,7 +5,9 @@
  * {@link dev.gearbox.Task}, {@link dev.gearbox.ContextTask}, {@link dev.gearbox.AsyncTask},
  * {@link dev.gearbox.TaskFunction}, {@link dev.gearbox.TaskContext}, {@link dev.gearbox.TaskFuture},
  * {@link dev.gearbox.TaskOptions}, {@link dev.gearbox.MapOptions}, {@link dev.gearbox.RetryPolicy},
- * {@link dev.gearbox.QueueFullPolicy}, the listener and event types and the exceptions are the
+ * {@link dev.gearbox.QueueFullPolicy}, {@link dev.gearbox.Channel} and {@link dev.gearbox.Select}
+ * (message passing), {@link dev.gearbox.Scope}, {@link dev.gearbox.ScopeOptions} and
+ * {@link dev.gearbox.ScopePolicy} (structured concurrency), the listener and event types and the exceptions are the
  * public surface. Everything package-private here is the core (admission, queueing, dispatch,
  * deadlines, retries, batching, events, metrics), written once for every backend.
  *

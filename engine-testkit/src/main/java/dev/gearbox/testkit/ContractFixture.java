@@ -41,6 +41,15 @@ public interface ContractFixture {
     assumeTrue(engine.parallelism() < Integer.MAX_VALUE, "backend runs every task at submit; nothing queues");
   }
 
+  /**
+   * Skips tests whose tasks touch a {@code Channel}: a channel reaches only tasks in the JVM that
+   * made it, on backends that share memory with the caller.
+   */
+  default void assumeSharedMemory(Engine engine) {
+    assumeTrue(engine.capabilities().sharedMemory(), "backend " + engine.backendName()
+        + " runs tasks in another JVM; channels reach only tasks on backends that share memory");
+  }
+
   default <T> T get(Future<T> f) throws Exception {
     return f.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -24,4 +24,6 @@ public abstract class EngineContract extends ContractBase
         LifecycleContract,
         EventsContract,
         ExecutorViewContract,
-        ConfigurationContract {}
+        ConfigurationContract,
+        ScopesContract,
+        ChannelsContract {}
