@@ -215,8 +215,8 @@ final class ClusterBackend implements Backend {
     }
     MemberSlots m = sent.member();
     Attempt a = ex.attempt;
-    RemoteTask task = new RemoteTask(config.seal(), config.encrypt(), owner, ex.wireId, a.taskId(), a.taskName(), a.number(),
-        ex.work);
+    RemoteTask task = new RemoteTask(config.seal(), config.encrypt(), durable != null, owner, ex.wireId, a.taskId(),
+        a.taskName(), a.number(), ex.work);
     if (m != null) {
       m.tasks.inc();
     }

@@ -95,6 +95,15 @@ final class MemberRuntime {
    * so a copy is refused later). Nothing in it has been decoded yet.
    */
   private String refusal(String what, byte[] expectedMac, byte[] mac, long sentAt, HazelcastInstance hz) {
+    return refusal(what, expectedMac, mac, sentAt, hz, false);
+  }
+
+  /**
+   * As above; {@code repeatable}: an envelope this member may legitimately get twice (a durable
+   * task, which Hazelcast runs again when it cannot tell whether it ran), checked against the
+   * window only.
+   */
+  private String refusal(String what, byte[] expectedMac, byte[] mac, long sentAt, HazelcastInstance hz, boolean repeatable) {
     if (seal == null) {
       return here(hz) + " holds no deployment secret (it was not started by Gearbox's WorkerMember or an engine), so it"
           + " runs nothing";
@@ -103,7 +112,8 @@ final class MemberRuntime {
       return "the " + what + " failed authentication on " + here(hz) + ": it was not sealed with that member's deployment"
           + " secret (" + ClusterConfig.SECRET + "; the engine and every member need the same), or it was altered on the way";
     }
-    String stale = replays.check(sentAt, mac, System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    String stale = repeatable ? replays.checkWindow(sentAt, now) : replays.check(sentAt, mac, now);
     return stale == null ? null : here(hz) + " refused the " + what + ": " + stale;
   }
 
@@ -128,7 +138,7 @@ final class MemberRuntime {
 
   byte[] run(RemoteTask task, HazelcastInstance hz) {
     String refused = refusal("task " + task.taskName + " (id " + task.taskId + ")",
-        seal == null ? null : task.macWith(seal), task.mac, task.sentAt, hz);
+        seal == null ? null : task.macWith(seal), task.mac, task.sentAt, hz, task.durable);
     if (refused != null) {
       warnRefused(refused);
       return Answers.refusal(refused);

@@ -30,6 +30,12 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
   long sentAt;
   /** Whether {@link #work} is encrypted. */
   boolean encrypted;
+  /**
+   * Whether it goes through the durable executor, which may run it again on the same member (at
+   * least once): such an envelope is checked against the replay window only, not refused when it
+   * comes again.
+   */
+  boolean durable;
   byte[] work;
   byte[] mac;
   private transient HazelcastInstance hz;
@@ -39,6 +45,12 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
 
   /** The envelope of an attempt, sealed now; {@code work} is encrypted first if {@code encrypt}. */
   RemoteTask(Seal seal, boolean encrypt, String owner, long wireId, long taskId, String taskName, int attempt, byte[] work) {
+    this(seal, encrypt, false, owner, wireId, taskId, taskName, attempt, work);
+  }
+
+  /** As above; {@code durable}: for the durable executor (see {@link #durable}). */
+  RemoteTask(Seal seal, boolean encrypt, boolean durable, String owner, long wireId, long taskId, String taskName, int attempt,
+      byte[] work) {
     this.owner = owner;
     this.wireId = wireId;
     this.taskId = taskId;
@@ -46,6 +58,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     this.attempt = attempt;
     this.sentAt = System.currentTimeMillis();
     this.encrypted = encrypt;
+    this.durable = durable;
     this.work = encrypt ? seal.encrypt(work) : work;
     this.mac = macWith(seal);
   }
@@ -53,7 +66,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
   /** The MAC this envelope's fields have under {@code seal}. */
   byte[] macWith(Seal seal) {
     return seal.fields(Seal.Kind.TASK).text(owner).i64(wireId).i64(taskId).text(taskName).i32(attempt).i64(sentAt)
-        .bool(encrypted).bytes(work).mac();
+        .bool(encrypted).bool(durable).bytes(work).mac();
   }
 
   @Override
@@ -75,6 +88,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     out.writeInt(attempt);
     out.writeLong(sentAt);
     out.writeBoolean(encrypted);
+    out.writeBoolean(durable);
     out.writeByteArray(work);
     out.writeByteArray(mac);
   }
@@ -88,6 +102,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     attempt = in.readInt();
     sentAt = in.readLong();
     encrypted = in.readBoolean();
+    durable = in.readBoolean();
     work = in.readByteArray();
     mac = in.readByteArray();
   }

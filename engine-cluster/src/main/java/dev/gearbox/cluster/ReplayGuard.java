@@ -34,11 +34,9 @@ final class ReplayGuard {
    * @return null if accepted, else the reason, in words
    */
   String check(long sentAtMillis, byte[] mac, long nowMillis) {
-    long skew = nowMillis - sentAtMillis;
-    if (Math.abs(skew) > windowMillis) {
-      return "it was sealed " + Math.abs(skew) + " ms " + (skew > 0 ? "ago" : "in the future") + " by this member's clock,"
-          + " more than " + ClusterConfig.REPLAY_WINDOW + "=" + windowMillis + " ms (a replayed envelope, or clocks"
-          + " apart: synchronize them with NTP or raise " + ClusterConfig.REPLAY_WINDOW + ")";
+    String stale = checkWindow(sentAtMillis, nowMillis);
+    if (stale != null) {
+      return stale;
     }
     long key = 0;
     for (int i = 0; i < Long.BYTES; i++) {
@@ -59,6 +57,23 @@ final class ReplayGuard {
         buckets.addLast(last);
       }
       last.keys.add(key);
+    }
+    return null;
+  }
+
+  /**
+   * Only the first half of {@link #check}: refuses an envelope sealed outside the window, and
+   * remembers nothing. For envelopes that may legitimately come twice (a durable task that
+   * Hazelcast runs again).
+   *
+   * @return null if inside the window, else the reason
+   */
+  String checkWindow(long sentAtMillis, long nowMillis) {
+    long skew = nowMillis - sentAtMillis;
+    if (Math.abs(skew) > windowMillis) {
+      return "it was sealed " + Math.abs(skew) + " ms " + (skew > 0 ? "ago" : "in the future") + " by this member's clock,"
+          + " more than " + ClusterConfig.REPLAY_WINDOW + "=" + windowMillis + " ms (a replayed envelope, or clocks"
+          + " apart: synchronize them with NTP or raise " + ClusterConfig.REPLAY_WINDOW + ")";
     }
     return null;
   }

@@ -113,6 +113,23 @@ class MemberRuntimeTest {
   }
 
   @Test
+  void aDurableTaskThatHazelcastRunsAgain_runsAgain_butNotOutsideTheWindow() throws Exception {
+    MemberRuntime runtime = runtime();
+    int before = RUNS.get();
+    Work counts = ctx -> RUNS.incrementAndGet();
+    RemoteTask t = new RemoteTask(SEAL, false, true, OWNER, 21, 21, "durable", 1, ClusterConfig.defaultCodec().encode(counts));
+    assertThat(tagOf(runtime.run(t, null), 21)).isEqualTo(MemberRuntime.OK);
+    assertThat(tagOf(runtime.run(t, null), 21)).as("at least once: run again").isEqualTo(MemberRuntime.OK);
+    assertThat(RUNS.get()).isEqualTo(before + 2);
+    t.durable = false;
+    assertThat(Answers.refusalOf(runtime.run(t, null))).as("the flag is sealed").contains("failed authentication");
+    t.durable = true;
+    t.sentAt -= Duration.ofMinutes(3).toMillis();
+    t.mac = t.macWith(SEAL);
+    assertThat(Answers.refusalOf(runtime.run(t, null))).contains("gearbox.cluster.replay-window");
+  }
+
+  @Test
   void aTaskSealedLongAgo_isRefusedNamingTheWindow() throws Exception {
     RemoteTask t = task(SEAL, false, 16);
     t.sentAt -= Duration.ofMinutes(3).toMillis();
