@@ -1215,14 +1215,21 @@ final class DefaultEngine implements Engine {
       }
       cancel(job, true);
     }
+    // Attempts handed to the backend's prefetch room and not started are cancelled first, before
+    // the running ones are interrupted: each of those that stops frees a slot that a held attempt
+    // would take, and it must find its cancel there before it starts (best effort, as
+    // ExecutorService allows: one starting this very moment is interrupted instead).
+    List<Job> started = new ArrayList<>();
     for (Job job : running) {
       AttemptImpl a = job.current;
       if (job.prefetched && job.attempts == 1 && a != null && a.startedNanos == 0L) {
-        // Handed to the backend's prefetch room and not started: the cancel keeps it from
-        // starting (best effort, as ExecutorService allows: one starting this very moment is
-        // interrupted instead).
         neverStarted.add(job);
+        cancel(job, true);
+      } else {
+        started.add(job);
       }
+    }
+    for (Job job : started) {
       cancel(job, true);
     }
     if (releasing) {

@@ -54,6 +54,8 @@ final class Assignments {
   private boolean shutdown;
   private boolean closing;
   private boolean drainScheduled;
+  /** This engine's dispatch limit: attempts started at once on the cluster ({@link #limit}); unlimited until open sets it. */
+  private int parallelism = Integer.MAX_VALUE;
   /** Why the instance is gone, once it stopped without the engine's close; then nothing runs any more. */
   private String gone;
 
@@ -66,6 +68,11 @@ final class Assignments {
     this.reports = reports;
     this.send = send;
     this.members = new MemberTable(this, config, settings);
+  }
+
+  /** Sets the engine's dispatch limit, once it is known at open, before any attempt is placed. */
+  synchronized void limit(int parallelism) {
+    this.parallelism = parallelism;
   }
 
   /** The members; guarded by this object's monitor. */
@@ -117,7 +124,7 @@ final class Assignments {
       return gone;
     }
     long now = System.nanoTime();
-    MemberSlots best = members.bestLocked(now);
+    MemberSlots best = members.bestLocked(now, parallelism);
     if (best == null) {
       if (members.isEmptyLocked()) {
         return "no member of cluster '" + config.clusterName() + "' can run tasks (every member that ran tasks has left)";
@@ -130,6 +137,7 @@ final class Assignments {
       }
       return null;
     }
+    ex.held = best.nextIsHeld();
     best.running++;
     ex.member = best;
     inFlight.put(ex.wireId, ex);

@@ -168,6 +168,7 @@ final class ClusterBackend implements Backend {
       this.parallelism = config.parallelism() > 0 ? config.parallelism()
           : settings.workersConfigured() ? settings.workers() : capacity;
     }
+    assignments.limit(parallelism);
     members.registerGauges();
     if (config.daemon()) {
       ExitWatch.start(engineName, closeStarted::get, this::closeInstance);
@@ -184,6 +185,12 @@ final class ClusterBackend implements Backend {
   @Override
   public int parallelism() {
     return parallelism;
+  }
+
+  /** Room for {@code gearbox.cluster.prefetch} attempts per slot, waiting in the members' queues for a slot. */
+  @Override
+  public int prefetch() {
+    return parallelism * config.prefetch();
   }
 
   /** Serializes the task at submit: rejects what cannot cross, and keeps the bytes for every attempt. */
@@ -215,13 +222,15 @@ final class ClusterBackend implements Backend {
     }
     MemberSlots m = sent.member();
     Attempt a = ex.attempt;
-    RemoteTask task = new RemoteTask(config.seal(), config.encrypt(), durable != null, owner, ex.wireId, a.taskId(),
-        a.taskName(), a.number(), ex.work);
+    RemoteTask task = new RemoteTask(config.seal(), config.encrypt(), durable != null, ex.held, owner, ex.wireId,
+        a.taskId(), a.taskName(), a.number(), ex.work);
     if (m != null) {
       m.tasks.inc();
     }
     progress.route(ex.wireId, a);
-    a.started();
+    if (!ex.held) {
+      a.started(); // a held one starts when its member says so (ProgressRelay)
+    }
     if (plain != null) {
       plain.submit(ex, task, m);
     } else {

@@ -75,7 +75,9 @@ public final class ClusterBackendProvider implements BackendProvider {
       new ConfigKey(ClusterConfig.REPLAY_WINDOW, "`2m`",
           "how far an envelope's sending time may be from a member's clock (at least `5s`); a member refuses envelopes outside it and any it accepted before"),
       new ConfigKey(ClusterConfig.ISOLATION, "`none`",
-          "how this JVM's member runs tasks (embedded, member): `none`, on its executor threads; `process`, each in a worker JVM of its own pool of `slots` workers (needs `gearbox-engine-process`; see Isolated members)"));
+          "how this JVM's member runs tasks (embedded, member): `none`, on its executor threads; `process`, each in a worker JVM of its own pool of `slots` workers (needs `gearbox-engine-process`; see Isolated members)"),
+      new ConfigKey(ClusterConfig.PREFETCH, "`1`",
+          "attempts each member slot holds queued beyond the one it runs (0 to 16), so that a member starts its next task without waiting a round trip to the engine; only while more work waits in the engine; a held attempt's deadline starts when it starts"));
 
   @Override
   public List<ConfigKey> declaredKeys() {

@@ -44,7 +44,8 @@ record ClusterConfig(
     Seal seal,
     boolean encrypt,
     Duration replayWindow,
-    Isolation isolation) {
+    Isolation isolation,
+    int prefetch) {
 
   static final String P = "gearbox.cluster.";
   static final String MODE = P + "mode";
@@ -74,6 +75,7 @@ record ClusterConfig(
   /** The environment variable that holds the secret (the configuration's usual mapping of {@link #SECRET}). */
   static final String SECRET_ENV = "GEARBOX_CLUSTER_SECRET";
   static final String ISOLATION = P + "isolation";
+  static final String PREFETCH = P + "prefetch";
 
   /** The names of the keys {@link ClusterBackendProvider#KEYS} declares. */
   static final List<String> KEYS = ClusterBackendProvider.KEYS.stream().map(dev.gearbox.ConfigKey::name).toList();
@@ -212,7 +214,8 @@ record ClusterConfig(
     return new ClusterConfig(mode, members, clusterName, bindInterface, port, executor, slots, par, minMembers,
         s.getInt(DURABLE_CAPACITY, 100, 1, 1_000_000), s.getInt(DURABLE_BACKUPS, 1, 0, 6), startup, memberTimeout,
         maxPayload, s.get(SERIAL_FILTER).orElse(null), memberName, s.getInt(POISON_THRESHOLD, 3, 1, 1000),
-        kill, s.getBoolean(DAEMON, true), seal, encrypt, replayWindow, isolation);
+        kill, s.getBoolean(DAEMON, true), seal, encrypt, replayWindow, isolation,
+        s.getInt(PREFETCH, 1, 0, 16));
   }
 
   /**

@@ -28,6 +28,12 @@ final class ClusterExecution implements Execution {
   final byte[] work;
   /** Written under the assignments' monitor; null while parked, or once a durable task's member left. */
   volatile MemberSlots member;
+  /**
+   * Whether it was sent to wait in its member's queue behind the tasks that take the member's
+   * slots (the prefetch): it has not started when it is sent, and the member says when it does.
+   * Written under the {@link Assignments}' monitor before it is sent.
+   */
+  volatile boolean held;
   /** Guarded by the assignments' monitor. */
   boolean interrupted;
   /** Why it will not run after all (set once, under the monitor, before it is handed to send). */

@@ -158,6 +158,13 @@ final class MemberRuntime {
     if (skip[0]) {
       return answer(task, CANCELLED, new byte[0], 0);
     }
+    // Numbers this task's reports to its engine (its start, if it was held, then its progress), so replays are refused.
+    AtomicLong numbers = new AtomicLong();
+    if (task.held) {
+      // It waited here for a slot (the engine's prefetch): the engine starts its deadline when it hears this.
+      hz.<ProgressReport>getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + task.owner)
+          .publish(new ProgressReport(seal, task.owner, task.wireId, numbers.incrementAndGet(), true, 0.0, null));
+    }
     try {
       byte[] bytes;
       try {
@@ -167,9 +174,8 @@ final class MemberRuntime {
       }
       if (isolated != null) {
         task.work = bytes; // authenticated and decrypted: the worker gets the task as the engine encoded it
-        AtomicLong progressNumbers = new AtomicLong();
         byte[] raw = isolated.run(task, () -> entry.cancelled,
-            (t, fraction, message) -> publishProgress(seal, hz, t, progressNumbers.incrementAndGet(), fraction, message));
+            (t, fraction, message) -> publishProgress(seal, hz, t, numbers.incrementAndGet(), fraction, message));
         return answer(task, raw[0], raw, 1);
       }
       Work work;
@@ -189,7 +195,7 @@ final class MemberRuntime {
       }
       Object result;
       try {
-        result = work.run(new Context(task, entry, hz, seal));
+        result = work.run(new Context(task, entry, hz, seal, numbers));
       } catch (Throwable t) {
         return failure(task, t);
       }
@@ -319,14 +325,15 @@ final class MemberRuntime {
     private final Running entry;
     private final HazelcastInstance hz;
     private final Seal seal;
-    /** Numbers this task's progress reports, so that the engine refuses a replayed one. */
-    private final AtomicLong sequence = new AtomicLong();
+    /** Numbers this task's reports, so that the engine refuses a replayed one. */
+    private final AtomicLong sequence;
 
-    Context(RemoteTask task, Running entry, HazelcastInstance hz, Seal seal) {
+    Context(RemoteTask task, Running entry, HazelcastInstance hz, Seal seal, AtomicLong sequence) {
       this.task = task;
       this.entry = entry;
       this.hz = hz;
       this.seal = seal;
+      this.sequence = sequence;
     }
 
     @Override

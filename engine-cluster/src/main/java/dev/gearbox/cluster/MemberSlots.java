@@ -16,6 +16,8 @@ final class MemberSlots {
   /** The member as messages name it. */
   final String label;
   final int slots;
+  /** How many attempts it may hold unstarted beyond its slots, queued in its executor ({@code gearbox.cluster.prefetch} per slot). */
+  final int holds;
   /** The attempts sent to it (metric {@code cluster.member-tasks.<name>}). */
   final Counter tasks;
   int running;
@@ -23,16 +25,22 @@ final class MemberSlots {
   boolean suspected;
   long suspectUntil;
 
-  MemberSlots(Member member, int slots, Counter tasks) {
+  MemberSlots(Member member, int slots, int holds, Counter tasks) {
     this.member = member;
     this.label = MemberRuntime.describe(member);
     this.slots = slots;
+    this.holds = holds;
     this.tasks = tasks;
   }
 
-  /** Whether it can take an attempt at {@code now}: a free slot, and no suspicion in force. */
+  /** Whether it can take an attempt at {@code now}: a free slot or room to hold one, and no suspicion in force. */
   boolean canTake(long now) {
-    return running < slots && (!suspected || now - suspectUntil >= 0);
+    return running < slots + holds && (!suspected || now - suspectUntil >= 0);
+  }
+
+  /** Whether the next attempt it takes waits in its queue for a slot (it is held, not started). */
+  boolean nextIsHeld() {
+    return running >= slots;
   }
 
   /** Whether a suspicion is in force at {@code now}. */

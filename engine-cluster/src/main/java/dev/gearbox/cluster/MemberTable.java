@@ -82,7 +82,7 @@ final class MemberTable {
     }
     String metric = m.getAttribute(ClusterConfig.NAME_ATTRIBUTE) != null ? m.getAttribute(ClusterConfig.NAME_ATTRIBUTE)
         : m.getAddress().getHost() + ":" + m.getAddress().getPort();
-    return new MemberSlots(m, slots, settings.metrics().counter(settings.metricName("cluster.member-tasks."
+    return new MemberSlots(m, slots, slots * config.prefetch(), settings.metrics().counter(settings.metricName("cluster.member-tasks."
         + metric.replace(' ', '-'))));
   }
 
@@ -148,11 +148,22 @@ final class MemberTable {
 
   // ---------------------------------------------------------------- slots
 
-  /** The member with the most free slots that is not suspected, or null if none can take an attempt now. */
-  MemberSlots bestLocked(long now) {
+  /**
+   * The member that takes the next attempt, or null if none can now: the one with the most free
+   * slots that is not suspected. An attempt starts at once on a free slot, but only while this
+   * engine runs fewer than {@code parallelism} attempts (its dispatch limit); otherwise it may only
+   * wait in the queue of a member whose slots this engine's attempts all take (the prefetch:
+   * {@link MemberSlots#holds}), so the engine never runs more than its limit at once.
+   */
+  MemberSlots bestLocked(long now, int parallelism) {
+    int started = 0;
+    for (MemberSlots m : members.values()) {
+      started += Math.min(m.running, m.slots);
+    }
+    boolean mayStart = started < parallelism;
     MemberSlots best = null;
     for (MemberSlots m : members.values()) {
-      if (m.canTake(now) && (best == null || m.slots - m.running > best.slots - best.running)) {
+      if (m.canTake(now) && (mayStart || m.nextIsHeld()) && (best == null || m.slots - m.running > best.slots - best.running)) {
         best = m;
       }
     }

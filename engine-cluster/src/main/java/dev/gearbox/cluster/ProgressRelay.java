@@ -104,7 +104,11 @@ final class ProgressRelay {
       }
       route.lastSequence = r.sequence;
     }
-    route.attempt.progress(r.fraction, r.message);
+    if (r.started) {
+      route.attempt.started(); // a held attempt left its member's queue: its deadline starts now
+    } else {
+      route.attempt.progress(r.fraction, r.message);
+    }
   }
 
   /**

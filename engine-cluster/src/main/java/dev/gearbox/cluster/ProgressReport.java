@@ -17,6 +17,8 @@ import java.io.IOException;
 final class ProgressReport implements DataSerializable {
   long wireId;
   long sequence;
+  /** Not progress: the notice that a held task started ({@link RemoteTask#held}), so that its deadline starts. */
+  boolean started;
   double fraction;
   String message;
   byte[] mac;
@@ -25,6 +27,12 @@ final class ProgressReport implements DataSerializable {
   ProgressReport() {}
 
   ProgressReport(Seal seal, String owner, long wireId, long sequence, double fraction, String message) {
+    this(seal, owner, wireId, sequence, false, fraction, message);
+  }
+
+  /** As above; {@code started}: the start notice of a held task instead of progress. */
+  ProgressReport(Seal seal, String owner, long wireId, long sequence, boolean started, double fraction, String message) {
+    this.started = started;
     this.wireId = wireId;
     this.sequence = sequence;
     this.fraction = fraction;
@@ -34,7 +42,8 @@ final class ProgressReport implements DataSerializable {
 
   /** The MAC of this report for the engine {@code owner}. */
   byte[] macWith(Seal seal, String owner) {
-    return seal.fields(Seal.Kind.PROGRESS).text(owner).i64(wireId).i64(sequence).i64(Double.doubleToLongBits(fraction))
+    return seal.fields(Seal.Kind.PROGRESS).text(owner).i64(wireId).i64(sequence).bool(started)
+        .i64(Double.doubleToLongBits(fraction))
         .text(message).mac();
   }
 
@@ -42,6 +51,7 @@ final class ProgressReport implements DataSerializable {
   public void writeData(ObjectDataOutput out) throws IOException {
     out.writeLong(wireId);
     out.writeLong(sequence);
+    out.writeBoolean(started);
     out.writeDouble(fraction);
     out.writeString(message);
     out.writeByteArray(mac);
@@ -51,6 +61,7 @@ final class ProgressReport implements DataSerializable {
   public void readData(ObjectDataInput in) throws IOException {
     wireId = in.readLong();
     sequence = in.readLong();
+    started = in.readBoolean();
     fraction = in.readDouble();
     message = in.readString();
     mac = in.readByteArray();

@@ -36,6 +36,8 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
    * comes again.
    */
   boolean durable;
+  /** Whether it waits in the member's queue for a slot when it arrives (prefetch): the member says when it starts. */
+  boolean held;
   byte[] work;
   byte[] mac;
   private transient HazelcastInstance hz;
@@ -45,11 +47,11 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
 
   /** The envelope of an attempt, sealed now; {@code work} is encrypted first if {@code encrypt}. */
   RemoteTask(Seal seal, boolean encrypt, String owner, long wireId, long taskId, String taskName, int attempt, byte[] work) {
-    this(seal, encrypt, false, owner, wireId, taskId, taskName, attempt, work);
+    this(seal, encrypt, false, false, owner, wireId, taskId, taskName, attempt, work);
   }
 
-  /** As above; {@code durable}: for the durable executor (see {@link #durable}). */
-  RemoteTask(Seal seal, boolean encrypt, boolean durable, String owner, long wireId, long taskId, String taskName, int attempt,
+  /** As above; {@code durable}: for the durable executor (see {@link #durable}); {@code held}: see {@link #held}. */
+  RemoteTask(Seal seal, boolean encrypt, boolean durable, boolean held, String owner, long wireId, long taskId, String taskName, int attempt,
       byte[] work) {
     this.owner = owner;
     this.wireId = wireId;
@@ -59,6 +61,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     this.sentAt = System.currentTimeMillis();
     this.encrypted = encrypt;
     this.durable = durable;
+    this.held = held;
     this.work = encrypt ? seal.encrypt(work) : work;
     this.mac = macWith(seal);
   }
@@ -66,7 +69,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
   /** The MAC this envelope's fields have under {@code seal}. */
   byte[] macWith(Seal seal) {
     return seal.fields(Seal.Kind.TASK).text(owner).i64(wireId).i64(taskId).text(taskName).i32(attempt).i64(sentAt)
-        .bool(encrypted).bool(durable).bytes(work).mac();
+        .bool(encrypted).bool(durable).bool(held).bytes(work).mac();
   }
 
   @Override
@@ -89,6 +92,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     out.writeLong(sentAt);
     out.writeBoolean(encrypted);
     out.writeBoolean(durable);
+    out.writeBoolean(held);
     out.writeByteArray(work);
     out.writeByteArray(mac);
   }
@@ -103,6 +107,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     sentAt = in.readLong();
     encrypted = in.readBoolean();
     durable = in.readBoolean();
+    held = in.readBoolean();
     work = in.readByteArray();
     mac = in.readByteArray();
   }
