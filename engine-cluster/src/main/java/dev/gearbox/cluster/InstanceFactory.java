@@ -39,11 +39,15 @@ final class InstanceFactory {
     }
   }
 
-  /** Hazelcast reads its logging type from a system property before it reads any config; default it to SLF4J. */
-  static void quietHazelcastLogging() {
+  /**
+   * Hazelcast reads its logging type from a system property before it reads any config; default it
+   * to SLF4J. Also, on small machines, makes Hazelcast reuse its callback threads ({@link HazelcastAsync}).
+   */
+  static void prepareHazelcast() {
     if (System.getProperty("hazelcast.logging.type") == null) {
       System.setProperty("hazelcast.logging.type", "slf4j");
     }
+    HazelcastAsync.reuseThreads();
   }
 
   /**
@@ -52,7 +56,7 @@ final class InstanceFactory {
    * @throws EngineConfigException if it cannot start, or a client cannot connect within {@code startup-timeout}
    */
   static Started start(ClusterConfig config, MemberRuntime runtime, String engineName) {
-    quietHazelcastLogging();
+    prepareHazelcast();
     long t0 = System.nanoTime();
     long deadline = t0 + config.startupTimeout().toNanos();
     LifecycleRelay lifecycle = new LifecycleRelay(engineName, config.clusterName());

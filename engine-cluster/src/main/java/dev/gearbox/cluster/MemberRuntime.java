@@ -163,7 +163,7 @@ final class MemberRuntime {
     if (task.held) {
       // It waited here for a slot (the engine's prefetch): the engine starts its deadline when it hears this.
       hz.<ProgressReport>getTopic(ClusterConfig.PROGRESS_TOPIC_PREFIX + task.owner)
-          .publish(new ProgressReport(seal, task.owner, task.wireId, numbers.incrementAndGet(), true, 0.0, null));
+          .publishAsync(new ProgressReport(seal, task.owner, task.wireId, numbers.incrementAndGet(), true, 0.0, null));
     }
     try {
       byte[] bytes;

@@ -137,7 +137,7 @@ public final class WorkerMember {
       log.warn("Gearbox worker member: {}", warning);
       System.err.println("gearbox worker member: WARNING: " + warning);
     }
-    InstanceFactory.quietHazelcastLogging();
+    InstanceFactory.prepareHazelcast();
     // Its worker processes read the gearbox.process.* keys and gearbox.cancel.grace of the shared sources.
     IsolatedTasks isolated = IsolatedTasks.open(config, new MapSettings(engineName, base.workers(), base.cancelGrace(),
         base.backendOptions()));

@@ -370,4 +370,25 @@ class ClusterBackendTest {
     assertThatThrownBy(() -> WorkerMember.start("slots"))
         .isInstanceOf(EngineConfigException.class).hasMessageContaining("--key=value");
   }
+
+  /** On a machine whose common pool has no parallelism, Hazelcast's callbacks run on reused threads, not a new one each. */
+  @Test
+  void onASmallMachine_hazelcastCallbacksReuseThreads() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() <= 1,
+        "the common pool has parallelism here: Hazelcast uses it, and Gearbox leaves it alone");
+    try (Engine e = open(b -> b)) {
+      assertThat(e.submit(() -> 1).get()).isEqualTo(1);
+      java.util.concurrent.Executor async = com.hazelcast.internal.util.ConcurrencyUtil.getDefaultAsyncExecutor();
+      String first = threadThatRuns(async);
+      assertThat(first).startsWith("gearbox-hazelcast-async-");
+      // Once the first one is idle again, the next callback runs on it: no thread is started per callback.
+      await().atMost(java.time.Duration.ofSeconds(10)).until(() -> threadThatRuns(async).equals(first));
+    }
+  }
+
+  private static String threadThatRuns(java.util.concurrent.Executor executor) throws Exception {
+    java.util.concurrent.CompletableFuture<String> name = new java.util.concurrent.CompletableFuture<>();
+    executor.execute(() -> name.complete(Thread.currentThread().getName()));
+    return name.get(10, java.util.concurrent.TimeUnit.SECONDS);
+  }
 }
