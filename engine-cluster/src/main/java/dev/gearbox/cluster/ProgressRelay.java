@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * on the engine's own topic ({@link ClusterConfig#PROGRESS_TOPIC_PREFIX} and the engine's owner
  * id); the relay hands each to the attempt its wire id names. A task's progress events travel
  * apart from its result and may arrive after it, so a finished attempt's route lingers for
- * {@link #LINGER_NANOS}. A report counts only if its MAC checks out and its number is above the
- * last one its attempt took (no forged or replayed progress). Reports arrive on a Hazelcast thread: {@link Attempt#progress} only
+ * {@link #LINGER_NANOS}. A report counts only if its MAC checks out (no forged progress) and its
+ * number is above the last one its attempt took (a stale or replayed one is dropped quietly). Reports arrive on a Hazelcast thread: {@link Attempt#progress} only
  * queues an event for the engine's listener thread, so no callback of the application runs there.
  *
  * <p>Thread-safe: {@link #targets} is a concurrent map, {@link #finished} is guarded by itself,
@@ -96,19 +96,19 @@ final class ProgressRelay {
     if (route == null) {
       return;
     }
+    if (r.started) {
+      // A held attempt left its member's queue: its deadline starts now. Idempotent, so its order
+      // among the attempt's reports does not matter (it is published without waiting).
+      route.attempt.started();
+      return;
+    }
     synchronized (route) {
       if (r.sequence <= route.lastSequence) {
-        refused.refused("engine " + engineName + " dropped a replayed progress report (number " + r.sequence
-            + " of its attempt, after " + route.lastSequence + ")");
-        return;
+        return; // stale: a later report came first, or a copy played back; either way it says nothing new
       }
       route.lastSequence = r.sequence;
     }
-    if (r.started) {
-      route.attempt.started(); // a held attempt left its member's queue: its deadline starts now
-    } else {
-      route.attempt.progress(r.fraction, r.message);
-    }
+    route.attempt.progress(r.fraction, r.message);
   }
 
   /**

@@ -15,6 +15,7 @@ import dev.gearbox.EngineException;
 import dev.gearbox.RemoteTaskException;
 import dev.gearbox.Task;
 import dev.gearbox.TaskFuture;
+import dev.gearbox.TaskOptions;
 import dev.gearbox.testkit.ContractTasks;
 import dev.gearbox.testkit.Signals;
 import java.io.NotSerializableException;
@@ -390,5 +391,38 @@ class ClusterBackendTest {
     java.util.concurrent.CompletableFuture<String> name = new java.util.concurrent.CompletableFuture<>();
     executor.execute(() -> name.complete(Thread.currentThread().getName()));
     return name.get(10, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  /**
+   * Prefetch: with every slot busy and more work waiting, the next attempt waits in the member's
+   * queue, and its deadline starts when it starts there, not when it was sent.
+   */
+  @Test
+  void aHeldAttempt_isSentAhead_andItsDeadlineStartsWhenItStarts() throws Exception {
+    Engine e = open(b -> b.workers(1).option("gearbox.cluster.prefetch", "1"));
+    String started = dir.resolve("a-started").toString();
+    String release = dir.resolve("release").toString();
+    TaskFuture<String> a = e.submit(() -> {
+      Files.createFile(Path.of(started));
+      while (!Files.exists(Path.of(release))) {
+        Thread.sleep(5); // polls the test's release file
+      }
+      return "a";
+    });
+    await().atMost(PROMPTLY).until(() -> Files.exists(Path.of(started)));
+    TaskFuture<String> b = e.submit(() -> "b", TaskOptions.newBuilder().timeout(Duration.ofMillis(300)).build());
+    TaskFuture<String> c = e.submit(() -> "c");
+    await().atMost(PROMPTLY).until(() -> sentToMembers(e) == 2); // a runs, b is held on the member, c waits here
+    // Held for twice its timeout, b stays pending: its deadline has not started.
+    await().during(Duration.ofMillis(600)).atMost(PROMPTLY).until(() -> !b.isDone());
+    Files.createFile(Path.of(release));
+    assertThat(a.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("a");
+    assertThat(b.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("b");
+    assertThat(c.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("c");
+  }
+
+  private static long sentToMembers(Engine e) {
+    return e.metrics().getCounters().entrySet().stream().filter(en -> en.getKey().contains(".cluster.member-tasks."))
+        .mapToLong(en -> en.getValue().getCount()).sum();
   }
 }
