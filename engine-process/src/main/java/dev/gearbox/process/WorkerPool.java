@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +46,11 @@ final class WorkerPool {
   private final AotCache aot;
   private final Path runDir;
   private final WorkerProcess[] slots;
+  /**
+   * Startup deadlines, on a thread of the pool's own that ends with it. (The JDK's shared delayed
+   * executor leaves a thread behind that outlives the engine: {@code mvn exec:java} waits for it.)
+   */
+  private final ScheduledThreadPoolExecutor deadlines;
   private WorkerProcess.Listener listener;
   private Dispatch dispatch;
   /** Written under the monitor; once true, no worker starts again. */
@@ -65,6 +70,12 @@ final class WorkerPool {
     this.engineName = settings.engineName();
     this.metrics = metrics;
     this.slots = new WorkerProcess[config.workers()];
+    this.deadlines = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "gearbox-" + engineName + "-process-startup");
+      t.setDaemon(true);
+      return t;
+    });
+    deadlines.setRemoveOnCancelPolicy(true);
     this.launchKey = config.java() + " " + config.launch() + " " + config.jvmFlags();
     String cp = config.launch().aotClasspath();
     this.aot = cp == null ? AotCache.off("workers start from " + config.launch().source() + ", not a plain class path")
@@ -215,7 +226,7 @@ final class WorkerPool {
     metrics.workersStarted.inc();
     // A worker that never reports ready would hold the tasks parked for it forever: kill it at
     // the startup timeout, which counts as a failure to start.
-    CompletableFuture.delayedExecutor(config.startupTimeout().toNanos(), TimeUnit.NANOSECONDS).execute(() -> startupDeadline(w));
+    deadlines.schedule(() -> startupDeadline(w), config.startupTimeout().toNanos(), TimeUnit.NANOSECONDS);
     return w;
   }
 
@@ -434,6 +445,7 @@ final class WorkerPool {
       }
       failWaitingLocked(why);
     }
+    deadlines.shutdownNow(); // no worker starts any more
     for (WorkerProcess w : live) {
       w.retire(why);
     }
