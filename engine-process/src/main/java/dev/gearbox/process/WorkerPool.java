@@ -310,8 +310,9 @@ final class WorkerPool {
       // is no evidence it cannot start).
       startupFailuresInARow++;
       lastStartupFailure = reason + (w.stderrTail().isBlank() ? "" : "; last output:\n" + w.stderrTail());
-      if (!everReady) {
-        // No worker of this pool ever started: the next would fail the same way. Fail what waits
+      if (!everReady && w.startupOverdue == null) {
+        // No worker of this pool ever started and this one exited by itself: the next would fail
+        // the same way (a hang may be the machine's load, and is tried again). Fail what waits
         // with the cause and the fix instead of starting one after another; the next task tries again.
         if (dispatch.hasParkedLocked()) {
           failWaitingLocked(startupFailure(w).getMessage());
