@@ -35,6 +35,19 @@ class LaunchIT {
 
     assertThat(out).anyMatch(l -> l.startsWith("launch-check boot-classes ok hello from boot in pid "))
         .contains("launch-check backend=process ok sum=338350 order=42 in-another-process=true");
+    try (Stream<Path> extracted = Files.list(cacheHome("boot").resolve("gearbox/boot"))) {
+      assertThat(extracted).as("the jar's extraction").anyMatch(p -> p.getFileName().toString().startsWith("boot-"));
+    }
+  }
+
+  @Test
+  void springBootExecutableJar_whereNothingCanBeWritten_startsWorkersThroughBootsLauncher() throws Exception {
+    Path notADirectory = Files.writeString(target().resolve("not-a-directory"), "");
+    List<String> out = runIn(notADirectory.resolve("cache"), "boot-unwritable", JAVA, "-jar",
+        property("gearbox.launch.boot-jar"), "process");
+
+    assertThat(out).anyMatch(l -> l.startsWith("launch-check boot-classes ok hello from boot in pid "))
+        .contains("launch-check backend=process ok sum=338350 order=42 in-another-process=true");
   }
 
   @Test
@@ -70,12 +83,15 @@ class LaunchIT {
             "launch-check backend=thread ok sum=338350 order=42 in-another-process=false");
   }
 
-  /** Runs an application to its end; returns its output lines after checking that it exited 0. */
+  /** Runs an application to its end with a cache directory of its own; returns its output lines after checking that it exited 0. */
   private static List<String> run(String name, String... command) throws IOException, InterruptedException {
-    Path target = Path.of(property("gearbox.launch.app-jars")).getParent();
-    Path log = target.resolve(name + ".log");
+    return runIn(Files.createDirectories(cacheHome(name)), name, command);
+  }
+
+  private static List<String> runIn(Path cacheHome, String name, String... command) throws IOException, InterruptedException {
+    Path log = target().resolve(name + ".log");
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("XDG_CACHE_HOME", Files.createDirectories(target.resolve("cache-" + name)).toString());
+    pb.environment().put("XDG_CACHE_HOME", cacheHome.toString());
     Process p = pb.start();
     boolean ended;
     try {
@@ -92,6 +108,14 @@ class LaunchIT {
     assertThat(ended).as("%s ended within %d s; output:%n%s", name, RUN_TIMEOUT_SECONDS, String.join("\n", out)).isTrue();
     assertThat(p.exitValue()).as("%s's exit code; output:%n%s", name, String.join("\n", out)).isZero();
     return out;
+  }
+
+  private static Path target() {
+    return Path.of(property("gearbox.launch.app-jars")).getParent();
+  }
+
+  private static Path cacheHome(String name) {
+    return target().resolve("cache-" + name);
   }
 
   private static String property(String key) {
