@@ -63,7 +63,7 @@ public final class LaunchCheck {
       }
       Order order = new Order(6, here);
       Order back = await(engine.submit(() -> new Order(order.quantity() * 7, ProcessHandle.current().pid())));
-      boolean remote = backend.equals("process");
+      boolean remote = backend.equals("process"); // the cluster's default member is embedded in this JVM
       expect(sum == 338_350, backend + ": map of squares summed to " + sum);
       expect(back.quantity() == 42, backend + ": the order came back with " + back.quantity());
       expect((pid != here) == remote && (back.pid() != here) == remote,

@@ -61,11 +61,12 @@ class LaunchIT {
   @Test
   void modulePath_requiresDevGearboxOnly_noAddModules_everyLevelRuns() throws Exception {
     List<String> out = run("module-path", JAVA, "--module-path", property("gearbox.launch.app-jars"),
-        "-m", "dev.gearbox.sample/dev.gearbox.sample.LaunchCheck", "thread,async,process");
+        "-m", "dev.gearbox.sample/dev.gearbox.sample.LaunchCheck", "thread,async,process,cluster");
 
     assertThat(out).contains("launch-check backend=thread ok sum=338350 order=42 in-another-process=false",
         "launch-check backend=async ok sum=338350 order=42 in-another-process=false",
-        "launch-check backend=process ok sum=338350 order=42 in-another-process=true");
+        "launch-check backend=process ok sum=338350 order=42 in-another-process=true",
+        "launch-check backend=cluster ok sum=338350 order=42 in-another-process=false");
   }
 
   @Test
