@@ -144,7 +144,7 @@ final class AotCache {
   }
 
   /** The entries a JAR's manifest adds to the classpath ({@code Class-Path}, relative to the JAR). */
-  private static List<Path> manifestClassPath(Path jar) throws IOException {
+  static List<Path> manifestClassPath(Path jar) throws IOException {
     try (JarFile j = new JarFile(jar.toFile(), false)) {
       Manifest m = j.getManifest();
       String cp = m == null ? null : m.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
@@ -265,10 +265,16 @@ final class AotCache {
    * first and any unused for {@link #UNUSED}, but never one used within the last hour.
    */
   static void prune(Path current) {
+    prune(current, "worker-", ".aot");
+  }
+
+  /** The same for any cache of entries named {@code prefix...suffix} (files or directories) beside {@code current}. */
+  static void prune(Path current, String prefix, String suffix) {
     List<Path> others;
     try (Stream<Path> files = Files.list(current.getParent())) {
       others = new ArrayList<>(files.filter(p -> !p.equals(current))
-          .filter(p -> p.getFileName().toString().startsWith("worker-") && p.getFileName().toString().endsWith(".aot"))
+          .filter(p -> p.getFileName().toString().startsWith(prefix) && p.getFileName().toString().endsWith(suffix)
+              && !p.getFileName().toString().contains(".tmp"))
           .toList());
     } catch (IOException | RuntimeException e) {
       return; // best effort (a listing can also fail while it is iterated)
@@ -292,7 +298,7 @@ final class AotCache {
     }
   }
 
-  private static void touch(Path p) {
+  static void touch(Path p) {
     try {
       Files.setLastModifiedTime(p, FileTime.from(Instant.now()));
     } catch (IOException ignored) {
@@ -311,7 +317,18 @@ final class AotCache {
     }
   }
 
-  private static void deleteQuietly(Path p) {
+  /** Deletes a file, or a directory with everything in it; best effort. */
+  static void deleteQuietly(Path p) {
+    if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      try (Stream<Path> inside = Files.walk(p)) {
+        for (Path q : inside.sorted(java.util.Comparator.reverseOrder()).toList()) { // children first
+          Files.deleteIfExists(q);
+        }
+      } catch (IOException | RuntimeException ignored) {
+        // best effort
+      }
+      return;
+    }
     try {
       Files.deleteIfExists(p);
     } catch (IOException ignored) {

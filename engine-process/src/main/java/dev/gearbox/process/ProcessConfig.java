@@ -17,7 +17,7 @@ record ProcessConfig(
     int concurrency,
     int prefetch,
     String java,
-    String classpath,
+    WorkerLaunch launch,
     List<String> jvmOptions,
     Optional<String> heap,
     Map<String, String> environment,
@@ -52,11 +52,10 @@ record ProcessConfig(
   List<String> command(Path fifo, String name, List<String> extraFlags) {
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
-    cmd.add("-cp");
-    cmd.add(classpath);
+    cmd.addAll(launch.options());
     cmd.addAll(jvmFlags());
     cmd.addAll(extraFlags);
-    cmd.add(WorkerMain.class.getName());
+    cmd.addAll(launch.entry());
     cmd.add(fifo.toString());
     cmd.add(Long.toString(ProcessHandle.current().pid()));
     cmd.add(name);

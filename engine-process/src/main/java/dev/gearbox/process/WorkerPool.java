@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +46,11 @@ final class WorkerPool {
   private final AotCache aot;
   private final Path runDir;
   private final WorkerProcess[] slots;
+  /**
+   * Startup deadlines, on a thread of the pool's own that ends with it. (The JDK's shared delayed
+   * executor leaves a thread behind that outlives the engine: {@code mvn exec:java} waits for it.)
+   */
+  private final ScheduledThreadPoolExecutor deadlines;
   private WorkerProcess.Listener listener;
   private Dispatch dispatch;
   /** Written under the monitor; once true, no worker starts again. */
@@ -53,6 +58,11 @@ final class WorkerPool {
   private int nextWorkerIndex;
   private int startupFailuresInARow;
   private String lastStartupFailure = "";
+  /** Whether a worker of this pool ever became ready: until one has, a failed start is not retried (the launch itself is wrong). */
+  private boolean everReady;
+  /** Launches (java, launch, flags) a worker of this JVM has started with: their pools start all workers at once. */
+  private static final java.util.Set<String> PROVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final String launchKey;
 
   WorkerPool(ProcessConfig config, BackendSettings settings, ProcessMetrics metrics) {
     this.config = config;
@@ -60,7 +70,16 @@ final class WorkerPool {
     this.engineName = settings.engineName();
     this.metrics = metrics;
     this.slots = new WorkerProcess[config.workers()];
-    this.aot = AotCache.of(config.aotCache(), config.java(), config.classpath(), config.jvmFlags());
+    this.deadlines = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "gearbox-" + engineName + "-process-startup");
+      t.setDaemon(true);
+      return t;
+    });
+    deadlines.setRemoveOnCancelPolicy(true);
+    this.launchKey = config.java() + " " + config.launch() + " " + config.jvmFlags();
+    String cp = config.launch().aotClasspath();
+    this.aot = cp == null ? AotCache.off("workers start from " + config.launch().source() + ", not a plain class path")
+        : AotCache.of(config.aotCache(), config.java(), cp, config.jvmFlags());
     if (aot.enabled()) {
       log.debug("Gearbox {}: workers start from the AOT cache {}{}", engineName, aot.file(),
           Files.isRegularFile(aot.file()) ? "" : " (the first worker trains it)");
@@ -90,17 +109,31 @@ final class WorkerPool {
   /** Starts the first workers and waits until they answer, so bad JVM options fail at open. */
   void prestart() {
     IdleReaper.startIfConfigured(this);
+    int n = Math.min(config.prestart(), slots.length);
+    long deadline = System.nanoTime() + config.startupTimeout().toNanos();
+    // A launch not yet seen to work in this JVM starts one worker first: if the launch is wrong
+    // (a class path without the worker, a bad flag), open fails with that one worker's output
+    // instead of starting every slot to fail the same way.
+    int first = PROVEN.contains(launchKey) ? n : Math.min(n, 1);
+    awaitReady(spawn(0, first), deadline);
+    awaitReady(spawn(first, n), deadline);
+  }
+
+  private List<WorkerProcess> spawn(int from, int to) {
     List<WorkerProcess> started = new ArrayList<>();
     try {
       synchronized (this) {
-        for (int i = 0; i < Math.min(config.prestart(), slots.length); i++) {
+        for (int i = from; i < to; i++) {
           started.add(spawnLocked(i));
         }
       }
     } catch (EngineException e) {
       throw new EngineConfigException(ProcessBackendProvider.JAVA, e.getMessage());
     }
-    long deadline = System.nanoTime() + config.startupTimeout().toNanos();
+    return started;
+  }
+
+  private void awaitReady(List<WorkerProcess> started, long deadline) {
     for (WorkerProcess w : started) {
       while (w.state == WorkerProcess.State.STARTING && System.nanoTime() < deadline) {
         try {
@@ -110,12 +143,8 @@ final class WorkerPool {
           break;
         }
       }
-      WorkerProcess.State state = w.state;
-      if (state != WorkerProcess.State.READY) {
-        throw new EngineConfigException(ProcessBackendProvider.JVM_OPTIONS, "the process backend's first worker "
-            + (state == WorkerProcess.State.STARTING ? "did not answer within " + config.startupTimeout().toMillis() + " ms"
-                : "exited during startup") + ". Command: " + String.join(" ", config.command(runDir.resolve("pipe"), "worker"))
-            + (w.stderrTail().isBlank() ? "" : "\nworker output:\n" + w.stderrTail()));
+      if (w.state != WorkerProcess.State.READY) {
+        throw startupFailure(w);
       }
     }
   }
@@ -131,8 +160,12 @@ final class WorkerPool {
       failWaitingLocked("worker JVMs keep failing to start: " + lastStartupFailure);
       return;
     }
+    boolean oneFirst = !everReady && !PROVEN.contains(launchKey);
     for (int i = 0; i < slots.length; i++) {
       if (slots[i] == null) {
+        if (oneFirst && liveWorkers() > 0) {
+          break; // the rest start once the first is ready (markReady)
+        }
         try {
           spawnLocked(i);
         } catch (EngineException e) {
@@ -145,6 +178,28 @@ final class WorkerPool {
     if (liveWorkers() == 0 && dispatch.hasParkedLocked()) {
       failWaitingLocked("no worker JVM can be started (see the log)");
     }
+  }
+
+  /**
+   * Why a worker of a pool none of whose workers ever became ready failed to start, with its output
+   * and the key that fixes it: its class path when it could not load its classes, else its JVM options.
+   */
+  EngineConfigException startupFailure(WorkerProcess w) {
+    String out = w.stderrTail();
+    boolean classes = out.contains("Could not find or load main class") || out.contains("ClassNotFoundException")
+        || out.contains("NoClassDefFoundError") || out.contains("FindException");
+    String what = w.state == WorkerProcess.State.STARTING || w.startupOverdue != null
+        ? "did not answer within " + config.startupTimeout().toMillis() + " ms (" + ProcessBackendProvider.STARTUP_TIMEOUT + ")"
+        : "exited during startup" + (classes ? ": it could not load its classes" : "");
+    String fix = classes
+        ? "Set " + ProcessBackendProvider.CLASSPATH + " to the application's class path: the jars and directories that hold"
+            + " Gearbox (gearbox-engine, gearbox-engine-process and their dependencies) and the task classes."
+        : "Check " + ProcessBackendProvider.JVM_OPTIONS + ", " + ProcessBackendProvider.HEAP + " and " + ProcessBackendProvider.JAVA
+            + ": the worker's output says what its JVM refused.";
+    return new EngineConfigException(classes ? ProcessBackendProvider.CLASSPATH : ProcessBackendProvider.JVM_OPTIONS,
+        "the process backend's first worker " + what + ". Its launch follows " + config.launch().source() + ". "
+            + fix + "\nCommand: " + String.join(" ", config.command(runDir.resolve("pipe"), "worker"))
+            + (out.isBlank() ? "" : "\nWorker output:\n" + out));
   }
 
   private void failWaitingLocked(String why) {
@@ -171,7 +226,7 @@ final class WorkerPool {
     metrics.workersStarted.inc();
     // A worker that never reports ready would hold the tasks parked for it forever: kill it at
     // the startup timeout, which counts as a failure to start.
-    CompletableFuture.delayedExecutor(config.startupTimeout().toNanos(), TimeUnit.NANOSECONDS).execute(() -> startupDeadline(w));
+    deadlines.schedule(() -> startupDeadline(w), config.startupTimeout().toNanos(), TimeUnit.NANOSECONDS);
     return w;
   }
 
@@ -211,8 +266,15 @@ final class WorkerPool {
         return false;
       }
       w.state = WorkerProcess.State.READY;
-      w.idleSince = System.nanoTime(); // idle from now: the idle reaper must not take it before its first task
       startupFailuresInARow = 0;
+      if (!everReady) {
+        everReady = true;
+        PROVEN.add(launchKey);
+        if (!shutdown && dispatch.hasParkedLocked()) {
+          ensureWorkersLocked(); // the slots left empty while the launch was unproven
+        }
+      }
+      w.idleSince = System.nanoTime(); // idle from now: the idle reaper must not take it before its first task
     }
     long nanos = System.nanoTime() - w.spawnedNanos;
     metrics.startupTime.update(nanos, TimeUnit.NANOSECONDS);
@@ -248,6 +310,15 @@ final class WorkerPool {
       // is no evidence it cannot start).
       startupFailuresInARow++;
       lastStartupFailure = reason + (w.stderrTail().isBlank() ? "" : "; last output:\n" + w.stderrTail());
+      if (!everReady && w.startupOverdue == null) {
+        // No worker of this pool ever started and this one exited by itself: the next would fail
+        // the same way (a hang may be the machine's load, and is tried again). Fail what waits
+        // with the cause and the fix instead of starting one after another; the next task tries again.
+        if (dispatch.hasParkedLocked()) {
+          failWaitingLocked(startupFailure(w).getMessage());
+        }
+        return;
+      }
     }
     if (!shutdown && (dispatch.hasParkedLocked() || (w.replaceOnExit && config.prestart() > 0))) {
       ensureWorkersLocked(); // replace a crashed or recycled worker; an idle one comes back on demand
@@ -375,6 +446,7 @@ final class WorkerPool {
       }
       failWaitingLocked(why);
     }
+    deadlines.shutdownNow(); // no worker starts any more
     for (WorkerProcess w : live) {
       w.retire(why);
     }

@@ -20,6 +20,9 @@ import java.util.List;
 public final class ParkedAttempts<E> {
   private final ArrayDeque<E> queue = new ArrayDeque<>();
 
+  /** An empty queue. */
+  public ParkedAttempts() {}
+
   /** Parks an attempt behind the others. */
   public void park(E attempt) {
     queue.addLast(attempt);

@@ -1,0 +1,22 @@
+/**
+ * Gearbox: one executor API for the JVM; configuration picks the concurrency level behind it.
+ *
+ * <p>{@code dev.gearbox} is the application API (stable). {@code dev.gearbox.spi} is for backend
+ * authors (may change between minor versions). {@code dev.gearbox.spi.remote} is shared by the
+ * remote backends and internal: it is exported only because those backends live in other modules.
+ *
+ * <p>An application that {@code requires dev.gearbox} gets every backend module on the module path
+ * by service binding ({@code uses BackendProvider}); no {@code --add-modules} is needed.
+ */
+module dev.gearbox {
+  // TaskFuture is a ListenableFuture and EngineConfig takes a MetricRegistry: both are API.
+  requires transitive com.google.common;
+  requires transitive com.codahale.metrics;
+  requires org.slf4j;
+
+  exports dev.gearbox;
+  exports dev.gearbox.spi;
+  exports dev.gearbox.spi.remote;
+
+  uses dev.gearbox.spi.BackendProvider;
+}
