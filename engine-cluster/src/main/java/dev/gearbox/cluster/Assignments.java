@@ -36,7 +36,11 @@ final class Assignments {
    * run, or run no more, for the caller's reason), send {@code send} (those with a refusal report
    * it instead), and close the instance if {@code close}.
    */
-  record Then(List<ClusterExecution> ended, List<ClusterExecution> send, boolean close) {}
+  record Then(List<ClusterExecution> ended, List<ClusterExecution> send, boolean close, ClusterExecution started) {
+    Then(List<ClusterExecution> ended, List<ClusterExecution> send, boolean close) {
+      this(ended, send, close, null);
+    }
+  }
 
   /** A member that left: its entry, the attempts lost with it, and what is left to do. */
   record Left(MemberSlots member, List<ClusterExecution> lost, Then then) {}
@@ -138,6 +142,10 @@ final class Assignments {
       return null;
     }
     ex.held = best.nextIsHeld();
+    ex.startHeard = false;
+    if (ex.held) {
+      best.waiting.addLast(ex);
+    }
     best.running++;
     ex.member = best;
     inFlight.put(ex.wireId, ex);
@@ -186,6 +194,26 @@ final class Assignments {
     return new Sent(ex.member);
   }
 
+  /**
+   * A held attempt's member said it started: true the first time (its deadline starts then), false
+   * if the engine knew already, or the attempt is no longer in flight.
+   */
+  synchronized boolean startHeard(ClusterExecution ex) {
+    if (!ex.held || ex.startHeard || !inFlight.containsKey(ex.wireId)) {
+      return false;
+    }
+    ex.startHeard = true;
+    if (ex.member != null) {
+      ex.member.waiting.remove(ex);
+    }
+    return true;
+  }
+
+  /** Whether {@code ex} waits, unstarted, in its member's queue (held, its start not heard of). */
+  synchronized boolean waitingOnMember(ClusterExecution ex) {
+    return ex.held && !ex.startHeard && inFlight.containsKey(ex.wireId);
+  }
+
   /** The stop ladder reached {@code ex}: it never starts now. True if it was parked (and is taken out). */
   synchronized boolean unpark(ClusterExecution ex) {
     ex.interrupted = true;
@@ -200,10 +228,19 @@ final class Assignments {
     if (inFlight.remove(ex.wireId) == null) {
       return null;
     }
+    ClusterExecution nowStarted = null;
     if (ex.member != null) {
+      boolean wasWaiting = ex.member.waiting.remove(ex);
+      if (!wasWaiting) {
+        // A slot of that member freed: the oldest attempt held in its queue takes it (FIFO), even if its start notice is lost.
+        nowStarted = ex.member.waiting.pollFirst();
+        if (nowStarted != null) {
+          nowStarted.startHeard = true;
+        }
+      }
       members.releaseSlotLocked(ex.member);
     }
-    return new Then(List.of(), drainLocked(), shutdown && inFlight.isEmpty());
+    return new Then(List.of(), drainLocked(), shutdown && inFlight.isEmpty(), nowStarted);
   }
 
   // ---------------------------------------------------------------- members
@@ -229,7 +266,14 @@ final class Assignments {
     List<ClusterExecution> lost = new ArrayList<>();
     for (ClusterExecution ex : new ArrayList<>(inFlight.values())) {
       if (ex.member == ms) {
-        if (!durable) {
+        if (!durable && ex.held && !ex.startHeard) {
+          // It waited in that member's queue and never started, as far as the engine heard: it goes to
+          // another member, without counting as a crash (at least once, if its start notice was on its way).
+          inFlight.remove(ex.wireId);
+          ex.member = null;
+          ex.held = false;
+          parked.putBack(ex);
+        } else if (!durable) {
           inFlight.remove(ex.wireId);
           lost.add(ex);
         } else {

@@ -52,7 +52,8 @@ final class AttemptReports {
   void answered(Attempt a, long wireId, String label, byte[] response) {
     String refusal = Answers.refusalOf(response);
     if (refusal != null) {
-      a.lost(new EngineException(a.taskId(), a.taskName(), refusal + " (an unauthenticated refusal from " + label + ")", null));
+      a.lost(new EngineException(a.taskId(), a.taskName(), Refusals.clean(refusal) + " (an unauthenticated refusal from "
+          + label + ")", null));
       return;
     }
     Answers.Opened answer;

@@ -161,6 +161,9 @@ final class ClusterBackend implements Backend {
       int capacity = members.awaitTaskRunners(started.deadline(), () -> hz.getCluster().getMembers()
           + (proofs.refused().isEmpty() ? "" : "; refused for want of proof that they hold the deployment secret: "
               + String.join("; ", proofs.refused())));
+      if (proofs.awaitSettled(started.deadline()) == 0) {
+        capacity = Math.max(1, members.capacity()); // every member present at open has proved itself or been refused
+      }
       if (config.mode() == ClusterConfig.Mode.CLIENT) {
         InstanceFactory.awaitConnectionsToMembers(hz, started.deadline(), engineName, config.clusterName());
       }
@@ -222,12 +225,16 @@ final class ClusterBackend implements Backend {
     }
     MemberSlots m = sent.member();
     Attempt a = ex.attempt;
-    RemoteTask task = new RemoteTask(config.seal(), config.encrypt(), durable != null, ex.held, owner, ex.wireId,
-        a.taskId(), a.taskName(), a.number(), ex.work);
+    RemoteTask task = new RemoteTask(config.seal(), config.encrypt(), durable != null, ex.held,
+        durable != null || m == null ? null : m.member.getUuid(), owner, ex.wireId, a.taskId(), a.taskName(), a.number(), ex.work);
     if (m != null) {
       m.tasks.inc();
     }
-    progress.route(ex.wireId, a);
+    progress.route(ex.wireId, a, () -> {
+      if (assignments.startHeard(ex)) {
+        a.started();
+      }
+    });
     if (!ex.held) {
       a.started(); // a held one starts when its member says so (ProgressRelay)
     }
@@ -268,6 +275,9 @@ final class ClusterBackend implements Backend {
     Assignments.Then then = assignments.release(ex);
     if (then == null) {
       return false;
+    }
+    if (then.started() != null) {
+      then.started().attempt.started(); // a slot freed on its member: the oldest attempt held there took it
     }
     then.send().forEach(this::send);
     if (then.close()) {

@@ -34,6 +34,12 @@ final class ClusterExecution implements Execution {
    * Written under the {@link Assignments}' monitor before it is sent.
    */
   volatile boolean held;
+  /**
+   * Whether a held attempt is known to have started: its member said so, or one of this engine's
+   * attempts on that member ended, freeing the slot it waited for. Guarded by the
+   * {@link Assignments}' monitor.
+   */
+  boolean startHeard;
   /** Guarded by the assignments' monitor. */
   boolean interrupted;
   /** Why it will not run after all (set once, under the monitor, before it is handed to send). */
@@ -71,6 +77,9 @@ final class ClusterExecution implements Execution {
    */
   @Override
   public boolean kill() {
+    if (assignments.waitingOnMember(this)) {
+      return false; // held in its member's queue: it has not started, and its cancel keeps it from starting
+    }
     if (control.killsTasks()) {
       return killTask();
     }

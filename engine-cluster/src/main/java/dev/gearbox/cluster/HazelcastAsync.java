@@ -53,7 +53,11 @@ final class HazelcastAsync {
       return t;
     };
     ThreadPoolExecutor pool = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS, new SynchronousQueue<>(), threads);
-    ConcurrencyUtil.setDefaultAsyncExecutor(pool);
+    try {
+      ConcurrencyUtil.setDefaultAsyncExecutor(pool);
+    } catch (LinkageError e) {
+      return; // another Hazelcast version without this hook: leave it as it is
+    }
     log.info("Gearbox: Hazelcast's async callbacks now run on a cached pool of reused threads instead of a new thread"
         + " each (the common pool has no parallelism on this machine of {} cores)", Runtime.getRuntime().availableProcessors());
   }

@@ -41,7 +41,12 @@ final class MemberRuntime {
   /** Its worker process died under it (a member with isolation=process; {@link CrashedAnswer}). */
   static final byte CRASHED = 4;
 
-  private static final long TOMBSTONE_NANOS = TimeUnit.MINUTES.toNanos(2);
+  /**
+   * How long a cancel waits for its task. A task may wait in this member's queue behind long ones
+   * (the engine's prefetch) after its cancel came, so this is generous; tombstones are purged only
+   * once there are more than 64.
+   */
+  private static final long TOMBSTONE_NANOS = TimeUnit.HOURS.toNanos(1);
 
   final SerialCodec codec;
   /** The deployment secret's seal; null on a member that Gearbox did not configure, which refuses everything. */
@@ -95,7 +100,7 @@ final class MemberRuntime {
    * so a copy is refused later). Nothing in it has been decoded yet.
    */
   private String refusal(String what, byte[] expectedMac, byte[] mac, long sentAt, HazelcastInstance hz) {
-    return refusal(what, expectedMac, mac, sentAt, hz, false);
+    return refusal(what, expectedMac, mac, sentAt, 0, hz, false);
   }
 
   /**
@@ -103,7 +108,8 @@ final class MemberRuntime {
    * task, which Hazelcast runs again when it cannot tell whether it ran), checked against the
    * window only.
    */
-  private String refusal(String what, byte[] expectedMac, byte[] mac, long sentAt, HazelcastInstance hz, boolean repeatable) {
+  private String refusal(String what, byte[] expectedMac, byte[] mac, long sentAt, long arrivedAt, HazelcastInstance hz,
+      boolean repeatable) {
     if (seal == null) {
       return here(hz) + " holds no deployment secret (it was not started by Gearbox's WorkerMember or an engine), so it"
           + " runs nothing";
@@ -112,7 +118,7 @@ final class MemberRuntime {
       return "the " + what + " failed authentication on " + here(hz) + ": it was not sealed with that member's deployment"
           + " secret (" + ClusterConfig.SECRET + "; the engine and every member need the same), or it was altered on the way";
     }
-    long now = System.currentTimeMillis();
+    long now = arrivedAt != 0 ? arrivedAt : System.currentTimeMillis();
     String stale = repeatable ? replays.checkWindow(sentAt, now) : replays.check(sentAt, mac, now);
     return stale == null ? null : here(hz) + " refused the " + what + ": " + stale;
   }
@@ -137,8 +143,12 @@ final class MemberRuntime {
   // ---------------------------------------------------------------- running
 
   byte[] run(RemoteTask task, HazelcastInstance hz) {
-    String refused = refusal("task " + task.taskName + " (id " + task.taskId + ")",
-        seal == null ? null : task.macWith(seal), task.mac, task.sentAt, hz, task.durable);
+    String refused = refusal("task " + Refusals.clean(task.taskName) + " (id " + task.taskId + ")",
+        seal == null ? null : task.macWith(seal), task.mac, task.sentAt, task.arrivedAt, hz, task.durable);
+    if (refused == null && task.target != null && hz != null && !task.target.equals(hz.getCluster().getLocalMember().getUuid())) {
+      refused = here(hz) + " refused task " + Refusals.clean(task.taskName) + ": it was sealed for another member (a copy"
+          + " played back here)";
+    }
     if (refused != null) {
       warnRefused(refused);
       return Answers.refusal(refused);

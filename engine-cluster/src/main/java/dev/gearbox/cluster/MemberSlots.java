@@ -1,5 +1,6 @@
 package dev.gearbox.cluster;
 
+import java.util.ArrayDeque;
 import com.codahale.metrics.Counter;
 import com.hazelcast.cluster.Member;
 
@@ -21,6 +22,8 @@ final class MemberSlots {
   /** The attempts sent to it (metric {@code cluster.member-tasks.<name>}). */
   final Counter tasks;
   int running;
+  /** This engine's attempts held in its queue whose start the engine has not heard of, oldest first (FIFO, as the queue). */
+  final ArrayDeque<ClusterExecution> waiting = new ArrayDeque<>();
   /** Whether, and until when, no task goes to it: a task sent there failed as if it left (it may be leaving). */
   boolean suspected;
   long suspectUntil;

@@ -80,6 +80,9 @@ final class MembershipFlow implements InitialMembershipListener {
       return;
     }
     proofs.challenge(m, () -> {
+      if (!cluster.getMembers().contains(m)) {
+        return; // it left while it proved: nothing to admit
+      }
       admit(m, initial);
       if (!cluster.getMembers().contains(m)) {
         left(m); // it left while it proved: its leave may have come first, and found nothing to remove

@@ -50,14 +50,16 @@ final class ProgressRelay {
     this.refused = refused;
   }
 
-  /** An attempt's progress route, with the number of the last report it took. */
+  /** An attempt's progress route, what to do when its member says it started, and the number of the last report it took. */
   private static final class Route {
     final Attempt attempt;
+    final Runnable onStart;
     /** Guarded by this. */
     long lastSequence;
 
-    Route(Attempt attempt) {
+    Route(Attempt attempt, Runnable onStart) {
       this.attempt = attempt;
+      this.onStart = onStart;
     }
   }
 
@@ -69,9 +71,9 @@ final class ProgressRelay {
     this.topic = t;
   }
 
-  /** Routes the progress of {@code wireId} to {@code attempt}, from before it is sent. */
-  void route(long wireId, Attempt attempt) {
-    targets.put(wireId, new Route(attempt));
+  /** Routes the progress of {@code wireId} to {@code attempt}, from before it is sent; {@code onStart} runs on its start notice. */
+  void route(long wireId, Attempt attempt, Runnable onStart) {
+    targets.put(wireId, new Route(attempt, onStart));
   }
 
   /** Keeps a finished attempt's progress route for a while; drops the routes that expired. */
@@ -99,7 +101,7 @@ final class ProgressRelay {
     if (r.started) {
       // A held attempt left its member's queue: its deadline starts now. Idempotent, so its order
       // among the attempt's reports does not matter (it is published without waiting).
-      route.attempt.started();
+      route.onStart.run();
       return;
     }
     synchronized (route) {

@@ -31,6 +31,22 @@ final class Refusals {
     }
   }
 
+  /**
+   * Text from an unauthenticated peer as messages may show it: control characters replaced, at
+   * most 500 characters, so it can neither fake log lines nor flood them.
+   */
+  static String clean(String s) {
+    if (s == null) {
+      return "null";
+    }
+    StringBuilder b = new StringBuilder(Math.min(s.length(), 501));
+    for (int i = 0; i < s.length() && b.length() < 500; i++) {
+      char c = s.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return s.length() > 500 ? b + "..." : b.toString();
+  }
+
   long count() {
     return count.getCount();
   }

@@ -7,6 +7,7 @@ import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
 import dev.gearbox.spi.remote.SerialCodec;
 import java.io.IOException;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 
 /**
@@ -38,8 +39,16 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
   boolean durable;
   /** Whether it waits in the member's queue for a slot when it arrives (prefetch): the member says when it starts. */
   boolean held;
+  /** The member it is for (its MAC names it, so a copy cannot run on another member); null: any (a durable task). */
+  UUID target;
   byte[] work;
   byte[] mac;
+  /**
+   * When this member received it, by its own clock: Hazelcast decodes the envelope when it
+   * arrives, before it queues it for a slot, so the replay window is counted up to here, not up to
+   * when a slot takes it. 0 for an envelope built in this JVM and not received.
+   */
+  transient long arrivedAt;
   private transient HazelcastInstance hz;
 
   /** For Hazelcast's deserialization only. */
@@ -47,11 +56,11 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
 
   /** The envelope of an attempt, sealed now; {@code work} is encrypted first if {@code encrypt}. */
   RemoteTask(Seal seal, boolean encrypt, String owner, long wireId, long taskId, String taskName, int attempt, byte[] work) {
-    this(seal, encrypt, false, false, owner, wireId, taskId, taskName, attempt, work);
+    this(seal, encrypt, false, false, null, owner, wireId, taskId, taskName, attempt, work);
   }
 
   /** As above; {@code durable}: for the durable executor (see {@link #durable}); {@code held}: see {@link #held}. */
-  RemoteTask(Seal seal, boolean encrypt, boolean durable, boolean held, String owner, long wireId, long taskId, String taskName, int attempt,
+  RemoteTask(Seal seal, boolean encrypt, boolean durable, boolean held, UUID target, String owner, long wireId, long taskId, String taskName, int attempt,
       byte[] work) {
     this.owner = owner;
     this.wireId = wireId;
@@ -62,6 +71,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     this.encrypted = encrypt;
     this.durable = durable;
     this.held = held;
+    this.target = target;
     this.work = encrypt ? seal.encrypt(work) : work;
     this.mac = macWith(seal);
   }
@@ -69,7 +79,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
   /** The MAC this envelope's fields have under {@code seal}. */
   byte[] macWith(Seal seal) {
     return seal.fields(Seal.Kind.TASK).text(owner).i64(wireId).i64(taskId).text(taskName).i32(attempt).i64(sentAt)
-        .bool(encrypted).bool(durable).bool(held).bytes(work).mac();
+        .bool(encrypted).bool(durable).bool(held).text(target == null ? null : target.toString()).bytes(work).mac();
   }
 
   @Override
@@ -93,6 +103,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     out.writeBoolean(encrypted);
     out.writeBoolean(durable);
     out.writeBoolean(held);
+    out.writeString(target == null ? null : target.toString());
     out.writeByteArray(work);
     out.writeByteArray(mac);
   }
@@ -108,8 +119,20 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     encrypted = in.readBoolean();
     durable = in.readBoolean();
     held = in.readBoolean();
+    String t = in.readString();
+    target = t == null ? null : parseTarget(t);
     work = in.readByteArray();
     mac = in.readByteArray();
+    arrivedAt = System.currentTimeMillis();
+  }
+
+  /** A target as sent, or a random id that matches no member (the MAC check then refuses the envelope). */
+  private static UUID parseTarget(String t) {
+    try {
+      return UUID.fromString(t);
+    } catch (IllegalArgumentException e) {
+      return new UUID(0, 0);
+    }
   }
 
   @Override

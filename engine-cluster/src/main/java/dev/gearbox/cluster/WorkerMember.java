@@ -124,6 +124,11 @@ public final class WorkerMember {
     Map<String, String> options = memberOptions(base.backendOptions(), args);
     String engineName = base.name().orElse("cluster");
     ClusterConfig config = ClusterConfig.parse(new MapSettings(engineName, base.workers(), Duration.ofSeconds(1), options));
+    if (System.getProperty(ClusterConfig.SECRET) != null) {
+      log.warn("Gearbox worker member: the deployment secret comes from the system property -D{}, which every user of"
+          + " this machine can read on the command line (ps); prefer {} or --secret-file", ClusterConfig.SECRET,
+          ClusterConfig.SECRET_ENV);
+    }
     if (!options.containsKey(ClusterConfig.CLUSTER_NAME)) {
       throw new EngineConfigException(ClusterConfig.CLUSTER_NAME, "a worker member needs --cluster-name (or "
           + ClusterConfig.CLUSTER_NAME + " in its configuration): the name of the deployment's cluster, the same as the"

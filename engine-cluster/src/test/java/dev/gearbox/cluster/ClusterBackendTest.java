@@ -425,4 +425,29 @@ class ClusterBackendTest {
     return e.metrics().getCounters().entrySet().stream().filter(en -> en.getKey().contains(".cluster.member-tasks."))
         .mapToLong(en -> en.getValue().getCount()).sum();
   }
+
+  /** A result of hash sets nested in each other (a deserialization bomb) fails its task at once instead of holding an engine thread. */
+  @Test
+  void aResultOfSetsNestedInEachOther_failsAtOnce_insteadOfHoldingAnEngineThread() throws Exception {
+    Engine e = open(b -> b);
+    Throwable t = failureOf(e.submit(() -> {
+      java.util.Set<Object> root = new java.util.HashSet<>();
+      java.util.Set<Object> s1 = root;
+      java.util.Set<Object> s2 = new java.util.HashSet<>();
+      for (int i = 0; i < 100; i++) {
+        java.util.Set<Object> t1 = new java.util.HashSet<>();
+        java.util.Set<Object> t2 = new java.util.HashSet<>();
+        t1.add("x");
+        s1.add(t1);
+        s1.add(t2);
+        s2.add(t1);
+        s2.add(t2);
+        s1 = t1;
+        s2 = t2;
+      }
+      return (java.io.Serializable) root;
+    }));
+    assertThat(t).isInstanceOf(EngineException.class);
+    assertThat(e.submit(() -> 2).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).as("the engine goes on").isEqualTo(2);
+  }
 }

@@ -117,7 +117,7 @@ class MemberRuntimeTest {
     MemberRuntime runtime = runtime();
     int before = RUNS.get();
     Work counts = ctx -> RUNS.incrementAndGet();
-    RemoteTask t = new RemoteTask(SEAL, false, true, false, OWNER, 21, 21, "durable", 1, ClusterConfig.defaultCodec().encode(counts));
+    RemoteTask t = new RemoteTask(SEAL, false, true, false, null, OWNER, 21, 21, "durable", 1, ClusterConfig.defaultCodec().encode(counts));
     assertThat(tagOf(runtime.run(t, null), 21)).isEqualTo(MemberRuntime.OK);
     assertThat(tagOf(runtime.run(t, null), 21)).as("at least once: run again").isEqualTo(MemberRuntime.OK);
     assertThat(RUNS.get()).isEqualTo(before + 2);
@@ -127,6 +127,15 @@ class MemberRuntimeTest {
     t.sentAt -= Duration.ofMinutes(3).toMillis();
     t.mac = t.macWith(SEAL);
     assertThat(Answers.refusalOf(runtime.run(t, null))).contains("gearbox.cluster.replay-window");
+  }
+
+  @Test
+  void aTaskThatWaitedLongInTheQueue_isNotStale_theWindowCountsToItsArrival() throws Exception {
+    RemoteTask t = task(SEAL, false, 22);
+    t.sentAt -= Duration.ofMinutes(3).toMillis();
+    t.mac = t.macWith(SEAL);
+    t.arrivedAt = t.sentAt + 50; // it came at once, then waited 3 minutes in the member's queue behind long tasks
+    assertThat(tagOf(runtime().run(t, null), 22)).isEqualTo(MemberRuntime.OK);
   }
 
   @Test

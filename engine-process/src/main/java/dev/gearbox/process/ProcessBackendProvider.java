@@ -118,7 +118,7 @@ public final class ProcessBackendProvider implements BackendProvider {
         WorkerLaunch.detect(s.get(CLASSPATH), AotCache.defaultDirectory().resolveSibling("boot")),
         jvmOptions,
         heap,
-        env.isEmpty() ? null : mergedEnvironment(env),
+        mergedEnvironment(env),
         dir,
         maxPayload,
         s.get(SERIAL_FILTER).orElse(null),
@@ -133,8 +133,13 @@ public final class ProcessBackendProvider implements BackendProvider {
     return backend;
   }
 
+  /**
+   * The workers' environment: this JVM's, without Gearbox's secrets ({@code GEARBOX_*SECRET*}, such
+   * as a cluster member's deployment secret, which a worker never needs), plus {@code extra}.
+   */
   private static Map<String, String> mergedEnvironment(Map<String, String> extra) {
     Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.keySet().removeIf(k -> k.startsWith("GEARBOX_") && k.contains("SECRET"));
     env.putAll(extra);
     return env;
   }
