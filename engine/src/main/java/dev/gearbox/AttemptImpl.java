@@ -109,6 +109,11 @@ final class AttemptImpl implements Attempt, TaskContext {
   }
 
   @Override
+  public java.util.Map<String, String> loggingContext() {
+    return ContextualWork.mdcOf(job.work);
+  }
+
+  @Override
   public Object prepared() {
     return job.prepared;
   }

@@ -35,7 +35,11 @@ final class CoreKeys {
       new ConfigKey(EngineConfig.CANCEL_GRACE, "`2s`",
           "how long an interrupted task may take before it is killed (backends that can kill)"),
       new ConfigKey(EngineConfig.TIMEOUT_STRICT, "`false`",
-          "fail at open unless the backend can kill a task that ignores interrupts"));
+          "fail at open unless the backend can kill a task that ignores interrupts"),
+      new ConfigKey(EngineConfig.CONTEXT_MDC, "`true`",
+          "run each task with its submitter's SLF4J MDC (captured at submit, restored around every attempt, in worker processes and on cluster members too; process workers' output lines are logged with it)"),
+      new ConfigKey(EngineConfig.CONTEXT_CARRIERS, "none",
+          "more context to carry from submitter to task (tracing): comma-separated `dev.gearbox.ContextCarrier` classes with a public no-argument constructor, on the workers' class path too"));
 
   static final Set<String> NAMES = ALL.stream().map(ConfigKey::name).collect(Collectors.toUnmodifiableSet());
 

@@ -151,6 +151,8 @@ final class DefaultEngine implements Engine {
   private final Duration grace;
   private final int queueCapacity;
   private final boolean rejectWhenFull;
+  /** What captures the submitter's context at submit ({@link ContextualWork}); empty for none. */
+  private final ContextCarrier[] carriers;
 
   /**
    * Guards the fields marked so, the {@link #queue}, and the state, live links and pending retry
@@ -214,6 +216,7 @@ final class DefaultEngine implements Engine {
     this.grace = config.cancelGrace();
     this.queueCapacity = config.queueCapacity();
     this.rejectWhenFull = config.queueFullPolicy() == QueueFullPolicy.REJECT;
+    this.carriers = carriersOf(config);
     this.metrics = new EngineMetrics(registry, name, this::queueDepth, this::inFlight, new LockedCounts());
     this.bus = new ListenerBus(name);
     this.timer = new ScheduledThreadPoolExecutor(1,
@@ -312,9 +315,19 @@ final class DefaultEngine implements Engine {
     return (TaskFuture<T>) (TaskFuture<?>) f;
   }
 
+  private static ContextCarrier[] carriersOf(EngineConfig config) {
+    List<ContextCarrier> all = new ArrayList<>();
+    if (config.carriesMdc()) {
+      all.add(ContextCarrier.mdc());
+    }
+    all.addAll(config.contextCarriers());
+    return all.toArray(new ContextCarrier[0]);
+  }
+
   /** Admission: starts the job at once, queues it, waits for space, or rejects it. */
   TaskFuture<Object> submitWork(Work work, TaskOptions options) {
     requireNonNull(options, "options");
+    work = ContextualWork.wrap(carriers, work);
     Job job = new Job(this, ids.incrementAndGet(), options.name().orElse(null), work, options,
         options.timeout().orElse(defaultTimeout), options.retry().orElse(defaultRetry));
     try {

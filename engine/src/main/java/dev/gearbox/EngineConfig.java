@@ -43,6 +43,8 @@ import java.util.TreeSet;
  *   <tr><td>{@code gearbox.task.backoff}</td><td>100ms</td><td>first retry delay (doubles, max 10 s)</td></tr>
  *   <tr><td>{@code gearbox.cancel.grace}</td><td>2s</td><td>interrupt-to-kill delay of the stop ladder</td></tr>
  *   <tr><td>{@code gearbox.timeout.strict}</td><td>false</td><td>require a backend that can kill tasks</td></tr>
+ *   <tr><td>{@code gearbox.context.mdc}</td><td>true</td><td>carry the submitter's SLF4J MDC to its tasks</td></tr>
+ *   <tr><td>{@code gearbox.context.carriers}</td><td>none</td><td>more {@link ContextCarrier} classes</td></tr>
  * </table>
  * Backends add keys under {@code gearbox.<backend>.}. Durations are written {@code 250ms},
  * {@code 2s}, {@code 1.5s}, {@code 3m}, {@code 1h} or ISO-8601 ({@code PT2S}). An environment
@@ -69,6 +71,8 @@ public final class EngineConfig {
   public static final String TASK_BACKOFF = "gearbox.task.backoff";
   public static final String CANCEL_GRACE = "gearbox.cancel.grace";
   public static final String TIMEOUT_STRICT = "gearbox.timeout.strict";
+  public static final String CONTEXT_MDC = "gearbox.context.mdc";
+  public static final String CONTEXT_CARRIERS = "gearbox.context.carriers";
 
   /** Environment variables starting with GEARBOX_ that belong to tools, not to the engine. */
   private static final java.util.Set<String> FOREIGN_ENV = java.util.Set.of("GEARBOX_JAVA_HOME");
@@ -87,6 +91,8 @@ public final class EngineConfig {
   private final Duration taskBackoff;
   private final Duration cancelGrace;
   private final boolean strictTimeouts;
+  private final boolean carryMdc;
+  private final List<ContextCarrier> contextCarriers;
   private final MetricRegistry metricRegistry;
   private final Map<String, String> backendOptions;
   private final Map<String, String> sources;
@@ -106,6 +112,8 @@ public final class EngineConfig {
     this.taskBackoff = b.taskBackoff;
     this.cancelGrace = b.cancelGrace;
     this.strictTimeouts = b.strictTimeouts;
+    this.carryMdc = b.carryMdc;
+    this.contextCarriers = List.copyOf(b.contextCarriers);
     this.metricRegistry = b.metricRegistry;
     this.backendOptions = Collections.unmodifiableMap(new TreeMap<>(b.backendOptions));
     this.sources = Collections.unmodifiableMap(new LinkedHashMap<>(b.sources));
@@ -267,6 +275,16 @@ public final class EngineConfig {
     return strictTimeouts;
   }
 
+  /** Whether the submitter's SLF4J MDC is carried to its tasks ({@code gearbox.context.mdc}). */
+  public boolean carriesMdc() {
+    return carryMdc;
+  }
+
+  /** The carriers of submitter context besides the MDC, in the order they restore. */
+  public List<ContextCarrier> contextCarriers() {
+    return contextCarriers;
+  }
+
   public Optional<MetricRegistry> metricRegistry() {
     return Optional.ofNullable(metricRegistry);
   }
@@ -333,6 +351,8 @@ public final class EngineConfig {
     private Duration taskBackoff = Duration.ofMillis(100);
     private Duration cancelGrace = Duration.ofSeconds(2);
     private boolean strictTimeouts;
+    private boolean carryMdc = true;
+    private final java.util.ArrayList<ContextCarrier> contextCarriers = new java.util.ArrayList<>();
     private MetricRegistry metricRegistry;
     private final Map<String, String> backendOptions = new TreeMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -434,6 +454,24 @@ public final class EngineConfig {
       return this;
     }
 
+    /**
+     * {@code gearbox.context.mdc}: whether each task runs with its submitter's SLF4J MDC (captured at
+     * submit, restored around every attempt wherever it runs). Default true.
+     */
+    public Builder carryMdc(boolean carry) {
+      this.carryMdc = carry;
+      return this;
+    }
+
+    /**
+     * Adds a {@link ContextCarrier}: what it captures at submit is restored around each attempt,
+     * after the MDC and the carriers added before it.
+     */
+    public Builder contextCarrier(ContextCarrier carrier) {
+      contextCarriers.add(requireNonNull(carrier, "carrier"));
+      return this;
+    }
+
     /** Where to register metrics; by default the engine creates its own registry. */
     public Builder metricRegistry(MetricRegistry registry) {
       this.metricRegistry = requireNonNull(registry, "registry");
@@ -471,6 +509,8 @@ public final class EngineConfig {
           case TASK_BACKOFF -> taskBackoff(MapSettings.parseDuration(key, v));
           case CANCEL_GRACE -> cancelGrace(MapSettings.parseDuration(key, v));
           case TIMEOUT_STRICT -> strictTimeouts(MapSettings.parseBoolean(key, v));
+          case CONTEXT_MDC -> carryMdc(MapSettings.parseBoolean(key, v));
+          case CONTEXT_CARRIERS -> parseCarriers(v).forEach(this::contextCarrier);
           default -> {
             if (!key.startsWith("gearbox.")) {
               throw new EngineConfigException(key, "'" + key + "' is not a Gearbox configuration key: keys start with"
@@ -530,6 +570,29 @@ public final class EngineConfig {
       throw bad(key, d.toString(), "a positive duration such as 500ms, 2s or 1m");
     }
     return d;
+  }
+
+  /** Comma-separated class names of carriers, each made with its public no-argument constructor. */
+  private static List<ContextCarrier> parseCarriers(String v) {
+    List<ContextCarrier> carriers = new java.util.ArrayList<>();
+    for (String name : v.split(",")) {
+      String cls = name.strip();
+      if (cls.isEmpty() || cls.equalsIgnoreCase("none")) {
+        continue;
+      }
+      try {
+        ClassLoader cl = Thread.currentThread().getContextClassLoader();
+        Class<?> c = Class.forName(cls, true, cl != null ? cl : EngineConfig.class.getClassLoader());
+        if (!ContextCarrier.class.isAssignableFrom(c)) {
+          throw bad(CONTEXT_CARRIERS, cls, "classes that implement dev.gearbox.ContextCarrier");
+        }
+        carriers.add((ContextCarrier) c.getConstructor().newInstance());
+      } catch (ReflectiveOperationException | LinkageError e) {
+        throw bad(CONTEXT_CARRIERS, cls, "ContextCarrier classes on the class path with a public no-argument constructor ("
+            + e + ")");
+      }
+    }
+    return carriers;
   }
 
   private static QueueFullPolicy parseQueueFull(String v) {

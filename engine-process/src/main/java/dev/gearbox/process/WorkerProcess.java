@@ -111,6 +111,17 @@ final class WorkerProcess implements EngineBound.Handler {
     this.threadPrefix = "gearbox-" + engineName + "-worker-" + index;
     this.label = "worker-" + index;
     this.output = new WorkerOutput(threadPrefix, this::label, () -> aotLaunch.training() != null, out -> stdin = out);
+    output.taskMdc(this::mdcOfTask);
+  }
+
+  /** The MDC its submitter gave a task this worker holds, or an empty map. */
+  private Map<String, String> mdcOfTask(long taskId) {
+    for (WireAttempt a : inFlight.values()) {
+      if (a.attempt.taskId() == taskId) {
+        return a.attempt.loggingContext();
+      }
+    }
+    return Map.of();
   }
 
   /** The worker as messages name it: {@code worker-3 pid 4242} once it said HELLO. */

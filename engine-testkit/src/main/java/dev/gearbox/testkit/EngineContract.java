@@ -26,4 +26,5 @@ public abstract class EngineContract extends ContractBase
         ExecutorViewContract,
         ConfigurationContract,
         ScopesContract,
-        ChannelsContract {}
+        ChannelsContract,
+        ContextContract {}
