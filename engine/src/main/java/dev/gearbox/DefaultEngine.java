@@ -1129,14 +1129,16 @@ final class DefaultEngine implements Engine {
   public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs, MapOptions options) {
     requireNonNull(inputs, "inputs");
     rejectIfShutdown("map");
-    return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, null).stream();
+    return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, null, MapRun.sizeOf(inputs)).stream();
   }
 
   @Override
   public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Stream<? extends I> inputs, MapOptions options) {
     requireNonNull(inputs, "inputs");
     rejectIfShutdown("map");
-    return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, inputs).stream();
+    java.util.Spliterator<? extends I> split = inputs.spliterator();
+    return new MapRun<I, O>(this, fn, java.util.Spliterators.iterator(split), options, true, inputs,
+        split.getExactSizeIfKnown()).stream();
   }
 
   @Override
@@ -1149,7 +1151,7 @@ final class DefaultEngine implements Engine {
       MapOptions options) {
     requireNonNull(inputs, "inputs");
     rejectIfShutdown("mapUnordered");
-    return new MapRun<I, O>(this, fn, inputs.iterator(), options, false, null).stream();
+    return new MapRun<I, O>(this, fn, inputs.iterator(), options, false, null, MapRun.sizeOf(inputs)).stream();
   }
 
   /**
@@ -1475,6 +1477,60 @@ final class DefaultEngine implements Engine {
       }
     }
     return v;
+  }
+
+  @Override
+  public EngineSnapshot snapshot(int maxTasks) {
+    if (maxTasks < 0) {
+      throw new IllegalArgumentException("maxTasks must be >= 0, got " + maxTasks);
+    }
+    long rejected = metrics.rejected.getCount();
+    long retried = metrics.retried.getCount();
+    long timedOut = metrics.timedOut.getCount();
+    Snapshots.Collected c;
+    lockQuickly();
+    try {
+      EngineSnapshot.Counts counts = new EngineSnapshot.Counts(submittedCount, completedCount, failedCount,
+          cancelledCount, rejected, retried, timedOut, busy, queue.size(), unfinished.get());
+      c = Snapshots.collectLocked(liveHead, queue, maxTasks, counts);
+    } finally {
+      mainLock.unlock();
+    }
+    dev.gearbox.spi.BackendView view;
+    try {
+      view = backend.view();
+    } catch (RuntimeException e) {
+      log.warn("Gearbox: backend {} of engine {} failed to describe itself for a snapshot", backendName, name, e);
+      view = dev.gearbox.spi.BackendView.NONE;
+    }
+    return Snapshots.build(this, c, view);
+  }
+
+  /** The map calls in progress that count their progress. */
+  private final java.util.Set<MapRun.Progress> activeMaps = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Whether every map counts its progress, for the engine's views (dashboard, JMX). */
+  private volatile boolean trackMaps;
+
+  boolean tracksMaps() {
+    return trackMaps;
+  }
+
+  MapRun.Progress track(MapRun.Progress p) {
+    activeMaps.add(p);
+    return p;
+  }
+
+  void untrack(MapRun.Progress p) {
+    activeMaps.remove(p);
+  }
+
+  java.util.Set<MapRun.Progress> activeMaps() {
+    return activeMaps;
+  }
+
+  /** Runs {@code r} on the engine's event thread, where listeners run; an exception it throws is logged. */
+  void onEventThread(String what, Runnable r) {
+    bus.execute(what, r);
   }
 
   /** The per-task counts, read under mainLock, which guards them. */

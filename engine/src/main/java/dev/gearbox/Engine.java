@@ -150,6 +150,25 @@ public interface Engine extends AutoCloseable {
     return openScope(ScopeOptions.failFast());
   }
 
+  /**
+   * What the engine is doing now: counts, unfinished tasks (all of them), and the backend's workers
+   * or members. See {@link #snapshot(int)}.
+   */
+  default EngineSnapshot snapshot() {
+    return snapshot(Integer.MAX_VALUE);
+  }
+
+  /**
+   * What the engine is doing now: its counts, its running tasks and at most {@code maxTasks} tasks
+   * in all (running ones first, then queued ones in run order; the rest are counted in
+   * {@link EngineSnapshot#tasksNotListed()}), and the backend's workers or members. Cheap enough to
+   * take every second with a hundred thousand tasks in flight: the engine's lock is held only to
+   * copy references.
+   *
+   * @throws IllegalArgumentException if {@code maxTasks} is negative
+   */
+  EngineSnapshot snapshot(int maxTasks);
+
   /** Registers a listener for this engine's events. */
   void addListener(EngineListener listener);
 

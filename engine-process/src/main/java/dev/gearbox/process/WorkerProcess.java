@@ -76,6 +76,8 @@ final class WorkerProcess implements EngineBound.Handler {
   private volatile String label;
   /** Guarded by the pool's monitor. */
   int tasksRun;
+  /** Heap in use after its last task, as it reported, or -1. Guarded by the pool's monitor. */
+  long heapInUse = -1;
   /** Whether a successor starts as soon as this worker exits (false when it retired for idling). */
   volatile boolean replaceOnExit = true;
   /** A REVOKE was sent and not answered yet; guarded by the pool's monitor. */

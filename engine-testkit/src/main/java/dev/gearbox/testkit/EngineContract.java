@@ -27,4 +27,6 @@ public abstract class EngineContract extends ContractBase
         ConfigurationContract,
         ScopesContract,
         ChannelsContract,
-        ContextContract {}
+        ContextContract,
+        SnapshotContract,
+        MapProgressContract {}
