@@ -272,7 +272,28 @@ final class DefaultEngine implements Engine {
   static DefaultEngine open(EngineConfig config, BackendProvider provider) {
     String name = config.name().orElse(config.backend());
     MetricRegistry registry = config.metricRegistry().orElseGet(MetricRegistry::new);
-    return new DefaultEngine(config, provider, name, registry);
+    DefaultEngine engine = new DefaultEngine(config, provider, name, registry);
+    if (config.jmx() || config.dashboardPort() >= 0) {
+      engine.trackMaps = true;
+      try {
+        engine.views = dev.gearbox.view.EngineViews.open(engine, config.jmx(), config.dashboardPort(), config.dashboardBind());
+      } catch (RuntimeException e) {
+        engine.shutdownNow();
+        engine.close();
+        throw e;
+      }
+    }
+    return engine;
+  }
+
+  /** The views configuration asked for (JMX, the dashboard), closed at termination; null for none. */
+  private volatile dev.gearbox.view.EngineViews views;
+
+  @Override
+  public Optional<java.net.URI> dashboardUri() {
+    dev.gearbox.view.EngineViews v = views;
+    String url = v == null ? null : v.dashboardUrl();
+    return url == null ? Optional.empty() : Optional.of(java.net.URI.create(url));
   }
 
   // ------------------------------------------------------------------ admission
@@ -1280,6 +1301,14 @@ final class DefaultEngine implements Engine {
         }
       } catch (RuntimeException e) {
         log.warn("Gearbox: backend {} of engine {} failed to shut down", backendName, name, e);
+      }
+      dev.gearbox.view.EngineViews v = views;
+      if (v != null) {
+        try {
+          v.close();
+        } catch (RuntimeException e) {
+          log.warn("Gearbox: closing the views (JMX, dashboard) of engine {} failed", name, e);
+        }
       }
       timer.shutdown(); // delayed kills still run; then the timer thread ends
       dispatcher.shutdown();

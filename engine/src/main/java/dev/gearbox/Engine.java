@@ -169,6 +169,14 @@ public interface Engine extends AutoCloseable {
    */
   EngineSnapshot snapshot(int maxTasks);
 
+  /**
+   * The address of this engine's live web view, when {@code gearbox.dashboard.port} turned it on
+   * (with port 0, the port it took).
+   */
+  default java.util.Optional<java.net.URI> dashboardUri() {
+    return java.util.Optional.empty();
+  }
+
   /** Registers a listener for this engine's events. */
   void addListener(EngineListener listener);
 
