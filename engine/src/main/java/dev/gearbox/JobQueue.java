@@ -80,9 +80,9 @@ final class JobQueue {
     addUpTo(out, a, limit);
     if (!normalRetries.isEmpty()) {
       List<Job> n = new ArrayList<>(normalRetries);
-      int room = limit - out.size();
+      long wanted = (long) limit - out.size() + normalRetries.size(); // enough fresh ones to fill the rest
       for (Job j : normal) {
-        if (n.size() >= room + normalRetries.size()) {
+        if (n.size() >= wanted) {
           break;
         }
         n.add(j);

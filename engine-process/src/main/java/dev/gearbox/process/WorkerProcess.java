@@ -116,8 +116,22 @@ final class WorkerProcess implements EngineBound.Handler {
     output.taskMdc(this::mdcOfTask);
   }
 
-  /** The MDC its submitter gave a task this worker holds, or an empty map. */
+  /**
+   * The MDC of the tasks that started here lately, by task id: a task's last output lines may be
+   * read after its outcome (they come through another pipe), when it is no longer in flight.
+   * Bounded; guarded by itself.
+   */
+  private final Map<Long, Map<String, String>> recentMdc = new java.util.LinkedHashMap<>();
+  private static final int RECENT_MDC = 64;
+
+  /** The MDC its submitter gave a task this worker holds or held lately, or an empty map. */
   private Map<String, String> mdcOfTask(long taskId) {
+    synchronized (recentMdc) {
+      Map<String, String> mdc = recentMdc.get(taskId);
+      if (mdc != null) {
+        return mdc;
+      }
+    }
     for (WireAttempt a : inFlight.values()) {
       if (a.attempt.taskId() == taskId) {
         return a.attempt.loggingContext();
@@ -222,6 +236,15 @@ final class WorkerProcess implements EngineBound.Handler {
     WireAttempt a = inFlight.get(started.wire());
     if (a != null && a.worker == this) { // not a late frame about an attempt that has moved on
       a.started = true; // it can no longer move to another worker
+      Map<String, String> mdc = a.attempt.loggingContext();
+      if (!mdc.isEmpty()) {
+        synchronized (recentMdc) {
+          recentMdc.put(a.attempt.taskId(), mdc);
+          if (recentMdc.size() > RECENT_MDC) {
+            recentMdc.remove(recentMdc.keySet().iterator().next());
+          }
+        }
+      }
       a.attempt.started();
     }
   }

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -62,9 +62,13 @@ final class Dashboard implements AutoCloseable {
     engine.addListener(timeline);
     String name = engine.name();
     this.server = HttpServer.create(new InetSocketAddress(bind, port), 16);
-    this.handlers = new ThreadPoolExecutor(1, MAX_VIEWERS + 4, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        new ThreadFactoryBuilder().setDaemon(true).setNameFormat("gearbox-" + name + "-dashboard-%d").build(),
-        new ThreadPoolExecutor.AbortPolicy());
+    // Viewers' streams hold at most MAX_VIEWERS threads, so short requests always find one of the
+    // others; a burst beyond them waits in the queue.
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(MAX_VIEWERS + 4, MAX_VIEWERS + 4, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(256),
+        new ThreadFactoryBuilder().setDaemon(true).setNameFormat("gearbox-" + name + "-dashboard-%d").build());
+    pool.allowCoreThreadTimeOut(true);
+    this.handlers = pool;
     server.setExecutor(handlers);
     server.createContext("/", this::page);
     server.createContext("/api/snapshot", this::snapshot);
