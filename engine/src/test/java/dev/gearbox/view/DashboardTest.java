@@ -64,6 +64,23 @@ class DashboardTest {
   }
 
   @Test
+  void top_printsTheEngineOnce_fromItsDashboard() throws Exception {
+    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("direct").name("top-test").dashboard(0).build())) {
+      engine.submit(() -> 1).get();
+      java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+      java.io.PrintStream out = System.out;
+      System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+      try {
+        Top.main(new String[] {Integer.toString(engine.dashboardUri().orElseThrow().getPort()), "--once"});
+      } finally {
+        System.setOut(out);
+      }
+      assertThat(printed.toString(StandardCharsets.UTF_8)).contains("engine top-test · direct backend")
+          .contains("completed 1").contains("ID").doesNotContain("\033[");
+    }
+  }
+
+  @Test
   void aPortInUse_failsAtOpen_namingTheKey() throws Exception {
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("direct").name("dash-busy")
