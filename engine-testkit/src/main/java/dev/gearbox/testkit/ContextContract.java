@@ -107,6 +107,26 @@ public interface ContextContract extends ContractFixture {
     assertThat(get(engine.submit(seenContext()))).as("nothing captured, nothing restored").isEqualTo("null/null");
   }
 
+  @Test
+  default void aContextThatCannotCross_isRejectedAtSubmit_whereTasksLeaveTheJvm() throws Exception {
+    Engine engine = open(b -> b.contextCarrier(() -> new UnsendableContext(Thread.currentThread())));
+    if (engine.capabilities().sharedMemory()) {
+      assertThat(get(engine.submit(seenContext()))).as("nothing to send in this JVM").isEqualTo("null/null");
+      return;
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine.submit(seenContext()))
+        .isInstanceOf(java.util.concurrent.RejectedExecutionException.class)
+        .hasMessageContaining("Thread");
+  }
+
+  /** A context holding what cannot be serialized. */
+  record UnsendableContext(Thread holder) implements CarriedContext {
+    @Override
+    public Restoration restore() {
+      return () -> { };
+    }
+  }
+
   /** A tracing-like carrier: a thread-local span id, carried as a string. */
   final class TraceCarrier implements ContextCarrier {
     /** The current span id of a thread, in the test's JVM and in workers alike. */
