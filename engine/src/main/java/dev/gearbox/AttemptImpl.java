@@ -58,6 +58,10 @@ final class AttemptImpl implements Attempt, TaskContext {
   /** The deadline's timer entry: written by the thread that reports the start, cancelled by the report. */
   volatile ScheduledFuture<?> deadline;
 
+  /** The last progress fraction reported, or -1; and its message. For snapshots; written by progress reports. */
+  volatile double progress = -1;
+  volatile String progressMessage;
+
   /** Guarded by {@code this}: the thread running the work in-process, and whether we interrupted it. */
   private Thread runner;
   private boolean interruptedByEngine;
@@ -106,6 +110,11 @@ final class AttemptImpl implements Attempt, TaskContext {
   @Override
   public Work work() {
     return job.work;
+  }
+
+  @Override
+  public java.util.Map<String, String> loggingContext() {
+    return ContextualWork.mdcOf(job.work);
   }
 
   @Override
@@ -202,6 +211,11 @@ final class AttemptImpl implements Attempt, TaskContext {
     }
   }
 
+  /** The name of the thread running the work in-process, or null. */
+  synchronized String runnerName() {
+    return runner == null || finishedHere ? null : runner.getName();
+  }
+
   /** Interrupts the work: its in-process thread if it runs here, and the backend's execution. */
   void interrupt() {
     synchronized (this) {
@@ -226,6 +240,8 @@ final class AttemptImpl implements Attempt, TaskContext {
   @Override
   public void progress(double fraction, String message) {
     checkArgument(fraction >= 0.0 && fraction <= 1.0, "progress fraction must be within [0, 1], got %s", fraction);
+    progressMessage = message;
+    progress = fraction;
     job.engine.onProgress(this, fraction, message);
   }
 

@@ -35,7 +35,17 @@ final class CoreKeys {
       new ConfigKey(EngineConfig.CANCEL_GRACE, "`2s`",
           "how long an interrupted task may take before it is killed (backends that can kill)"),
       new ConfigKey(EngineConfig.TIMEOUT_STRICT, "`false`",
-          "fail at open unless the backend can kill a task that ignores interrupts"));
+          "fail at open unless the backend can kill a task that ignores interrupts"),
+      new ConfigKey(EngineConfig.CONTEXT_MDC, "`true`",
+          "run each task with its submitter's SLF4J MDC (captured at submit, restored around every attempt, in worker processes and on cluster members too; process workers' output lines are logged with it)"),
+      new ConfigKey(EngineConfig.CONTEXT_CARRIERS, "none",
+          "more context to carry from submitter to task (tracing): comma-separated `dev.gearbox.ContextCarrier` classes with a public no-argument constructor, on the workers' class path too"),
+      new ConfigKey(EngineConfig.JMX, "`false`",
+          "register the engine's metrics (domain `gearbox`) and an MBean `dev.gearbox:type=Engine,name=<name>` that returns the snapshot, with the platform MBean server; unregistered at close"),
+      new ConfigKey(EngineConfig.DASHBOARD_PORT, "`none`",
+          "serve the live web view (read-only) and `/api/snapshot` on this port; `0` takes any free port (logged)"),
+      new ConfigKey(EngineConfig.DASHBOARD_BIND, "`127.0.0.1`",
+          "the address the dashboard listens on: loopback unless set (`0.0.0.0` opens it to the network, without authentication)"));
 
   static final Set<String> NAMES = ALL.stream().map(ConfigKey::name).collect(Collectors.toUnmodifiableSet());
 

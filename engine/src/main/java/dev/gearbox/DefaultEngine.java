@@ -151,6 +151,8 @@ final class DefaultEngine implements Engine {
   private final Duration grace;
   private final int queueCapacity;
   private final boolean rejectWhenFull;
+  /** What captures the submitter's context at submit ({@link ContextualWork}); empty for none. */
+  private final ContextCarrier[] carriers;
 
   /**
    * Guards the fields marked so, the {@link #queue}, and the state, live links and pending retry
@@ -214,6 +216,7 @@ final class DefaultEngine implements Engine {
     this.grace = config.cancelGrace();
     this.queueCapacity = config.queueCapacity();
     this.rejectWhenFull = config.queueFullPolicy() == QueueFullPolicy.REJECT;
+    this.carriers = carriersOf(config);
     this.metrics = new EngineMetrics(registry, name, this::queueDepth, this::inFlight, new LockedCounts());
     this.bus = new ListenerBus(name);
     this.timer = new ScheduledThreadPoolExecutor(1,
@@ -269,7 +272,28 @@ final class DefaultEngine implements Engine {
   static DefaultEngine open(EngineConfig config, BackendProvider provider) {
     String name = config.name().orElse(config.backend());
     MetricRegistry registry = config.metricRegistry().orElseGet(MetricRegistry::new);
-    return new DefaultEngine(config, provider, name, registry);
+    DefaultEngine engine = new DefaultEngine(config, provider, name, registry);
+    if (config.jmx() || config.dashboardPort() >= 0) {
+      engine.trackMaps = true;
+      try {
+        engine.views = dev.gearbox.view.EngineViews.open(engine, config.jmx(), config.dashboardPort(), config.dashboardBind());
+      } catch (RuntimeException e) {
+        engine.shutdownNow();
+        engine.close();
+        throw e;
+      }
+    }
+    return engine;
+  }
+
+  /** The views configuration asked for (JMX, the dashboard), closed at termination; null for none. */
+  private volatile dev.gearbox.view.EngineViews views;
+
+  @Override
+  public Optional<java.net.URI> dashboardUri() {
+    dev.gearbox.view.EngineViews v = views;
+    String url = v == null ? null : v.dashboardUrl();
+    return url == null ? Optional.empty() : Optional.of(java.net.URI.create(url));
   }
 
   // ------------------------------------------------------------------ admission
@@ -312,9 +336,19 @@ final class DefaultEngine implements Engine {
     return (TaskFuture<T>) (TaskFuture<?>) f;
   }
 
+  private static ContextCarrier[] carriersOf(EngineConfig config) {
+    List<ContextCarrier> all = new ArrayList<>();
+    if (config.carriesMdc()) {
+      all.add(ContextCarrier.mdc());
+    }
+    all.addAll(config.contextCarriers());
+    return all.toArray(new ContextCarrier[0]);
+  }
+
   /** Admission: starts the job at once, queues it, waits for space, or rejects it. */
   TaskFuture<Object> submitWork(Work work, TaskOptions options) {
     requireNonNull(options, "options");
+    work = ContextualWork.wrap(carriers, work);
     Job job = new Job(this, ids.incrementAndGet(), options.name().orElse(null), work, options,
         options.timeout().orElse(defaultTimeout), options.retry().orElse(defaultRetry));
     try {
@@ -1116,14 +1150,16 @@ final class DefaultEngine implements Engine {
   public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Iterable<? extends I> inputs, MapOptions options) {
     requireNonNull(inputs, "inputs");
     rejectIfShutdown("map");
-    return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, null).stream();
+    return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, null, MapRun.sizeOf(inputs)).stream();
   }
 
   @Override
   public <I, O> Stream<O> map(TaskFunction<? super I, ? extends O> fn, Stream<? extends I> inputs, MapOptions options) {
     requireNonNull(inputs, "inputs");
     rejectIfShutdown("map");
-    return new MapRun<I, O>(this, fn, inputs.iterator(), options, true, inputs).stream();
+    java.util.Spliterator<? extends I> split = inputs.spliterator();
+    return new MapRun<I, O>(this, fn, java.util.Spliterators.iterator(split), options, true, inputs,
+        split.getExactSizeIfKnown()).stream();
   }
 
   @Override
@@ -1136,7 +1172,7 @@ final class DefaultEngine implements Engine {
       MapOptions options) {
     requireNonNull(inputs, "inputs");
     rejectIfShutdown("mapUnordered");
-    return new MapRun<I, O>(this, fn, inputs.iterator(), options, false, null).stream();
+    return new MapRun<I, O>(this, fn, inputs.iterator(), options, false, null, MapRun.sizeOf(inputs)).stream();
   }
 
   /**
@@ -1272,6 +1308,14 @@ final class DefaultEngine implements Engine {
         }
       } catch (RuntimeException e) {
         log.warn("Gearbox: backend {} of engine {} failed to shut down", backendName, name, e);
+      }
+      dev.gearbox.view.EngineViews v = views;
+      if (v != null) {
+        try {
+          v.close();
+        } catch (RuntimeException e) {
+          log.warn("Gearbox: closing the views (JMX, dashboard) of engine {} failed", name, e);
+        }
       }
       timer.shutdown(); // delayed kills still run; then the timer thread ends
       dispatcher.shutdown();
@@ -1469,6 +1513,60 @@ final class DefaultEngine implements Engine {
       }
     }
     return v;
+  }
+
+  @Override
+  public EngineSnapshot snapshot(int maxTasks) {
+    if (maxTasks < 0) {
+      throw new IllegalArgumentException("maxTasks must be >= 0, got " + maxTasks);
+    }
+    long rejected = metrics.rejected.getCount();
+    long retried = metrics.retried.getCount();
+    long timedOut = metrics.timedOut.getCount();
+    Snapshots.Collected c;
+    lockQuickly();
+    try {
+      EngineSnapshot.Counts counts = new EngineSnapshot.Counts(submittedCount, completedCount, failedCount,
+          cancelledCount, rejected, retried, timedOut, busy, queue.size(), unfinished.get());
+      c = Snapshots.collectLocked(liveHead, queue, maxTasks, counts);
+    } finally {
+      mainLock.unlock();
+    }
+    dev.gearbox.spi.BackendView view;
+    try {
+      view = backend.view();
+    } catch (RuntimeException e) {
+      log.warn("Gearbox: backend {} of engine {} failed to describe itself for a snapshot", backendName, name, e);
+      view = dev.gearbox.spi.BackendView.NONE;
+    }
+    return Snapshots.build(this, c, view);
+  }
+
+  /** The map calls in progress that count their progress. */
+  private final java.util.Set<MapRun.Progress> activeMaps = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Whether every map counts its progress, for the engine's views (dashboard, JMX). */
+  private volatile boolean trackMaps;
+
+  boolean tracksMaps() {
+    return trackMaps;
+  }
+
+  MapRun.Progress track(MapRun.Progress p) {
+    activeMaps.add(p);
+    return p;
+  }
+
+  void untrack(MapRun.Progress p) {
+    activeMaps.remove(p);
+  }
+
+  java.util.Set<MapRun.Progress> activeMaps() {
+    return activeMaps;
+  }
+
+  /** Runs {@code r} on the engine's event thread, where listeners run; an exception it throws is logged. */
+  void onEventThread(String what, Runnable r) {
+    bus.execute(what, r);
   }
 
   /** The per-task counts, read under mainLock, which guards them. */

@@ -150,6 +150,33 @@ public interface Engine extends AutoCloseable {
     return openScope(ScopeOptions.failFast());
   }
 
+  /**
+   * What the engine is doing now: counts, unfinished tasks (all of them), and the backend's workers
+   * or members. See {@link #snapshot(int)}.
+   */
+  default EngineSnapshot snapshot() {
+    return snapshot(Integer.MAX_VALUE);
+  }
+
+  /**
+   * What the engine is doing now: its counts, its running tasks and at most {@code maxTasks} tasks
+   * in all (running ones first, then queued ones in run order; the rest are counted in
+   * {@link EngineSnapshot#tasksNotListed()}), and the backend's workers or members. Cheap enough to
+   * take every second with a hundred thousand tasks in flight: the engine's lock is held only to
+   * copy references.
+   *
+   * @throws IllegalArgumentException if {@code maxTasks} is negative
+   */
+  EngineSnapshot snapshot(int maxTasks);
+
+  /**
+   * The address of this engine's live web view, when {@code gearbox.dashboard.port} turned it on
+   * (with port 0, the port it took).
+   */
+  default java.util.Optional<java.net.URI> dashboardUri() {
+    return java.util.Optional.empty();
+  }
+
   /** Registers a listener for this engine's events. */
   void addListener(EngineListener listener);
 

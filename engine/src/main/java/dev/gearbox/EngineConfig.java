@@ -43,6 +43,11 @@ import java.util.TreeSet;
  *   <tr><td>{@code gearbox.task.backoff}</td><td>100ms</td><td>first retry delay (doubles, max 10 s)</td></tr>
  *   <tr><td>{@code gearbox.cancel.grace}</td><td>2s</td><td>interrupt-to-kill delay of the stop ladder</td></tr>
  *   <tr><td>{@code gearbox.timeout.strict}</td><td>false</td><td>require a backend that can kill tasks</td></tr>
+ *   <tr><td>{@code gearbox.context.mdc}</td><td>true</td><td>carry the submitter's SLF4J MDC to its tasks</td></tr>
+ *   <tr><td>{@code gearbox.context.carriers}</td><td>none</td><td>more {@link ContextCarrier} classes</td></tr>
+ *   <tr><td>{@code gearbox.jmx}</td><td>false</td><td>metrics and an MBean with JMX</td></tr>
+ *   <tr><td>{@code gearbox.dashboard.port}</td><td>{@code none}</td><td>serve the live web view on this port</td></tr>
+ *   <tr><td>{@code gearbox.dashboard.bind}</td><td>{@code 127.0.0.1}</td><td>the dashboard's address</td></tr>
  * </table>
  * Backends add keys under {@code gearbox.<backend>.}. Durations are written {@code 250ms},
  * {@code 2s}, {@code 1.5s}, {@code 3m}, {@code 1h} or ISO-8601 ({@code PT2S}). An environment
@@ -69,6 +74,11 @@ public final class EngineConfig {
   public static final String TASK_BACKOFF = "gearbox.task.backoff";
   public static final String CANCEL_GRACE = "gearbox.cancel.grace";
   public static final String TIMEOUT_STRICT = "gearbox.timeout.strict";
+  public static final String CONTEXT_MDC = "gearbox.context.mdc";
+  public static final String CONTEXT_CARRIERS = "gearbox.context.carriers";
+  public static final String JMX = "gearbox.jmx";
+  public static final String DASHBOARD_PORT = "gearbox.dashboard.port";
+  public static final String DASHBOARD_BIND = "gearbox.dashboard.bind";
 
   /** Environment variables starting with GEARBOX_ that belong to tools, not to the engine. */
   private static final java.util.Set<String> FOREIGN_ENV = java.util.Set.of("GEARBOX_JAVA_HOME");
@@ -87,6 +97,11 @@ public final class EngineConfig {
   private final Duration taskBackoff;
   private final Duration cancelGrace;
   private final boolean strictTimeouts;
+  private final boolean carryMdc;
+  private final List<ContextCarrier> contextCarriers;
+  private final boolean jmx;
+  private final int dashboardPort;
+  private final String dashboardBind;
   private final MetricRegistry metricRegistry;
   private final Map<String, String> backendOptions;
   private final Map<String, String> sources;
@@ -106,6 +121,11 @@ public final class EngineConfig {
     this.taskBackoff = b.taskBackoff;
     this.cancelGrace = b.cancelGrace;
     this.strictTimeouts = b.strictTimeouts;
+    this.carryMdc = b.carryMdc;
+    this.contextCarriers = List.copyOf(b.contextCarriers);
+    this.jmx = b.jmx;
+    this.dashboardPort = b.dashboardPort;
+    this.dashboardBind = b.dashboardBind;
     this.metricRegistry = b.metricRegistry;
     this.backendOptions = Collections.unmodifiableMap(new TreeMap<>(b.backendOptions));
     this.sources = Collections.unmodifiableMap(new LinkedHashMap<>(b.sources));
@@ -267,6 +287,31 @@ public final class EngineConfig {
     return strictTimeouts;
   }
 
+  /** Whether the submitter's SLF4J MDC is carried to its tasks ({@code gearbox.context.mdc}). */
+  public boolean carriesMdc() {
+    return carryMdc;
+  }
+
+  /** The carriers of submitter context besides the MDC, in the order they restore. */
+  public List<ContextCarrier> contextCarriers() {
+    return contextCarriers;
+  }
+
+  /** Whether the engine registers its metrics and an MBean with JMX ({@code gearbox.jmx}). */
+  public boolean jmx() {
+    return jmx;
+  }
+
+  /** The dashboard's port ({@code gearbox.dashboard.port}): 0 for any free port, -1 for no dashboard. */
+  public int dashboardPort() {
+    return dashboardPort;
+  }
+
+  /** The address the dashboard listens on ({@code gearbox.dashboard.bind}). */
+  public String dashboardBind() {
+    return dashboardBind;
+  }
+
   public Optional<MetricRegistry> metricRegistry() {
     return Optional.ofNullable(metricRegistry);
   }
@@ -333,6 +378,11 @@ public final class EngineConfig {
     private Duration taskBackoff = Duration.ofMillis(100);
     private Duration cancelGrace = Duration.ofSeconds(2);
     private boolean strictTimeouts;
+    private boolean carryMdc = true;
+    private final java.util.ArrayList<ContextCarrier> contextCarriers = new java.util.ArrayList<>();
+    private boolean jmx;
+    private int dashboardPort = -1;
+    private String dashboardBind = "127.0.0.1";
     private MetricRegistry metricRegistry;
     private final Map<String, String> backendOptions = new TreeMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -434,6 +484,49 @@ public final class EngineConfig {
       return this;
     }
 
+    /**
+     * {@code gearbox.context.mdc}: whether each task runs with its submitter's SLF4J MDC (captured at
+     * submit, restored around every attempt wherever it runs). Default true.
+     */
+    public Builder carryMdc(boolean carry) {
+      this.carryMdc = carry;
+      return this;
+    }
+
+    /**
+     * Adds a {@link ContextCarrier}: what it captures at submit is restored around each attempt,
+     * after the MDC and the carriers added before it.
+     */
+    public Builder contextCarrier(ContextCarrier carrier) {
+      contextCarriers.add(requireNonNull(carrier, "carrier"));
+      return this;
+    }
+
+    /** {@code gearbox.jmx}: register the engine's metrics and an MBean with the platform MBean server. */
+    public Builder jmx(boolean on) {
+      this.jmx = on;
+      return this;
+    }
+
+    /**
+     * {@code gearbox.dashboard.port}: serve the live web view on this port (0: any free port; the
+     * engine logs its address and {@link Engine#dashboardUri()} returns it).
+     */
+    public Builder dashboard(int port) {
+      this.dashboardPort = checkRange(DASHBOARD_PORT, port, 0, 65_535);
+      return this;
+    }
+
+    /** {@code gearbox.dashboard.bind}: the address the dashboard listens on; loopback unless set. */
+    public Builder dashboardBind(String address) {
+      requireNonNull(address, "address");
+      if (address.isBlank()) {
+        throw bad(DASHBOARD_BIND, address, "an address such as 127.0.0.1, 0.0.0.0 or a host name");
+      }
+      this.dashboardBind = address.strip();
+      return this;
+    }
+
     /** Where to register metrics; by default the engine creates its own registry. */
     public Builder metricRegistry(MetricRegistry registry) {
       this.metricRegistry = requireNonNull(registry, "registry");
@@ -471,6 +564,12 @@ public final class EngineConfig {
           case TASK_BACKOFF -> taskBackoff(MapSettings.parseDuration(key, v));
           case CANCEL_GRACE -> cancelGrace(MapSettings.parseDuration(key, v));
           case TIMEOUT_STRICT -> strictTimeouts(MapSettings.parseBoolean(key, v));
+          case CONTEXT_MDC -> carryMdc(MapSettings.parseBoolean(key, v));
+          case CONTEXT_CARRIERS -> parseCarriers(v).forEach(this::contextCarrier);
+          case JMX -> jmx(MapSettings.parseBoolean(key, v));
+          case DASHBOARD_PORT -> dashboardPort = v.equalsIgnoreCase("none") || v.equalsIgnoreCase("off") ? -1
+              : checkRange(key, MapSettings.parseInt(key, v), 0, 65_535);
+          case DASHBOARD_BIND -> dashboardBind(v);
           default -> {
             if (!key.startsWith("gearbox.")) {
               throw new EngineConfigException(key, "'" + key + "' is not a Gearbox configuration key: keys start with"
@@ -530,6 +629,29 @@ public final class EngineConfig {
       throw bad(key, d.toString(), "a positive duration such as 500ms, 2s or 1m");
     }
     return d;
+  }
+
+  /** Comma-separated class names of carriers, each made with its public no-argument constructor. */
+  private static List<ContextCarrier> parseCarriers(String v) {
+    List<ContextCarrier> carriers = new java.util.ArrayList<>();
+    for (String name : v.split(",")) {
+      String cls = name.strip();
+      if (cls.isEmpty() || cls.equalsIgnoreCase("none")) {
+        continue;
+      }
+      try {
+        ClassLoader cl = Thread.currentThread().getContextClassLoader();
+        Class<?> c = Class.forName(cls, true, cl != null ? cl : EngineConfig.class.getClassLoader());
+        if (!ContextCarrier.class.isAssignableFrom(c)) {
+          throw bad(CONTEXT_CARRIERS, cls, "classes that implement dev.gearbox.ContextCarrier");
+        }
+        carriers.add((ContextCarrier) c.getConstructor().newInstance());
+      } catch (ReflectiveOperationException | LinkageError e) {
+        throw bad(CONTEXT_CARRIERS, cls, "ContextCarrier classes on the class path with a public no-argument constructor ("
+            + e + ")");
+      }
+    }
+    return carriers;
   }
 
   private static QueueFullPolicy parseQueueFull(String v) {

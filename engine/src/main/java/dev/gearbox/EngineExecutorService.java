@@ -214,7 +214,7 @@ final class EngineExecutorService implements ExecutorService {
   public List<Runnable> shutdownNow() {
     List<Runnable> never = new ArrayList<>();
     for (Job job : engine.shutdownNowReturningQueued()) {
-      if (job.work instanceof DefaultEngine.TaskWork tw && tw.task() instanceof RunnableWork rw) {
+      if (ContextualWork.unwrap(job.work) instanceof DefaultEngine.TaskWork tw && tw.task() instanceof RunnableWork rw) {
         never.add(rw.runnable());
       } else {
         never.add(new NeverStarted(job));

@@ -66,6 +66,53 @@ final class JobQueue {
     return above.isEmpty() && normal.isEmpty() && normalRetries.isEmpty() && below.isEmpty();
   }
 
+  /**
+   * Copies the queued jobs into {@code out} in the order they will run, at most {@code limit} of
+   * them; cheap for a long queue of default-priority jobs, which is copied only as far as the limit.
+   * (The heaps are copied whole and sorted: they hold the few jobs with another priority.)
+   */
+  void copyInRunOrder(List<Job> out, int limit) {
+    if (limit <= 0) {
+      return;
+    }
+    List<Job> a = new ArrayList<>(above);
+    a.sort(null);
+    addUpTo(out, a, limit);
+    if (!normalRetries.isEmpty()) {
+      List<Job> n = new ArrayList<>(normalRetries);
+      long wanted = (long) limit - out.size() + normalRetries.size(); // enough fresh ones to fill the rest
+      for (Job j : normal) {
+        if (n.size() >= wanted) {
+          break;
+        }
+        n.add(j);
+      }
+      n.sort(null);
+      addUpTo(out, n, limit);
+    } else {
+      for (Job j : normal) {
+        if (out.size() >= limit) {
+          return;
+        }
+        out.add(j);
+      }
+    }
+    if (out.size() < limit && !below.isEmpty()) {
+      List<Job> b = new ArrayList<>(below);
+      b.sort(null);
+      addUpTo(out, b, limit);
+    }
+  }
+
+  private static void addUpTo(List<Job> out, List<Job> from, int limit) {
+    for (Job j : from) {
+      if (out.size() >= limit) {
+        return;
+      }
+      out.add(j);
+    }
+  }
+
   /** Every queued job, in the order they would run. */
   List<Job> snapshotInRunOrder() {
     List<Job> all = new ArrayList<>(size());

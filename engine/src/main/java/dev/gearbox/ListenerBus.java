@@ -61,6 +61,21 @@ final class ListenerBus {
     }
   }
 
+  /** Runs {@code task} on the event thread, after the events queued before it; logs what it throws. */
+  void execute(String what, Runnable task) {
+    try {
+      thread.execute(() -> {
+        try {
+          task.run();
+        } catch (Throwable t) {
+          log.warn("Gearbox: listener threw from {}; the engine goes on", what, t);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("Gearbox: {} after the event thread stopped; dropped", what);
+    }
+  }
+
   void shutdown() {
     thread.shutdown();
   }

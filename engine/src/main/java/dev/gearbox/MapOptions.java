@@ -19,20 +19,27 @@ import java.util.OptionalInt;
  *       takes about {@code gearbox.map.batch-target}).
  *   <li><b>taskOptions</b>: applied to every job; a timeout bounds one job, so a batch of n
  *       inputs gets n times the timeout.
+ *   <li><b>progress</b>: a listener told, about ten times a second, how many inputs are done, of
+ *       how many (known for a {@code Collection}, a sized stream, or a given {@code total}), the
+ *       rate and the time left.
  * </ul>
  */
 public final class MapOptions {
 
-  private static final MapOptions DEFAULTS = new MapOptions(0, 0, TaskOptions.defaults());
+  private static final MapOptions DEFAULTS = new MapOptions(0, 0, TaskOptions.defaults(), null, -1);
 
   private final int window;
   private final int chunkSize;
   private final TaskOptions taskOptions;
+  private final MapProgressListener progress;
+  private final long total;
 
-  private MapOptions(int window, int chunkSize, TaskOptions taskOptions) {
+  private MapOptions(int window, int chunkSize, TaskOptions taskOptions, MapProgressListener progress, long total) {
     this.window = window;
     this.chunkSize = chunkSize;
     this.taskOptions = taskOptions;
+    this.progress = progress;
+    this.total = total;
   }
 
   public static MapOptions defaults() {
@@ -57,6 +64,16 @@ public final class MapOptions {
     return taskOptions;
   }
 
+  /** Who hears the map's progress, if anyone. */
+  public java.util.Optional<MapProgressListener> progress() {
+    return java.util.Optional.ofNullable(progress);
+  }
+
+  /** The number of inputs as given, or -1 (the map then takes it from a sized input, or reports it unknown). */
+  public long total() {
+    return total;
+  }
+
   @Override
   public String toString() {
     return "MapOptions[window=" + (window == 0 ? "auto" : window) + ", chunkSize="
@@ -68,8 +85,26 @@ public final class MapOptions {
     private int window;
     private int chunkSize;
     private TaskOptions taskOptions = TaskOptions.defaults();
+    private MapProgressListener progress;
+    private long total = -1;
 
     private Builder() {}
+
+    /**
+     * Reports the map's progress (done, total when known, rate, ETA) to {@code listener}, on the
+     * engine's event thread; {@link MapProgressListener#terminal(String)} draws a bar.
+     */
+    public Builder progress(MapProgressListener listener) {
+      this.progress = requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** How many inputs there are, for progress, when the input does not say (an iterator, an unsized stream); at least 0. */
+    public Builder total(long total) {
+      checkArgument(total >= 0, "total must be >= 0, got %s", total);
+      this.total = total;
+      return this;
+    }
 
     /** Maximum jobs in flight; at least 1. */
     public Builder window(int window) {
@@ -91,7 +126,7 @@ public final class MapOptions {
     }
 
     public MapOptions build() {
-      return new MapOptions(window, chunkSize, taskOptions);
+      return new MapOptions(window, chunkSize, taskOptions, progress, total);
     }
   }
 }

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -74,8 +75,11 @@ final class MapRun<I, O> implements Iterator<O> {
   private boolean buffered;
   private Object bufferedValue;
 
+  /** Reports progress to the map's listener; null when it has none (then nothing is counted). */
+  private final Progress progress;
+
   MapRun(DefaultEngine engine, TaskFunction<? super I, ? extends O> fn, Iterator<? extends I> source,
-      MapOptions options, boolean ordered, AutoCloseable sourceStream) {
+      MapOptions options, boolean ordered, AutoCloseable sourceStream, long sizeHint) {
     this.engine = engine;
     this.fn = requireNonNull(fn, "fn");
     this.source = source;
@@ -97,6 +101,109 @@ final class MapRun<I, O> implements Iterator<O> {
     this.options = options.taskOptions();
     this.timeout = options.taskOptions().timeout().orElse(engine.defaultTimeout());
     this.retry = options.taskOptions().retry().orElse(engine.defaultRetry());
+    MapProgressListener listener = options.progress().orElse(null);
+    this.progress = listener == null && !engine.tracksMaps() ? null
+        : engine.track(new Progress(engine, listener, options.total() >= 0 ? options.total() : sizeHint));
+  }
+
+  /** The number of inputs of a sized input (a collection), or -1. */
+  static long sizeOf(Iterable<?> inputs) {
+    return inputs instanceof java.util.Collection<?> c ? c.size() : -1;
+  }
+
+  /**
+   * A map's progress: inputs done, counted as their jobs complete (on whichever thread completes
+   * them), and reported on the engine's event thread at most every {@link #EVERY_NANOS}, then once
+   * more, finished, when the map ends. Thread-safe.
+   */
+  static final class Progress {
+    static final long EVERY_NANOS = 100_000_000L;
+    private static final java.util.concurrent.atomic.AtomicLong IDS = new java.util.concurrent.atomic.AtomicLong();
+    final long id = IDS.incrementAndGet();
+    private final DefaultEngine engine;
+    /** Null when only the engine's views follow this map. */
+    private final MapProgressListener listener;
+    private final long total;
+    private final long start = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong lastReport = new java.util.concurrent.atomic.AtomicLong(start);
+    private final java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+
+    Progress(DefaultEngine engine, MapProgressListener listener, long total) {
+      this.engine = engine;
+      this.listener = listener;
+      this.total = total;
+    }
+
+    EngineSnapshot.MapInfo info(java.time.Instant now, long nanoNow) {
+      long d = done.get();
+      long nanos = Math.max(1L, nanoNow - start);
+      return new EngineSnapshot.MapInfo(id, d, total, d / (nanos / 1e9), Snapshots.at(now, nanoNow, start));
+    }
+
+    void jobEnded(int inputs) {
+      long d = done.addAndGet(inputs);
+      if (listener == null) {
+        return;
+      }
+      long now = System.nanoTime();
+      long last = lastReport.get();
+      if (now - last >= EVERY_NANOS && lastReport.compareAndSet(last, now) && !finished.get()) {
+        report(d, now, false);
+      }
+    }
+
+    /** The last report; {@code atLeast} is what the consumer knows to be done (a job's callback may still be on its way). */
+    void finish(long atLeast) {
+      if (finished.compareAndSet(false, true)) {
+        engine.untrack(this);
+        if (listener != null) {
+          report(Math.max(atLeast, done.get()), System.nanoTime(), true);
+        }
+      }
+    }
+
+    /**
+     * {@link #finish}, then waits a moment ({@link #LAST_REPORT_WAIT_MILLIS} at most) for the
+     * listener to have heard it: a bar's last line is drawn before the stream's consumer prints
+     * what follows the map.
+     */
+    void finishAndWait(long atLeast) {
+      finish(atLeast);
+      CompletableFuture<Void> f = lastDelivered;
+      if (f != null) {
+        try {
+          f.get(LAST_REPORT_WAIT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+          // a slow or failing listener: the stream ends anyway
+        }
+      }
+    }
+
+    static final long LAST_REPORT_WAIT_MILLIS = 1_000;
+    /** Completed once the last report was delivered; null before it is made. */
+    private volatile CompletableFuture<Void> lastDelivered;
+
+    private void report(long d, long now, boolean last) {
+      long nanos = Math.max(1L, now - start);
+      MapProgress p = new MapProgress(d, total, Duration.ofNanos(nanos), d / (nanos / 1e9), last);
+      CompletableFuture<Void> delivered = last ? new CompletableFuture<>() : null;
+      lastDelivered = delivered;
+      engine.onEventThread("map progress", () -> {
+        try {
+          listener.onProgress(p);
+        } finally {
+          if (delivered != null) {
+            delivered.complete(null);
+          }
+        }
+      });
+      if (delivered != null && engine.isTerminated()) {
+        delivered.complete(null); // no event thread left to deliver it
+      }
+    }
   }
 
   Stream<O> stream() {
@@ -140,6 +247,9 @@ final class MapRun<I, O> implements Iterator<O> {
       // The slot stays registered while we wait on it, so close() from another thread cancels it.
       Slot s = ordered ? inOrder.peek() : takeCompleted();
       if (s == null) {
+        if (progress != null && sourceDone) {
+          progress.finishAndWait(nextIndex);
+        }
         return false;
       }
       resolve(s);
@@ -191,6 +301,10 @@ final class MapRun<I, O> implements Iterator<O> {
     }
     Slot s = new Slot(nextIndex, chunk, f);
     nextIndex += chunk.length;
+    if (progress != null) {
+      int n = chunk.length;
+      f.whenComplete((v, t) -> progress.jobEnded(n));
+    }
     inFlight++;
     if (ordered) {
       inOrder.add(s);
@@ -303,6 +417,9 @@ final class MapRun<I, O> implements Iterator<O> {
       return;
     }
     closed = true;
+    if (progress != null) {
+      progress.finish(0);
+    }
     for (Slot s : inOrder) {
       s.future.cancel(true);
     }

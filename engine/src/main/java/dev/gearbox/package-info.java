@@ -7,7 +7,11 @@
  * {@link dev.gearbox.TaskOptions}, {@link dev.gearbox.MapOptions}, {@link dev.gearbox.RetryPolicy},
  * {@link dev.gearbox.QueueFullPolicy}, {@link dev.gearbox.Channel} and {@link dev.gearbox.Select}
  * (message passing), {@link dev.gearbox.Scope}, {@link dev.gearbox.ScopeOptions} and
- * {@link dev.gearbox.ScopePolicy} (structured concurrency), the listener and event types and the exceptions are the
+ * {@link dev.gearbox.ScopePolicy} (structured concurrency), {@link dev.gearbox.ContextCarrier} and
+ * {@link dev.gearbox.CarriedContext} (submitter context restored around tasks),
+ * {@link dev.gearbox.EngineSnapshot}, {@link dev.gearbox.MapProgress},
+ * {@link dev.gearbox.MapProgressListener} and {@link dev.gearbox.ProgressBar} (seeing what runs), the
+ * listener and event types and the exceptions are the
  * public surface. Everything package-private here is the core (admission, queueing, dispatch,
  * deadlines, retries, batching, events, metrics), written once for every backend.
  *

@@ -44,4 +44,24 @@ class JobQueueTest {
     assertThat(q.remove(fresh)).isTrue();
     assertThat(q.isEmpty()).isTrue();
   }
+
+  @Test
+  void copyInRunOrder_givesTheRunOrder_upToTheLimit() {
+    JobQueue q = new JobQueue();
+    q.add(job(6, 0));
+    q.addRetry(job(7, 0));
+    q.add(job(8, 0));
+    q.add(job(9, 3));
+    q.add(job(2, -1));
+    q.addRetry(job(5, 0));
+    java.util.List<Job> all = new java.util.ArrayList<>();
+    q.copyInRunOrder(all, Integer.MAX_VALUE);
+    assertThat(all.stream().map(j -> j.id).toList()).isEqualTo(q.snapshotInRunOrder().stream().map(j -> j.id).toList())
+        .containsExactly(9L, 5L, 6L, 7L, 8L, 2L);
+    for (int limit = 0; limit <= 6; limit++) {
+      java.util.List<Job> some = new java.util.ArrayList<>();
+      q.copyInRunOrder(some, limit);
+      assertThat(some).as("limit %s", limit).isEqualTo(all.subList(0, limit));
+    }
+  }
 }

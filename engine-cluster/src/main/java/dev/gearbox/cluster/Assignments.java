@@ -320,6 +320,18 @@ final class Assignments {
     return new Then(parked.takeAll(), List.of(), inFlight.isEmpty());
   }
 
+  /** The members and where the attempts in flight run, for a snapshot. */
+  synchronized dev.gearbox.spi.BackendView view() {
+    java.util.Map<Long, String> placements = new HashMap<>();
+    for (ClusterExecution ex : inFlight.values()) {
+      MemberSlots m = ex.member;
+      if (m != null) {
+        placements.put(ex.attempt.taskId(), m.label);
+      }
+    }
+    return new dev.gearbox.spi.BackendView(members.viewLocked(), placements);
+  }
+
   /** The attempts in flight now. */
   synchronized List<ClusterExecution> inFlight() {
     return new ArrayList<>(inFlight.values());

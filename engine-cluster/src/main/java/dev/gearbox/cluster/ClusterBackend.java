@@ -384,6 +384,11 @@ final class ClusterBackend implements Backend {
 
   /** The engine has settled every task: the instance stops once the attempts still running (abandoned) return. */
   @Override
+  public dev.gearbox.spi.BackendView view() {
+    return assignments.view();
+  }
+
+  @Override
   public void shutdown() {
     stop(false);
   }

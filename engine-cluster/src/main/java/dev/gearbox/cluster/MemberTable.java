@@ -197,6 +197,19 @@ final class MemberTable {
     return members.isEmpty();
   }
 
+  /** The members as a snapshot shows them. Caller holds the lock. */
+  java.util.List<dev.gearbox.EngineSnapshot.WorkerInfo> viewLocked() {
+    long now = System.nanoTime();
+    java.util.List<dev.gearbox.EngineSnapshot.WorkerInfo> out = new java.util.ArrayList<>(members.size());
+    for (MemberSlots m : members.values()) {
+      String address = m.member.getAddress() == null ? null : m.member.getAddress().toString();
+      out.add(new dev.gearbox.EngineSnapshot.WorkerInfo(m.member.getUuid().toString(), -1, address,
+          (m.suspectedAt(now) ? "SUSPECTED" : "UP") + " " + m.running + "/" + m.slots + " slots", m.tasks.getCount(), -1,
+          null, null));
+    }
+    return out;
+  }
+
   /** How many task-running members there are (gauge {@code cluster.members}). */
   int size() {
     synchronized (lock) {

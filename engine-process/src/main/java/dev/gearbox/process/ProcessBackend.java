@@ -264,6 +264,13 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     metrics.frameReceived(payloadBytes);
   }
 
+  @Override
+  public dev.gearbox.spi.BackendView view() {
+    synchronized (pool) {
+      return pool.viewLocked();
+    }
+  }
+
   // ---------------------------------------------------------------- stopping
 
   /** The engine has settled every task: workers finish what they run (abandoned attempts) and exit. */

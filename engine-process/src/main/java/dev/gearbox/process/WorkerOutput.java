@@ -42,6 +42,8 @@ final class WorkerOutput implements ExecuteStreamHandler {
   /** Whether the worker is training the AOT cache, whose narration is kept out of the log and the tail. */
   private final Supplier<Boolean> training;
   private final Consumer<DataOutputStream> stdinSink;
+  /** The MDC of a task this worker runs, by task id (empty when unknown), to log its lines with. */
+  private volatile java.util.function.LongFunction<java.util.Map<String, String>> taskMdc = id -> java.util.Map.of();
   /** Where a line goes when there is no logger: this JVM's stderr (a test can give another). */
   private final java.io.PrintStream fallback;
   private final ArrayDeque<String> tail = new ArrayDeque<>();
@@ -62,6 +64,31 @@ final class WorkerOutput implements ExecuteStreamHandler {
     this.training = training;
     this.stdinSink = stdinSink;
     this.fallback = fallback;
+  }
+
+  /** Where a line tagged {@code [task <id>]} finds its task's MDC. */
+  void taskMdc(java.util.function.LongFunction<java.util.Map<String, String>> lookup) {
+    this.taskMdc = lookup;
+  }
+
+  /** The id in a line's {@code [task <id>] } tag (written by the worker's {@link TaggingStream}), or -1. */
+  static long taggedTask(String line) {
+    if (!line.startsWith("[task ")) {
+      return -1;
+    }
+    long id = 0;
+    int i = 6;
+    for (; i < line.length() && i < 26; i++) {
+      char c = line.charAt(i);
+      if (c == ']') {
+        return i > 6 ? id : -1;
+      }
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      id = id * 10 + (c - '0');
+    }
+    return -1;
   }
 
   /** The worker's last output lines (stderr, and stdout marked as such), oldest first. */
@@ -123,10 +150,8 @@ final class WorkerOutput implements ExecuteStreamHandler {
                   + " (slf4j-simple, logback) to route it through logging, under dev.gearbox.process.worker");
             }
             fallback.println("[" + label.get() + "] " + line);
-          } else if (isErr) {
-            output.warn("[{}] {}", label.get(), line);
           } else {
-            output.info("[{}] {}", label.get(), line);
+            logLine(line, isErr);
           }
         }
       } catch (IOException e) {
@@ -137,6 +162,40 @@ final class WorkerOutput implements ExecuteStreamHandler {
     t.start();
     return t;
   }
+
+  /** Logs a line, under its task's MDC when it names a task that has one. */
+  private void logLine(String line, boolean isErr) {
+    long task = taggedTask(line);
+    java.util.Map<String, String> mdc = task < 0 ? java.util.Map.of() : taskMdc.apply(task);
+    if (mdc.isEmpty()) {
+      log(line, isErr);
+      return;
+    }
+    mdc.forEach(org.slf4j.MDC::put); // the pump thread has no MDC of its own
+    try {
+      log(line, isErr);
+    } finally {
+      org.slf4j.MDC.clear();
+    }
+  }
+
+  private void log(String line, boolean isErr) {
+    lineLog.log(label.get(), line, isErr);
+  }
+
+  /** Where a worker's line is logged: {@code dev.gearbox.process.worker}, stderr at WARN and stdout at INFO. */
+  interface LineLog {
+    void log(String worker, String line, boolean isErr);
+  }
+
+  /** The log every worker's lines go to; replaced only by tests, to see what a line is logged with. */
+  static volatile LineLog lineLog = (worker, line, isErr) -> {
+    if (isErr) {
+      output.warn("[{}] {}", worker, line);
+    } else {
+      output.info("[{}] {}", worker, line);
+    }
+  };
 
   @Override
   public void stop() {

@@ -51,6 +51,8 @@ final class WorkerPool {
    * executor leaves a thread behind that outlives the engine: {@code mvn exec:java} waits for it.)
    */
   private final ScheduledThreadPoolExecutor deadlines;
+  /** How the latest worker that died in each slot died, or null; for snapshots. Guarded by the monitor. */
+  private final String[] lastCrash;
   private WorkerProcess.Listener listener;
   private Dispatch dispatch;
   /** Written under the monitor; once true, no worker starts again. */
@@ -80,6 +82,7 @@ final class WorkerPool {
     String cp = config.launch().aotClasspath();
     this.aot = cp == null ? AotCache.off("workers start from " + config.launch().source() + ", not a plain class path")
         : AotCache.of(config.aotCache(), config.java(), cp, config.jvmFlags());
+    this.lastCrash = new String[slots.length];
     if (aot.enabled()) {
       log.debug("Gearbox {}: workers start from the AOT cache {}{}", engineName, aot.file(),
           Files.isRegularFile(aot.file()) ? "" : " (the first worker trains it)");
@@ -303,6 +306,11 @@ final class WorkerPool {
     for (int i = 0; i < slots.length; i++) {
       if (slots[i] == w) {
         slots[i] = null;
+        if (!planned) {
+          String tail = w.stderrTail();
+          String lastLine = tail.isBlank() ? "" : tail.substring(tail.lastIndexOf('\n') + 1);
+          lastCrash[i] = w.label() + ": " + reason + (lastLine.isEmpty() ? "" : ": " + lastLine);
+        }
       }
     }
     if (duringStartup && !planned && ((exitCode >= 0 && exitCode < 128) || w.startupOverdue != null)) {
@@ -323,6 +331,32 @@ final class WorkerPool {
     if (!shutdown && (dispatch.hasParkedLocked() || (w.replaceOnExit && config.prestart() > 0))) {
       ensureWorkersLocked(); // replace a crashed or recycled worker; an idle one comes back on demand
     }
+  }
+
+  /** The workers and where their attempts run, for a snapshot. Caller holds the monitor. */
+  dev.gearbox.spi.BackendView viewLocked() {
+    java.util.List<dev.gearbox.EngineSnapshot.WorkerInfo> workers = new ArrayList<>();
+    java.util.Map<Long, String> placements = new java.util.HashMap<>();
+    long nanoNow = System.nanoTime();
+    java.time.Instant now = java.time.Instant.now();
+    for (int i = 0; i < slots.length; i++) {
+      WorkerProcess w = slots[i];
+      if (w == null) {
+        if (lastCrash[i] != null) {
+          workers.add(new dev.gearbox.EngineSnapshot.WorkerInfo("slot " + i, -1, null, "DEAD", 0, -1, null, lastCrash[i]));
+        }
+        continue;
+      }
+      String label = w.label();
+      for (WireAttempt a : w.inFlight.values()) {
+        if (a.started) {
+          placements.put(a.attempt.taskId(), label);
+        }
+      }
+      workers.add(new dev.gearbox.EngineSnapshot.WorkerInfo("worker-" + w.index, w.pid, null, w.state.name(), w.tasksRun,
+          w.heapInUse, now.minusNanos(nanoNow - w.spawnedNanos), lastCrash[i]));
+    }
+    return new dev.gearbox.spi.BackendView(workers, placements);
   }
 
   /**
@@ -384,6 +418,7 @@ final class WorkerPool {
    * RETIRING if so (no new task goes to it; it leaves once idle). Caller holds the monitor.
    */
   String recycleLocked(WorkerProcess w, long heapInUse) {
+    w.heapInUse = heapInUse;
     w.tasksRun++;
     if (w.state != WorkerProcess.State.READY) {
       return null;

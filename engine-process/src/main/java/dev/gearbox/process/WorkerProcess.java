@@ -76,6 +76,8 @@ final class WorkerProcess implements EngineBound.Handler {
   private volatile String label;
   /** Guarded by the pool's monitor. */
   int tasksRun;
+  /** Heap in use after its last task, as it reported, or -1. Guarded by the pool's monitor. */
+  long heapInUse = -1;
   /** Whether a successor starts as soon as this worker exits (false when it retired for idling). */
   volatile boolean replaceOnExit = true;
   /** A REVOKE was sent and not answered yet; guarded by the pool's monitor. */
@@ -111,6 +113,31 @@ final class WorkerProcess implements EngineBound.Handler {
     this.threadPrefix = "gearbox-" + engineName + "-worker-" + index;
     this.label = "worker-" + index;
     this.output = new WorkerOutput(threadPrefix, this::label, () -> aotLaunch.training() != null, out -> stdin = out);
+    output.taskMdc(this::mdcOfTask);
+  }
+
+  /**
+   * The MDC of the tasks that started here lately, by task id: a task's last output lines may be
+   * read after its outcome (they come through another pipe), when it is no longer in flight.
+   * Bounded; guarded by itself.
+   */
+  private final Map<Long, Map<String, String>> recentMdc = new java.util.LinkedHashMap<>();
+  private static final int RECENT_MDC = 64;
+
+  /** The MDC its submitter gave a task this worker holds or held lately, or an empty map. */
+  private Map<String, String> mdcOfTask(long taskId) {
+    synchronized (recentMdc) {
+      Map<String, String> mdc = recentMdc.get(taskId);
+      if (mdc != null) {
+        return mdc;
+      }
+    }
+    for (WireAttempt a : inFlight.values()) {
+      if (a.attempt.taskId() == taskId) {
+        return a.attempt.loggingContext();
+      }
+    }
+    return Map.of();
   }
 
   /** The worker as messages name it: {@code worker-3 pid 4242} once it said HELLO. */
@@ -209,6 +236,15 @@ final class WorkerProcess implements EngineBound.Handler {
     WireAttempt a = inFlight.get(started.wire());
     if (a != null && a.worker == this) { // not a late frame about an attempt that has moved on
       a.started = true; // it can no longer move to another worker
+      Map<String, String> mdc = a.attempt.loggingContext();
+      if (!mdc.isEmpty()) {
+        synchronized (recentMdc) {
+          recentMdc.put(a.attempt.taskId(), mdc);
+          if (recentMdc.size() > RECENT_MDC) {
+            recentMdc.remove(recentMdc.keySet().iterator().next());
+          }
+        }
+      }
       a.attempt.started();
     }
   }

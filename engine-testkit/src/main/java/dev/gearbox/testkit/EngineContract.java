@@ -26,4 +26,7 @@ public abstract class EngineContract extends ContractBase
         ExecutorViewContract,
         ConfigurationContract,
         ScopesContract,
-        ChannelsContract {}
+        ChannelsContract,
+        ContextContract,
+        SnapshotContract,
+        MapProgressContract {}

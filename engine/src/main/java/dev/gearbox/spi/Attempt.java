@@ -26,6 +26,15 @@ public interface Attempt {
   /** What to run. */
   Work work();
 
+  /**
+   * The submitter's SLF4J MDC that this attempt's work restores where it runs (empty when there is
+   * none, or {@code gearbox.context.mdc=false}), for a backend that logs on the task's behalf (a
+   * worker's output lines) to log with it.
+   */
+  default java.util.Map<String, String> loggingContext() {
+    return java.util.Map.of();
+  }
+
   /** What {@link Backend#prepare} returned for this task at submit, or null. */
   Object prepared();
 

@@ -53,6 +53,15 @@ public interface Backend {
     return null;
   }
 
+  /**
+   * The backend's workers or members and where its attempts run, for {@link dev.gearbox.Engine#snapshot(int)}.
+   * Called from any thread, perhaps every second: it must be cheap (no round trip to a worker) and
+   * must not block on the backend's I/O. The default has nothing to add.
+   */
+  default BackendView view() {
+    return BackendView.NONE;
+  }
+
   /** Releases the backend's threads and processes once the attempts it holds have ended. */
   void shutdown();
 

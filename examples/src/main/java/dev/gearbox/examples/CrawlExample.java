@@ -1,6 +1,7 @@
 package dev.gearbox.examples;
 
 import dev.gearbox.Engine;
+import dev.gearbox.ProgressBar;
 import dev.gearbox.TaskFuture;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -71,9 +72,10 @@ final class CrawlExample extends Example {
       }
       double perPage = seconds(t0) / sample;
 
-      ProgressBar bar = new ProgressBar("crawl", pages);
+      ProgressBar bar = Bars.of("crawl");
       long t1 = System.nanoTime();
       List<TaskFuture<Integer>> futures = new ArrayList<>(pages);
+      java.util.concurrent.atomic.AtomicLong completed = new java.util.concurrent.atomic.AtomicLong();
       for (int i = 0; i < pages; i++) {
         String url = site.url(i);
         TaskFuture<Integer> f = async
@@ -81,7 +83,7 @@ final class CrawlExample extends Example {
                 .sendAsync(LocalSite.Client.request(url), HttpResponse.BodyHandlers.ofByteArray())
                 .thenApply(r -> r.body().length))
             : engine.submit(ctx -> LocalSite.Client.fetch(url));
-        f.whenComplete((r, e) -> bar.step());
+        f.whenComplete((r, e) -> bar.update(completed.incrementAndGet(), pages));
         futures.add(f);
       }
       long bytes = 0;

@@ -76,19 +76,12 @@ final class PiExample extends Example {
     long jobsBefore = submitted.getCount();
     long t0 = System.nanoTime();
     long hits = 0;
-    int done = 0;
-    ProgressBar bar = new ProgressBar("pi", inputs);
     try (Stream<Long> counts = engine.map(seed -> inside(seed, perInput), LongStream.range(0, inputs).boxed(),
-        MapOptions.defaults())) {
+        MapOptions.newBuilder().progress(Bars.of("pi")).build())) {
       for (long h : (Iterable<Long>) counts::iterator) {
         hits += h;
-        if (++done % 256 == 0) {
-          bar.update(done);
-        }
       }
     }
-    bar.update(done);
-    bar.finish();
     double elapsed = seconds(t0);
     long jobs = submitted.getCount() - jobsBefore;
     double total = (double) inputs * samples;

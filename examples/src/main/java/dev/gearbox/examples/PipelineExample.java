@@ -2,6 +2,7 @@ package dev.gearbox.examples;
 
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
+import dev.gearbox.ProgressBar;
 import dev.gearbox.TaskFuture;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -107,7 +108,7 @@ final class PipelineExample extends Example {
       // Every wait below is timed and checks this flag, so a failure anywhere stops every stage
       // (interrupts are not enough: task code running inline may swallow them).
       AtomicBoolean stop = new AtomicBoolean();
-      ProgressBar bar = new ProgressBar("pipeline", items);
+      ProgressBar bar = Bars.of("pipeline");
       long t1 = System.nanoTime();
 
       Thread producer = Thread.ofVirtual().name("pipeline-producer").start(() -> {
@@ -155,7 +156,7 @@ final class PipelineExample extends Example {
           total += it.future().get();
           inFlight.decrementAndGet();
           slots.release();
-          bar.update(++done);
+          bar.update(++done, items);
         }
       } catch (ExecutionException e) {
         fail(failure, stop, e.getCause());

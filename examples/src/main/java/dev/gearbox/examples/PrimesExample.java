@@ -57,16 +57,13 @@ final class PrimesExample extends Example {
     long step = (n + chunks - 1) / chunks;
     long t0 = System.nanoTime();
     long primes = 0;
-    ProgressBar bar = new ProgressBar("primes", chunks);
     try (Stream<Long> counts = engine.mapUnordered(Primes::countChunk,
         () -> LongStream.range(0, chunks).mapToObj(c -> new long[] {c * step, Math.min(n, (c + 1) * step)}).iterator(),
-        MapOptions.newBuilder().chunkSize(1).build())) {
+        MapOptions.newBuilder().chunkSize(1).total(chunks).progress(Bars.of("primes")).build())) {
       for (long c : (Iterable<Long>) counts::iterator) {
         primes += c;
-        bar.step();
       }
     }
-    bar.finish();
     double parallel = seconds(t0);
 
     long t1 = System.nanoTime();

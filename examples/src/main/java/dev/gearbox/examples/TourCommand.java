@@ -65,8 +65,8 @@ final class TourCommand implements Callable<Integer> {
         String.join(", ", levels), Runtime.getRuntime().availableProcessors());
     out.println("Each example's code is the same on every level; only its configuration changes. Run any one");
     out.println("at full size with ./gearbox <example> --backend <level>.");
-    boolean quiet = ProgressBar.quiet;
-    ProgressBar.quiet = true;
+    boolean quiet = Bars.quiet;
+    Bars.quiet = true;
     Map<String, Map<String, String>> matrix = new LinkedHashMap<>();
     int failures = 0;
     try {
@@ -100,7 +100,7 @@ final class TourCommand implements Callable<Integer> {
         matrix.put(name, cells);
       }
     } finally {
-      ProgressBar.quiet = quiet;
+      Bars.quiet = quiet;
     }
 
     out.println();

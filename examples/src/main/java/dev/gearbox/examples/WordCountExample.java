@@ -75,15 +75,12 @@ final class WordCountExample extends Example {
       }
       long t0 = System.nanoTime();
       Map<String, Long> total = new HashMap<>();
-      ProgressBar bar = new ProgressBar("wordcount", paths.size());
       try (Stream<HashMap<String, Long>> counts = engine.mapUnordered(WordCountExample::count, paths,
-          MapOptions.newBuilder().chunkSize(1).build())) {
+          MapOptions.newBuilder().chunkSize(1).progress(Bars.of("wordcount")).build())) {
         for (HashMap<String, Long> c : (Iterable<HashMap<String, Long>>) counts::iterator) {
           c.forEach((w, n) -> total.merge(w, n, Long::sum));
-          bar.step();
         }
       }
-      bar.finish();
       double elapsed = seconds(t0);
 
       long t1 = System.nanoTime();
