@@ -76,7 +76,7 @@ class DashboardBrowserTest {
     try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("process").name("dashboard-e2e").workers(2)
         .dashboard(0).build());
         Browser page = Browser.open(engine.dashboardUri().orElseThrow(), profile, 1280, 1100)) {
-      await().atMost(PAGE).until(() -> "live".equals(page.eval("document.getElementById('live').textContent")));
+      await().atMost(PAGE).until(() -> "live".equals(page.eval("document.getElementById('live')?.textContent")));
 
       TaskFuture<String> slow = engine.submit(blockUntil(signals, "release-slow"), TaskOptions.named("slow-report"));
       await().atMost(PAGE).until(() -> "RUNNING".equals(

@@ -97,6 +97,22 @@ public interface SnapshotContract extends ContractFixture {
     assertThatThrownBy(() -> engine.snapshot(-1)).isInstanceOf(IllegalArgumentException.class);
   }
 
+  /** {@code gearbox.jmx=true}: the engine's MXBean shows its counters and snapshot while it is open, and is gone after close. */
+  @Test
+  default void withJmx_theEnginesMBeanShowsItsCountersAndSnapshot_untilClose() throws Exception {
+    javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+    Engine engine = open(b -> b.jmx(true));
+    javax.management.ObjectName registered = new javax.management.ObjectName("dev.gearbox:type=Engine,name="
+        + javax.management.ObjectName.quote(engine.name()));
+    assertThat(get(engine.submit(value(7)))).isEqualTo(7);
+    assertThat(server.isRegistered(registered)).as("the engine's MXBean %s", registered).isTrue();
+    await().until(() -> (Long) server.getAttribute(registered, "Completed") == 1L);
+    assertThat(server.getAttribute(registered, "Submitted")).isEqualTo(1L);
+    assertThat((String) server.getAttribute(registered, "SnapshotJson")).contains("\"submitted\":1");
+    engine.close();
+    assertThat(server.isRegistered(registered)).isFalse();
+  }
+
   private static Optional<TaskInfo> find(EngineSnapshot s, String name) {
     return s.tasks().stream().filter(t -> t.name().equals(name)).findFirst();
   }
