@@ -173,7 +173,6 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
       if (p == null) {
         return;
       }
-      w.channels.taskEnded(o.wire());
       retireWhy = pool.recycleLocked(w, o.heapInUse());
       retireNow = w.state == WorkerProcess.State.RETIRING && w.inFlight.isEmpty();
       if (w.inFlight.isEmpty()) {
@@ -186,6 +185,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
       // and another holds a task it has not started.
       mayRevoke = prefetch.worthRevokingLocked(w);
     }
+    w.channels.taskEnded(o.wire()); // outside the monitor: it may withdraw calls and answer them
     ledger.ended(p.attempt.taskId());
     Attempt attempt = p.attempt;
     reports.execute(() -> {
