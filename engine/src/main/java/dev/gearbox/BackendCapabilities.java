@@ -14,13 +14,24 @@ package dev.gearbox;
  * @param sharedMemory         tasks run in the caller's JVM and see the caller's objects
  * @param prefersBatching      per-task overhead is high (a round trip to another process), so
  *                             {@code map} batches small inputs by default
+ * @param channels             tasks may use {@link Channel}s made by the caller: they share its
+ *                             memory, or their backend routes each operation back to the
+ *                             caller's JVM ({@code process}); elsewhere a task capturing a channel
+ *                             is rejected at submit
  */
 public record BackendCapabilities(
     boolean canInterrupt,
     boolean canKill,
     boolean requiresSerializable,
     boolean sharedMemory,
-    boolean prefersBatching) {
+    boolean prefersBatching,
+    boolean channels) {
+
+  /** Capabilities whose backend reaches channels exactly when it shares memory. */
+  public BackendCapabilities(boolean canInterrupt, boolean canKill, boolean requiresSerializable, boolean sharedMemory,
+      boolean prefersBatching) {
+    this(canInterrupt, canKill, requiresSerializable, sharedMemory, prefersBatching, sharedMemory);
+  }
 
   /** The capabilities of a backend that runs tasks on threads of the caller's JVM. */
   public static BackendCapabilities inProcess() {

@@ -2,9 +2,10 @@ package dev.gearbox;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.io.InvalidClassException;
-import java.io.ObjectOutputStream;
+import dev.gearbox.spi.ChannelCase;
+import dev.gearbox.spi.ChannelOutcome;
+import dev.gearbox.spi.ChannelRoute;
+import java.io.ObjectStreamException;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Iterator;
@@ -73,14 +74,33 @@ import java.util.stream.StreamSupport;
  *
  * <h2>Where a channel lives</h2>
  *
- * <p>A {@code Channel} is a small handle (a name, an id, a capacity) on a buffer owned by the JVM
- * that made it. Tasks reach it on the backends that share memory with the caller
- * ({@link BackendCapabilities#sharedMemory()}: {@code thread}, {@code async}, {@code direct}).
- * The handle is {@link Serializable} by design, so that it can travel with a task to another
- * process and resolve there, by its id, to a path back to this buffer (over the worker's pipe,
- * served by the engine that sent the task), keeping every rule above. That path does not exist
- * yet: serializing a channel fails with an {@link InvalidClassException} naming it, so a task that
- * captures one is rejected when submitted to a {@code process} or {@code cluster} engine.
+ * <p>A {@code Channel} is a small handle (an id, a name, a capacity, and the identity of the JVM
+ * that made it) on a buffer owned by that JVM. Tasks reach it on the backends that share memory
+ * with the caller ({@code thread}, {@code async}, {@code direct}) and on {@code process}
+ * ({@link BackendCapabilities#channels()}): a task sent to a worker process carries the handle,
+ * which resolves there to a path back over the worker's pipe to the engine, which performs every
+ * operation on the buffer. The contract above holds across that boundary, with these additions:
+ * <ul>
+ *   <li>Elements travel as serialized copies (as a task's captures do); an element a worker sends
+ *       stays encoded in the channel and is decoded by its receiver, so a receiver that cannot
+ *       decode it fails with an {@link IllegalStateException} saying why, and the element is lost.
+ *   <li>An element a worker's task receives is <em>in delivery</em> until the worker acknowledges
+ *       it, which it does before the receive returns. If the worker dies first, the element goes
+ *       back to the head of the channel (the buffer may then briefly hold more than its capacity),
+ *       so no element is lost or duplicated by a worker's death: each one was received by a task
+ *       that saw it, is still in the channel, or its sender got an exception. A closed channel is
+ *       not drained while an element is in delivery.
+ *   <li>A send pending in a worker that dies is withdrawn: its element never entered the channel.
+ *       If the engine had already taken it, it is in the channel or with a receiver.
+ *   <li>A handle in a worker belongs to the task whose payload brought it: once that task ends,
+ *       its operations fail with {@link IllegalStateException}, and its pending ones (from threads
+ *       the task left behind) are withdrawn. Interrupting a task (its cancellation, its timeout)
+ *       withdraws the operation it is blocked in.
+ *   <li>A {@link Select} takes channels of one JVM: all made in the caller's JVM, or all reached
+ *       through the same worker's route.
+ *   <li>Capturing a channel in a task for {@code cluster} is refused at submit, naming the channel;
+ *       so is sending a channel made inside a worker out of it.
+ * </ul>
  *
  * @param <T> the element type
  */
@@ -90,14 +110,25 @@ public final class Channel<T> implements Iterable<T>, Serializable {
   private final String id;
   private final String name;
   private final int capacity;
-  /** The buffer in this JVM. */
+  /** The identity of the JVM that owns the buffer ({@link ChannelHostImpl#home()}). */
+  private final String home;
+  /** The buffer, in the JVM that owns it; else null. */
   private final transient ChannelBuffer buffer;
+  /** The way to the buffer from another JVM; null where the buffer is. */
+  private final transient ChannelRoute route;
 
   private Channel(String name, int capacity) {
-    this.id = UUID.randomUUID().toString();
+    this(UUID.randomUUID().toString(), name, capacity, ChannelHostImpl.INSTANCE.home(), new ChannelBuffer(name, capacity), null);
+  }
+
+  /** A handle as it resolves in this JVM: on the buffer here, or on a route to it. */
+  Channel(String id, String name, int capacity, String home, ChannelBuffer buffer, ChannelRoute route) {
+    this.id = id;
     this.name = name;
     this.capacity = capacity;
-    this.buffer = new ChannelBuffer(name, capacity);
+    this.home = home;
+    this.buffer = buffer;
+    this.route = route;
   }
 
   /**
@@ -235,7 +266,11 @@ public final class Channel<T> implements Iterable<T>, Serializable {
 
   /** Closes the channel; see the class contract. Idempotent. */
   public void close() {
-    buffer.close();
+    if (buffer != null) {
+      buffer.close();
+    } else {
+      route.close(id, name);
+    }
   }
 
   /**
@@ -245,7 +280,12 @@ public final class Channel<T> implements Iterable<T>, Serializable {
    * @throws NullPointerException if {@code cause} is null
    */
   public void poison(Throwable cause) {
-    buffer.poison(requireNonNull(cause, "cause"));
+    requireNonNull(cause, "cause");
+    if (buffer != null) {
+      buffer.poison(cause);
+    } else {
+      route.poison(id, name, cause);
+    }
   }
 
   /**
@@ -253,7 +293,7 @@ public final class Channel<T> implements Iterable<T>, Serializable {
    * elements to receive.
    */
   public boolean isClosed() {
-    return buffer.isClosed();
+    return buffer != null ? buffer.isClosed() : route.isClosed(id, name);
   }
 
   /**
@@ -308,34 +348,42 @@ public final class Channel<T> implements Iterable<T>, Serializable {
 
   // What Select needs.
 
+  /** The buffer, where this JVM owns it; else null. */
   ChannelBuffer buffer() {
     return buffer;
   }
 
-  ChannelOp sendOp(T element, int index) {
-    return new ChannelOp(buffer, index, true, requireNonNull(element,
-        () -> "element: channel '" + name + "' does not carry null"));
+  /** The route to the buffer, where another JVM owns it; else null. */
+  ChannelRoute route() {
+    return route;
   }
 
-  ChannelOp receiveOp(int index) {
-    return new ChannelOp(buffer, index, false, null);
+  /** This channel as a case of an operation that goes over its route. */
+  ChannelCase remoteCase(boolean send, Object element) {
+    return new ChannelCase(send, id, name, element);
   }
 
-  private ChannelOp sendOp(T element) {
-    return sendOp(element, 0);
+  /** One send (element non-null) or receive (element null). */
+  private record Op(boolean send, Object element) {}
+
+  private Op sendOp(T element) {
+    return new Op(true, requireNonNull(element, () -> "element: channel '" + name + "' does not carry null"));
   }
 
-  private ChannelOp receiveOp() {
-    return receiveOp(0);
+  private Op receiveOp() {
+    return new Op(false, null);
   }
 
-  private static ChannelOutcome perform(ChannelOp op, long nanos) throws InterruptedException {
-    return Selection.perform(new ChannelOp[] {op}, 0, nanos);
+  private ChannelOutcome perform(Op op, long nanos) throws InterruptedException {
+    if (buffer != null) {
+      return Selection.perform(new ChannelOp[] {new ChannelOp(buffer, 0, op.send, op.element)}, 0, nanos);
+    }
+    return route.select(new ChannelCase[] {remoteCase(op.send, op.element)}, 0, nanos);
   }
 
-  private static ChannelOutcome performNow(ChannelOp op) {
+  private ChannelOutcome performNow(Op op) {
     try {
-      return Selection.perform(new ChannelOp[] {op}, 0, Selection.NO_WAIT);
+      return perform(op, Selection.NO_WAIT);
     } catch (InterruptedException e) {
       throw new AssertionError("an operation that does not wait cannot be interrupted", e);
     }
@@ -350,7 +398,7 @@ public final class Channel<T> implements Iterable<T>, Serializable {
   private T valueOf(ChannelOutcome o) {
     check(o);
     @SuppressWarnings("unchecked")
-    T t = (T) o.value();
+    T t = (T) ChannelHostImpl.open(o.value(), name);
     return t;
   }
 
@@ -367,11 +415,22 @@ public final class Channel<T> implements Iterable<T>, Serializable {
     }
   }
 
-  /** Refused until channels can reach other JVMs; see "Where a channel lives". */
-  private void writeObject(ObjectOutputStream out) throws IOException {
-    throw new InvalidClassException(Channel.class.getName(), "channel '" + name + "' (id " + id
-        + ") reaches only tasks in the JVM that made it, on backends that share memory (thread, async, direct);"
-        + " it cannot be sent to another process or machine");
+  /**
+   * The handle on the wire: id, name, capacity, home. A channel of this JVM is written only while
+   * a backend that carries channels encodes (see "Where a channel lives").
+   */
+  private Object writeReplace() throws ObjectStreamException {
+    if (buffer != null) {
+      ChannelHostImpl.INSTANCE.written(id, name, buffer);
+    }
+    return new Handle(id, name, capacity, home);
+  }
+
+  /** The serialized form of a channel. */
+  private record Handle(String id, String name, int capacity, String home) implements Serializable {
+    private Object readResolve() {
+      return ChannelHostImpl.INSTANCE.resolve(id, name, capacity, home);
+    }
   }
 
   @Override

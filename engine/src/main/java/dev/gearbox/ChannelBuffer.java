@@ -1,5 +1,6 @@
 package dev.gearbox;
 
+import dev.gearbox.spi.ChannelOutcome;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -16,6 +17,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * no live receiver waits; a live sender waits only when the buffer is full (always, at capacity
  * 0). Waiters whose operation was already completed elsewhere may linger in the queues; whoever
  * meets one drops it.
+ *
+ * <p><b>Deliveries.</b> An element taken by an {@linkplain ChannelOp#acked acknowledged} receive
+ * (one performed for a task in a worker JVM) is counted in {@link #inDelivery} until the worker
+ * says the task has it ({@link #acknowledge}) or the worker died first ({@link #giveBack}: the
+ * element returns to the head of the buffer, or straight to a waiting receiver; the buffer may
+ * then hold more than its capacity for a while, and senders wait until it is below). A closed
+ * channel is drained only when nothing is buffered <em>and</em> nothing is in delivery, so no
+ * receiver sees the end before an element that may still come back.
+ *
+ * <p>Completing a waiter may hand work to {@link Selection#runDeferred()} (a worker's operation
+ * is answered after the locks are released): every method that takes the lock itself runs it
+ * after releasing the lock.
  */
 final class ChannelBuffer {
   private static final AtomicLong ORDER = new AtomicLong();
@@ -29,6 +42,8 @@ final class ChannelBuffer {
   private final ArrayDeque<Object> elements;
   private final ArrayDeque<ChannelWaiter> receivers = new ArrayDeque<>();
   private final ArrayDeque<ChannelWaiter> senders = new ArrayDeque<>();
+  /** Elements taken by acknowledged receives and not yet acknowledged or given back. */
+  private int inDelivery;
   private boolean closed;
   private Throwable poison;
 
@@ -55,14 +70,22 @@ final class ChannelBuffer {
         elements.add(s.op.element());
         s.selection.complete(ChannelOutcome.sent(s.op.index()));
       }
-      return ChannelOutcome.received(op.index(), head);
+      return received(op, head);
     }
     ChannelWaiter s = claimFirst(senders);
     if (s != null) {
       s.selection.complete(ChannelOutcome.sent(s.op.index()));
-      return ChannelOutcome.received(op.index(), s.op.element());
+      return received(op, s.op.element());
     }
-    return closed ? ChannelOutcome.ended(op.index()) : null;
+    return closed && inDelivery == 0 ? ChannelOutcome.ended(op.index()) : null;
+  }
+
+  /** {@code op} receives {@code element}; counted in delivery if a worker's task must acknowledge it. */
+  private ChannelOutcome received(ChannelOp op, Object element) {
+    if (op.acked()) {
+      inDelivery++;
+    }
+    return ChannelOutcome.received(op.index(), element);
   }
 
   private ChannelOutcome offer(ChannelOp op) {
@@ -71,7 +94,7 @@ final class ChannelBuffer {
     }
     ChannelWaiter r = claimFirst(receivers);
     if (r != null) {
-      r.selection.complete(ChannelOutcome.received(r.op.index(), op.element()));
+      r.selection.complete(received(r.op, op.element()));
       return ChannelOutcome.sent(op.index());
     }
     if (elements.size() < capacity) {
@@ -106,6 +129,51 @@ final class ChannelBuffer {
     }
   }
 
+  /** A worker's task has an element it took: it is no longer in delivery. */
+  void acknowledge() {
+    lock.lock();
+    try {
+      inDelivery--;
+      if (closed && poison == null && inDelivery == 0 && elements.isEmpty()) {
+        endReceivers();
+      }
+    } finally {
+      lock.unlock();
+    }
+    Selection.runDeferred();
+  }
+
+  /**
+   * An element in delivery will never reach its task (the worker died first): the longest-waiting
+   * receiver gets it, else it goes back to the head of the buffer, so it is the next received. A
+   * poisoned channel drops it, as it dropped the rest.
+   */
+  void giveBack(Object element) {
+    lock.lock();
+    try {
+      inDelivery--;
+      if (poison == null) {
+        ChannelWaiter r = claimFirst(receivers);
+        if (r != null) {
+          r.selection.complete(received(r.op, element));
+        } else {
+          elements.addFirst(element);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    Selection.runDeferred();
+  }
+
+  /** Ends every waiting receiver: the channel is closed and drained. */
+  private void endReceivers() {
+    ChannelWaiter r;
+    while ((r = claimFirst(receivers)) != null) {
+      r.selection.complete(ChannelOutcome.ended(r.op.index()));
+    }
+  }
+
   /**
    * Closes the channel: later sends are refused; receivers drain what is buffered, and what
    * senders already blocked on the channel carry, then see the end. Receivers waiting now (there
@@ -118,15 +186,13 @@ final class ChannelBuffer {
         return;
       }
       closed = true;
-      if (elements.isEmpty()) {
-        ChannelWaiter r;
-        while ((r = claimFirst(receivers)) != null) {
-          r.selection.complete(ChannelOutcome.ended(r.op.index()));
-        }
+      if (elements.isEmpty() && inDelivery == 0) {
+        endReceivers();
       }
     } finally {
       lock.unlock();
     }
+    Selection.runDeferred();
   }
 
   /**
@@ -151,6 +217,7 @@ final class ChannelBuffer {
     } finally {
       lock.unlock();
     }
+    Selection.runDeferred();
   }
 
   boolean isClosed() {

@@ -2,6 +2,9 @@ package dev.gearbox;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.gearbox.spi.ChannelCase;
+import dev.gearbox.spi.ChannelOutcome;
+import dev.gearbox.spi.ChannelRoute;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +47,10 @@ import java.util.function.Supplier;
  *       keep selecting over the others.
  *   <li><b>Interrupts.</b> As for {@link Channel}'s blocking calls: {@link InterruptedException}
  *       when interrupted before a case was performed, and then none was.
+ *   <li><b>Across processes.</b> In a task on a worker process, a select performs in the engine's
+ *       JVM, with the same rules. Its channels must then all come from that engine's JVM (the
+ *       handles the task was given); a select mixing them with channels made elsewhere throws
+ *       {@link IllegalArgumentException}.
  * </ul>
  *
  * <p>Thread-safety: a {@code Select} is built and used by one thread. It may be used again: each
@@ -217,20 +224,16 @@ public final class Select<R> {
       throw new IllegalStateException("select has no enabled case, timeout or default: it would wait for ever"
           + " (" + cases.size() + " case(s), all guarded off)");
     }
-    ChannelOp[] ops = new ChannelOp[enabled.size()];
-    for (int i = 0; i < ops.length; i++) {
-      Case<R> c = enabled.get(i);
-      ops[i] = new ChannelOp(c.channel.buffer(), i, c.send, c.element);
-    }
     long nanos = withDefault ? Selection.NO_WAIT : withTimeout ? Channel.saturatedNanos(timeout) : Selection.FOREVER;
-    int start = ops.length > 1 ? ThreadLocalRandom.current().nextInt(ops.length) : 0;
-    ChannelOutcome o = ops.length == 0 && nanos == Selection.NO_WAIT ? null : Selection.perform(ops, start, nanos);
+    int n = enabled.size();
+    int start = n > 1 ? ThreadLocalRandom.current().nextInt(n) : 0;
+    ChannelOutcome o = n == 0 && nanos == Selection.NO_WAIT ? null : perform(enabled, start, nanos);
     if (o == null) {
       return withDefault ? onDefault.get() : onTimeout.get();
     }
     Case<R> c = enabled.get(o.index());
     return switch (o.kind()) {
-      case RECEIVED -> c.onValue.apply(o.value());
+      case RECEIVED -> c.onValue.apply(ChannelHostImpl.open(o.value(), c.channel.name()));
       case SENT -> c.onSent.get();
       case ENDED -> {
         if (c.onClosed == null) {
@@ -240,5 +243,30 @@ public final class Select<R> {
       }
       case SEND_REFUSED, POISONED -> throw o.failure(c.channel.name());
     };
+  }
+
+  /** Performs the enabled cases here, or over their route when another JVM owns their channels. */
+  private static <R> ChannelOutcome perform(List<Case<R>> enabled, int start, long nanos) throws InterruptedException {
+    ChannelRoute route = enabled.isEmpty() ? null : enabled.get(0).channel.route();
+    for (Case<R> c : enabled) {
+      if (c.channel.route() != route) {
+        throw new IllegalArgumentException("a select takes channels of one JVM: channel '" + c.channel.name() + "' and channel '"
+            + enabled.get(0).channel.name() + "' are reached by different ways (one made here, or given to another task)");
+      }
+    }
+    if (route != null) {
+      ChannelCase[] cases = new ChannelCase[enabled.size()];
+      for (int i = 0; i < cases.length; i++) {
+        Case<R> c = enabled.get(i);
+        cases[i] = c.channel.remoteCase(c.send, c.element);
+      }
+      return route.select(cases, start, nanos);
+    }
+    ChannelOp[] ops = new ChannelOp[enabled.size()];
+    for (int i = 0; i < ops.length; i++) {
+      Case<R> c = enabled.get(i);
+      ops[i] = new ChannelOp(c.channel.buffer(), i, c.send, c.element);
+    }
+    return Selection.perform(ops, start, nanos);
   }
 }

@@ -1,5 +1,8 @@
 package dev.gearbox;
 
+import dev.gearbox.spi.ChannelHost;
+import dev.gearbox.spi.ChannelOutcome;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,11 +49,21 @@ import java.util.concurrent.locks.LockSupport;
  * random order, enqueue on all, a single winner decided atomically), with a compare-and-set token
  * in place of the runtime's parking protocol.
  *
+ * <p><b>Operations of tasks in other JVMs.</b> A worker's operation arrives as a frame on a thread
+ * that reads a pipe, which must never block: {@link #start} runs the same two steps, but the
+ * waiting operation has no thread; it has a {@link ChannelHost.Listener} instead. A counterpart
+ * that claims it records the outcome and leaves the listener to {@link #runDeferred}, which the
+ * counterpart's thread runs once it has released every channel lock (so an answer written to a
+ * pipe never holds a channel's lock); the listener first removes the operation's other waiters.
+ * Such an operation is withdrawn (timeout or interrupt in the worker, its task ended, its worker
+ * died) by {@link #withdrawRemote}, with the same compare-and-set as a thread's timeout.
+ *
  * <p>Memory effects: a transfer happens under the channel's lock, or is published through the
  * volatile {@link #outcome}; either way what the sender did before sending happens-before what
  * the receiver does after receiving.
  */
 final class Selection {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Channel.class);
   /** The operation waits for a counterpart. */
   private static final int WAITING = -1;
   /** The operation gave up (timeout or interrupt) before any counterpart claimed it. */
@@ -61,13 +74,27 @@ final class Selection {
   /** Do not wait: complete a ready case or report that none was ready. */
   static final long NO_WAIT = 0;
 
+  /** Remote operations claimed under a lock this thread holds, answered once it holds none. */
+  private static final ThreadLocal<ArrayList<Selection>> DEFERRED = ThreadLocal.withInitial(ArrayList::new);
+
   /** WAITING, WITHDRAWN, or the index of the case a counterpart claimed. */
   private final AtomicInteger state = new AtomicInteger(WAITING);
-  private final Thread owner = Thread.currentThread();
+  /** The waiting thread; null for a remote operation. */
+  private final Thread owner;
+  /** Who hears a remote operation's outcome; null for a thread's. */
+  private final ChannelHost.Listener listener;
+  /** The operation's cases (a remote operation needs them after it was claimed). */
+  private final ChannelOp[] ops;
+  /** The queued waiters, one per case; set under the locks, before any counterpart can see them. */
+  private ChannelWaiter[] waiters;
   /** Set once, by the counterpart that claimed the operation, after the transfer. */
   private volatile ChannelOutcome outcome;
 
-  private Selection() {}
+  private Selection(ChannelOp[] ops, ChannelHost.Listener listener) {
+    this.ops = ops;
+    this.listener = listener;
+    this.owner = listener == null ? Thread.currentThread() : null;
+  }
 
   /**
    * Performs an operation over {@code ops}.
@@ -83,10 +110,33 @@ final class Selection {
     if (timeoutNanos != NO_WAIT && Thread.interrupted()) {
       throw new InterruptedException();
     }
+    Selection waiting = timeoutNanos != NO_WAIT ? new Selection(ops, null) : null;
+    ChannelOutcome done = pollOrEnqueue(ops, start, waiting);
+    runDeferred();
+    return done != null || waiting == null ? done : waiting.await(waiting.waiters, timeoutNanos);
+  }
+
+  /**
+   * Starts an operation for a task in another JVM; see the class comment. The listener may hear
+   * the outcome before this returns.
+   *
+   * @return the waiting operation (to withdraw it), or null if it completed (or could not wait)
+   */
+  static Selection start(ChannelOp[] ops, int start, boolean mayWait, ChannelHost.Listener listener) {
+    Selection waiting = mayWait ? new Selection(ops, listener) : null;
+    ChannelOutcome done = pollOrEnqueue(ops, start, waiting);
+    runDeferred();
+    if (done != null || waiting == null) {
+      listener.completed(done, done == null ? null : deliveryOf(ops, done));
+      return null;
+    }
+    return waiting;
+  }
+
+  /** Step 1 and, if nothing was ready and {@code waiting} is given, step 2 up to the parking. */
+  private static ChannelOutcome pollOrEnqueue(ChannelOp[] ops, int start, Selection waiting) {
     ChannelBuffer[] locks = lockOrder(ops);
     ChannelOutcome done = null;
-    Selection waiting = null;
-    ChannelWaiter[] waiters = null;
     for (ChannelBuffer b : locks) {
       b.lock.lock();
     }
@@ -96,20 +146,72 @@ final class Selection {
         ChannelOp op = ops[(start + i) % n];
         done = op.buffer().commit(op);
       }
-      if (done == null && timeoutNanos != NO_WAIT) {
-        waiting = new Selection();
-        waiters = new ChannelWaiter[n];
+      if (done == null && waiting != null) {
+        ChannelWaiter[] ws = new ChannelWaiter[n];
         for (int i = 0; i < n; i++) {
-          waiters[i] = new ChannelWaiter(ops[i], waiting);
-          ops[i].buffer().enqueue(waiters[i]);
+          ws[i] = new ChannelWaiter(ops[i], waiting);
+          ops[i].buffer().enqueue(ws[i]);
         }
+        waiting.waiters = ws;
       }
     } finally {
       for (int i = locks.length - 1; i >= 0; i--) {
         locks[i].lock.unlock();
       }
     }
-    return waiting == null ? done : waiting.await(waiters, timeoutNanos);
+    return done;
+  }
+
+  /** The delivery of an element an acknowledged receive took; null for any other outcome. */
+  private static ChannelHost.Delivery deliveryOf(ChannelOp[] ops, ChannelOutcome o) {
+    if (o.kind() != ChannelOutcome.Kind.RECEIVED || !ops[o.index()].acked()) {
+      return null;
+    }
+    ChannelBuffer b = ops[o.index()].buffer();
+    Object element = o.value();
+    return new ChannelHost.Delivery() {
+      @Override
+      public void acknowledged() {
+        b.acknowledge();
+      }
+
+      @Override
+      public void returned() {
+        b.giveBack(element);
+      }
+    };
+  }
+
+  /**
+   * Answers the remote operations this thread claimed while it held channel locks. Called by every
+   * path that takes channel locks, once it has released them all.
+   */
+  static void runDeferred() {
+    ArrayList<Selection> claimed = DEFERRED.get();
+    if (claimed.isEmpty()) {
+      return;
+    }
+    Selection[] now = claimed.toArray(new Selection[0]);
+    claimed.clear();
+    for (Selection s : now) {
+      ChannelOutcome o = s.outcome;
+      dequeue(s.waiters, o.index());
+      try {
+        s.listener.completed(o, deliveryOf(s.ops, o));
+      } catch (RuntimeException | Error e) {
+        // Nobody up this thread's stack can act on a worker's answer; the others still go.
+        log.warn("Gearbox: answering a worker's channel operation failed", e);
+      }
+    }
+  }
+
+  /** Withdraws a remote operation; true if no counterpart claimed it (and nothing was transferred). */
+  boolean withdrawRemote() {
+    if (!withdraw()) {
+      return false;
+    }
+    dequeue(waiters, -1);
+    return true;
   }
 
   /** The distinct channels of {@code ops}, in lock order. */
@@ -129,7 +231,11 @@ final class Selection {
   /** Publishes the outcome of a claimed operation and wakes its thread. */
   void complete(ChannelOutcome o) {
     outcome = o;
-    LockSupport.unpark(owner);
+    if (owner != null) {
+      LockSupport.unpark(owner);
+    } else {
+      DEFERRED.get().add(this);
+    }
   }
 
   private boolean withdraw() {

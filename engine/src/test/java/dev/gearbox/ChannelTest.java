@@ -41,10 +41,10 @@ class ChannelTest extends ThreadedTest {
   }
 
   @Test
-  void serializing_isRefusedNamingTheChannel() {
+  void serializing_outsideABackendThatCarriesChannels_isRefusedNamingTheChannel() {
     Channel<String> ch = Channel.rendezvous("local-only");
     assertThatThrownBy(() -> new ObjectOutputStream(new ByteArrayOutputStream()).writeObject(ch))
-        .isInstanceOf(InvalidClassException.class).hasMessageContaining("'local-only'").hasMessageContaining("share memory");
+        .isInstanceOf(InvalidClassException.class).hasMessageContaining("'local-only'").hasMessageContaining("process engine");
   }
 
   // ---------------------------------------------------------------- rendezvous and bounded

@@ -154,6 +154,11 @@ public final class ProcessComparison {
   // ---------------------------------------------------------------- measurements
 
   private static double rawPingPongMicros(String java, String cp) throws Exception {
+    return rawPingPongMicros(java, cp, ROUND_TRIPS);
+  }
+
+  /** One-byte round trips over a child JVM's stdin and stdout, after 2,000 untimed ones: µs each. */
+  static double rawPingPongMicros(String java, String cp, int trips) throws Exception {
     Process p = new ProcessBuilder(java, "-cp", cp, PipeEcho.class.getName()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     try {
       OutputStream out = p.getOutputStream();
@@ -164,14 +169,14 @@ public final class ProcessComparison {
         in.read();
       }
       long t = System.nanoTime();
-      for (int i = 0; i < ROUND_TRIPS; i++) {
+      for (int i = 0; i < trips; i++) {
         out.write(1);
         out.flush();
         if (in.read() < 0) {
           throw new IllegalStateException("echo child died");
         }
       }
-      return (System.nanoTime() - t) / 1e3 / ROUND_TRIPS;
+      return (System.nanoTime() - t) / 1e3 / trips;
     } finally {
       p.destroyForcibly();
       p.waitFor(10, TimeUnit.SECONDS);
@@ -307,7 +312,7 @@ public final class ProcessComparison {
   }
 
   /** Runs a Python snippet that prints one number; null when python3 is absent or fails. */
-  private static Double python(String script) {
+  static Double python(String script) {
     try {
       Path f = Files.createTempFile("gearbox-bench", ".py");
       try {

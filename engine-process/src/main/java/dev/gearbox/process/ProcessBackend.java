@@ -7,6 +7,8 @@ import dev.gearbox.WorkerEvent;
 import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendSettings;
+import dev.gearbox.spi.ChannelHost;
+import dev.gearbox.spi.Codec;
 import dev.gearbox.spi.Execution;
 import dev.gearbox.spi.Work;
 import dev.gearbox.spi.remote.CrashLedger;
@@ -106,7 +108,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
 
   @Override
   public BackendCapabilities capabilities() {
-    return new BackendCapabilities(true, true, true, false, true);
+    return new BackendCapabilities(true, true, true, false, true, true);
   }
 
   @Override
@@ -120,10 +122,22 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     return config.workers() * config.prefetch();
   }
 
-  /** Serializes the task at submit: rejects what cannot cross, and keeps the bytes for every attempt. */
+  /**
+   * Serializes the task at submit: rejects what cannot cross, and keeps the bytes for every attempt.
+   * Channels it captures travel as handles back to this JVM (the job keeps them alive meanwhile).
+   */
   @Override
   public Object prepare(Work work) {
-    return payloads.prepare(work);
+    try {
+      return ChannelHost.local().carrying(() -> payloads.prepare(work), pinned -> { });
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e); // prepare encodes in memory and reports its own failures unchecked
+    }
+  }
+
+  @Override
+  public Codec channelCodec() {
+    return payloads.codec();
   }
 
   @Override
@@ -171,6 +185,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
       // and another holds a task it has not started.
       mayRevoke = prefetch.worthRevokingLocked(w);
     }
+    w.channels.taskEnded(o.wire()); // outside the monitor: it may withdraw calls and answer them
     ledger.ended(p.attempt.taskId());
     Attempt attempt = p.attempt;
     reports.execute(() -> {
@@ -207,6 +222,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
   @Override
   public void exited(WorkerProcess w, int exitCode, String reason, boolean planned, boolean duringStartup) {
     pool.aotExited(w, exitCode);
+    w.channels.workerDied(); // before its tasks are reported: an element it never acknowledged is back in its channel
     List<WireAttempt> held = new ArrayList<>();
     List<WireAttempt> moved = new ArrayList<>();
     synchronized (pool) {

@@ -16,6 +16,7 @@ sealed interface WorkerBound {
   byte CANCEL = 2;
   byte SHUTDOWN = 3;
   byte REVOKE = 4;
+  byte CHANNEL_REPLY = 5;
 
   /** Writes the whole frame; the caller serializes writers and flushes. */
   void write(DataOutputStream out) throws IOException;
@@ -34,6 +35,9 @@ sealed interface WorkerBound {
     void shutdown();
 
     void revoke();
+
+    /** The answer to a channel call; must not block (called on the reading thread). */
+    void channelReply(ChannelReply reply);
   }
 
   /** Hands a frame to its handler method; returns what {@link Handler#run} returned, else null. */
@@ -45,6 +49,7 @@ sealed interface WorkerBound {
       case Cancel c -> handler.cancel(c);
       case Shutdown s -> handler.shutdown();
       case Revoke r -> handler.revoke();
+      case ChannelReply c -> handler.channelReply(c);
     }
     return null;
   }
@@ -56,6 +61,7 @@ sealed interface WorkerBound {
       case CANCEL -> new Cancel(raw.wire(), raw.payload().length > 0 && raw.payload()[0] == 1);
       case SHUTDOWN -> Shutdown.INSTANCE;
       case REVOKE -> Revoke.INSTANCE;
+      case CHANNEL_REPLY -> ChannelReply.decode(raw.wire(), raw.payload());
       default -> throw new Protocol.ChannelFault("unexpected frame kind " + raw.kind() + " from the engine");
     };
   }
@@ -150,6 +156,52 @@ sealed interface WorkerBound {
     @Override
     public int payloadLength() {
       return 0;
+    }
+  }
+
+  /**
+   * The one answer to a {@link EngineBound.ChannelCall}: what happened to which case. The bytes are
+   * the encoded element ({@link #RECEIVED}), the encoded cause ({@link #POISONED}), or a UTF-8
+   * message ({@link #ERROR}); empty otherwise. {@link #NONE}: nothing was done (no case was ready
+   * and the call could not wait, or it was withdrawn).
+   *
+   * <pre>call i64 | outcome u8 | index i32 | bytes</pre>
+   */
+  record ChannelReply(long wire, long call, byte outcome, int index, byte[] bytes, int offset) implements WorkerBound {
+    static final byte NONE = 0;
+    static final byte RECEIVED = 1;
+    static final byte SENT = 2;
+    static final byte ENDED = 3;
+    static final byte SEND_REFUSED = 4;
+    static final byte POISONED = 5;
+    static final byte TRUE = 6;
+    static final byte FALSE = 7;
+    static final byte ERROR = 8;
+
+    static ChannelReply of(long wire, long call, byte outcome, int index, byte[] bytes) {
+      return new ChannelReply(wire, call, outcome, index, bytes, 0);
+    }
+
+    @Override
+    public void write(DataOutputStream out) throws IOException {
+      Protocol.writeHeader(out, CHANNEL_REPLY, wire, payloadLength());
+      out.writeLong(call);
+      out.writeByte(outcome);
+      out.writeInt(index);
+      out.write(bytes, offset, bytes.length - offset);
+    }
+
+    @Override
+    public int payloadLength() {
+      return 13 + bytes.length - offset;
+    }
+
+    static ChannelReply decode(long wire, byte[] p) throws Protocol.ChannelFault {
+      if (p.length < 13) {
+        throw Protocol.truncated("CHANNEL_REPLY", p.length);
+      }
+      ByteBuffer b = ByteBuffer.wrap(p);
+      return new ChannelReply(wire, b.getLong(), b.get(), b.getInt(), p, 13);
     }
   }
 }

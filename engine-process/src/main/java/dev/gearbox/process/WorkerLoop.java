@@ -55,6 +55,8 @@ final class WorkerLoop implements WorkerBound.Handler {
   private int active;
   /** Completed when the frames end: true if the engine said SHUTDOWN first. */
   final CompletableFuture<Boolean> served = new CompletableFuture<>();
+  /** The tasks' channel handles and their calls to the engine. */
+  private final RemoteChannels channels;
 
   WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency) {
     this.codec = codec;
@@ -62,6 +64,7 @@ final class WorkerLoop implements WorkerBound.Handler {
     this.frames = frames;
     this.maxFrame = Protocol.maxFrame(codec.maxBytes());
     this.concurrency = concurrency;
+    this.channels = new RemoteChannels(codec, this::send, maxFrame);
     AtomicInteger n = new AtomicInteger();
     this.tasks = Executors.newFixedThreadPool(concurrency + 1, r -> {
       Thread t = new Thread(r, "gearbox-task-" + n.incrementAndGet());
@@ -180,6 +183,11 @@ final class WorkerLoop implements WorkerBound.Handler {
     });
   }
 
+  @Override
+  public void channelReply(WorkerBound.ChannelReply reply) {
+    channels.reply(reply);
+  }
+
   private void reply(Runnable r) {
     replies.execute(r);
   }
@@ -216,13 +224,14 @@ final class WorkerLoop implements WorkerBound.Handler {
     long wire = task.wire();
     TaggingStream.CURRENT_TASK.set(task.taskId());
     task.bind(Thread.currentThread());
+    RemoteChannels.TaskRoute route = channels.routeFor(wire, task.taskName());
     try {
       Object result;
       try {
         // STARTED before the work is even read back: a task whose deserialization kills the
         // worker has started as far as the engine is concerned (a crash of its own, not a move).
         send(new EngineBound.Started(wire));
-        Work work = (Work) codec.decode(task.frame.bytes(), task.frame.workOffset());
+        Work work = (Work) channels.decode(route, task.frame.bytes(), task.frame.workOffset()); // channels it captures take its route
         result = work.run(task);
       } catch (Throwable t) {
         sendFailure(wire, t);
@@ -242,6 +251,7 @@ final class WorkerLoop implements WorkerBound.Handler {
         channelLost(e);
       }
     } finally {
+      route.end();
       TaggingStream.CURRENT_TASK.remove();
       running.remove(wire);
       task.unbind();
@@ -271,7 +281,7 @@ final class WorkerLoop implements WorkerBound.Handler {
   }
 
   /** The engine's pipe is broken: nothing can be reported any more. The engine sees this exit, with this line. */
-  private static void channelLost(IOException e) {
+  static void channelLost(IOException e) {
     System.err.println("gearbox worker: the channel to the engine is broken: " + e);
     Runtime.getRuntime().halt(70);
   }
@@ -282,7 +292,7 @@ final class WorkerLoop implements WorkerBound.Handler {
     return rt.totalMemory() - rt.freeMemory();
   }
 
-  private void send(EngineBound frame) throws IOException {
+  void send(EngineBound frame) throws IOException {
     synchronized (channel) {
       frame.write(channel);
       channel.flush();

@@ -58,6 +58,9 @@ final class WorkerProcess implements EngineBound.Handler {
     /** The worker's process has ended, however; called once. */
     void exited(WorkerProcess w, int exitCode, String reason, boolean planned, boolean duringStartup);
 
+    /** The codec of elements and causes in channel calls (the backend's). */
+    dev.gearbox.spi.Codec channelCodec();
+
     void frameSent(int payloadBytes);
 
     void frameReceived(int payloadBytes);
@@ -89,6 +92,8 @@ final class WorkerProcess implements EngineBound.Handler {
    * only under the pool's monitor; whoever removes one reports it, so each attempt is reported once.
    */
   final Map<Long, WireAttempt> inFlight = new ConcurrentHashMap<>();
+  /** The worker's channel calls. */
+  final ChannelCalls channels;
   /** Set when the worker did not report ready within the startup timeout and was killed for it. */
   volatile String startupOverdue;
 
@@ -114,6 +119,7 @@ final class WorkerProcess implements EngineBound.Handler {
     this.label = "worker-" + index;
     this.output = new WorkerOutput(threadPrefix, this::label, () -> aotLaunch.training() != null, out -> stdin = out);
     output.taskMdc(this::mdcOfTask);
+    this.channels = new ChannelCalls(this, dev.gearbox.spi.ChannelHost.local(), listener.channelCodec());
   }
 
   /**
@@ -270,6 +276,29 @@ final class WorkerProcess implements EngineBound.Handler {
   @Override
   public void revoked(EngineBound.Revoked revoked) {
     listener.revoked(this, revoked.wire());
+  }
+
+  @Override
+  public void channelCall(EngineBound.ChannelCall call) {
+    channels.call(call);
+  }
+
+  @Override
+  public void channelWithdraw(EngineBound.ChannelWithdraw withdraw) {
+    channels.withdraw(withdraw);
+  }
+
+  @Override
+  public void channelAck(EngineBound.ChannelAck ack) {
+    channels.ack(ack);
+  }
+
+  /** The worker broke the protocol in a way only a frame's meaning shows: retired as for a channel fault. */
+  void channelFault(String why) {
+    if (channelFault == null) {
+      channelFault = why;
+    }
+    kill();
   }
 
   // ---------------------------------------------------------------- to the worker

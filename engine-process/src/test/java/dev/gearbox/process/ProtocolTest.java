@@ -43,7 +43,8 @@ class ProtocolTest {
   void everyWorkerBoundKind_roundTrips_andReachesItsHandlerMethod() throws Exception {
     byte[] work = {9, 8, 7};
     DataInputStream in = in(bytesOf(WorkerBound.Run.of(5, 42, 2, "name", work), new WorkerBound.Cancel(5, true),
-        WorkerBound.Revoke.INSTANCE, WorkerBound.Shutdown.INSTANCE));
+        WorkerBound.Revoke.INSTANCE, WorkerBound.ChannelReply.of(5, 77, WorkerBound.ChannelReply.RECEIVED, 1, work),
+        WorkerBound.Shutdown.INSTANCE));
     List<String> seen = new ArrayList<>();
     WorkerBound.Handler h = new WorkerBound.Handler() {
       @Override
@@ -67,14 +68,20 @@ class ProtocolTest {
       public void revoke() {
         seen.add("revoke");
       }
+
+      @Override
+      public void channelReply(WorkerBound.ChannelReply reply) {
+        seen.add("reply " + reply.wire() + " " + reply.call() + " " + reply.outcome() + " " + reply.index() + " "
+            + (reply.bytes().length - reply.offset()) + " " + reply.bytes()[reply.offset()]);
+      }
     };
     Protocol.Raw raw;
     List<Boolean> ranHere = new ArrayList<>();
     while ((raw = Protocol.read(in, MAX)) != null) {
       ranHere.add(WorkerBound.dispatch(WorkerBound.decode(raw), h) != null);
     }
-    assertThat(seen).containsExactly("run 5 42 2 name 3 9", "cancel 5 true", "revoke", "shutdown");
-    assertThat(ranHere).containsExactly(true, false, false, false);
+    assertThat(seen).containsExactly("run 5 42 2 name 3 9", "cancel 5 true", "revoke", "reply 5 77 1 1 3 9", "shutdown");
+    assertThat(ranHere).containsExactly(true, false, false, false, false);
   }
 
   @Test
@@ -100,6 +107,37 @@ class ProtocolTest {
     assertThat(fail.bytes().length - fail.offset()).isEqualTo(4);
     assertThat(frames.get(4)).isEqualTo(new EngineBound.Progress(7, 0.5, "half"));
     assertThat(frames.get(5)).isEqualTo(new EngineBound.Revoked(0));
+  }
+
+  @Test
+  void theChannelFrames_roundTrip() throws Exception {
+    EngineBound.ChannelCall call = new EngineBound.ChannelCall(7, 3, true, 1, List.of(
+        new EngineBound.ChannelCall.Case(EngineBound.ChannelCall.RECEIVE, "id-a", "a", new byte[0]),
+        new EngineBound.ChannelCall.Case(EngineBound.ChannelCall.SEND, "id-b", "b ✓", new byte[] {4, 5})));
+    DataInputStream in = in(bytesOf(call, new EngineBound.ChannelWithdraw(7, 3), new EngineBound.ChannelAck(7, 4)));
+    EngineBound.ChannelCall back = (EngineBound.ChannelCall) EngineBound.decode(Protocol.read(in, MAX));
+    assertThat(back.wire()).isEqualTo(7);
+    assertThat(back.call()).isEqualTo(3);
+    assertThat(back.mayWait()).isTrue();
+    assertThat(back.start()).isEqualTo(1);
+    assertThat(back.cases()).hasSize(2);
+    assertThat(back.cases().get(1).channelName()).isEqualTo("b ✓");
+    assertThat(back.cases().get(1).argument()).containsExactly(4, 5);
+    assertThat(EngineBound.decode(Protocol.read(in, MAX))).isEqualTo(new EngineBound.ChannelWithdraw(7, 3));
+    assertThat(EngineBound.decode(Protocol.read(in, MAX))).isEqualTo(new EngineBound.ChannelAck(7, 4));
+  }
+
+  @Test
+  void aChannelCallClaimingMoreCasesThanItCarries_isAChannelFault_notAnAllocation() throws Exception {
+    java.nio.ByteBuffer p = java.nio.ByteBuffer.allocate(17).putLong(1).put((byte) 1).putInt(0).putInt(Integer.MAX_VALUE);
+    assertThatThrownBy(() -> EngineBound.decode(new Protocol.Raw(EngineBound.CHANNEL_CALL, 1, p.array())))
+        .isInstanceOf(Protocol.ChannelFault.class).hasMessageContaining("case(s)");
+    EngineBound.ChannelCall close = new EngineBound.ChannelCall(1, 1, false, 0, List.of(
+        new EngineBound.ChannelCall.Case(EngineBound.ChannelCall.CLOSE, "x", "x", new byte[0]),
+        new EngineBound.ChannelCall.Case(EngineBound.ChannelCall.CLOSE, "y", "y", new byte[0])));
+    byte[] frame = bytesOf(close);
+    assertThatThrownBy(() -> EngineBound.decode(Protocol.read(in(frame), MAX))).isInstanceOf(Protocol.ChannelFault.class)
+        .hasMessageContaining("operation 2");
   }
 
   @Test

@@ -5,26 +5,44 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import dev.gearbox.Channel;
+import dev.gearbox.ChannelClosedException;
 import dev.gearbox.ChannelPoisonedException;
 import dev.gearbox.Engine;
 import dev.gearbox.Scope;
 import dev.gearbox.ScopeOptions;
+import dev.gearbox.Select;
 import dev.gearbox.Task;
 import dev.gearbox.TaskFuture;
+import dev.gearbox.WorkerCrashedException;
+import dev.gearbox.testkit.ContractTasks.ContractFailure;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Channels between the caller and tasks on the engine: tasks producing for the caller (in order
- * per producer, nothing lost or duplicated), a pipeline of tasks connected by channels, a task
- * blocked on a channel stopped by cancel, poison reaching a task. A channel reaches only tasks in
- * the JVM that made it, so these tests are skipped on backends that do not share memory, where
- * instead a task that captures a channel is rejected at submit, naming it.
+ * Channels between the caller and tasks on the engine, wherever the tasks run: tasks producing for
+ * the caller (in order per producer, nothing lost or duplicated), pipelines of tasks connected by
+ * channels, close and poison in both directions, select with several ready cases (fair by counts),
+ * timeouts, a task blocked on a channel stopped by cancel or by its scope's failure or deadline.
+ * Where a task runs in a process of its own, that process is also killed while blocked in a send,
+ * in a receive, and between receiving an element and acknowledging it, and no element may be lost
+ * or duplicated. Skipped on backends whose tasks cannot reach the caller's channels, where instead
+ * a task that captures a channel is rejected at submit, naming it.
  */
 public interface ChannelsContract extends ContractFixture {
 
@@ -52,18 +70,34 @@ public interface ChannelsContract extends ContractFixture {
     };
   }
 
-  /** Squares what arrives until the input ends, then closes the output. */
-  private static Task<Object> square(Channel<Integer> in, Channel<Integer> out) {
+  /** A step of a pipeline stage; serializable, so that a stage can run in another process. */
+  interface Step extends java.util.function.IntUnaryOperator, Serializable {}
+
+  /** Applies {@code step} to what arrives until the input ends, then closes the output. */
+  private static Task<Object> stage(Channel<Integer> in, Step step, Channel<Integer> out) {
     return () -> {
       try {
         for (int x : in) {
-          out.send(x * x);
+          out.send(step.applyAsInt(x));
         }
       } finally {
         out.close();
       }
       return null;
     };
+  }
+
+  /** Squares what arrives until the input ends, then closes the output. */
+  private static Task<Object> square(Channel<Integer> in, Channel<Integer> out) {
+    return stage(in, x -> x * x, out);
+  }
+
+  /** An engine of {@code workers} whose tasks reach channels and wait in a queue; skips the test otherwise. */
+  private Engine openForChannels(int workers) {
+    Engine engine = open(b -> b.workers(workers));
+    assumeChannels(engine);
+    assumeQueueing(engine);
+    return engine;
   }
 
   /** Raises {@code started-<k>}, receives once; raises {@code interrupted-<k>} if interrupted. */
@@ -81,9 +115,7 @@ public interface ChannelsContract extends ContractFixture {
 
   @Test
   default void tasksSendToTheCaller_inOrderPerProducer_nothingLostOrDuplicated() throws Exception {
-    Engine engine = open(b -> b.workers(3));
-    assumeSharedMemory(engine);
-    assumeQueueing(engine); // producers block until the caller receives
+    Engine engine = openForChannels(3);
     Channel<int[]> ch = Channel.rendezvous("results");
     int producers = 3;
     int each = 200;
@@ -106,9 +138,7 @@ public interface ChannelsContract extends ContractFixture {
 
   @Test
   default void aPipelineOfTasksInAScope_connectedByChannels_deliversEveryElement() throws Exception {
-    Engine engine = open(b -> b.workers(2));
-    assumeSharedMemory(engine);
-    assumeQueueing(engine); // the stages run at once and wait for each other
+    Engine engine = openForChannels(2);
     Channel<Integer> numbers = Channel.bounded("numbers", 4);
     Channel<Integer> squares = Channel.rendezvous("squares");
     try (Scope<Object> scope = engine.openScope()) {
@@ -122,7 +152,7 @@ public interface ChannelsContract extends ContractFixture {
   @Test
   default void aTaskThatClosesItsChannel_endsTheCallersIteration() throws Exception {
     Engine engine = open();
-    assumeSharedMemory(engine);
+    assumeChannels(engine);
     Channel<Integer> ch = Channel.bounded("all-buffered", 10); // room for everything: works on direct too
     get(engine.submit(countTo(ch, 10)));
     List<Integer> seen = new ArrayList<>();
@@ -134,9 +164,7 @@ public interface ChannelsContract extends ContractFixture {
 
   /** A task (of an engine that shares memory and queues) that has started to receive from {@code ch}. */
   private TaskFuture<Integer> aTaskReceivingFrom(Channel<Integer> ch) {
-    Engine engine = open();
-    assumeSharedMemory(engine);
-    assumeQueueing(engine);
+    Engine engine = openForChannels(2);
     TaskFuture<Integer> f = engine.submit(receiveOnce(dir(), ch, 1));
     await().until(() -> Signals.isRaised(dir(), "started-1"));
     return f;
@@ -161,9 +189,9 @@ public interface ChannelsContract extends ContractFixture {
   }
 
   @Test
-  default void aTaskCapturingAChannel_isRejectedAtSubmit_onABackendWithoutSharedMemory() {
+  default void aTaskCapturingAChannel_isRejectedAtSubmit_onABackendWhoseTasksCannotReachIt() {
     Engine engine = open();
-    assumeFalse(engine.capabilities().sharedMemory(), "backend shares memory: its tasks can use channels");
+    assumeFalse(engine.capabilities().channels(), "backend's tasks can use channels");
     Channel<Integer> ch = Channel.bounded("local-only", 1);
     assertThatThrownBy(() -> engine.submit(countTo(ch, 1))).isInstanceOf(RejectedExecutionException.class)
         .hasMessageContaining("'local-only'");
@@ -172,9 +200,7 @@ public interface ChannelsContract extends ContractFixture {
 
   @Test
   default void aScopeOfChannelTasks_cancelledByItsDeadline_stopsTasksBlockedOnChannels() throws Exception {
-    Engine engine = open(b -> b.workers(2));
-    assumeSharedMemory(engine);
-    assumeQueueing(engine);
+    Engine engine = openForChannels(2);
     Channel<Integer> ch = Channel.rendezvous("stalled");
     try (Scope<Integer> scope = engine.openScope(ScopeOptions.newBuilder().timeout(ScopesContract.SCOPE_DEADLINE).build())) {
       scope.fork(receiveOnce(dir(), ch, 1));
@@ -182,5 +208,207 @@ public interface ChannelsContract extends ContractFixture {
       assertThatThrownBy(scope::join).isInstanceOf(java.util.concurrent.TimeoutException.class);
     }
     await().until(() -> Signals.isRaised(dir(), "interrupted-1") && Signals.isRaised(dir(), "interrupted-2"));
+  }
+
+  // ---------------------------------------------------------------- across the boundary
+
+  /** How long a timed channel call waits in the timeout tests. */
+  Duration CHANNEL_TIMEOUT = Duration.ofMillis(100);
+
+  @Test
+  default void aPipelineOfThreeStages_oneTaskEach_deliversEveryElementInOrder() throws Exception {
+    Engine engine = openForChannels(3);
+    Channel<Integer> numbers = Channel.rendezvous("numbers");
+    Channel<Integer> squares = Channel.bounded("squares", 2);
+    Channel<Integer> results = Channel.rendezvous("results");
+    List<TaskFuture<Object>> stages = List.of(engine.submit(countTo(numbers, 50)), engine.submit(square(numbers, squares)),
+        engine.submit(stage(squares, x -> x + 1, results)));
+    List<Integer> seen = results.stream().toList();
+    List<Integer> expected = new ArrayList<>();
+    for (int i = 1; i <= 50; i++) {
+      expected.add(i * i + 1);
+    }
+    assertThat(seen).isEqualTo(expected);
+    for (TaskFuture<Object> f : stages) {
+      get(f);
+    }
+  }
+
+  @Test
+  default void theCallerClosingAChannel_endsATasksIteration_afterItDrained() throws Exception {
+    Engine engine = openForChannels(2);
+    Channel<Integer> in = Channel.bounded("to-sum", 4);
+    TaskFuture<Integer> sum = engine.submit(() -> {
+      int total = 0;
+      for (int x : in) {
+        total += x;
+      }
+      return total;
+    });
+    for (int i = 1; i <= 10; i++) {
+      in.send(i);
+    }
+    in.close();
+    assertThat(get(sum)).isEqualTo(55);
+    assertThatThrownBy(() -> in.send(11)).isInstanceOf(ChannelClosedException.class);
+  }
+
+  @Test
+  default void aTaskPoisoningAChannel_failsTheCallerBlockedOnIt_withTheCause() throws Exception {
+    Engine engine = openForChannels(2);
+    Channel<Integer> ch = Channel.rendezvous("poisoned-by-a-task");
+    String dir = dir();
+    engine.submit(() -> {
+      Signals.awaitInTask(dir, "caller-waits");
+      ch.poison(new ContractFailure("the task gave up"));
+      return null;
+    });
+    Signals.raise(dir, "caller-waits");
+    assertThatThrownBy(ch::receive).isInstanceOf(ChannelPoisonedException.class).hasMessageContaining("'poisoned-by-a-task'")
+        .cause().isInstanceOf(ContractFailure.class).hasMessage("the task gave up");
+  }
+
+  @Test
+  default void aSelectInATask_withSeveralReadyCases_choosesFairly() throws Exception {
+    Engine engine = open();
+    assumeChannels(engine);
+    int rounds = 200;
+    Channel<Integer> a = Channel.bounded("fair-a", rounds);
+    Channel<Integer> b = Channel.bounded("fair-b", rounds);
+    for (int i = 0; i < rounds; i++) {
+      a.send(i);
+      b.send(i);
+    }
+    TaskFuture<int[]> counts = engine.submit(() -> {
+      int[] n = new int[2];
+      Select<Integer> select = Select.<Integer>create().onReceive(a, x -> 0).onReceive(b, x -> 1);
+      for (int i = 0; i < rounds; i++) {
+        n[select.select()]++;
+      }
+      return n;
+    });
+    int[] n = get(counts);
+    assertThat(n[0] + n[1]).isEqualTo(rounds);
+    // Both cases are ready every round: a fair choice takes each about half the time (binomial sd ~7).
+    assertThat(n[0]).as("rounds won by the first case").isBetween(rounds / 2 - 45, rounds / 2 + 45);
+    assertThat(a.tryReceive().isPresent() && b.tryReceive().isPresent()).isTrue();
+  }
+
+  @Test
+  default void timedCallsInATask_giveUpAtTheirTimeout_andLeaveTheChannelAsItWas() throws Exception {
+    Engine engine = open();
+    assumeChannels(engine);
+    Channel<String> empty = Channel.rendezvous("nobody-sends");
+    Channel<String> full = Channel.bounded("full", 1);
+    full.send("first");
+    TaskFuture<String> f = engine.submit(() -> {
+      Optional<String> got = empty.receive(CHANNEL_TIMEOUT);
+      boolean sent = full.send("second", CHANNEL_TIMEOUT);
+      String chosen = Select.<String>create().onReceive(empty, x -> "received " + x)
+          .onTimeout(CHANNEL_TIMEOUT, () -> "timed out").select();
+      return got.orElse("nothing") + ", " + sent + ", " + chosen + ", " + empty.tryReceive().orElse("none now");
+    });
+    assertThat(get(f)).isEqualTo("nothing, false, timed out, none now");
+    assertThat(empty.trySend("late")).as("no receiver of the task is left waiting").isFalse();
+    assertThat(full.tryReceive()).contains("first");
+    assertThat(full.tryReceive()).as("the timed-out send left nothing behind").isEmpty();
+  }
+
+  @Test
+  default void aScopesFailure_cancelsChildrenBlockedOnChannels_andLeavesNoWaiterBehind() throws Exception {
+    Engine engine = openForChannels(3);
+    Channel<Integer> ch = Channel.rendezvous("never-fed-in-a-scope");
+    String dir = dir();
+    try (Scope<Object> scope = engine.openScope()) {
+      scope.fork(receiveOnce(dir, ch, 1));
+      scope.fork(receiveOnce(dir, ch, 2));
+      await().until(() -> Signals.isRaised(dir, "started-1") && Signals.isRaised(dir, "started-2"));
+      scope.fork(ContractTasks.throwing("a sibling failed"));
+      assertThatThrownBy(scope::join).isInstanceOf(ExecutionException.class).cause().hasMessage("a sibling failed");
+    }
+    await().until(() -> Signals.isRaised(dir, "interrupted-1") && Signals.isRaised(dir, "interrupted-2"));
+    assertThat(ch.trySend(1)).as("both receives were withdrawn").isFalse();
+  }
+
+  // ---------------------------------------------------------------- a task's process killed mid-operation
+
+  /** Writes the task's process id to {@code pid-<k>}, then raises {@code started-<k>}. */
+  private static void announce(String dir, int k) throws IOException {
+    Files.writeString(Path.of(dir, "pid-" + k), Long.toString(ProcessHandle.current().pid()), StandardCharsets.UTF_8);
+    Signals.raise(dir, "started-" + k);
+  }
+
+  /** Kills with SIGKILL the process of the task that announced itself as {@code k}; skips the test if that is this JVM. */
+  private void killProcessOf(int k) throws IOException {
+    await().until(() -> Signals.isRaised(dir(), "started-" + k));
+    long pid = Long.parseLong(Files.readString(Path.of(dir(), "pid-" + k), StandardCharsets.UTF_8).trim());
+    assumeTrue(pid != ProcessHandle.current().pid(), "tasks run in the caller's JVM: there is no process of their own to kill");
+    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+  }
+
+  /**
+   * Runs {@code op} in a task that first announces its process, kills that process with SIGKILL
+   * while {@code op} blocks, and checks that the task failed as crashed.
+   */
+  private void killWhileBlocked(Task<?> op) throws Exception {
+    Engine engine = openForChannels(1);
+    String dir = dir();
+    TaskFuture<Object> f = engine.submit(() -> {
+      announce(dir, 1);
+      return op.call();
+    });
+    killProcessOf(1);
+    assertThat(failureOf(f)).isInstanceOf(WorkerCrashedException.class);
+  }
+
+  @Test
+  default void aProcessKilledWhileBlockedInSend_sentNothing() throws Exception {
+    Channel<String> ch = Channel.rendezvous("killed-sender");
+    killWhileBlocked(() -> {
+      ch.send("from the dead");
+      return null;
+    });
+    assertThat(ch.receive(CHANNEL_TIMEOUT)).as("the send was withdrawn with its process").isEmpty();
+  }
+
+  @Test
+  default void aProcessKilledWhileBlockedInReceive_leavesNoReceiverToSwallowTheNextElement() throws Exception {
+    Channel<String> ch = Channel.rendezvous("killed-receiver");
+    killWhileBlocked(ch::receive);
+    assertThat(ch.trySend("next")).as("no receiver is left for the element").isFalse();
+  }
+
+  @Test
+  default void aProcessDyingBetweenReceivingAndAcknowledging_givesTheElementBackToTheHead() throws Exception {
+    Engine engine = open();
+    assumeChannels(engine);
+    assumeFalse(engine.capabilities().sharedMemory(), "tasks share the caller's JVM: nothing to kill");
+    Channel<Object> ch = Channel.bounded("comes-back", 3);
+    HaltsElsewhere deadly = new HaltsElsewhere(ProcessHandle.current().pid());
+    ch.send(deadly);
+    ch.send("second");
+    ch.send("third");
+    TaskFuture<Object> f = engine.submit((Task<Object>) ch::receive); // its process dies decoding `deadly`, before it acknowledges
+    assertThat(failureOf(f)).isInstanceOf(WorkerCrashedException.class);
+    assertThat(ch.tryReceive()).hasValueSatisfying(e -> assertThat(e).isSameAs(deadly));
+    assertThat(ch.tryReceive()).contains("second");
+    assertThat(ch.tryReceive()).contains("third");
+  }
+
+  /** An element whose decoding halts any JVM but the one that made it: a receiver dying before it acknowledges. */
+  final class HaltsElsewhere implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final long home;
+
+    HaltsElsewhere(long home) {
+      this.home = home;
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+      in.defaultReadObject();
+      if (ProcessHandle.current().pid() != home) {
+        Runtime.getRuntime().halt(3);
+      }
+    }
   }
 }

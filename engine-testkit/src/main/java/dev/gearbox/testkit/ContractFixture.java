@@ -42,12 +42,12 @@ public interface ContractFixture {
   }
 
   /**
-   * Skips tests whose tasks touch a {@code Channel}: a channel reaches only tasks in the JVM that
-   * made it, on backends that share memory with the caller.
+   * Skips tests whose tasks touch a {@code Channel}, on backends whose tasks cannot reach the
+   * caller's channels ({@code BackendCapabilities.channels()}).
    */
-  default void assumeSharedMemory(Engine engine) {
-    assumeTrue(engine.capabilities().sharedMemory(), "backend " + engine.backendName()
-        + " runs tasks in another JVM; channels reach only tasks on backends that share memory");
+  default void assumeChannels(Engine engine) {
+    assumeTrue(engine.capabilities().channels(), "backend " + engine.backendName()
+        + " runs tasks where the caller's channels cannot reach them");
   }
 
   default <T> T get(Future<T> f) throws Exception {

@@ -6,7 +6,10 @@
  * {@link java.util.ServiceLoader}), {@link dev.gearbox.spi.Backend} (runs attempts and says how
  * they ended), {@link dev.gearbox.spi.Attempt} and {@link dev.gearbox.spi.Execution} (one attempt
  * and the stop ladder's handle on it), {@link dev.gearbox.spi.Work}, {@link dev.gearbox.spi.AsyncWork},
- * {@link dev.gearbox.spi.BackendSettings} and {@link dev.gearbox.spi.Codec}. The helpers that remote
+ * {@link dev.gearbox.spi.BackendSettings} and {@link dev.gearbox.spi.Codec}; for channels used by
+ * tasks in other JVMs, {@link dev.gearbox.spi.ChannelHost} (the engine side, and which
+ * {@link dev.gearbox.spi.ChannelRoute} a handle decoded in a worker takes), with
+ * {@link dev.gearbox.spi.ChannelCase} and {@link dev.gearbox.spi.ChannelOutcome}. The helpers that remote
  * backends share live in {@code dev.gearbox.spi.remote}, which is not a contract.
  *
  * <p>Threads and locks: the core calls {@link dev.gearbox.spi.Backend#start} from whichever thread

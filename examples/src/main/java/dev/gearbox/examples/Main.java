@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
 @Command(name = "gearbox", mixinStandardHelpOptions = true, version = "Gearbox examples 0.1.0",
     description = "Gearbox examples: the same programs on every concurrency level.",
     subcommands = {TourCommand.class, PrimesExample.class, PiExample.class, CrawlExample.class, CrashExample.class,
-        WordCountExample.class, PipelineExample.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        WordCountExample.class, PipelineExample.class, SieveExample.class, FarmExample.class, TeardownExample.class,
+        BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|min|h)?");
 

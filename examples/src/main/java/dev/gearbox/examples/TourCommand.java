@@ -31,6 +31,9 @@ final class TourCommand implements Callable<Integer> {
     EXAMPLES.put("crash", CrashExample::new);
     EXAMPLES.put("wordcount", WordCountExample::new);
     EXAMPLES.put("pipeline", PipelineExample::new);
+    EXAMPLES.put("sieve", SieveExample::new);
+    EXAMPLES.put("farm", FarmExample::new);
+    EXAMPLES.put("teardown", TeardownExample::new);
   }
 
   @Option(names = "--backends", split = ",", description = "levels to visit (default: every backend on the classpath)")

@@ -57,6 +57,15 @@ class ExamplesSmokeTest {
       case "crawl" -> assertThat(r.out()).contains("bytes, checked");
       case "wordcount" -> assertThat(r.out()).contains("checked against one thread");
       case "pipeline" -> assertThat(r.out()).contains("checked").contains("at most");
+      case "sieve", "farm", "teardown" -> {
+        if (backend.equals("cluster") || backend.equals("direct")) {
+          assertThat(r.out()).contains("not run");
+        } else if (example.equals("teardown")) {
+          assertThat(r.out()).contains("corrupt record").contains("2 of 3");
+        } else {
+          assertThat(r.out()).contains("checked against one thread");
+        }
+      }
       case "crash" -> {
         if (backend.equals("process")) {
           assertThat(r.out()).contains("4/4 crashes isolated").contains("exited with code 3").contains("code 42")
