@@ -43,8 +43,13 @@ final class RemoteChannels {
     void send(EngineBound frame) throws IOException;
   }
 
+  /** A local answer, never on the wire: the engine can no longer answer (it shut down, or its frames ended). */
+  private static final byte ENGINE_GONE = -1;
+
   private final Codec codec;
   private final FrameSink sink;
+  /** Why the engine can no longer answer; null while it can. */
+  private volatile String gone;
   private final int maxFrame;
   private final AtomicLong callIds = new AtomicLong();
   private final Map<Long, CompletableFuture<WorkerBound.ChannelReply>> calls = new ConcurrentHashMap<>();
@@ -76,6 +81,27 @@ final class RemoteChannels {
         decoding.set(outer);
       }
     }
+  }
+
+  /**
+   * The engine will answer no more calls (it said SHUTDOWN, after which this worker reads no more
+   * frames, or its frames ended): every open call ends now, and later ones fail at once. A call
+   * whose thread was interrupted (the engine interrupts running tasks before it shuts down) ends
+   * with {@link InterruptedException}; others with {@link IllegalStateException} saying why. The
+   * engine gives back any element it took for a receive that was never acknowledged.
+   */
+  void engineGone(String why) {
+    gone = why;
+    for (Long call : calls.keySet()) {
+      CompletableFuture<WorkerBound.ChannelReply> f = calls.remove(call);
+      if (f != null) {
+        f.complete(goneReply(call));
+      }
+    }
+  }
+
+  private WorkerBound.ChannelReply goneReply(long call) {
+    return WorkerBound.ChannelReply.of(0, call, ENGINE_GONE, 0, gone.getBytes(StandardCharsets.UTF_8));
   }
 
   /** An answer from the engine (the reading thread): completes its call. */
@@ -150,6 +176,9 @@ final class RemoteChannels {
           } catch (ExecutionException e) {
             throw new IllegalStateException(e.getCause());
           }
+        }
+        if (r.outcome() == ENGINE_GONE && (interrupted || Thread.interrupted())) {
+          throw new InterruptedException(); // the engine interrupted the task as it shut down
         }
         if (r.outcome() == WorkerBound.ChannelReply.NONE) {
           if (interrupted) {
@@ -253,13 +282,19 @@ final class RemoteChannels {
     private CompletableFuture<WorkerBound.ChannelReply> open(EngineBound.ChannelCall call) {
       CompletableFuture<WorkerBound.ChannelReply> f = new CompletableFuture<>();
       calls.put(call.call(), f);
+      if (gone != null && calls.remove(call.call()) != null) {
+        f.complete(goneReply(call.call()));
+        return f;
+      }
       write(call);
       return f;
     }
 
     /** Withdraws a waiting call and waits for its one answer (NONE if the withdrawal won). */
     private WorkerBound.ChannelReply withdraw(EngineBound.ChannelCall call, CompletableFuture<WorkerBound.ChannelReply> answer) {
-      write(new EngineBound.ChannelWithdraw(wire, call.call()));
+      if (!answer.isDone()) {
+        write(new EngineBound.ChannelWithdraw(wire, call.call()));
+      }
       return answer.join();
     }
 
@@ -286,6 +321,7 @@ final class RemoteChannels {
 
   private static RuntimeException failure(WorkerBound.ChannelReply r, String channel) {
     String message = new String(r.bytes(), r.offset(), r.bytes().length - r.offset(), StandardCharsets.UTF_8);
-    return new IllegalStateException("channel '" + channel + "': " + message);
+    return new IllegalStateException("channel '" + channel + "': " + message
+        + (r.outcome() == ENGINE_GONE ? " (whether the operation was performed is unknown)" : ""));
   }
 }

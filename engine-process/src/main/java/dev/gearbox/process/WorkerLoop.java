@@ -109,6 +109,7 @@ final class WorkerLoop implements WorkerBound.Handler {
       for (;;) {
         Protocol.Raw raw = Protocol.read(frames, maxFrame);
         if (raw == null) {
+          channels.engineGone("the engine is gone");
           served.complete(false);
           return null;
         }
@@ -122,6 +123,7 @@ final class WorkerLoop implements WorkerBound.Handler {
       }
     } catch (IOException e) {
       System.err.println("gearbox worker: channel from the engine failed: " + e);
+      channels.engineGone("the engine is gone");
       served.complete(false); // stdin broke: the engine is gone
       return null;
     } catch (Throwable e) {
@@ -161,6 +163,8 @@ final class WorkerLoop implements WorkerBound.Handler {
 
   @Override
   public void shutdown() {
+    // No frame is read after this one, so no channel call can be answered any more.
+    channels.engineGone("the engine shut down while the task was using the channel");
     served.complete(true); // running tasks finish (the engine interrupts them first if it wants them gone)
   }
 

@@ -330,6 +330,19 @@ public interface ChannelsContract extends ContractFixture {
     assertThat(ch.trySend(1)).as("both receives were withdrawn").isFalse();
   }
 
+  @Test
+  default void shutdownNow_withdrawsTheOperationATaskIsBlockedIn() throws Exception {
+    Engine engine = openForChannels(1);
+    Channel<Integer> ch = Channel.rendezvous("engine-stopping");
+    TaskFuture<Integer> f = engine.submit(receiveOnce(dir(), ch, 1));
+    await().until(() -> Signals.isRaised(dir(), "started-1"));
+    engine.shutdownNow();
+    await().until(() -> Signals.isRaised(dir(), "interrupted-1"));
+    assertThat(f).isCancelled();
+    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    assertThat(ch.trySend(1)).as("nothing of the stopped engine's task waits on the channel").isFalse();
+  }
+
   // ---------------------------------------------------------------- a task's process killed mid-operation
 
   /** Writes the task's process id to {@code pid-<k>}, then raises {@code started-<k>}. */

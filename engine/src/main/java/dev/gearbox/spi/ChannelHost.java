@@ -67,11 +67,6 @@ public abstract class ChannelHost {
     return r == null ? null : r.get();
   }
 
-  /** Whether this JVM routes foreign handles (it is a worker). */
-  public static boolean routesHandles() {
-    return routes != null;
-  }
-
   /** The identity of this JVM in channel handles. */
   public abstract String home();
 
@@ -146,10 +141,5 @@ public abstract class ChannelHost {
    * An element as bytes, sent from another JVM: kept encoded in the channel, passed on as it is to
    * a receiver elsewhere, and decoded (with {@code codec}) by a receiver in this JVM.
    */
-  public record Encoded(byte[] bytes, int offset, Codec codec) {
-    /** The bytes from {@code offset} on. */
-    public int length() {
-      return bytes.length - offset;
-    }
-  }
+  public record Encoded(byte[] bytes, int offset, Codec codec) {}
 }
