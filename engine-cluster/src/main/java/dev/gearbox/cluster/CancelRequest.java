@@ -16,14 +16,11 @@ import java.io.IOException;
  * <p>Hazelcast instantiates it by name (its no-argument constructor, made accessible) on the
  * receiving side, which needs only Gearbox's cluster module on its classpath.
  */
-final class CancelRequest implements Runnable, DataSerializable, HazelcastInstanceAware {
+final class CancelRequest implements Runnable, DataSerializable, HazelcastInstanceAware, Stamp.Sealed {
   String owner;
   long wireId;
   boolean interrupt;
-  long sentAt;
-  /** Makes every request's MAC unique, so a member never takes a new request for a replay of an old one. */
-  long nonce;
-  byte[] mac;
+  Stamp stamp;
   private transient HazelcastInstance hz;
 
   /** For Hazelcast's deserialization only. */
@@ -33,13 +30,18 @@ final class CancelRequest implements Runnable, DataSerializable, HazelcastInstan
     this.owner = owner;
     this.wireId = wireId;
     this.interrupt = interrupt;
-    this.sentAt = System.currentTimeMillis();
-    this.nonce = Seal.randomLong();
-    this.mac = macWith(seal);
+    this.stamp = Stamp.now();
+    stamp.mac = macWith(seal);
   }
 
-  byte[] macWith(Seal seal) {
-    return seal.fields(Seal.Kind.CANCEL).text(owner).i64(wireId).bool(interrupt).i64(sentAt).i64(nonce).mac();
+  @Override
+  public Stamp stamp() {
+    return stamp;
+  }
+
+  @Override
+  public byte[] macWith(Seal seal) {
+    return stamp.addTo(seal.fields(Seal.Kind.CANCEL).text(owner).i64(wireId).bool(interrupt)).mac();
   }
 
   @Override
@@ -57,9 +59,7 @@ final class CancelRequest implements Runnable, DataSerializable, HazelcastInstan
     out.writeString(owner);
     out.writeLong(wireId);
     out.writeBoolean(interrupt);
-    out.writeLong(sentAt);
-    out.writeLong(nonce);
-    out.writeByteArray(mac);
+    stamp.write(out);
   }
 
   @Override
@@ -67,8 +67,6 @@ final class CancelRequest implements Runnable, DataSerializable, HazelcastInstan
     owner = in.readString();
     wireId = in.readLong();
     interrupt = in.readBoolean();
-    sentAt = in.readLong();
-    nonce = in.readLong();
-    mac = in.readByteArray();
+    stamp = Stamp.read(in);
   }
 }

@@ -17,14 +17,12 @@ import java.io.IOException;
  * <p>Hazelcast instantiates it by name (its no-argument constructor, made accessible) on the
  * receiving side, which needs only Gearbox's cluster module on its classpath.
  */
-final class HaltRequest implements Runnable, DataSerializable, HazelcastInstanceAware {
+final class HaltRequest implements Runnable, DataSerializable, HazelcastInstanceAware, Stamp.Sealed {
   String owner;
   long wireId;
   String taskName;
   String why;
-  long sentAt;
-  long nonce;
-  byte[] mac;
+  Stamp stamp;
   private transient HazelcastInstance hz;
 
   /** For Hazelcast's deserialization only. */
@@ -35,13 +33,18 @@ final class HaltRequest implements Runnable, DataSerializable, HazelcastInstance
     this.wireId = wireId;
     this.taskName = taskName;
     this.why = why;
-    this.sentAt = System.currentTimeMillis();
-    this.nonce = Seal.randomLong();
-    this.mac = macWith(seal);
+    this.stamp = Stamp.now();
+    stamp.mac = macWith(seal);
   }
 
-  byte[] macWith(Seal seal) {
-    return seal.fields(Seal.Kind.HALT).text(owner).i64(wireId).text(taskName).text(why).i64(sentAt).i64(nonce).mac();
+  @Override
+  public Stamp stamp() {
+    return stamp;
+  }
+
+  @Override
+  public byte[] macWith(Seal seal) {
+    return stamp.addTo(seal.fields(Seal.Kind.HALT).text(owner).i64(wireId).text(taskName).text(why)).mac();
   }
 
   @Override
@@ -60,9 +63,7 @@ final class HaltRequest implements Runnable, DataSerializable, HazelcastInstance
     out.writeLong(wireId);
     out.writeString(taskName);
     out.writeString(why);
-    out.writeLong(sentAt);
-    out.writeLong(nonce);
-    out.writeByteArray(mac);
+    stamp.write(out);
   }
 
   @Override
@@ -71,8 +72,6 @@ final class HaltRequest implements Runnable, DataSerializable, HazelcastInstance
     wireId = in.readLong();
     taskName = in.readString();
     why = in.readString();
-    sentAt = in.readLong();
-    nonce = in.readLong();
-    mac = in.readByteArray();
+    stamp = Stamp.read(in);
   }
 }

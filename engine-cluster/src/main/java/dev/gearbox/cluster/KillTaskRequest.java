@@ -18,13 +18,11 @@ import java.io.IOException;
  * <p>Hazelcast instantiates it by name (its no-argument constructor, made accessible) on the
  * receiving side, which needs only Gearbox's cluster module on its classpath.
  */
-final class KillTaskRequest implements Runnable, DataSerializable, HazelcastInstanceAware {
+final class KillTaskRequest implements Runnable, DataSerializable, HazelcastInstanceAware, Stamp.Sealed {
   String owner;
   long wireId;
   String taskName;
-  long sentAt;
-  long nonce;
-  byte[] mac;
+  Stamp stamp;
   private transient HazelcastInstance hz;
 
   /** For Hazelcast's deserialization only. */
@@ -34,13 +32,18 @@ final class KillTaskRequest implements Runnable, DataSerializable, HazelcastInst
     this.owner = owner;
     this.wireId = wireId;
     this.taskName = taskName;
-    this.sentAt = System.currentTimeMillis();
-    this.nonce = Seal.randomLong();
-    this.mac = macWith(seal);
+    this.stamp = Stamp.now();
+    stamp.mac = macWith(seal);
   }
 
-  byte[] macWith(Seal seal) {
-    return seal.fields(Seal.Kind.KILL).text(owner).i64(wireId).text(taskName).i64(sentAt).i64(nonce).mac();
+  @Override
+  public Stamp stamp() {
+    return stamp;
+  }
+
+  @Override
+  public byte[] macWith(Seal seal) {
+    return stamp.addTo(seal.fields(Seal.Kind.KILL).text(owner).i64(wireId).text(taskName)).mac();
   }
 
   @Override
@@ -58,9 +61,7 @@ final class KillTaskRequest implements Runnable, DataSerializable, HazelcastInst
     out.writeString(owner);
     out.writeLong(wireId);
     out.writeString(taskName);
-    out.writeLong(sentAt);
-    out.writeLong(nonce);
-    out.writeByteArray(mac);
+    stamp.write(out);
   }
 
   @Override
@@ -68,8 +69,6 @@ final class KillTaskRequest implements Runnable, DataSerializable, HazelcastInst
     owner = in.readString();
     wireId = in.readLong();
     taskName = in.readString();
-    sentAt = in.readLong();
-    nonce = in.readLong();
-    mac = in.readByteArray();
+    stamp = Stamp.read(in);
   }
 }

@@ -96,15 +96,17 @@ final class MemberRuntime {
   // ---------------------------------------------------------------- authentication
 
   /**
-   * Why an envelope is refused here, or null if it is authentic and fresh (then it is remembered,
-   * so a copy is refused later). Nothing in it has been decoded yet.
+   * Why a control request is refused here, or null if it is authentic and fresh (then it is
+   * remembered, so a copy is refused later). Nothing in it has been decoded yet.
    */
-  private String refusal(String what, byte[] expectedMac, byte[] mac, long sentAt, HazelcastInstance hz) {
-    return refusal(what, expectedMac, mac, sentAt, 0, hz, false);
+  private String refusal(String what, Stamp.Sealed req, HazelcastInstance hz) {
+    Stamp stamp = req.stamp();
+    return refusal(what, seal == null ? null : req.macWith(seal), stamp.mac, stamp.sentAt, 0, hz, false);
   }
 
   /**
-   * As above; {@code repeatable}: an envelope this member may legitimately get twice (a durable
+   * Why an envelope is refused here, or null if it is authentic and fresh (then it is remembered,
+   * so a copy is refused later); {@code repeatable}: an envelope this member may legitimately get twice (a durable
    * task, which Hazelcast runs again when it cannot tell whether it ran), checked against the
    * window only.
    */
@@ -251,7 +253,7 @@ final class MemberRuntime {
   // ---------------------------------------------------------------- cancelling
 
   void cancel(CancelRequest req, HazelcastInstance hz) {
-    String refused = refusal("cancel request", seal == null ? null : req.macWith(seal), req.mac, req.sentAt, hz);
+    String refused = refusal("cancel request", req, hz);
     if (refused != null) {
       warnRefused(refused);
       return;
@@ -285,7 +287,7 @@ final class MemberRuntime {
    * ladder ({@code gearbox.cluster.kill=member}). A member that runs it no longer ignores the request.
    */
   void haltIfRunning(HaltRequest req, HazelcastInstance hz) {
-    String refused = refusal("halt request", seal == null ? null : req.macWith(seal), req.mac, req.sentAt, hz);
+    String refused = refusal("halt request", req, hz);
     if (refused != null) {
       warnRefused(refused);
       return;
@@ -304,7 +306,7 @@ final class MemberRuntime {
    * runs it ({@code kill=task}); a request that fails authentication is refused like any envelope.
    */
   void killIsolated(KillTaskRequest req, HazelcastInstance hz) {
-    String refused = refusal("kill request", seal == null ? null : req.macWith(seal), req.mac, req.sentAt, hz);
+    String refused = refusal("kill request", req, hz);
     if (refused != null) {
       warnRefused(refused);
       return;

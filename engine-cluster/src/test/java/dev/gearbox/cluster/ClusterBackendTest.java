@@ -432,23 +432,7 @@ class ClusterBackendTest {
   @Test
   void aResultOfSetsNestedInEachOther_failsAtOnce_insteadOfHoldingAnEngineThread() throws Exception {
     Engine e = open(b -> b);
-    Throwable t = failureOf(e.submit(() -> {
-      java.util.Set<Object> root = new java.util.HashSet<>();
-      java.util.Set<Object> s1 = root;
-      java.util.Set<Object> s2 = new java.util.HashSet<>();
-      for (int i = 0; i < 100; i++) {
-        java.util.Set<Object> t1 = new java.util.HashSet<>();
-        java.util.Set<Object> t2 = new java.util.HashSet<>();
-        t1.add("x");
-        s1.add(t1);
-        s1.add(t2);
-        s2.add(t1);
-        s2.add(t2);
-        s1 = t1;
-        s2 = t2;
-      }
-      return (java.io.Serializable) root;
-    }));
+    Throwable t = failureOf(e.submit(() -> (java.io.Serializable) SecureClusterTest.serialDos(100)));
     assertThat(t).isInstanceOf(EngineException.class);
     assertThat(e.submit(() -> 2).get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).as("the engine goes on").isEqualTo(2);
   }

@@ -89,7 +89,7 @@ class SecureClusterTest {
   }
 
   /** Nested hash sets whose deserialization takes 2^depth hash computations: a thread held for ever. */
-  private static Set<Object> serialDos(int depth) {
+  static Set<Object> serialDos(int depth) {
     Set<Object> root = new HashSet<>();
     Set<Object> s1 = root;
     Set<Object> s2 = new HashSet<>();
