@@ -53,6 +53,8 @@ final class MemberRuntime {
   private final Seal seal;
   private final ReplayGuard replays;
   private final Refusals refusals = new Refusals(new Counter());
+  /** Its tasks' channel operations, performed by their engines. */
+  final MemberChannels channels;
   /** The member's worker processes ({@code isolation=process}), or null: tasks run in this JVM. */
   final IsolatedTasks isolated;
   private final ConcurrentHashMap<RunKey, Running> running = new ConcurrentHashMap<>();
@@ -62,6 +64,7 @@ final class MemberRuntime {
     this.seal = seal;
     this.replays = replays;
     this.isolated = isolated;
+    this.channels = new MemberChannels(codec, seal, refusals);
   }
 
   /** The runtime of a member that Gearbox configures with {@code config}; {@code isolated} null: tasks run in this JVM. */
@@ -157,6 +160,7 @@ final class MemberRuntime {
     }
     RunKey key = new RunKey(task.owner, task.wireId);
     Thread me = Thread.currentThread();
+    MemberChannels.TaskRoute route = channels.routeFor(task, hz);
     boolean[] skip = {false};
     Running entry = running.compute(key, (k, r) -> {
       Running e = r == null ? new Running() : r;
@@ -192,7 +196,7 @@ final class MemberRuntime {
       }
       Work work;
       try {
-        work = (Work) codec.decode(bytes, 0);
+        work = (Work) channels.decode(route, bytes, 0); // the channels it captured take its route to the engine
       } catch (ClassNotFoundException e) {
         return cannotRun(task, "class " + e.getMessage() + " is not on the classpath of " + describe(hz.getCluster().getLocalMember())
             + ". Task classes must be on"
@@ -217,6 +221,7 @@ final class MemberRuntime {
         return failure(task, e); // a result that does not serialize fails its task, naming the class
       }
     } finally {
+      route.end();
       running.compute(key, (k, r) -> {
         if (r != null && r.interruptedByUs) {
           Thread.interrupted(); // our interrupt must not leak into the pool thread's next task

@@ -5,12 +5,15 @@ import dev.gearbox.testkit.EngineContract;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 
 /**
  * The {@code cluster} backend against the contract across JVMs: every engine is a client of one
  * worker member in a child JVM, so cancels, timeouts, progress, retries and {@code map} all cross
  * a real member boundary, authenticated with the deployment secret and with payloads encrypted
- * ({@code gearbox.cluster.encrypt=true}). The member is started once for the class and stopped after it.
+ * ({@code gearbox.cluster.encrypt=true}). The member is started once for the class and stopped after it;
+ * the channel tests that kill the process running a task kill that member, and the next test starts
+ * another.
  */
 class ClusterClientContractTest extends EngineContract {
   private static final String CLUSTER = "gearbox-contract-" + Long.toHexString(System.nanoTime());
@@ -19,6 +22,15 @@ class ClusterClientContractTest extends EngineContract {
   @BeforeAll
   static void startMember() throws Exception {
     member = MemberJvm.startAlone("worker-c", CLUSTER, MemberJvm.testClasspath(), 4);
+  }
+
+  /** A test that killed the member (the process of its tasks) leaves a new one to the next. */
+  @BeforeEach
+  void memberAlive() throws Exception {
+    if (!member.isAlive()) {
+      member.close();
+      member = MemberJvm.startAlone("worker-c", CLUSTER, MemberJvm.testClasspath(), 4);
+    }
   }
 
   @AfterAll

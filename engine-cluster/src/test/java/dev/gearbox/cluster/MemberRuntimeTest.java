@@ -117,7 +117,7 @@ class MemberRuntimeTest {
     MemberRuntime runtime = runtime();
     int before = RUNS.get();
     Work counts = ctx -> RUNS.incrementAndGet();
-    RemoteTask t = new RemoteTask(SEAL, false, true, false, null, OWNER, 21, 21, "durable", 1, ClusterConfig.defaultCodec().encode(counts));
+    RemoteTask t = new RemoteTask(SEAL, false, true, false, null, null, OWNER, 21, 21, "durable", 1, ClusterConfig.defaultCodec().encode(counts));
     assertThat(tagOf(runtime.run(t, null), 21)).isEqualTo(MemberRuntime.OK);
     assertThat(tagOf(runtime.run(t, null), 21)).as("at least once: run again").isEqualTo(MemberRuntime.OK);
     assertThat(RUNS.get()).isEqualTo(before + 2);

@@ -162,7 +162,7 @@ class SecureClusterTest {
       assertThat(first.data()[first.offset()]).isEqualTo(MemberRuntime.OK);
       assertThat(Answers.refusalOf(send(tasks, recorded, theMember(raw)))).contains("replay");
       // A task sealed for another member is refused here: a copy cannot be played back on the other members either.
-      RemoteTask forAnother = new RemoteTask(RIGHT, false, false, false, java.util.UUID.randomUUID(), "recorded", 12, 12,
+      RemoteTask forAnother = new RemoteTask(RIGHT, false, false, false, java.util.UUID.randomUUID(), null, "recorded", 12, 12,
           "counts", 1, encode(counts));
       assertThat(Answers.refusalOf(send(tasks, forAnother, theMember(raw)))).contains("sealed for another member");
       RemoteTask fresh = new RemoteTask(RIGHT, true, "recorded", 11, 11, "counts", 1, encode(counts));
