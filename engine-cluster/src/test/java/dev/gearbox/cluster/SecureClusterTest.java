@@ -13,6 +13,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IExecutorService;
 import com.hazelcast.topic.ITopic;
+import dev.gearbox.Channel;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
@@ -266,6 +267,51 @@ class SecureClusterTest {
         topic.publish(new ProgressReport(WRONG, owner, 1, 1, 0.5, "forged"));
       }
       await().atMost(ANSWER).until(() -> engine.metrics().counter("gearbox.secure-progress.cluster.envelopes-refused").getCount() >= 1);
+    } finally {
+      raw.shutdown();
+    }
+  }
+
+  /**
+   * An outsider listening on the engine's channel topic records a task's send, plays it back while
+   * the task still runs, and publishes a call sealed with a wrong secret: both are dropped and
+   * counted, and the channel holds only the one element the task sent.
+   */
+  @Test
+  void channelCalls_forgedOrPlayedBack_areDroppedAndCounted() throws Exception {
+    HazelcastInstance raw = rawClient();
+    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("cluster").name("secure-channels").workers(2)
+        .option("gearbox.cluster.mode", "client")
+        .option("gearbox.cluster.secret", MemberJvm.SECRET)
+        .option("gearbox.cluster.cluster-name", CLUSTER)
+        .option("gearbox.cluster.members", member.address()).build())) {
+      List<String> topics = raw.getDistributedObjects().stream().map(o -> o.getName())
+          .filter(n -> n.startsWith(ClusterConfig.CHANNEL_TOPIC_PREFIX)).toList();
+      assertThat(topics).hasSize(1);
+      ITopic<ChannelCall> topic = raw.getTopic(topics.get(0));
+      List<ChannelCall> recorded = new java.util.concurrent.CopyOnWriteArrayList<>();
+      topic.addMessageListener(m -> recorded.add(m.getMessageObject()));
+      Channel<Integer> ch = Channel.bounded("guarded", 10);
+      String release = dir.resolve("release").toString();
+      TaskFuture<String> task = engine.submit(() -> {
+        ch.send(7);
+        while (!Files.exists(Path.of(release))) {
+          Thread.sleep(5); // polls the test's release file
+        }
+        return "sent once";
+      });
+      await().atMost(ANSWER).until(() -> recorded.stream().anyMatch(c -> c.kind == ChannelCall.CALL));
+      ChannelCall send = recorded.stream().filter(c -> c.kind == ChannelCall.CALL).findFirst().orElseThrow();
+      topic.publish(send); // played back while its task runs
+      topic.publish(new ChannelCall(WRONG, send.owner, send.wireId, send.attempt, send.call + 1000, ChannelCall.CALL, false, 0,
+          false, new byte[] {ChannelCall.SEND}, send.channelIds, send.channelNames, new byte[][] {encode(99)}));
+      String refused = "gearbox.secure-channels.cluster.envelopes-refused";
+      await().atMost(ANSWER).until(() -> engine.metrics().counter(refused).getCount() >= 2);
+      Files.createFile(Path.of(release));
+      assertThat(task.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("sent once");
+      assertThat(ch.tryReceive()).contains(7);
+      assertThat(ch.tryReceive()).as("neither the copy nor the forgery sent anything").isEmpty();
+      assertThat(engine.metrics().counter(refused).getCount()).isEqualTo(2);
     } finally {
       raw.shutdown();
     }
