@@ -77,6 +77,15 @@ class SecureClusterTest {
     return HazelcastClient.newHazelcastClient(c);
   }
 
+  /** An engine named {@code name}, client of the test's member, with the deployment secret. */
+  private static Engine clientWithTheSecret(String name) {
+    return Engine.open(EngineConfig.newBuilder().backend("cluster").name(name).workers(2)
+        .option("gearbox.cluster.mode", "client")
+        .option("gearbox.cluster.secret", MemberJvm.SECRET)
+        .option("gearbox.cluster.cluster-name", CLUSTER)
+        .option("gearbox.cluster.members", member.address()).build());
+  }
+
   private static Member theMember(HazelcastInstance hz) {
     return hz.getCluster().getMembers().iterator().next();
   }
@@ -251,11 +260,7 @@ class SecureClusterTest {
   @Test
   void forgedProgress_isDroppedAndCounted() throws Exception {
     HazelcastInstance raw = rawClient();
-    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("cluster").name("secure-progress").workers(2)
-        .option("gearbox.cluster.mode", "client")
-        .option("gearbox.cluster.secret", MemberJvm.SECRET)
-        .option("gearbox.cluster.cluster-name", CLUSTER)
-        .option("gearbox.cluster.members", member.address()).build())) {
+    try (Engine engine = clientWithTheSecret("secure-progress")) {
       engine.submit(() -> 1).get(ANSWER.toMillis(), TimeUnit.MILLISECONDS);
       // An outsider finds the engine's progress topic by listing the cluster's objects, and publishes on it.
       List<String> topics = raw.getDistributedObjects().stream().map(o -> o.getName())
@@ -280,11 +285,7 @@ class SecureClusterTest {
   @Test
   void channelCalls_forgedOrPlayedBack_areDroppedAndCounted() throws Exception {
     HazelcastInstance raw = rawClient();
-    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("cluster").name("secure-channels").workers(2)
-        .option("gearbox.cluster.mode", "client")
-        .option("gearbox.cluster.secret", MemberJvm.SECRET)
-        .option("gearbox.cluster.cluster-name", CLUSTER)
-        .option("gearbox.cluster.members", member.address()).build())) {
+    try (Engine engine = clientWithTheSecret("secure-channels")) {
       List<String> topics = raw.getDistributedObjects().stream().map(o -> o.getName())
           .filter(n -> n.startsWith(ClusterConfig.CHANNEL_TOPIC_PREFIX)).toList();
       assertThat(topics).hasSize(1);
