@@ -265,6 +265,7 @@ final class ClusterChannels {
       case ChannelCall.CALL -> call(c, from);
       case ChannelCall.WITHDRAW -> withdraw(c, from);
       case ChannelCall.ACK -> ack(c, from);
+      case ChannelCall.RETURN -> giveBack(c, from);
       default -> refused.refused("engine " + engineName + " dropped a channel call of unknown kind " + c.kind);
     }
   }
@@ -386,16 +387,20 @@ final class ClusterChannels {
     withdrawAndAnswer(o);
   }
 
-  private void ack(ChannelCall c, Member from) {
-    ChannelHost.Delivery d = null;
-    synchronized (this) {
-      Open o = open.get(new CallKey(from.getUuid(), c.call));
-      if (o != null && o.delivery != null && o.wire == c.wireId) {
-        open.remove(o.key());
-        d = o.delivery;
-        o.delivery = null;
-      }
+  /** Takes the element in delivery for {@code c}'s call, settling the call; null if there is none. */
+  private synchronized ChannelHost.Delivery takeDelivery(ChannelCall c, Member from) {
+    Open o = open.get(new CallKey(from.getUuid(), c.call));
+    if (o == null || o.delivery == null || o.wire != c.wireId) {
+      return null;
     }
+    open.remove(o.key());
+    ChannelHost.Delivery d = o.delivery;
+    o.delivery = null;
+    return d;
+  }
+
+  private void ack(ChannelCall c, Member from) {
+    ChannelHost.Delivery d = takeDelivery(c, from);
     if (d == null) {
       // Settled already: its member counted as gone or the engine closing gave the element back.
       send(from, c.wireId, c.attempt, c.call, ChannelReply.ERROR, 0, c.encrypted, text("the element went back to its channel"
@@ -404,6 +409,14 @@ final class ClusterChannels {
     }
     d.acknowledged();
     send(from, c.wireId, c.attempt, c.call, ChannelReply.ACKED, 0, c.encrypted, new byte[0]);
+  }
+
+  /** An element in delivery that will never reach its task (its worker process died on an isolated member). */
+  private void giveBack(ChannelCall c, Member from) {
+    ChannelHost.Delivery d = takeDelivery(c, from);
+    if (d != null) {
+      d.returned();
+    }
   }
 
   // ---------------------------------------------------------------- outcomes (any thread, no channel lock held)

@@ -109,6 +109,22 @@ final class MemberChannels {
     }
   }
 
+  /** The cases of a call as they travel: operation, channel id and name, argument (an element's bytes). */
+  record Cases(byte[] ops, String[] ids, String[] names, byte[][] args) {
+    /** Sends and receives; {@code element} gives a send's bytes. */
+    static Cases of(ChannelCase[] cases, java.util.function.Function<ChannelCase, byte[]> element) {
+      Cases w = new Cases(new byte[cases.length], new String[cases.length], new String[cases.length], new byte[cases.length][]);
+      for (int i = 0; i < cases.length; i++) {
+        ChannelCase c = cases[i];
+        w.ops[i] = c.send() ? ChannelCall.SEND : ChannelCall.RECEIVE;
+        w.ids[i] = c.channelId();
+        w.names[i] = c.channelName();
+        w.args[i] = c.send() ? element.apply(c) : new byte[0];
+      }
+      return w;
+    }
+  }
+
   /** One task's way to its engine's channels. */
   final class TaskRoute implements ChannelRoute {
     private final String owner;
@@ -149,18 +165,8 @@ final class MemberChannels {
     public ChannelOutcome select(ChannelCase[] cases, int start, long timeoutNanos) throws InterruptedException {
       checkLive(cases[0].channelName());
       boolean mayWait = timeoutNanos != NO_WAIT;
-      byte[] ops = new byte[cases.length];
-      String[] ids = new String[cases.length];
-      String[] names = new String[cases.length];
-      byte[][] args = new byte[cases.length][];
-      for (int i = 0; i < cases.length; i++) {
-        ChannelCase c = cases[i];
-        ops[i] = c.send() ? ChannelCall.SEND : ChannelCall.RECEIVE;
-        ids[i] = c.channelId();
-        names[i] = c.channelName();
-        args[i] = c.send() ? encodeElement(c) : new byte[0];
-      }
-      checkSize(args, cases[0].channelName());
+      Cases wire = Cases.of(cases, this::encodeElement);
+      checkSize(wire.args(), cases[0].channelName());
       if (mayWait) {
         if (Thread.interrupted()) {
           throw new InterruptedException();
@@ -171,7 +177,7 @@ final class MemberChannels {
       }
       try {
         long deadline = timeoutNanos == FOREVER ? Long.MAX_VALUE : System.nanoTime() + timeoutNanos;
-        Published call = publish(ChannelCall.CALL, mayWait, start, ops, ids, names, args);
+        Published call = publish(ChannelCall.CALL, mayWait, start, wire);
         ChannelReply r;
         boolean withdrew = false;
         boolean interrupted = false;
@@ -261,8 +267,7 @@ final class MemberChannels {
       checkSize(new byte[][] {argument}, channelName);
       permits.acquireUninterruptibly();
       try {
-        ChannelReply r = awaitUninterruptibly(publish(ChannelCall.CALL, false, 0, new byte[] {op}, new String[] {channelId},
-            new String[] {channelName}, new byte[][] {argument}));
+        ChannelReply r = controlReply(op, channelId, channelName, argument);
         return switch (r.outcome) {
           case ChannelReply.TRUE -> true;
           case ChannelReply.FALSE -> false;
@@ -273,11 +278,18 @@ final class MemberChannels {
       }
     }
 
+    /** Publishes a close, poison or closed-query and waits for the reply. */
+    ChannelReply controlReply(byte op, String channelId, String channelName, byte[] argument) {
+      return awaitUninterruptibly(publish(ChannelCall.CALL, false, 0, new Cases(new byte[] {op}, new String[] {channelId},
+          new String[] {channelName}, new byte[][] {argument})));
+    }
+
     /** A call on its way: its number and the future of its reply. */
-    private record Published(long id, CompletableFuture<ChannelReply> reply) {}
+    record Published(long id, CompletableFuture<ChannelReply> reply) {}
 
     /** Numbers a new call and publishes it, sealed (its arguments encrypted if the task was). */
-    private Published publish(byte kind, boolean mayWait, int start, byte[] ops, String[] ids, String[] names, byte[][] args) {
+    Published publish(byte kind, boolean mayWait, int start, Cases cases) {
+      byte[][] args = cases.args();
       if (encrypted) {
         for (int i = 0; i < args.length; i++) {
           args[i] = args[i].length == 0 ? args[i] : seal.encrypt(args[i]);
@@ -287,15 +299,18 @@ final class MemberChannels {
       synchronized (publishing) {
         long id = callIds.incrementAndGet();
         calls.put(id, new Waiting(owner, wireId, f));
-        send(new ChannelCall(seal, owner, wireId, attempt, id, kind, mayWait, start, encrypted, ops, ids, names, args), id);
+        send(new ChannelCall(seal, owner, wireId, attempt, id, kind, mayWait, start, encrypted, cases.ops(), cases.ids(),
+            cases.names(), args), id);
         return new Published(id, f);
       }
     }
 
-    /** Publishes a withdrawal or an acknowledgement of {@code call}, whose reply {@code f} waits for. */
-    private void publishAbout(long call, byte kind, CompletableFuture<ChannelReply> f) {
+    /** Publishes a withdrawal or an acknowledgement of {@code call}, whose reply {@code f} waits for (null: none does). */
+    void publishAbout(long call, byte kind, CompletableFuture<ChannelReply> f) {
       synchronized (publishing) {
-        calls.put(call, new Waiting(owner, wireId, f));
+        if (f != null) {
+          calls.put(call, new Waiting(owner, wireId, f));
+        }
         send(ChannelCall.about(seal, owner, wireId, attempt, call, kind), call);
       }
     }
@@ -382,9 +397,7 @@ final class MemberChannels {
     /** Withdraws a waiting call and waits for its one reply (NONE if the withdrawal won): the call's own reply. */
     private ChannelReply withdraw(Published call) {
       if (!call.reply.isDone()) {
-        synchronized (publishing) {
-          send(ChannelCall.about(seal, owner, wireId, attempt, call.id, ChannelCall.WITHDRAW), call.id);
-        }
+        publishAbout(call.id, ChannelCall.WITHDRAW, null); // the call's own reply answers it
       }
       return awaitUninterruptibly(call);
     }
@@ -422,11 +435,11 @@ final class MemberChannels {
       }
     }
 
-    private byte[] open(ChannelReply r) throws GeneralSecurityException {
+    byte[] open(ChannelReply r) throws GeneralSecurityException {
       return r.encrypted ? seal.decrypt(r.bytes, 0) : r.bytes;
     }
 
-    private Throwable cause(ChannelReply r) {
+    Throwable cause(ChannelReply r) {
       try {
         return codec.decodeFailure(open(r), 0);
       } catch (IOException | GeneralSecurityException | RuntimeException e) {

@@ -4,6 +4,7 @@ import com.codahale.metrics.Counter;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.TaskContext;
+import dev.gearbox.spi.ChannelHost;
 import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.ByteArrayOutputStream;
@@ -190,8 +191,11 @@ final class MemberRuntime {
       }
       if (isolated != null) {
         task.work = bytes; // authenticated and decrypted: the worker gets the task as the engine encoded it
+        // The worker's channel calls: performed here if the engine is in this JVM, else forwarded to it.
+        ChannelHost channelHost = task.engine == null || hz == null || task.engine.equals(hz.getLocalEndpoint().getUuid())
+            ? ChannelHost.local() : new ForwardedChannels(route, codec);
         byte[] raw = isolated.run(task, () -> entry.cancelled,
-            (t, fraction, message) -> publishProgress(seal, hz, t, numbers.incrementAndGet(), fraction, message));
+            (t, fraction, message) -> publishProgress(seal, hz, t, numbers.incrementAndGet(), fraction, message), channelHost);
         return answer(task, raw[0], raw, 1);
       }
       Work work;
