@@ -12,7 +12,7 @@ import java.io.IOException;
  * select of several cases, or a close, poison or closed-query), the {@link #WITHDRAW} of a waiting
  * call (its timeout passed or its thread was interrupted), and the {@link #ACK} of a received
  * element (the task is about to have it). Each is answered by one {@link ChannelReply}; so is a
- * {@link #RETURN} of an element that will never reach its task, which is not answered.
+ * {@link #RETURN} of an element that will never reach its task.
  *
  * <p>Sealed with the deployment secret for the engine and the attempt it belongs to (engine id,
  * wire id, attempt number); the engine checks the MAC before it decodes anything, and refuses a
@@ -31,7 +31,8 @@ final class ChannelCall implements DataSerializable {
   static final byte ACK = 2;
   /**
    * The element the call received will never reach its task (the worker process that ran the task
-   * on an isolated member died first): it goes back to the head of its channel. Not answered.
+   * on an isolated member died first): it goes back to the head of its channel. Answered
+   * {@link ChannelReply#ACKED} once done, so that the member reports the worker's death after it.
    */
   static final byte RETURN = 3;
   /** Operations of a case. */

@@ -417,6 +417,7 @@ final class ClusterChannels {
     if (d != null) {
       d.returned();
     }
+    send(from, c.wireId, c.attempt, c.call, ChannelReply.ACKED, 0, false, new byte[0]); // back before its task is reported
   }
 
   // ---------------------------------------------------------------- outcomes (any thread, no channel lock held)

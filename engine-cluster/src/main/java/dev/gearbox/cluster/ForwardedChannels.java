@@ -22,7 +22,8 @@ import java.util.function.Consumer;
  * <p>A withdrawal is asynchronous: {@link Call#withdraw} publishes it and returns false, and the
  * engine's one reply (nothing, if the withdrawal won) reaches the listener. A received element's
  * acknowledgement is forwarded as the worker sends it; if the worker dies first, the element goes
- * back to the head of its channel ({@link ChannelCall#RETURN}). A close, poison or closed-query
+ * back to the head of its channel ({@link ChannelCall#RETURN}), and the thread handling the death
+ * waits for the engine to confirm, so that the task's failure is reported after it. A close, poison or closed-query
  * waits for the engine's answer in the thread that asks (the pool's reader of that worker).
  *
  * <p>Thread-safety: as {@link ChannelHost}; replies arrive on the member's control executor.
@@ -86,9 +87,10 @@ final class ForwardedChannels extends ChannelHost {
             route.publishAbout(call, ChannelCall.ACK, new CompletableFuture<>());
           }
 
+          /** Waits until the engine has it back: the worker's death is reported after that. */
           @Override
           public void returned() {
-            route.publishAbout(call, ChannelCall.RETURN, null);
+            route.giveBack(call);
           }
         });
       }

@@ -96,8 +96,9 @@ final class MemberChannels {
   /** A reply from the engine (the control executor): authenticated, then handed to its call. */
   void reply(ChannelReply r, HazelcastInstance hz) {
     if (seal == null || !Seal.matches(r.macWith(seal), r.mac)) {
-      refusals.refused("a channel reply failed authentication on " + MemberRuntime.describe(hz.getCluster().getLocalMember())
-          + ": it was not sealed with this member's deployment secret (" + ClusterConfig.SECRET + ")");
+      refusals.refused("a channel reply failed authentication on " + (hz == null ? "this member"
+          : MemberRuntime.describe(hz.getCluster().getLocalMember())) + ": it was not sealed with this member's deployment"
+          + " secret (" + ClusterConfig.SECRET + ")");
       return;
     }
     Waiting w = calls.get(r.call);
@@ -276,6 +277,13 @@ final class MemberChannels {
       } finally {
         permits.release();
       }
+    }
+
+    /** Gives back the element {@code call} received (its worker died first) and waits until the engine has. */
+    void giveBack(long call) {
+      CompletableFuture<ChannelReply> f = new CompletableFuture<>();
+      publishAbout(call, ChannelCall.RETURN, f);
+      awaitUninterruptibly(new Published(call, f));
     }
 
     /** Publishes a close, poison or closed-query and waits for the reply. */

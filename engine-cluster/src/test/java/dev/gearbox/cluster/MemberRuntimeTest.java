@@ -207,4 +207,14 @@ class MemberRuntimeTest {
     assertThat(guard.remembered()).as("the first bucket dropped after twice the window").isEqualTo(10_000);
     assertThat(guard.check(t0 + 400_000, mac, t0 + 400_000)).isNull();
   }
+
+  @Test
+  void aChannelReplySealedWithAnotherSecret_isRefusedAndCounted_andACopyOfAnOldOne_isDroppedQuietly() {
+    Refusals refusals = new Refusals(new com.codahale.metrics.Counter());
+    MemberChannels channels = new MemberChannels(ClusterConfig.defaultCodec(), SEAL, refusals);
+    channels.reply(new ChannelReply(OTHER, OWNER, 1, 1, 1, ChannelReply.SENT, 0, false, new byte[0]), null);
+    assertThat(refusals.count()).as("forged").isEqualTo(1);
+    channels.reply(new ChannelReply(SEAL, OWNER, 1, 1, 1, ChannelReply.SENT, 0, false, new byte[0]), null);
+    assertThat(refusals.count()).as("authentic, but no call of this member waits for it").isEqualTo(1);
+  }
 }
