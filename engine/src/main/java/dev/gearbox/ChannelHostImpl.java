@@ -63,8 +63,8 @@ final class ChannelHostImpl extends ChannelHost {
     Consumer<Object> pins = carrying.get();
     if (pins == null) {
       throw new InvalidClassException(Channel.class.getName(), "channel '" + name + "' (id " + id + ") was made in this JVM"
-          + " and reaches another process only with a task of a process engine (gearbox.backend=process), which routes it"
-          + " back here; the cluster backend does not carry channels, and a channel made inside a worker stays in that worker");
+          + " and reaches another process only with a task of a backend that routes it back here (process, cluster); a"
+          + " channel made inside a worker or on a cluster member stays there");
     }
     registry.putIfAbsent(id, buffer);
     pins.accept(buffer);
@@ -80,8 +80,8 @@ final class ChannelHostImpl extends ChannelHost {
     }
     ChannelRoute route = ChannelHost.currentRoute();
     return new Channel<>(id, name, capacity, owner, null, route != null ? route : unreachable("channel '" + name
-        + "' belongs to another JVM, and this one has no way back to it: channels reach tasks of a process engine"
-        + " (through the worker's pipe), not other JVMs"));
+        + "' belongs to another JVM, and this one has no way back to it: channels reach the tasks of an engine (through"
+        + " a worker's pipe, or a cluster member), not other JVMs"));
   }
 
   @Override

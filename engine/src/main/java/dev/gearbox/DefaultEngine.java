@@ -142,6 +142,12 @@ final class DefaultEngine implements Engine {
   private final ListenerBus bus;
   private final ScheduledThreadPoolExecutor timer;
   /**
+   * Scope deadlines on the timer, not yet run nor cancelled. A scope the application never closed
+   * keeps its deadline there; the engine cancels them as it terminates, so that they neither delay
+   * the timer's end (delayed kills still run after its shutdown) nor outlive the engine.
+   */
+  private final java.util.Set<ScheduledFuture<?>> scopeDeadlines = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
    * Runs what the timer triggers (deadlines, retries), so that the timer thread itself never runs
    * a task, a backend call or a caller's callback and every deadline fires on time.
    */
@@ -1132,8 +1138,23 @@ final class DefaultEngine implements Engine {
   /** Runs {@code action} on the dispatcher after {@code delay} (the timer only triggers); returns what cancels it. */
   private Runnable scheduleOnDispatcher(Runnable action, Duration delay) {
     try {
-      ScheduledFuture<?> f = timer.schedule(() -> runOnDispatcher(action), delay.toNanos(), TimeUnit.NANOSECONDS);
-      return () -> f.cancel(false);
+      ScheduledFuture<?>[] self = new ScheduledFuture<?>[1];
+      ScheduledFuture<?> f = timer.schedule(() -> {
+        ScheduledFuture<?> me = self[0];
+        if (me != null) {
+          scopeDeadlines.remove(me);
+        }
+        runOnDispatcher(action);
+      }, delay.toNanos(), TimeUnit.NANOSECONDS);
+      self[0] = f;
+      scopeDeadlines.add(f);
+      if (f.isDone()) {
+        scopeDeadlines.remove(f); // it ran before it was recorded
+      }
+      return () -> {
+        f.cancel(false);
+        scopeDeadlines.remove(f);
+      };
     } catch (RejectedExecutionException e) {
       return () -> { }; // terminating: every child's future completes without a deadline
     }
@@ -1317,6 +1338,10 @@ final class DefaultEngine implements Engine {
           log.warn("Gearbox: closing the views (JMX, dashboard) of engine {} failed", name, e);
         }
       }
+      for (ScheduledFuture<?> deadline : scopeDeadlines) {
+        deadline.cancel(false); // scopes left open: every child is complete, nothing is left for their deadlines to stop
+      }
+      scopeDeadlines.clear();
       timer.shutdown(); // delayed kills still run; then the timer thread ends
       dispatcher.shutdown();
       try {

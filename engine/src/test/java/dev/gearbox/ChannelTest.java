@@ -44,7 +44,7 @@ class ChannelTest extends ThreadedTest {
   void serializing_outsideABackendThatCarriesChannels_isRefusedNamingTheChannel() {
     Channel<String> ch = Channel.rendezvous("local-only");
     assertThatThrownBy(() -> new ObjectOutputStream(new ByteArrayOutputStream()).writeObject(ch))
-        .isInstanceOf(InvalidClassException.class).hasMessageContaining("'local-only'").hasMessageContaining("process engine");
+        .isInstanceOf(InvalidClassException.class).hasMessageContaining("'local-only'").hasMessageContaining("routes it back here (process, cluster)");
   }
 
   // ---------------------------------------------------------------- rendezvous and bounded

@@ -9,6 +9,7 @@ import dev.gearbox.WorkerCrashedException;
 import dev.gearbox.spi.Attempt;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendSettings;
+import dev.gearbox.spi.ChannelHost;
 import dev.gearbox.spi.Execution;
 import dev.gearbox.spi.Work;
 import dev.gearbox.spi.remote.CrashLedger;
@@ -85,6 +86,7 @@ final class ClusterBackend implements Backend {
   private final DurableSubmission durable;
   private final MemberControl control;
   private final ProgressRelay progress;
+  private final ClusterChannels channels;
   private final ReportExecutor reports;
   private final AttemptReports outcomes;
   private final int parallelism;
@@ -131,6 +133,8 @@ final class ClusterBackend implements Backend {
     this.outcomes = new AttemptReports(payloads, new CrashLedger(config.poisonThreshold()), reports, config.seal(), owner,
         refused);
     this.progress = new ProgressRelay(engineName, config.seal(), refused);
+    this.channels = new ClusterChannels(engineName, owner, config.seal(), codec, refused,
+        hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR));
     boolean isDurable = config.executor() == ClusterConfig.ExecutorKind.DURABLE;
     this.plain = isDurable ? null : new PlainSubmission(this, hz.getExecutorService(ClusterConfig.TASK_EXECUTOR), reports);
     this.durable = isDurable
@@ -146,6 +150,7 @@ final class ClusterBackend implements Backend {
       throw new EngineConfigException(ClusterConfig.MODE, "the cluster backend's Hazelcast instance stopped as it started");
     }
     progress.listenTo(hz, owner);
+    channels.listenTo(hz);
     if (config.seal().insecure()) {
       log.warn("Gearbox: engine {} runs cluster '{}' WITHOUT authentication ({}=true): any host that reaches its ports can"
           + " run code on its members, read every task and result, and forge results. Set a deployment secret ({}) unless"
@@ -154,7 +159,7 @@ final class ClusterBackend implements Backend {
     MemberProofs proofs = new MemberProofs(owner, config.seal(), hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR),
         reports, settings.metrics().counter(settings.metricName("cluster.members-refused")));
     hz.getCluster().addMembershipListener(new MembershipFlow(config.clusterName(), members, assignments, reports, outcomes,
-        progress, tasksLost, durable != null, this::send, this::closeInstance, proofs, hz.getCluster()));
+        progress, tasksLost, durable != null, this::send, this::closeInstance, proofs, hz.getCluster(), channels));
     if (config.mode() == ClusterConfig.Mode.EMBEDDED) {
       this.parallelism = config.parallelism() > 0 ? config.parallelism() : config.slots();
     } else {
@@ -182,7 +187,7 @@ final class ClusterBackend implements Backend {
 
   @Override
   public BackendCapabilities capabilities() {
-    return new BackendCapabilities(true, control.canKill(), true, false, true);
+    return new BackendCapabilities(true, control.canKill(), true, false, true, true);
   }
 
   @Override
@@ -196,10 +201,18 @@ final class ClusterBackend implements Backend {
     return parallelism * config.prefetch();
   }
 
-  /** Serializes the task at submit: rejects what cannot cross, and keeps the bytes for every attempt. */
+  /**
+   * Serializes the task at submit: rejects what cannot cross, and keeps the bytes for every attempt.
+   * Channels it captures travel as handles back to this JVM (the job keeps them alive meanwhile),
+   * where members reach them through {@link ClusterChannels}.
+   */
   @Override
   public Object prepare(Work work) {
-    return payloads.prepare(work);
+    try {
+      return ChannelHost.local().carrying(() -> payloads.prepare(work), pinned -> { });
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e); // prepare encodes in memory and reports its own failures unchecked
+    }
   }
 
   // ---------------------------------------------------------------- dispatch
@@ -226,7 +239,7 @@ final class ClusterBackend implements Backend {
     MemberSlots m = sent.member();
     Attempt a = ex.attempt;
     RemoteTask task = new RemoteTask(config.seal(), config.encrypt(), durable != null, ex.held,
-        durable != null || m == null ? null : m.member.getUuid(), owner, ex.wireId, a.taskId(), a.taskName(), a.number(), ex.work);
+        durable != null || m == null ? null : m.member.getUuid(), hz.getLocalEndpoint().getUuid(), owner, ex.wireId, a.taskId(), a.taskName(), a.number(), ex.work);
     if (m != null) {
       m.tasks.inc();
     }
@@ -235,6 +248,7 @@ final class ClusterBackend implements Backend {
         a.started();
       }
     });
+    channels.began(ex.wireId, a.number());
     if (!ex.held) {
       a.started(); // a held one starts when its member says so (ProgressRelay)
     }
@@ -294,7 +308,9 @@ final class ClusterBackend implements Backend {
   void onOutcome(ClusterExecution ex, byte[] response, Throwable failure) {
     progress.finished(ex.wireId);
     MemberSlots member = ex.member;
-    if (failure != null && member != null && ClusterFailures.isMemberLoss(failure)) {
+    boolean memberLoss = failure != null && ClusterFailures.isMemberLoss(failure);
+    channels.ended(ex.wireId, memberLoss); // before it is reported: elements it never had are back in their channels
+    if (memberLoss && member != null) {
       members.suspect(member); // before the slot is freed, so the attempts it lets in do not go there
     }
     if (!release(ex)) {
@@ -358,6 +374,7 @@ final class ClusterBackend implements Backend {
       return;
     }
     log.warn("Gearbox: engine {}: {}", engineName, why);
+    channels.close();
     if (!then.ended().isEmpty()) {
       reports.execute(() -> {
         for (ClusterExecution ex : then.ended()) {
@@ -430,6 +447,7 @@ final class ClusterBackend implements Backend {
       return;
     }
     List<ClusterExecution> abandoned = assignments.close();
+    channels.close();
     Thread closer = new Thread(() -> {
       try {
         for (ClusterExecution ex : abandoned) {
@@ -437,7 +455,7 @@ final class ClusterBackend implements Backend {
               + (ex.member == null ? "a member" : ex.member.label) + " (it ignored its interrupt for gearbox.cancel.grace)");
         }
         if (config.mode() != ClusterConfig.Mode.EMBEDDED && lifecycle.connected() && assignments.goneReason() == null) {
-          progress.destroy();
+          progress.destroy(channels.topic());
         }
         hz.shutdown();
       } catch (RuntimeException e) {

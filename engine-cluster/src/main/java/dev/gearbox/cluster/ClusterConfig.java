@@ -84,6 +84,8 @@ record ClusterConfig(
   static final String TASK_EXECUTOR = "gearbox-tasks";
   static final String CONTROL_EXECUTOR = "gearbox-control";
   static final String PROGRESS_TOPIC_PREFIX = "gearbox-progress-";
+  /** Members publish their tasks' channel calls on this topic, suffixed with the engine's id. */
+  static final String CHANNEL_TOPIC_PREFIX = "gearbox-channels-";
 
   /** Member attributes: how many tasks a member runs at once, and its name in messages. */
   static final String SLOTS_ATTRIBUTE = "gearbox.slots";

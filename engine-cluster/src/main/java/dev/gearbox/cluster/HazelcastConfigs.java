@@ -40,7 +40,7 @@ final class HazelcastConfigs {
     JavaSerializationFilterConfig filter = new JavaSerializationFilterConfig(); // defaults on: Hazelcast's lists
     filter.getWhitelist().addClasses(RemoteTask.class.getName(), CancelRequest.class.getName(), HaltRequest.class.getName(),
         ProgressReport.class.getName(), ProofRequest.class.getName());
-    filter.getWhitelist().addClasses(KillTaskRequest.class.getName());
+    filter.getWhitelist().addClasses(KillTaskRequest.class.getName(), ChannelCall.class.getName(), ChannelReply.class.getName());
     filter.getBlacklist().addPrefixes("javax.management.", "java.rmi.", "sun.rmi.", "com.sun.rowset.", "com.sun.jndi.",
         "com.sun.org.apache.xalan.internal.xsltc.trax.", "javax.naming.");
     return filter;

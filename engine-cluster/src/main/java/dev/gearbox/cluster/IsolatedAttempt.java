@@ -3,6 +3,7 @@ package dev.gearbox.cluster;
 import dev.gearbox.EngineException;
 import dev.gearbox.TaskContext;
 import dev.gearbox.WorkerCrashedException;
+import dev.gearbox.spi.ChannelHost;
 import dev.gearbox.spi.Execution;
 import dev.gearbox.spi.Work;
 import dev.gearbox.spi.remote.RelayedAttempt;
@@ -33,6 +34,7 @@ final class IsolatedAttempt implements RelayedAttempt {
   private final SerialCodec codec;
   private final BooleanSupplier cancelled;
   private final ProgressSink progress;
+  private final ChannelHost channels;
   private final CompletableFuture<byte[]> answer = new CompletableFuture<>();
   /** Guarded by this. Null until the local backend has started the attempt. */
   private Execution execution;
@@ -46,12 +48,20 @@ final class IsolatedAttempt implements RelayedAttempt {
 
   /**
    * @param cancelled the task's cooperative flag on the member (set by a cancel from its engine)
+   * @param channels where the worker's channel calls for this task are performed
    */
-  IsolatedAttempt(RemoteTask task, SerialCodec codec, BooleanSupplier cancelled, ProgressSink progress) {
+  IsolatedAttempt(RemoteTask task, SerialCodec codec, BooleanSupplier cancelled, ProgressSink progress, ChannelHost channels) {
     this.task = task;
     this.codec = codec;
     this.cancelled = cancelled;
     this.progress = progress;
+    this.channels = channels;
+  }
+
+  /** The engine's channels: this JVM's if the engine is here, else forwarded to it ({@link ForwardedChannels}). */
+  @Override
+  public ChannelHost channelHost() {
+    return channels;
   }
 
   /** Waits, not interruptibly, for the answer: the stop ladder ends the attempt, so one always comes. */

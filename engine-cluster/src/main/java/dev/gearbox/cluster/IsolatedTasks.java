@@ -7,6 +7,7 @@ import dev.gearbox.EngineConfigException;
 import dev.gearbox.spi.Backend;
 import dev.gearbox.spi.BackendProvider;
 import dev.gearbox.spi.BackendSettings;
+import dev.gearbox.spi.ChannelHost;
 import dev.gearbox.spi.Execution;
 import dev.gearbox.spi.remote.MapSettings;
 import dev.gearbox.spi.remote.SerialCodec;
@@ -150,9 +151,9 @@ final class IsolatedTasks {
    *
    * @param cancelled the task's cooperative flag on the member
    */
-  byte[] run(RemoteTask task, BooleanSupplier cancelled, IsolatedAttempt.ProgressSink progress) {
+  byte[] run(RemoteTask task, BooleanSupplier cancelled, IsolatedAttempt.ProgressSink progress, ChannelHost channels) {
     Key key = new Key(task.owner, task.wireId);
-    IsolatedAttempt a = new IsolatedAttempt(task, codec, cancelled, progress);
+    IsolatedAttempt a = new IsolatedAttempt(task, codec, cancelled, progress, channels);
     running.put(key, a);
     try {
       // After the attempt is registered: a cancel either finds it, or set the flag before this read.

@@ -4,6 +4,7 @@ import com.codahale.metrics.Counter;
 import com.hazelcast.cluster.Member;
 import com.hazelcast.core.HazelcastInstance;
 import dev.gearbox.TaskContext;
+import dev.gearbox.spi.ChannelHost;
 import dev.gearbox.spi.remote.SerialCodec;
 import dev.gearbox.spi.Work;
 import java.io.ByteArrayOutputStream;
@@ -53,6 +54,8 @@ final class MemberRuntime {
   private final Seal seal;
   private final ReplayGuard replays;
   private final Refusals refusals = new Refusals(new Counter());
+  /** Its tasks' channel operations, performed by their engines. */
+  final MemberChannels channels;
   /** The member's worker processes ({@code isolation=process}), or null: tasks run in this JVM. */
   final IsolatedTasks isolated;
   private final ConcurrentHashMap<RunKey, Running> running = new ConcurrentHashMap<>();
@@ -62,6 +65,7 @@ final class MemberRuntime {
     this.seal = seal;
     this.replays = replays;
     this.isolated = isolated;
+    this.channels = new MemberChannels(codec, seal, refusals);
   }
 
   /** The runtime of a member that Gearbox configures with {@code config}; {@code isolated} null: tasks run in this JVM. */
@@ -157,6 +161,7 @@ final class MemberRuntime {
     }
     RunKey key = new RunKey(task.owner, task.wireId);
     Thread me = Thread.currentThread();
+    MemberChannels.TaskRoute route = channels.routeFor(task, hz);
     boolean[] skip = {false};
     Running entry = running.compute(key, (k, r) -> {
       Running e = r == null ? new Running() : r;
@@ -186,13 +191,16 @@ final class MemberRuntime {
       }
       if (isolated != null) {
         task.work = bytes; // authenticated and decrypted: the worker gets the task as the engine encoded it
+        // The worker's channel calls: performed here if the engine is in this JVM, else forwarded to it.
+        ChannelHost channelHost = task.engine == null || hz == null || task.engine.equals(hz.getLocalEndpoint().getUuid())
+            ? ChannelHost.local() : new ForwardedChannels(route, codec);
         byte[] raw = isolated.run(task, () -> entry.cancelled,
-            (t, fraction, message) -> publishProgress(seal, hz, t, numbers.incrementAndGet(), fraction, message));
+            (t, fraction, message) -> publishProgress(seal, hz, t, numbers.incrementAndGet(), fraction, message), channelHost);
         return answer(task, raw[0], raw, 1);
       }
       Work work;
       try {
-        work = (Work) codec.decode(bytes, 0);
+        work = (Work) channels.decode(route, bytes, 0); // the channels it captured take its route to the engine
       } catch (ClassNotFoundException e) {
         return cannotRun(task, "class " + e.getMessage() + " is not on the classpath of " + describe(hz.getCluster().getLocalMember())
             + ". Task classes must be on"
@@ -217,6 +225,7 @@ final class MemberRuntime {
         return failure(task, e); // a result that does not serialize fails its task, naming the class
       }
     } finally {
+      route.end();
       running.compute(key, (k, r) -> {
         if (r != null && r.interruptedByUs) {
           Thread.interrupted(); // our interrupt must not leak into the pool thread's next task

@@ -19,7 +19,8 @@ import java.util.function.Consumer;
  * member that leaves takes its attempts with it (with the plain executor, exactly those are
  * reported lost with a {@link dev.gearbox.WorkerCrashedException}, counted towards poison; with
  * the durable one, Hazelcast runs them again from their backups), and when the last one leaves,
- * the parked attempts fail saying so. Each change is one step under the {@link Assignments}'
+ * the parked attempts fail saying so. A member that leaves also ends its tasks' channel calls
+ * ({@link ClusterChannels#memberGone}) before its attempts are reported. Each change is one step under the {@link Assignments}'
  * monitor; sends and reports happen after it, and reports on the report executor.
  *
  * <p>Thread-safe: no state of its own.
@@ -37,10 +38,11 @@ final class MembershipFlow implements InitialMembershipListener {
   private final Runnable closeInstance;
   private final MemberProofs proofs;
   private final Cluster cluster;
+  private final ClusterChannels channels;
 
   MembershipFlow(String clusterName, MemberTable members, Assignments assignments, ReportExecutor reports,
       AttemptReports outcomes, ProgressRelay progress, Counter tasksLost, boolean durable, Consumer<ClusterExecution> send,
-      Runnable closeInstance, MemberProofs proofs, Cluster cluster) {
+      Runnable closeInstance, MemberProofs proofs, Cluster cluster, ClusterChannels channels) {
     this.clusterName = clusterName;
     this.members = members;
     this.assignments = assignments;
@@ -53,6 +55,7 @@ final class MembershipFlow implements InitialMembershipListener {
     this.closeInstance = closeInstance;
     this.proofs = proofs;
     this.cluster = cluster;
+    this.channels = channels;
   }
 
   @Override
@@ -104,6 +107,7 @@ final class MembershipFlow implements InitialMembershipListener {
   }
 
   private void left(Member m) {
+    channels.memberGone(m.getUuid()); // before its attempts are reported: elements they never had are back in their channels
     Assignments.Left left = assignments.leave(m.getUuid(), durable);
     if (left == null) {
       return;

@@ -114,12 +114,12 @@ final class ProgressRelay {
   }
 
   /**
-   * Destroys this engine's progress topic on the members, so that long-running members do not keep
+   * Destroys this engine's progress topic (and {@code alongside}, its channel topic) on the members, so that long-running members do not keep
    * one per engine that ever ran. That is a cluster-wide call, which waits while no member answers
    * (a client whose cluster just went away), so it runs on a thread of its own and close waits for
    * it {@link #DESTROY_WAIT_MILLIS} at most; the instance's shutdown ends it in any case.
    */
-  void destroy() {
+  void destroy(ITopic<?> alongside) {
     ITopic<ProgressReport> t = topic;
     if (t == null) {
       return;
@@ -127,6 +127,9 @@ final class ProgressRelay {
     Thread destroyer = new Thread(() -> {
       try {
         t.destroy();
+        if (alongside != null) {
+          alongside.destroy();
+        }
       } catch (RuntimeException e) {
         log.debug("Gearbox: destroying the progress topic: {}", e.toString());
       }

@@ -41,6 +41,11 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
   boolean held;
   /** The member it is for (its MAC names it, so a copy cannot run on another member); null: any (a durable task). */
   UUID target;
+  /**
+   * The engine's own Hazelcast endpoint (member or client), so that a task's channel calls stop
+   * waiting for replies once it has left the cluster; null if not given.
+   */
+  UUID engine;
   byte[] work;
   byte[] mac;
   /**
@@ -56,12 +61,15 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
 
   /** The envelope of an attempt, sealed now; {@code work} is encrypted first if {@code encrypt}. */
   RemoteTask(Seal seal, boolean encrypt, String owner, long wireId, long taskId, String taskName, int attempt, byte[] work) {
-    this(seal, encrypt, false, false, null, owner, wireId, taskId, taskName, attempt, work);
+    this(seal, encrypt, false, false, null, null, owner, wireId, taskId, taskName, attempt, work);
   }
 
-  /** As above; {@code durable}: for the durable executor (see {@link #durable}); {@code held}: see {@link #held}. */
-  RemoteTask(Seal seal, boolean encrypt, boolean durable, boolean held, UUID target, String owner, long wireId, long taskId, String taskName, int attempt,
-      byte[] work) {
+  /**
+   * As above; {@code durable}: for the durable executor (see {@link #durable}); {@code held}: see
+   * {@link #held}; {@code engine}: see {@link #engine}.
+   */
+  RemoteTask(Seal seal, boolean encrypt, boolean durable, boolean held, UUID target, UUID engine, String owner, long wireId,
+      long taskId, String taskName, int attempt, byte[] work) {
     this.owner = owner;
     this.wireId = wireId;
     this.taskId = taskId;
@@ -72,6 +80,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     this.durable = durable;
     this.held = held;
     this.target = target;
+    this.engine = engine;
     this.work = encrypt ? seal.encrypt(work) : work;
     this.mac = macWith(seal);
   }
@@ -79,7 +88,8 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
   /** The MAC this envelope's fields have under {@code seal}. */
   byte[] macWith(Seal seal) {
     return seal.fields(Seal.Kind.TASK).text(owner).i64(wireId).i64(taskId).text(taskName).i32(attempt).i64(sentAt)
-        .bool(encrypted).bool(durable).bool(held).text(target == null ? null : target.toString()).bytes(work).mac();
+        .bool(encrypted).bool(durable).bool(held).text(target == null ? null : target.toString())
+        .text(engine == null ? null : engine.toString()).bytes(work).mac();
   }
 
   @Override
@@ -104,6 +114,7 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     out.writeBoolean(durable);
     out.writeBoolean(held);
     out.writeString(target == null ? null : target.toString());
+    out.writeString(engine == null ? null : engine.toString());
     out.writeByteArray(work);
     out.writeByteArray(mac);
   }
@@ -121,6 +132,8 @@ final class RemoteTask implements Callable<byte[]>, DataSerializable, HazelcastI
     held = in.readBoolean();
     String t = in.readString();
     target = t == null ? null : parseTarget(t);
+    String e = in.readString();
+    engine = e == null ? null : parseTarget(e);
     work = in.readByteArray();
     mac = in.readByteArray();
     arrivedAt = System.currentTimeMillis();

@@ -41,7 +41,7 @@ final class Seal {
 
   /** What an envelope is; the first input of its MAC. */
   enum Kind {
-    TASK, ANSWER, CANCEL, HALT, PROGRESS, PROOF, KILL
+    TASK, ANSWER, CANCEL, HALT, PROGRESS, PROOF, KILL, CHANNEL_CALL, CHANNEL_REPLY
   }
 
   private final SecretKeySpec macKey;

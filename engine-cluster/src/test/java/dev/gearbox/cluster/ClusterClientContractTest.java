@@ -2,39 +2,23 @@ package dev.gearbox.cluster;
 
 import dev.gearbox.EngineConfig;
 import dev.gearbox.testkit.EngineContract;
-import java.time.Duration;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The {@code cluster} backend against the contract across JVMs: every engine is a client of one
- * worker member in a child JVM, so cancels, timeouts, progress, retries and {@code map} all cross
- * a real member boundary, authenticated with the deployment secret and with payloads encrypted
- * ({@code gearbox.cluster.encrypt=true}). The member is started once for the class and stopped after it.
+ * worker member in a child JVM, so cancels, timeouts, progress, retries, {@code map} and channels
+ * all cross a real member boundary, authenticated with the deployment secret and with payloads
+ * encrypted ({@code gearbox.cluster.encrypt=true}). The member is started once for the class and
+ * stopped after it; the channel tests that kill the process running a task kill that member, and
+ * the next test starts another.
  */
 class ClusterClientContractTest extends EngineContract {
-  private static final String CLUSTER = "gearbox-contract-" + Long.toHexString(System.nanoTime());
-  private static MemberJvm member;
-
-  @BeforeAll
-  static void startMember() throws Exception {
-    member = MemberJvm.startAlone("worker-c", CLUSTER, MemberJvm.testClasspath(), 4);
-  }
-
-  @AfterAll
-  static void stopMember() throws Exception {
-    if (member != null) {
-      member.close();
-    }
-  }
+  @RegisterExtension
+  static final ContractMember MEMBER =
+      new ContractMember("worker-c", "gearbox-contract-" + Long.toHexString(System.nanoTime()), 4);
 
   @Override
   protected EngineConfig.Builder configure(EngineConfig.Builder builder) {
-    return builder.backend("cluster").workers(2).cancelGrace(Duration.ofMillis(500))
-        .option("gearbox.cluster.mode", "client")
-        .option("gearbox.cluster.secret", MemberJvm.SECRET)
-        .option("gearbox.cluster.encrypt", "true")
-        .option("gearbox.cluster.cluster-name", CLUSTER)
-        .option("gearbox.cluster.members", member.address());
+    return MEMBER.clientOf(builder, 2);
   }
 }

@@ -117,7 +117,7 @@ class MemberRuntimeTest {
     MemberRuntime runtime = runtime();
     int before = RUNS.get();
     Work counts = ctx -> RUNS.incrementAndGet();
-    RemoteTask t = new RemoteTask(SEAL, false, true, false, null, OWNER, 21, 21, "durable", 1, ClusterConfig.defaultCodec().encode(counts));
+    RemoteTask t = new RemoteTask(SEAL, false, true, false, null, null, OWNER, 21, 21, "durable", 1, ClusterConfig.defaultCodec().encode(counts));
     assertThat(tagOf(runtime.run(t, null), 21)).isEqualTo(MemberRuntime.OK);
     assertThat(tagOf(runtime.run(t, null), 21)).as("at least once: run again").isEqualTo(MemberRuntime.OK);
     assertThat(RUNS.get()).isEqualTo(before + 2);
@@ -206,5 +206,15 @@ class MemberRuntimeTest {
     }
     assertThat(guard.remembered()).as("the first bucket dropped after twice the window").isEqualTo(10_000);
     assertThat(guard.check(t0 + 400_000, mac, t0 + 400_000)).isNull();
+  }
+
+  @Test
+  void aChannelReplySealedWithAnotherSecret_isRefusedAndCounted_andACopyOfAnOldOne_isDroppedQuietly() {
+    Refusals refusals = new Refusals(new com.codahale.metrics.Counter());
+    MemberChannels channels = new MemberChannels(ClusterConfig.defaultCodec(), SEAL, refusals);
+    channels.reply(new ChannelReply(OTHER, OWNER, 1, 1, 1, ChannelReply.SENT, 0, false, new byte[0]), null);
+    assertThat(refusals.count()).as("forged").isEqualTo(1);
+    channels.reply(new ChannelReply(SEAL, OWNER, 1, 1, 1, ChannelReply.SENT, 0, false, new byte[0]), null);
+    assertThat(refusals.count()).as("authentic, but no call of this member waits for it").isEqualTo(1);
   }
 }

@@ -13,6 +13,7 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IExecutorService;
 import com.hazelcast.topic.ITopic;
+import dev.gearbox.Channel;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
@@ -74,6 +75,15 @@ class SecureClusterTest {
     c.setProperty("hazelcast.logging.type", "slf4j");
     c.getMetricsConfig().setEnabled(false);
     return HazelcastClient.newHazelcastClient(c);
+  }
+
+  /** An engine named {@code name}, client of the test's member, with the deployment secret. */
+  private static Engine clientWithTheSecret(String name) {
+    return Engine.open(EngineConfig.newBuilder().backend("cluster").name(name).workers(2)
+        .option("gearbox.cluster.mode", "client")
+        .option("gearbox.cluster.secret", MemberJvm.SECRET)
+        .option("gearbox.cluster.cluster-name", CLUSTER)
+        .option("gearbox.cluster.members", member.address()).build());
   }
 
   private static Member theMember(HazelcastInstance hz) {
@@ -162,7 +172,7 @@ class SecureClusterTest {
       assertThat(first.data()[first.offset()]).isEqualTo(MemberRuntime.OK);
       assertThat(Answers.refusalOf(send(tasks, recorded, theMember(raw)))).contains("replay");
       // A task sealed for another member is refused here: a copy cannot be played back on the other members either.
-      RemoteTask forAnother = new RemoteTask(RIGHT, false, false, false, java.util.UUID.randomUUID(), "recorded", 12, 12,
+      RemoteTask forAnother = new RemoteTask(RIGHT, false, false, false, java.util.UUID.randomUUID(), null, "recorded", 12, 12,
           "counts", 1, encode(counts));
       assertThat(Answers.refusalOf(send(tasks, forAnother, theMember(raw)))).contains("sealed for another member");
       RemoteTask fresh = new RemoteTask(RIGHT, true, "recorded", 11, 11, "counts", 1, encode(counts));
@@ -250,11 +260,7 @@ class SecureClusterTest {
   @Test
   void forgedProgress_isDroppedAndCounted() throws Exception {
     HazelcastInstance raw = rawClient();
-    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("cluster").name("secure-progress").workers(2)
-        .option("gearbox.cluster.mode", "client")
-        .option("gearbox.cluster.secret", MemberJvm.SECRET)
-        .option("gearbox.cluster.cluster-name", CLUSTER)
-        .option("gearbox.cluster.members", member.address()).build())) {
+    try (Engine engine = clientWithTheSecret("secure-progress")) {
       engine.submit(() -> 1).get(ANSWER.toMillis(), TimeUnit.MILLISECONDS);
       // An outsider finds the engine's progress topic by listing the cluster's objects, and publishes on it.
       List<String> topics = raw.getDistributedObjects().stream().map(o -> o.getName())
@@ -266,6 +272,47 @@ class SecureClusterTest {
         topic.publish(new ProgressReport(WRONG, owner, 1, 1, 0.5, "forged"));
       }
       await().atMost(ANSWER).until(() -> engine.metrics().counter("gearbox.secure-progress.cluster.envelopes-refused").getCount() >= 1);
+    } finally {
+      raw.shutdown();
+    }
+  }
+
+  /**
+   * An outsider listening on the engine's channel topic records a task's send, plays it back while
+   * the task still runs, and publishes a call sealed with a wrong secret: both are dropped and
+   * counted, and the channel holds only the one element the task sent.
+   */
+  @Test
+  void channelCalls_forgedOrPlayedBack_areDroppedAndCounted() throws Exception {
+    HazelcastInstance raw = rawClient();
+    try (Engine engine = clientWithTheSecret("secure-channels")) {
+      List<String> topics = raw.getDistributedObjects().stream().map(o -> o.getName())
+          .filter(n -> n.startsWith(ClusterConfig.CHANNEL_TOPIC_PREFIX)).toList();
+      assertThat(topics).hasSize(1);
+      ITopic<ChannelCall> topic = raw.getTopic(topics.get(0));
+      List<ChannelCall> recorded = new java.util.concurrent.CopyOnWriteArrayList<>();
+      topic.addMessageListener(m -> recorded.add(m.getMessageObject()));
+      Channel<Integer> ch = Channel.bounded("guarded", 10);
+      String release = dir.resolve("release").toString();
+      TaskFuture<String> task = engine.submit(() -> {
+        ch.send(7);
+        while (!Files.exists(Path.of(release))) {
+          Thread.sleep(5); // polls the test's release file
+        }
+        return "sent once";
+      });
+      await().atMost(ANSWER).until(() -> recorded.stream().anyMatch(c -> c.kind == ChannelCall.CALL));
+      ChannelCall send = recorded.stream().filter(c -> c.kind == ChannelCall.CALL).findFirst().orElseThrow();
+      topic.publish(send); // played back while its task runs
+      topic.publish(new ChannelCall(WRONG, send.owner, send.wireId, send.attempt, send.call + 1000, ChannelCall.CALL, false, 0,
+          false, new byte[] {ChannelCall.SEND}, send.channelIds, send.channelNames, new byte[][] {encode(99)}));
+      String refused = "gearbox.secure-channels.cluster.envelopes-refused";
+      await().atMost(ANSWER).until(() -> engine.metrics().counter(refused).getCount() >= 2);
+      Files.createFile(Path.of(release));
+      assertThat(task.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("sent once");
+      assertThat(ch.tryReceive()).contains(7);
+      assertThat(ch.tryReceive()).as("neither the copy nor the forgery sent anything").isEmpty();
+      assertThat(engine.metrics().counter(refused).getCount()).isEqualTo(2);
     } finally {
       raw.shutdown();
     }

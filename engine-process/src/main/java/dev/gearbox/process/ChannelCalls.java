@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The engine's side of one worker's channel operations: each {@link EngineBound.ChannelCall} is
- * performed on this JVM's channels through {@link ChannelHost} and answered by exactly one
- * {@link WorkerBound.ChannelReply}.
+ * performed through its attempt's {@link ChannelHost} (this JVM's channels; on a cluster member
+ * running the task for an engine elsewhere, a host that forwards to that engine) and answered by
+ * exactly one {@link WorkerBound.ChannelReply}.
  *
  * <h2>Never blocking the pipe reader</h2>
  * A call arrives on the worker's reader thread. It starts the operation, which never waits there:
@@ -61,19 +62,21 @@ final class ChannelCalls {
   private static final class Open {
     final long wire;
     final long call;
+    /** Where its channels are (this JVM's, or an engine's elsewhere that a cluster member forwards to). */
+    final ChannelHost host;
     /** Set once the operation started and still waits; withdrawn through it. */
     volatile ChannelHost.Call pending;
     /** Set when an element was received for it: in delivery until acknowledged. */
     ChannelHost.Delivery delivery;
 
-    Open(long wire, long call) {
+    Open(long wire, long call, ChannelHost host) {
       this.wire = wire;
       this.call = call;
+      this.host = host;
     }
   }
 
   private final WorkerProcess worker;
-  private final ChannelHost host;
   private final Codec codec;
   /** Guarded by this. */
   private final Map<Long, Open> open = new HashMap<>();
@@ -82,9 +85,8 @@ final class ChannelCalls {
   /** Guarded by this. */
   private boolean dead;
 
-  ChannelCalls(WorkerProcess worker, ChannelHost host, Codec codec) {
+  ChannelCalls(WorkerProcess worker, Codec codec) {
     this.worker = worker;
-    this.host = host;
     this.codec = codec;
   }
 
@@ -92,11 +94,12 @@ final class ChannelCalls {
 
   /** A call of a task of this worker; see the class comment. */
   void call(EngineBound.ChannelCall c) {
-    if (!worker.inFlight.containsKey(c.wire())) {
+    WireAttempt attempt = worker.inFlight.get(c.wire());
+    if (attempt == null) {
       answer(c.wire(), c.call(), WorkerBound.ChannelReply.ERROR, 0, text("the task that held this channel has ended"));
       return;
     }
-    Open o = new Open(c.wire(), c.call());
+    Open o = new Open(c.wire(), c.call(), attempt.attempt.channelHost());
     synchronized (this) {
       if (dead) {
         return;
@@ -124,14 +127,15 @@ final class ChannelCalls {
     ChannelCase[] cases = new ChannelCase[c.cases().size()];
     for (int i = 0; i < cases.length; i++) {
       EngineBound.ChannelCall.Case k = c.cases().get(i);
-      pin(o.wire, host.pin(k.channelId(), k.channelName()));
+      pin(o.wire, o.host.pin(k.channelId(), k.channelName()));
       boolean send = k.op() == EngineBound.ChannelCall.SEND;
       cases[i] = new ChannelCase(send, k.channelId(), k.channelName(), send ? new ChannelHost.Encoded(k.argument(), 0, codec) : null);
     }
-    o.pending = host.start(cases, c.start(), c.mayWait(), (outcome, delivery) -> completed(o, outcome, delivery));
+    o.pending = o.host.start(cases, c.start(), c.mayWait(), (outcome, delivery) -> completed(o, outcome, delivery));
   }
 
   private void control(Open o, EngineBound.ChannelCall.Case k) {
+    ChannelHost host = o.host;
     pin(o.wire, host.pin(k.channelId(), k.channelName()));
     boolean result = switch (k.op()) {
       case EngineBound.ChannelCall.CLOSE -> host.control(k.channelId(), k.channelName(), ChannelHost.Control.CLOSE, null);
@@ -211,7 +215,7 @@ final class ChannelCalls {
           offset = e.offset();
         } else {
           try {
-            bytes = host.carrying(() -> codec.encode(outcome.value()), b -> pin(o.wire, b));
+            bytes = o.host.carrying(() -> codec.encode(outcome.value()), b -> pin(o.wire, b));
           } catch (java.io.IOException | RuntimeException x) {
             // It cannot travel: the receive fails saying why, and the element, taken, is lost.
             finish(o);

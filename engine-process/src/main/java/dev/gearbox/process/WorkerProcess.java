@@ -119,7 +119,7 @@ final class WorkerProcess implements EngineBound.Handler {
     this.label = "worker-" + index;
     this.output = new WorkerOutput(threadPrefix, this::label, () -> aotLaunch.training() != null, out -> stdin = out);
     output.taskMdc(this::mdcOfTask);
-    this.channels = new ChannelCalls(this, dev.gearbox.spi.ChannelHost.local(), listener.channelCodec());
+    this.channels = new ChannelCalls(this, listener.channelCodec());
   }
 
   /**

@@ -395,9 +395,11 @@ public interface ChannelsContract extends ContractFixture {
   default void aProcessDyingBetweenReceivingAndAcknowledging_givesTheElementBackToTheHead() throws Exception {
     Engine engine = open();
     assumeChannels(engine);
-    assumeFalse(engine.capabilities().sharedMemory(), "tasks share the caller's JVM: nothing to kill");
+    long here = ProcessHandle.current().pid();
+    assumeTrue(get(engine.submit((Task<Long>) () -> ProcessHandle.current().pid())) != here,
+        "tasks run in the caller's JVM: there is no process of their own to die");
     Channel<Object> ch = Channel.bounded("comes-back", 3);
-    HaltsElsewhere deadly = new HaltsElsewhere(ProcessHandle.current().pid());
+    HaltsElsewhere deadly = new HaltsElsewhere(here);
     ch.send(deadly);
     ch.send("second");
     ch.send("third");
@@ -423,5 +425,127 @@ public interface ChannelsContract extends ContractFixture {
         Runtime.getRuntime().halt(3);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- bounds, and threads a task leaves behind
+
+  /** Skips the test unless the engine's tasks run in a process other than this one. */
+  private void assumeTasksInAnotherProcess(Engine engine) throws Exception {
+    long here = ProcessHandle.current().pid();
+    assumeTrue(get(engine.submit((Task<Long>) () -> ProcessHandle.current().pid())) != here,
+        "tasks run in the caller's JVM, where channel calls are not routed: no per-task limit, no task-scoped handle");
+  }
+
+  /** Channel calls a task may have open at once where its calls are routed to the engine (README: Channels). */
+  int MAX_CALLS_PER_TASK = 16;
+
+  /**
+   * Twenty threads of one task receive at once; each element holds its receiver in decoding (its
+   * call open) until released. Only {@link #MAX_CALLS_PER_TASK} receivers reach the channel: the
+   * others wait in the task's process, and get their elements once the first ones return. None is
+   * lost, and the task's process is not taken for a faulty one.
+   */
+  @Test
+  default void aTasksThreads_haveAtMostSixteenChannelCallsOpenAtOnce_theOthersWaitInItsProcess() throws Exception {
+    Engine engine = openForChannels(1);
+    assumeTasksInAnotherProcess(engine);
+    int threads = MAX_CALLS_PER_TASK + 4;
+    Channel<Object> ch = Channel.rendezvous("sixteen-at-once");
+    String dir = dir();
+    TaskFuture<Integer> f = engine.submit(() -> {
+      java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+      List<Thread> receivers = new ArrayList<>();
+      for (int i = 0; i < threads; i++) {
+        Thread t = new Thread(() -> {
+          try {
+            ch.receive();
+            got.incrementAndGet();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        t.start();
+        receivers.add(t);
+      }
+      for (Thread t : receivers) {
+        t.join();
+      }
+      return got.get();
+    });
+    HeldInDecoding held = new HeldInDecoding(ProcessHandle.current().pid(), dir);
+    java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+    await().until(() -> (ch.trySend(held) ? taken.incrementAndGet() : taken.get()) == MAX_CALLS_PER_TASK);
+    await().during(Duration.ofMillis(500)).atMost(PROMPTLY).until(() -> !ch.trySend(held));
+    Signals.raise(dir, "decode");
+    for (int i = MAX_CALLS_PER_TASK; i < threads; i++) {
+      ch.send(held);
+    }
+    assertThat(get(f)).as("every receiver got an element").isEqualTo(threads);
+    assertThat(ch.tryReceive()).isEmpty();
+  }
+
+  /** An element whose decoding, anywhere but in the JVM that made it, waits for the signal {@code decode}. */
+  final class HeldInDecoding implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final long home;
+    private final String dir;
+
+    HeldInDecoding(long home, String dir) {
+      this.home = home;
+      this.dir = dir;
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+      in.defaultReadObject();
+      if (ProcessHandle.current().pid() != home) {
+        try {
+          Signals.awaitInTask(dir, "decode");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  /**
+   * A thread the task left running after it returned: its receive, waiting when the task ended, is
+   * withdrawn (it fails with {@code IllegalStateException}, leaving no receiver to swallow a later
+   * element), and its later calls are refused the same way.
+   */
+  @Test
+  default void channelCallsOfAThreadATaskLeftRunning_areRefusedOnceTheTaskEnded_andLeaveNoWaiterBehind() throws Exception {
+    Engine engine = openForChannels(1);
+    assumeTasksInAnotherProcess(engine);
+    Channel<Integer> ch = Channel.rendezvous("outlived");
+    String dir = dir();
+    TaskFuture<Integer> f = engine.submit(() -> {
+      Thread leftover = new Thread(() -> {
+        try {
+          Signals.raise(dir, "receiving");
+          ch.receive();
+          Signals.raise(dir, "received");
+        } catch (IllegalStateException e) {
+          Signals.raise(dir, "receive-refused");
+        } catch (InterruptedException e) {
+          Signals.raise(dir, "receive-interrupted");
+        }
+        try {
+          ch.trySend(2);
+          Signals.raise(dir, "sent");
+        } catch (IllegalStateException e) {
+          Signals.raise(dir, "send-refused");
+        }
+      });
+      leftover.setDaemon(true);
+      leftover.start();
+      Signals.awaitInTask(dir, "end");
+      return 1;
+    });
+    await().until(() -> Signals.isRaised(dir, "receiving"));
+    Signals.raise(dir, "end");
+    assertThat(get(f)).isEqualTo(1);
+    await().until(() -> Signals.isRaised(dir, "receive-refused") && Signals.isRaised(dir, "send-refused"));
+    assertThat(ch.trySend(3)).as("no receiver of the ended task is left waiting").isFalse();
+    assertThat(Signals.isRaised(dir, "received") || Signals.isRaised(dir, "sent")).isFalse();
   }
 }

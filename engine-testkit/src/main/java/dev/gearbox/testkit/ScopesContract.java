@@ -186,4 +186,20 @@ public interface ScopesContract extends ContractFixture {
       assertThat(next.join()).as("a scope opened afterwards is not nested in the closed ones").containsExactly(4);
     }
   }
+
+  /**
+   * A scope that is never closed, with a deadline far away: the engine's close neither waits for
+   * that deadline nor leaves its timer behind. The scope is opened in a thread of its own, so that
+   * it is not the test thread's current scope afterwards.
+   */
+  @Test
+  default void aScopeLeftOpen_withADistantDeadline_doesNotDelayTheEnginesClose() throws Exception {
+    Engine engine = open();
+    TaskFuture<Integer> child = CompletableFuture.supplyAsync(() -> engine.<Integer>openScope(
+        ScopeOptions.newBuilder().name("left-open").timeout(Duration.ofHours(1)).build()).fork(value(7))).get();
+    assertThat(get(child)).isEqualTo(7);
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(engine::close);
+    closing.get(PROMPTLY.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    assertThat(engine.isTerminated()).as("terminated, the open scope's deadline timer included").isTrue();
+  }
 }

@@ -35,6 +35,15 @@ public interface Attempt {
     return java.util.Map.of();
   }
 
+  /**
+   * Where the channel operations of this attempt's task are performed, for a backend whose tasks
+   * reach channels from another JVM: this JVM's channels, unless the attempt is run here on behalf
+   * of an engine in another JVM (a cluster member's worker process), whose channels it forwards to.
+   */
+  default ChannelHost channelHost() {
+    return ChannelHost.local();
+  }
+
   /** What {@link Backend#prepare} returned for this task at submit, or null. */
   Object prepared();
 

@@ -8,8 +8,10 @@ import java.util.function.Supplier;
 /**
  * Channels for backends whose tasks run in other JVMs: the engine side (operations performed on
  * this JVM's channels for a task elsewhere, which never block the calling thread) and the worker
- * side (which {@link ChannelRoute} a decoded handle takes). Not application API: the one instance
- * is {@link #local()}, made by the engine module.
+ * side (which {@link ChannelRoute} a decoded handle takes). Not application API: this JVM's
+ * instance is {@link #local()}, made by the engine module; a backend that runs a task here for an
+ * engine in another JVM may give its attempt a host that forwards there
+ * ({@link Attempt#channelHost()}).
  *
  * <h2>Handles on the wire</h2>
  * A {@link dev.gearbox.Channel} serializes as a small handle: its id, name, capacity and the
@@ -30,7 +32,7 @@ public abstract class ChannelHost {
   private static volatile ChannelHost local;
   private static volatile Supplier<ChannelRoute> routes;
 
-  /** For the engine module's implementation only. */
+  /** For the engine module's implementation, and backends' forwarding hosts. */
   protected ChannelHost() {}
 
   /** Called once by the engine module's implementation as its class initializes. */
