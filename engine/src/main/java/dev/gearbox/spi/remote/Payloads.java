@@ -44,8 +44,8 @@ public final class Payloads {
       return codec.encode(work);
     } catch (NotSerializableException e) {
       throw new RejectedExecutionException("the task cannot be sent to " + destination + ": it is, or captures, an object of"
-          + " class " + e.getMessage() + ", which is not Serializable. Make it Serializable, or capture only serializable"
-          + " values", e);
+          + " class " + e.getMessage() + ", which is not Serializable. Make it Serializable, capture only serializable"
+          + " values, or run it on an in-process backend (thread, async, direct) with gearbox.serialization.check=off", e);
     } catch (IOException | RuntimeException e) {
       throw new RejectedExecutionException("the task cannot be sent to " + destination + ": " + e, e);
     }
