@@ -245,6 +245,9 @@ final class DefaultEngine implements Engine {
       if (created.parallelism() < 1) {
         throw new IllegalStateException("backend " + backendName + " reports parallelism " + created.parallelism());
       }
+      if (initializer != null && (c.requiresSerializable() || config.checksSerialization())) {
+        checkInitializerTravels();
+      }
       if (initializer != null && c.sharedMemory()) {
         initializeHere();
       }
@@ -263,10 +266,30 @@ final class DefaultEngine implements Engine {
     this.slots = created.parallelism();
     this.prefetch = slots == Integer.MAX_VALUE ? 0 : Math.max(0, Math.min(created.prefetch(), Integer.MAX_VALUE - slots));
     this.serialCheck = config.checksSerialization() && !caps.requiresSerializable()
-        ? new dev.gearbox.spi.remote.Payloads(new dev.gearbox.spi.remote.SerialCodec(
-            dev.gearbox.spi.remote.SerialCodec.MAX_MAX_BYTES, null, EngineConfig.SERIALIZATION_CHECK, EngineConfig.SERIALIZATION_CHECK), "a worker process or a cluster member"
-            + " (" + EngineConfig.SERIALIZATION_CHECK + "=always)")
+        ? remoteLike(" (" + EngineConfig.SERIALIZATION_CHECK + "=always)")
         : null;
+  }
+
+  /**
+   * Encodes as the remote levels do, with no size limit (each level has its own), for checks whose
+   * bytes are dropped; messages say the work cannot be sent to "a worker process or a cluster member"
+   * followed by {@code why}.
+   */
+  private static dev.gearbox.spi.remote.Payloads remoteLike(String why) {
+    return new dev.gearbox.spi.remote.Payloads(new dev.gearbox.spi.remote.SerialCodec(dev.gearbox.spi.remote.SerialCodec.MAX_MAX_BYTES,
+        null, EngineConfig.SERIALIZATION_CHECK, EngineConfig.SERIALIZATION_CHECK), "a worker process or a cluster member" + why);
+  }
+
+  /**
+   * Where the initializer must travel (a remote backend, or {@code gearbox.serialization.check=always}),
+   * one that cannot fails the open, instead of every task that would carry it.
+   */
+  private void checkInitializerTravels() {
+    try {
+      remoteLike("").prepare(InitializedWork.start(workerKey, initializer), "the worker initializer " + WorkerStates.describe(initializer));
+    } catch (RejectedExecutionException e) {
+      throw new EngineConfigException(EngineConfig.WORKER_INITIALIZER, e.getMessage());
+    }
   }
 
   /** An in-process backend's one worker is this JVM: its state is made here, at open, in the opening thread. */

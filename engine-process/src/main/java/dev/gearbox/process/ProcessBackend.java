@@ -110,10 +110,9 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
   /** The worker initializer's start, encoded once for every worker; one that cannot cross fails the open. */
   private byte[] encodeStart(Work start) {
     try {
-      return payloads.prepare(start);
+      return payloads.prepare(start, "the worker initializer");
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      throw new dev.gearbox.EngineConfigException(dev.gearbox.EngineConfig.WORKER_INITIALIZER, "the worker initializer"
-          + " cannot be sent to the worker processes: " + e.getMessage().replaceFirst("^the task cannot be sent to a worker process: ", ""));
+      throw new dev.gearbox.EngineConfigException(dev.gearbox.EngineConfig.WORKER_INITIALIZER, e.getMessage());
     }
   }
 

@@ -20,6 +20,11 @@ public final class ContractInitializers {
     };
   }
 
+  /** Captures {@code captured}, which may not be serializable. */
+  public static WorkerInitializer capturing(Object captured) {
+    return () -> captured.toString();
+  }
+
   /** Throws a {@link ContractFailure} with {@code message}. */
   public static WorkerInitializer failing(String message) {
     return new Failing(message);

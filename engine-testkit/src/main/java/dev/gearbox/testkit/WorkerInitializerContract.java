@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import dev.gearbox.ContextTask;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
+import dev.gearbox.EngineConfigException;
 import dev.gearbox.TaskFuture;
 import dev.gearbox.WorkerInitializerException;
 import dev.gearbox.testkit.ContractTasks.ContractFailure;
@@ -71,6 +72,16 @@ public interface WorkerInitializerContract extends ContractFixture {
     Engine engine = open();
     Throwable t = failureOf(engine.submit(stateOfItsWorker()));
     assertThat(t).isInstanceOf(IllegalStateException.class).hasMessageContaining(EngineConfig.WORKER_INITIALIZER);
+  }
+
+  @Test
+  default void workerInitializer_capturingSomethingNotSerializable_underTheCheck_failsAtOpenNamingTheKeyAndTheClass() {
+    Throwable t = catchThrowable(() -> open(b -> b.checkSerialization(true)
+        .workerInitializer(ContractInitializers.capturing(new SerializationCheckContract.Unserializable(1)))));
+    assertThat(t).isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("the worker initializer")
+        .hasMessageContaining(SerializationCheckContract.Unserializable.class.getName());
+    assertThat(((EngineConfigException) t).key()).isEqualTo(EngineConfig.WORKER_INITIALIZER);
   }
 
   @Test

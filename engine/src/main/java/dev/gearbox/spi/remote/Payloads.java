@@ -40,14 +40,23 @@ public final class Payloads {
    * @throws RejectedExecutionException saying what cannot cross and how to fix it
    */
   public byte[] prepare(Work work) {
+    return prepare(work, "the task");
+  }
+
+  /**
+   * {@link #prepare(Work)} for work that messages call {@code what} ({@code "the worker initializer"}).
+   *
+   * @throws RejectedExecutionException saying what cannot cross and how to fix it
+   */
+  public byte[] prepare(Work work, String what) {
     try {
       return codec.encode(work);
     } catch (NotSerializableException e) {
-      throw new RejectedExecutionException("the task cannot be sent to " + destination + ": it is, or captures, an object of"
+      throw new RejectedExecutionException(what + " cannot be sent to " + destination + ": it is, or captures, an object of"
           + " class " + e.getMessage() + ", which is not Serializable. Make it Serializable, capture only serializable"
           + " values, or run it on an in-process backend (thread, async, direct) with gearbox.serialization.check=off", e);
     } catch (IOException | RuntimeException e) {
-      throw new RejectedExecutionException("the task cannot be sent to " + destination + ": " + e, e);
+      throw new RejectedExecutionException(what + " cannot be sent to " + destination + ": " + e, e);
     }
   }
 
