@@ -252,6 +252,7 @@ final class DefaultEngine implements Engine {
         initializeHere();
       }
     } catch (RuntimeException e) {
+      WorkerStates.forget(workerKey); // a state, or a failure, made in this JVM as the backend started
       if (created != null) {
         created.shutdownNow();
       }
@@ -297,7 +298,6 @@ final class DefaultEngine implements Engine {
     try {
       WorkerStates.stateFor(workerKey, initializer);
     } catch (WorkerInitializerException e) {
-      WorkerStates.forget(workerKey);
       throw new WorkerInitializerException("engine '" + name + "' (backend " + backendName + ") cannot start its worker,"
           + " this JVM: " + e.getMessage(), e.getCause());
     }
