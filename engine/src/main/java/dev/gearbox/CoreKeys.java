@@ -45,7 +45,11 @@ final class CoreKeys {
       new ConfigKey(EngineConfig.DASHBOARD_PORT, "`none`",
           "serve the live web view (read-only) and `/api/snapshot` on this port; `0` takes any free port (logged)"),
       new ConfigKey(EngineConfig.DASHBOARD_BIND, "`127.0.0.1`",
-          "the address the dashboard listens on: loopback unless set (`0.0.0.0` opens it to the network, without authentication)"));
+          "the address the dashboard listens on: loopback unless set (`0.0.0.0` opens it to the network, without authentication)"),
+      new ConfigKey(EngineConfig.WORKER_INITIALIZER, "none",
+          "runs once in each worker before its first task, and its result is that worker's state (`TaskContext.workerState`): a `dev.gearbox.WorkerInitializer` class with a public no-argument constructor, on the workers' class path too ([what a worker is on each level](#per-worker-initializer))"),
+      new ConfigKey(EngineConfig.SERIALIZATION_CHECK, "`off`",
+          "`always`: on `thread`, `async` and `direct`, serialize every task and `map` function at submit and reject what could not cross to `process` or `cluster`, as they would"));
 
   static final Set<String> NAMES = ALL.stream().map(ConfigKey::name).collect(Collectors.toUnmodifiableSet());
 

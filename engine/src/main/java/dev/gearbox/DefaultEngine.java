@@ -159,6 +159,12 @@ final class DefaultEngine implements Engine {
   private final boolean rejectWhenFull;
   /** What captures the submitter's context at submit ({@link ContextualWork}); empty for none. */
   private final ContextCarrier[] carriers;
+  /** The engine's worker initializer, or null; its states are kept under {@link #workerKey} ({@link WorkerStates}). */
+  private final WorkerInitializer initializer;
+  /** Names this engine's worker states in every JVM where its tasks run: unique per engine instance. */
+  private final String workerKey = java.util.UUID.randomUUID().toString();
+  /** Serialize-checks tasks at submit on a backend that does not ({@code gearbox.serialization.check=always}), or null. */
+  private final dev.gearbox.spi.remote.Payloads serialCheck;
 
   /**
    * Guards the fields marked so, the {@link #queue}, and the state, live links and pending retry
@@ -223,6 +229,7 @@ final class DefaultEngine implements Engine {
     this.queueCapacity = config.queueCapacity();
     this.rejectWhenFull = config.queueFullPolicy() == QueueFullPolicy.REJECT;
     this.carriers = carriersOf(config);
+    this.initializer = config.workerInitializer().orElse(null);
     this.metrics = new EngineMetrics(registry, name, this::queueDepth, this::inFlight, new LockedCounts());
     this.bus = new ListenerBus(name);
     this.timer = new ScheduledThreadPoolExecutor(1,
@@ -244,7 +251,14 @@ final class DefaultEngine implements Engine {
       if (created.parallelism() < 1) {
         throw new IllegalStateException("backend " + backendName + " reports parallelism " + created.parallelism());
       }
+      if (initializer != null && (c.requiresSerializable() || config.checksSerialization())) {
+        checkInitializerTravels();
+      }
+      if (initializer != null && c.sharedMemory()) {
+        initializeHere();
+      }
     } catch (RuntimeException e) {
+      WorkerStates.forget(workerKey); // a state, or a failure, made in this JVM as the backend started
       if (created != null) {
         created.shutdownNow();
       }
@@ -258,6 +272,41 @@ final class DefaultEngine implements Engine {
     this.caps = created.capabilities();
     this.slots = created.parallelism();
     this.prefetch = slots == Integer.MAX_VALUE ? 0 : Math.max(0, Math.min(created.prefetch(), Integer.MAX_VALUE - slots));
+    this.serialCheck = config.checksSerialization() && !caps.requiresSerializable()
+        ? remoteLike(" (" + EngineConfig.SERIALIZATION_CHECK + "=always)")
+        : null;
+  }
+
+  /**
+   * Encodes as the remote levels do, with no size limit (each level has its own), for checks whose
+   * bytes are dropped; messages say the work cannot be sent to "a worker process or a cluster member"
+   * followed by {@code why}.
+   */
+  private static dev.gearbox.spi.remote.Payloads remoteLike(String why) {
+    return new dev.gearbox.spi.remote.Payloads(new dev.gearbox.spi.remote.SerialCodec(dev.gearbox.spi.remote.SerialCodec.MAX_MAX_BYTES,
+        null, EngineConfig.SERIALIZATION_CHECK, EngineConfig.SERIALIZATION_CHECK), "a worker process or a cluster member" + why);
+  }
+
+  /**
+   * Where the initializer must travel (a remote backend, or {@code gearbox.serialization.check=always}),
+   * one that cannot fails the open, instead of every task that would carry it.
+   */
+  private void checkInitializerTravels() {
+    try {
+      remoteLike("").prepare(InitializedWork.start(workerKey, initializer), "the worker initializer " + WorkerStates.describe(initializer));
+    } catch (RejectedExecutionException e) {
+      throw new EngineConfigException(EngineConfig.WORKER_INITIALIZER, e.getMessage());
+    }
+  }
+
+  /** An in-process backend's one worker is this JVM: its state is made here, at open, in the opening thread. */
+  private void initializeHere() {
+    try {
+      WorkerStates.stateFor(workerKey, initializer);
+    } catch (WorkerInitializerException e) {
+      throw new WorkerInitializerException("engine '" + name + "' (backend " + backendName + ") cannot start its worker,"
+          + " this JVM: " + e.getMessage(), e.getCause());
+    }
   }
 
   static Engine open(EngineConfig config) {
@@ -351,9 +400,31 @@ final class DefaultEngine implements Engine {
     return all.toArray(new ContextCarrier[0]);
   }
 
+  /**
+   * {@code gearbox.serialization.check=always}: the task encoded as a remote backend would encode
+   * it (channels travel as handles, as to a process worker), the bytes dropped, and a task that
+   * could not cross rejected with the same words.
+   */
+  private void checkSerializable(Work work) {
+    try {
+      dev.gearbox.spi.ChannelHost.local().carrying(() -> serialCheck.prepare(work), pinned -> { });
+    } catch (RejectedExecutionException e) {
+      metrics.rejected.inc();
+      throw e;
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e); // prepare encodes in memory and reports its own failures unchecked
+    }
+  }
+
   /** Admission: starts the job at once, queues it, waits for space, or rejects it. */
   TaskFuture<Object> submitWork(Work work, TaskOptions options) {
     requireNonNull(options, "options");
+    if (serialCheck != null) {
+      checkSerializable(work);
+    }
+    if (initializer != null) {
+      work = InitializedWork.wrap(workerKey, initializer, work);
+    }
     work = ContextualWork.wrap(carriers, work);
     Job job = new Job(this, ids.incrementAndGet(), options.name().orElse(null), work, options,
         options.timeout().orElse(defaultTimeout), options.retry().orElse(defaultRetry));
@@ -1351,6 +1422,7 @@ final class DefaultEngine implements Engine {
       }
       bus.shutdown();
     } finally {
+      WorkerStates.forget(workerKey);
       // Whatever a release step threw, the engine is terminated: nothing may wait on TIDYING for ever.
       lockQuickly();
       try {
@@ -1706,6 +1778,11 @@ final class DefaultEngine implements Engine {
     @Override
     public Optional<String> get(String key) {
       return Optional.ofNullable(config.backendOptions().get(key));
+    }
+
+    @Override
+    public Optional<Work> workerStart() {
+      return initializer == null ? Optional.empty() : Optional.of(InitializedWork.start(workerKey, initializer));
     }
 
     @Override

@@ -29,11 +29,26 @@ import java.util.stream.Stream;
  *   <li>Rejection is synchronous: {@code submit} throws
  *       {@link java.util.concurrent.RejectedExecutionException} after shutdown, when the queue is
  *       full under {@link QueueFullPolicy#REJECT}, or when a task cannot cross the backend's
- *       boundary (not serializable).
+ *       boundary (not serializable). With {@code gearbox.serialization.check=always}
+ *       ({@link EngineConfig.Builder#checkSerialization}) the in-process levels ({@code thread},
+ *       {@code async}, {@code direct}) reject, the same way, every task and {@code map} function
+ *       that could not cross to {@code process} or {@code cluster}.
  *   <li>Actions in a thread before {@code submit} happen-before the task starts, and the task's
  *       actions happen-before a successful {@code get} — on backends that share memory. Across
  *       processes nothing is shared: the task works on copies.
  * </ul>
+ *
+ * <h2>Workers and their state</h2>
+ * A {@link WorkerInitializer} ({@code gearbox.worker.initializer}) runs once in each worker before
+ * its first task, and tasks reach what it returned with {@link TaskContext#workerState(Class)}. A
+ * worker is a JVM that runs the engine's tasks: on {@code thread}, {@code async} and {@code direct}
+ * the engine's own JVM (the initializer runs once, inside {@code open}, and every task shares its
+ * state); on {@code process} each worker JVM, replacements included; on {@code cluster} each member
+ * that runs the engine's tasks, or each of its worker JVMs under {@code isolation=process}. Tasks
+ * that run at once in one worker share its state, so it must be safe for concurrent use. An
+ * initializer that throws on a worker started at open makes {@code open} throw a
+ * {@link WorkerInitializerException} naming the worker and the initializer, with its exception as
+ * the cause; see {@link WorkerInitializer} for workers started later.
  *
  * <p>Implementations are thread-safe.
  */

@@ -48,6 +48,8 @@ import java.util.TreeSet;
  *   <tr><td>{@code gearbox.jmx}</td><td>false</td><td>metrics and an MBean with JMX</td></tr>
  *   <tr><td>{@code gearbox.dashboard.port}</td><td>{@code none}</td><td>serve the live web view on this port</td></tr>
  *   <tr><td>{@code gearbox.dashboard.bind}</td><td>{@code 127.0.0.1}</td><td>the dashboard's address</td></tr>
+ *   <tr><td>{@code gearbox.worker.initializer}</td><td>none</td><td>a {@link WorkerInitializer} class run once per worker</td></tr>
+ *   <tr><td>{@code gearbox.serialization.check}</td><td>{@code off}</td><td>{@code always}: serialize-check every task at submit on in-process levels too</td></tr>
  * </table>
  * Backends add keys under {@code gearbox.<backend>.}. Durations are written {@code 250ms},
  * {@code 2s}, {@code 1.5s}, {@code 3m}, {@code 1h} or ISO-8601 ({@code PT2S}). An environment
@@ -79,6 +81,8 @@ public final class EngineConfig {
   public static final String JMX = "gearbox.jmx";
   public static final String DASHBOARD_PORT = "gearbox.dashboard.port";
   public static final String DASHBOARD_BIND = "gearbox.dashboard.bind";
+  public static final String WORKER_INITIALIZER = "gearbox.worker.initializer";
+  public static final String SERIALIZATION_CHECK = "gearbox.serialization.check";
 
   /** Environment variables starting with GEARBOX_ that belong to tools, not to the engine. */
   private static final java.util.Set<String> FOREIGN_ENV = java.util.Set.of("GEARBOX_JAVA_HOME");
@@ -102,6 +106,8 @@ public final class EngineConfig {
   private final boolean jmx;
   private final int dashboardPort;
   private final String dashboardBind;
+  private final WorkerInitializer workerInitializer;
+  private final boolean checkSerialization;
   private final MetricRegistry metricRegistry;
   private final Map<String, String> backendOptions;
   private final Map<String, String> sources;
@@ -126,6 +132,8 @@ public final class EngineConfig {
     this.jmx = b.jmx;
     this.dashboardPort = b.dashboardPort;
     this.dashboardBind = b.dashboardBind;
+    this.workerInitializer = b.workerInitializer;
+    this.checkSerialization = b.checkSerialization;
     this.metricRegistry = b.metricRegistry;
     this.backendOptions = Collections.unmodifiableMap(new TreeMap<>(b.backendOptions));
     this.sources = Collections.unmodifiableMap(new LinkedHashMap<>(b.sources));
@@ -297,6 +305,19 @@ public final class EngineConfig {
     return contextCarriers;
   }
 
+  /** What runs once in each worker before its first task ({@code gearbox.worker.initializer}), if anything. */
+  public Optional<WorkerInitializer> workerInitializer() {
+    return Optional.ofNullable(workerInitializer);
+  }
+
+  /**
+   * Whether tasks are serialize-checked at submit on backends that never serialize them
+   * ({@code gearbox.serialization.check=always}).
+   */
+  public boolean checksSerialization() {
+    return checkSerialization;
+  }
+
   /** Whether the engine registers its metrics and an MBean with JMX ({@code gearbox.jmx}). */
   public boolean jmx() {
     return jmx;
@@ -383,6 +404,8 @@ public final class EngineConfig {
     private boolean jmx;
     private int dashboardPort = -1;
     private String dashboardBind = "127.0.0.1";
+    private WorkerInitializer workerInitializer;
+    private boolean checkSerialization;
     private MetricRegistry metricRegistry;
     private final Map<String, String> backendOptions = new TreeMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -527,6 +550,28 @@ public final class EngineConfig {
       return this;
     }
 
+    /**
+     * {@code gearbox.worker.initializer}: runs once in each worker before its first task; what it
+     * returns is that worker's state ({@link TaskContext#workerState(Class)}). See
+     * {@link WorkerInitializer} for what a worker is on each level and what a failure does.
+     */
+    public Builder workerInitializer(WorkerInitializer initializer) {
+      this.workerInitializer = requireNonNull(initializer, "initializer");
+      return this;
+    }
+
+    /**
+     * {@code gearbox.serialization.check}: {@code true} ({@code always}) serializes every task and
+     * {@code map} function at submit on the levels that never need to ({@code thread},
+     * {@code async}, {@code direct}), rejecting at submit, as {@code process} and {@code cluster}
+     * do, what could not cross to them; {@code false} ({@code off}, the default) does not. The
+     * bytes are dropped: a task still runs on the objects it captured.
+     */
+    public Builder checkSerialization(boolean always) {
+      this.checkSerialization = always;
+      return this;
+    }
+
     /** Where to register metrics; by default the engine creates its own registry. */
     public Builder metricRegistry(MetricRegistry registry) {
       this.metricRegistry = requireNonNull(registry, "registry");
@@ -570,6 +615,8 @@ public final class EngineConfig {
           case DASHBOARD_PORT -> dashboardPort = v.equalsIgnoreCase("none") || v.equalsIgnoreCase("off") ? -1
               : checkRange(key, MapSettings.parseInt(key, v), 0, 65_535);
           case DASHBOARD_BIND -> dashboardBind(v);
+          case WORKER_INITIALIZER -> workerInitializer = v.equalsIgnoreCase("none") ? null : parseInitializer(v);
+          case SERIALIZATION_CHECK -> checkSerialization(parseCheck(v));
           default -> {
             if (!key.startsWith("gearbox.")) {
               throw new EngineConfigException(key, "'" + key + "' is not a Gearbox configuration key: keys start with"
@@ -652,6 +699,29 @@ public final class EngineConfig {
       }
     }
     return carriers;
+  }
+
+  /** A {@link WorkerInitializer} class, made with its public no-argument constructor. */
+  private static WorkerInitializer parseInitializer(String cls) {
+    try {
+      ClassLoader cl = Thread.currentThread().getContextClassLoader();
+      Class<?> c = Class.forName(cls, true, cl != null ? cl : EngineConfig.class.getClassLoader());
+      if (!WorkerInitializer.class.isAssignableFrom(c)) {
+        throw bad(WORKER_INITIALIZER, cls, "a class that implements dev.gearbox.WorkerInitializer");
+      }
+      return (WorkerInitializer) c.getConstructor().newInstance();
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw bad(WORKER_INITIALIZER, cls, "a dev.gearbox.WorkerInitializer class on the class path with a public"
+          + " no-argument constructor (" + e + ")");
+    }
+  }
+
+  private static boolean parseCheck(String v) {
+    return switch (v.toLowerCase(Locale.ROOT)) {
+      case "off" -> false;
+      case "always" -> true;
+      default -> throw bad(SERIALIZATION_CHECK, v, "off or always");
+    };
   }
 
   private static QueueFullPolicy parseQueueFull(String v) {

@@ -2,6 +2,7 @@ package dev.gearbox;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.gearbox.spi.remote.Payloads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -12,6 +13,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -52,7 +54,7 @@ final class EngineExecutorService implements ExecutorService {
   @Override
   public void execute(Runnable command) {
     requireNonNull(command, "command");
-    TaskFuture<Object> f = engine.submit(new RunnableWork(command));
+    TaskFuture<Object> f = submitPlain(command, new RunnableWork(command));
     // Nobody holds this future: report failures the way a ThreadPoolExecutor's thread would.
     f.whenComplete((v, t) -> {
       if (t != null && !(t instanceof CancellationException)) {
@@ -64,19 +66,31 @@ final class EngineExecutorService implements ExecutorService {
   @Override
   public <T> TaskFuture<T> submit(Callable<T> task) {
     requireNonNull(task, "task");
-    return engine.submit(new CallableWork<>(task));
+    return submitPlain(task, new CallableWork<>(task));
   }
 
   @Override
   public TaskFuture<Object> submit(Runnable task) {
     requireNonNull(task, "task");
-    return engine.submit(new RunnableWork(task));
+    return submitPlain(task, new RunnableWork(task));
   }
 
   @Override
   public <T> TaskFuture<T> submit(Runnable task, T result) {
     requireNonNull(task, "task");
-    return engine.submit(new ResultRunnable<>(task, result));
+    return submitPlain(task, new ResultRunnable<>(task, result));
+  }
+
+  /**
+   * Submits the task made of a plain {@code Callable} or {@code Runnable}; a rejection because that
+   * object itself cannot be serialized says which cast makes a lambda serializable.
+   */
+  private <T> TaskFuture<T> submitPlain(Object plain, Task<T> task) {
+    try {
+      return engine.submit(task);
+    } catch (RejectedExecutionException e) {
+      throw Payloads.withCast(e, plain, plain instanceof Callable<?> ? "Callable<T>" : "Runnable");
+    }
   }
 
   /** A Runnable with a fixed result. */
@@ -214,7 +228,7 @@ final class EngineExecutorService implements ExecutorService {
   public List<Runnable> shutdownNow() {
     List<Runnable> never = new ArrayList<>();
     for (Job job : engine.shutdownNowReturningQueued()) {
-      if (ContextualWork.unwrap(job.work) instanceof DefaultEngine.TaskWork tw && tw.task() instanceof RunnableWork rw) {
+      if (InitializedWork.unwrap(ContextualWork.unwrap(job.work)) instanceof DefaultEngine.TaskWork tw && tw.task() instanceof RunnableWork rw) {
         never.add(rw.runnable());
       } else {
         never.add(new NeverStarted(job));

@@ -46,4 +46,19 @@ public interface TaskContext {
    * @throws IllegalArgumentException if {@code fraction} is not within [0, 1]
    */
   void progress(double fraction, String message);
+
+  /**
+   * The state the configured {@link WorkerInitializer} made for the worker this task runs in: one
+   * value per worker JVM (on {@code thread}, {@code async} and {@code direct}, one for the engine),
+   * shared by every task that runs there, at once too.
+   *
+   * @param type the state's class (or a supertype of it)
+   * @return the state, or {@code null} if the initializer returned {@code null}
+   * @throws IllegalStateException if no worker initializer is configured
+   * @throws ClassCastException    if the state is not a {@code type}, naming both classes
+   */
+  default <S> S workerState(Class<S> type) {
+    throw new IllegalStateException("task " + taskName() + " asked for its worker's state, but its engine has no worker"
+        + " initializer: set one with EngineConfig.Builder.workerInitializer or " + EngineConfig.WORKER_INITIALIZER);
+  }
 }

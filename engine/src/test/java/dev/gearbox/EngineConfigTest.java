@@ -86,6 +86,23 @@ class EngineConfigTest {
   }
 
   @Test
+  void workerInitializerAndSerializationCheck_badValues_failNamingTheKeyAndWhatIsAccepted() {
+    assertThatThrownBy(() -> EngineConfig.fromProperties(props(EngineConfig.WORKER_INITIALIZER, "com.acme.NoSuchInit")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("gearbox.worker.initializer=com.acme.NoSuchInit")
+        .hasMessageContaining("public no-argument constructor");
+    assertThatThrownBy(() -> EngineConfig.fromProperties(props(EngineConfig.WORKER_INITIALIZER, "java.lang.String")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("implements dev.gearbox.WorkerInitializer");
+    assertThatThrownBy(() -> EngineConfig.fromProperties(props(EngineConfig.SERIALIZATION_CHECK, "sometimes")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("gearbox.serialization.check=sometimes")
+        .hasMessageContaining("off or always");
+    assertThat(EngineConfig.fromProperties(props(EngineConfig.SERIALIZATION_CHECK, "always")).checksSerialization()).isTrue();
+    assertThat(EngineConfig.fromProperties(props(EngineConfig.WORKER_INITIALIZER, "none")).workerInitializer()).isEmpty();
+  }
+
+  @Test
   void unknownCoreKey_failsListingKnownKeys() {
     assertThatThrownBy(() -> EngineConfig.fromProperties(props("gearbox.worker", "2")))
         .isInstanceOf(EngineConfigException.class)

@@ -102,6 +102,12 @@ final class ClusterBackend implements Backend {
 
   /** Starts the Hazelcast instance the config asks for, then the backend; undoes the start if that fails. */
   static ClusterBackend open(ClusterConfig config, BackendSettings settings) {
+    if (config.mode() != ClusterConfig.Mode.CLIENT && config.slots() > 0 && config.isolation() == ClusterConfig.Isolation.NONE) {
+      // The engine's own member runs tasks in this JVM: its worker state is made here, before the
+      // member starts, so a failing initializer fails the open with nothing to undo. Other members
+      // make it at the engine's first task there.
+      settings.workerStart().ifPresent(start -> initializeHere(start, settings.engineName()));
+    }
     SerialCodec codec = config.codec();
     IsolatedTasks isolated = IsolatedTasks.open(config, settings); // null unless isolation=process
     InstanceFactory.Started started;
@@ -118,6 +124,17 @@ final class ClusterBackend implements Backend {
     } catch (RuntimeException e) {
       started.undo();
       throw e;
+    }
+  }
+
+  private static void initializeHere(dev.gearbox.spi.Work start, String engineName) {
+    try {
+      start.run(null);
+    } catch (dev.gearbox.WorkerInitializerException e) {
+      throw new dev.gearbox.WorkerInitializerException("the member of engine '" + engineName + "' (cluster backend) in this JVM"
+          + " cannot start: " + e.getMessage(), e.getCause());
+    } catch (Exception e) {
+      throw new IllegalStateException(e); // a worker start throws nothing else
     }
   }
 

@@ -129,7 +129,11 @@ final class IsolatedTasks {
       options.put(P + "serial-filter", config.serialFilter());
     }
     options.put(P + "poison-threshold", NO_LOCAL_QUARANTINE);
-    Backend pool = process.create(new MapSettings("cluster-member", config.slots(), source.cancelGrace(), options));
+    // An embedded member serves its one engine: its workers make that engine's worker state as they
+    // start, so a failing initializer fails the open. A member others join serves any engine: its
+    // workers make each engine's state at that engine's first task there.
+    Backend pool = process.create(new MapSettings("cluster-member", config.slots(), source.cancelGrace(), options,
+        config.mode() == ClusterConfig.Mode.EMBEDDED ? source.workerStart().orElse(null) : null));
     return new IsolatedTasks(pool, source.cancelGrace(), config.codec());
   }
 

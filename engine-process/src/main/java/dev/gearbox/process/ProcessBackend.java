@@ -93,6 +93,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
   /** Starts the first workers and waits until they answer; undoes the start (no worker, thread or pipe left) if that fails. */
   void prestart() {
     try {
+      settings.workerStart().ifPresent(start -> pool.initializeWith(encodeStart(start), payloads.codec()));
       pool.prestart();
     } catch (RuntimeException e) {
       shutdownNow();
@@ -103,6 +104,15 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
       }
       pool.removeRunDir();
       throw e;
+    }
+  }
+
+  /** The worker initializer's start, encoded once for every worker; one that cannot cross fails the open. */
+  private byte[] encodeStart(Work start) {
+    try {
+      return payloads.prepare(start, "the worker initializer");
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new dev.gearbox.EngineConfigException(dev.gearbox.EngineConfig.WORKER_INITIALIZER, e.getMessage());
     }
   }
 

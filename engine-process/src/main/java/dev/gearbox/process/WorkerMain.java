@@ -1,5 +1,6 @@
 package dev.gearbox.process;
 
+import dev.gearbox.spi.Work;
 import dev.gearbox.spi.remote.SerialCodec;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -7,8 +8,11 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The worker JVM's entry point: makes {@code System.out} and {@code System.err} log streams tagged
@@ -43,6 +47,7 @@ public final class WorkerMain {
     SerialCodec codec = new SerialCodec(maxPayload, args.length > 5 ? args[5] : null, ProcessBackendProvider.MAX_PAYLOAD);
     watchParent(args[0], parentPid);
     DataOutputStream channel = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(args[0]), 1 << 16));
+    initialize(codec, args[0]);
     WorkerLoop worker = new WorkerLoop(codec, channel, new DataInputStream(new BufferedInputStream(stdin, 1 << 16)), concurrency);
     worker.start();
     boolean orderly = worker.served.join();
@@ -54,6 +59,31 @@ public final class WorkerMain {
     System.out.flush();
     System.err.flush();
     System.exit(0);
+  }
+
+  /**
+   * Runs the engine's worker initializer, if it left one beside our pipe, before we say HELLO: a
+   * worker whose initializer throws never takes a task. It leaves the failure, encoded, beside its
+   * pipe for the engine to read, prints it, and exits with {@link WorkerPool#INIT_FAILED_EXIT}.
+   */
+  private static void initialize(SerialCodec codec, String fifo) {
+    Path start = Path.of(fifo).resolveSibling(WorkerPool.START_FILE);
+    if (!Files.isRegularFile(start)) {
+      return;
+    }
+    try {
+      ((Work) codec.decode(Files.readAllBytes(start), 0)).run(null);
+    } catch (Throwable t) {
+      try {
+        Files.write(Path.of(fifo + WorkerPool.INIT_FAILED_SUFFIX), codec.encodeFailure(new byte[0], t));
+      } catch (IOException | RuntimeException e) {
+        t.addSuppressed(e);
+      }
+      System.err.println("Gearbox worker: the worker initializer failed; this worker takes no task");
+      t.printStackTrace();
+      System.err.flush();
+      System.exit(WorkerPool.INIT_FAILED_EXIT);
+    }
   }
 
   /**

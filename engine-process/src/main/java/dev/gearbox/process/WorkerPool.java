@@ -36,6 +36,11 @@ import org.slf4j.LoggerFactory;
  */
 final class WorkerPool {
   private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class); // one category: settings that name the backend cover all of it
+  /** The worker initializer's start, encoded, in the pool's private directory: each worker runs it before HELLO. */
+  static final String START_FILE = "worker-start.ser";
+  /** Beside a worker's pipe: its initializer's failure, encoded, written before it exits with {@link #INIT_FAILED_EXIT}. */
+  static final String INIT_FAILED_SUFFIX = ".init-failed";
+  static final int INIT_FAILED_EXIT = 3;
   /** Workers dying on their own before they are ready this often in a row: stop trying until the next task. */
   private static final int STARTUP_FAILURES_TO_GIVE_UP = 3;
 
@@ -109,6 +114,42 @@ final class WorkerPool {
 
   // ---------------------------------------------------------------- starting
 
+  /** Decodes what a worker's initializer failure wrote; null while no initializer is configured. */
+  private dev.gearbox.spi.Codec initCodec;
+
+  /** Every worker started from now on runs {@code start} (an encoded {@code BackendSettings.workerStart()}) before it says HELLO. */
+  void initializeWith(byte[] start, dev.gearbox.spi.Codec codec) {
+    try {
+      Files.write(runDir.resolve(START_FILE), start);
+    } catch (IOException e) {
+      throw new EngineException(-1, null, "cannot write the worker initializer for the workers to " + runDir + ": " + e, e);
+    }
+    this.initCodec = codec;
+  }
+
+  /**
+   * Why {@code w} exited before it was ready, if its worker initializer threw: the worker's
+   * {@link dev.gearbox.WorkerInitializerException} (naming the initializer, its cause the
+   * initializer's exception), with the worker's name in front; else null.
+   */
+  dev.gearbox.WorkerInitializerException initializerFailure(WorkerProcess w) {
+    Path failed = w.fifo().resolveSibling(w.fifo().getFileName() + INIT_FAILED_SUFFIX);
+    if (initCodec == null || !Files.isRegularFile(failed)) {
+      return null;
+    }
+    Throwable t;
+    try {
+      t = initCodec.decodeFailure(Files.readAllBytes(failed), 0);
+    } catch (IOException | RuntimeException e) {
+      t = e;
+    }
+    Throwable cause = t instanceof dev.gearbox.WorkerInitializerException && t.getCause() != null ? t.getCause() : t;
+    String what = t instanceof dev.gearbox.WorkerInitializerException ? t.getMessage()
+        : "its worker initializer could not run: " + t;
+    return new dev.gearbox.WorkerInitializerException(w.label() + " of engine '" + engineName + "' (process backend)"
+        + " could not start: " + what, cause);
+  }
+
   /** Starts the first workers and waits until they answer, so bad JVM options fail at open. */
   void prestart() {
     IdleReaper.startIfConfigured(this);
@@ -147,7 +188,8 @@ final class WorkerPool {
         }
       }
       if (w.state != WorkerProcess.State.READY) {
-        throw startupFailure(w);
+        RuntimeException init = initializerFailure(w);
+        throw init != null ? init : startupFailure(w);
       }
     }
   }
@@ -317,13 +359,15 @@ final class WorkerPool {
       // It died on its own before it was ready, or never became ready (a signal from outside
       // is no evidence it cannot start).
       startupFailuresInARow++;
-      lastStartupFailure = reason + (w.stderrTail().isBlank() ? "" : "; last output:\n" + w.stderrTail());
+      RuntimeException init = initializerFailure(w);
+      lastStartupFailure = init != null ? init.getMessage() + " (see its output in the log)"
+          : reason + (w.stderrTail().isBlank() ? "" : "; last output:\n" + w.stderrTail());
       if (!everReady && w.startupOverdue == null) {
         // No worker of this pool ever started and this one exited by itself: the next would fail
         // the same way (a hang may be the machine's load, and is tried again). Fail what waits
         // with the cause and the fix instead of starting one after another; the next task tries again.
         if (dispatch.hasParkedLocked()) {
-          failWaitingLocked(startupFailure(w).getMessage());
+          failWaitingLocked(init != null ? lastStartupFailure : startupFailure(w).getMessage());
         }
         return;
       }

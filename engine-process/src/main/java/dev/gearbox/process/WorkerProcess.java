@@ -146,6 +146,11 @@ final class WorkerProcess implements EngineBound.Handler {
     return Map.of();
   }
 
+  /** The worker's named pipe; files beside it in the pool's private directory are the worker's too. */
+  Path fifo() {
+    return fifo;
+  }
+
   /** The worker as messages name it: {@code worker-3 pid 4242} once it said HELLO. */
   String label() {
     return label;

@@ -2,6 +2,7 @@ package dev.gearbox.process;
 
 import dev.gearbox.ContextTask;
 import dev.gearbox.Task;
+import dev.gearbox.WorkerInitializer;
 import dev.gearbox.testkit.Signals;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -15,6 +16,16 @@ import java.util.List;
 /** Tasks that misbehave in the ways workers die or leak; serializable lambdas made in static methods. */
 final class FaultTasks {
   private FaultTasks() {}
+
+  /** A worker initializer that throws once {@code signal} is raised, so replacements fail to start. */
+  static WorkerInitializer failingOnce(String dir, String signal) {
+    return () -> {
+      if (Signals.isRaised(dir, signal)) {
+        throw new IllegalStateException("initializer broken on purpose");
+      }
+      return "ready";
+    };
+  }
 
   static Task<Long> pid() {
     return () -> ProcessHandle.current().pid();

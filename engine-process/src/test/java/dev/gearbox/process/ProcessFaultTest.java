@@ -71,6 +71,22 @@ class ProcessFaultTest {
   }
 
   @Test
+  void aReplacementWhoseInitializerFails_countsAsAFailedStart_andTheWaitingTaskFailsQuotingIt_thenStartsStop() throws Exception {
+    Engine engine = open(b -> b.workers(1).workerInitializer(FaultTasks.failingOnce(dir.toString(), "break")));
+    assertThat(get(engine.submit(FaultTasks.square(3)))).isEqualTo(9);
+    Signals.raise(dir.toString(), "break");
+    assertThat(failure(engine.submit(FaultTasks.exitWith(3)))).isInstanceOf(WorkerCrashedException.class);
+    Throwable t = failure(engine.submit(FaultTasks.square(4), TaskOptions.named("waits")));
+    assertThat(t).isInstanceOf(EngineException.class)
+        .hasMessageContaining("waits")
+        .hasMessageContaining("keep failing to start")
+        .hasMessageContaining("the worker initializer")
+        .hasMessageContaining("initializer broken on purpose");
+    // The first worker, then three replacements that could not start; no more until the next task.
+    assertThat(counter(engine, "process.workers-started")).isEqualTo(4);
+  }
+
+  @Test
   void systemExit_failsOnlyThatTask_namingTaskExitCodeAndStderr_andThePoolHeals() throws Exception {
     Engine engine = open(b -> b);
     TaskFuture<Object> other = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1));

@@ -29,4 +29,6 @@ public abstract class EngineContract extends ContractBase
         ChannelsContract,
         ContextContract,
         SnapshotContract,
-        MapProgressContract {}
+        MapProgressContract,
+        WorkerInitializerContract,
+        SerializationCheckContract {}

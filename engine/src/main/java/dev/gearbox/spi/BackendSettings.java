@@ -27,6 +27,20 @@ public interface BackendSettings {
   /** {@code gearbox.cancel.grace}: how long a task may take to stop after its interrupt before it is killed. */
   Duration cancelGrace();
 
+  /**
+   * What a backend whose workers are JVMs it starts (or members it runs tasks on) runs once in each
+   * of them before its first task, if the engine has a {@link dev.gearbox.WorkerInitializer}: it
+   * makes the worker's state there. Serializable. Its {@code run} ignores its context (pass
+   * {@code null}) and throws {@link dev.gearbox.WorkerInitializerException} if the initializer
+   * failed; the worker must then not take tasks, and the backend reports it as a worker that could
+   * not start, naming it. Tasks find the state without it too (their work makes it at the first
+   * task where no start ran), so a backend that cannot run it before the first task may skip it. In-process
+   * backends ignore it: the core makes the state in the engine's JVM at open.
+   */
+  default Optional<dev.gearbox.spi.Work> workerStart() {
+    return Optional.empty();
+  }
+
   /** The raw value of a backend key, if configured. */
   Optional<String> get(String key);
 

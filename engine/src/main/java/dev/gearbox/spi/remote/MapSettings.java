@@ -29,12 +29,28 @@ public final class MapSettings implements BackendSettings {
   private final Duration cancelGrace;
   private final Map<String, String> options;
   private final MetricRegistry metrics = new MetricRegistry();
+  private final dev.gearbox.spi.Work workerStart;
 
   public MapSettings(String engineName, int workers, Duration cancelGrace, Map<String, String> options) {
+    this(engineName, workers, cancelGrace, options, null);
+  }
+
+  /**
+   * @param workerStart what {@link #workerStart()} returns (a backend run on behalf of one engine:
+   *     that engine's), or null for none
+   */
+  public MapSettings(String engineName, int workers, Duration cancelGrace, Map<String, String> options,
+      dev.gearbox.spi.Work workerStart) {
     this.engineName = engineName;
     this.workers = workers;
     this.cancelGrace = cancelGrace;
     this.options = Map.copyOf(options);
+    this.workerStart = workerStart;
+  }
+
+  @Override
+  public Optional<dev.gearbox.spi.Work> workerStart() {
+    return Optional.ofNullable(workerStart);
   }
 
   /** A whole number; underscores may group digits ({@code 10_000}). */

@@ -40,15 +40,43 @@ public final class Payloads {
    * @throws RejectedExecutionException saying what cannot cross and how to fix it
    */
   public byte[] prepare(Work work) {
+    return prepare(work, "the task");
+  }
+
+  /**
+   * {@link #prepare(Work)} for work that messages call {@code what} ({@code "the worker initializer"}).
+   *
+   * @throws RejectedExecutionException saying what cannot cross and how to fix it
+   */
+  public byte[] prepare(Work work, String what) {
     try {
       return codec.encode(work);
     } catch (NotSerializableException e) {
-      throw new RejectedExecutionException("the task cannot be sent to " + destination + ": it is, or captures, an object of"
+      throw new RejectedExecutionException(what + " cannot be sent to " + destination + ": it is, or captures, an object of"
           + " class " + e.getMessage() + ", which is not Serializable. Make it Serializable, capture only serializable"
-          + " values, or use an in-process backend (thread, async)", e);
+          + " values, or run it on an in-process backend (thread, async, direct) with gearbox.serialization.check=off", e);
     } catch (IOException | RuntimeException e) {
-      throw new RejectedExecutionException("the task cannot be sent to " + destination + ": " + e, e);
+      throw new RejectedExecutionException(what + " cannot be sent to " + destination + ": " + e, e);
     }
+  }
+
+  /**
+   * {@code rejection} of a task made of the plain {@code Callable} or {@code Runnable} {@code plain}
+   * (given to {@code Engine.asExecutorService()}), with the cast that fixes it when what could not be
+   * serialized is that object itself: a lambda is serializable only when its target type is.
+   * Otherwise {@code rejection} itself.
+   *
+   * @param type how the cast names the interface: {@code "Callable<T>"} or {@code "Runnable"}
+   */
+  public static RejectedExecutionException withCast(RejectedExecutionException rejection, Object plain, String type) {
+    if (plain instanceof java.io.Serializable || !(rejection.getCause() instanceof NotSerializableException e)
+        || !plain.getClass().getName().equals(e.getMessage())) {
+      return rejection;
+    }
+    String lambda = type.startsWith("Callable") ? "() -> ..." : "() -> { ... }";
+    return new RejectedExecutionException(rejection.getMessage() + ". It is the " + type.replace("<T>", "") + " itself: a lambda"
+        + " or method reference is serializable only when its target type is, so write it as (" + type + " & Serializable) "
+        + lambda + " (or submit a dev.gearbox.Task, which is a serializable Callable, to the Engine)", e);
   }
 
   /**
