@@ -138,6 +138,83 @@ class DefaultEngineTest {
     }
   }
 
+  /**
+   * Default-priority submits queue without the lock while every slot is taken. Here, many times
+   * on one engine with one slot, a submit that finds the slot taken races the report that frees it. Without the submitter's re-check, a
+   * report that finds the lane empty just before the job arrives leaves the job queued beside
+   * the free slot for ever, and the next start never comes.
+   */
+  @Test
+  void lockFreeAdmission_aSubmitRacingTheReportThatFreesTheOnlySlot_stillStarts() throws Exception {
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> b.queueCapacity(10));
+    engine.submit(() -> 0L);
+    Attempt running = backend.nextStarted();
+    CyclicBarrier go = new CyclicBarrier(2);
+    for (int round = 0; round < 5_000; round++) {
+      Attempt toReport = running;
+      Future<Void> reporter = helpers.submit(() -> {
+        go.await();
+        backend.succeed(toReport);
+        return null;
+      });
+      go.await();
+      TaskFuture<Long> next = engine.submit(() -> 0L);
+      joinAll(List.of(reporter));
+      running = backend.nextStarted();
+      assertThat(running.taskId()).as("round %d", round).isEqualTo(next.taskId());
+    }
+    assertThat(engine.metrics().counter(engine.metrics.name("submitted")).getCount()).isEqualTo(5_001);
+    assertThat(engine.metrics().counter(engine.metrics.name("completed")).getCount()).isEqualTo(5_000);
+  }
+
+  /** shutdownNow racing lock-free submits: every accepted future completes once, and the engine terminates. */
+  @Test
+  void shutdownNow_racingLockFreeSubmitters_completesEveryAcceptedFutureAndTerminates() throws Exception {
+    int submitters = 3;
+    for (int round = 0; round < 50; round++) {
+      FakeBackend backend = new FakeBackend(2, 0);
+      DefaultEngine engine = open(backend, b -> b.queueCapacity(10_000));
+      ConcurrentLinkedQueue<TaskFuture<Long>> futures = new ConcurrentLinkedQueue<>();
+      AtomicInteger rejected = new AtomicInteger();
+      CyclicBarrier go = new CyclicBarrier(submitters + 1);
+      List<Future<Void>> running = new ArrayList<>();
+      for (int t = 0; t < submitters; t++) {
+        running.add(helpers.submit(() -> {
+          go.await();
+          for (int i = 0; i < 100; i++) {
+            try {
+              futures.add(engine.submit(() -> 0L));
+            } catch (RejectedExecutionException e) {
+              rejected.incrementAndGet();
+            }
+          }
+          return null;
+        }));
+      }
+      Future<Void> reporter = helpers.submit(() -> {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (!engine.isTerminated() && System.nanoTime() < deadline) {
+          Attempt a = backend.started.poll(1, TimeUnit.MILLISECONDS);
+          if (a != null) {
+            backend.succeed(a);
+          }
+        }
+        return null;
+      });
+      go.await();
+      engine.shutdownNow();
+      joinAll(running);
+      assertThat(engine.awaitTermination(PATIENCE)).as("round %d terminated", round).isTrue();
+      joinAll(List.of(reporter));
+      assertThat(futures).allMatch(CompletableFuture::isDone);
+      assertThat(futures.size() + rejected.get()).isEqualTo(submitters * 100);
+      long cancelled = futures.stream().filter(CompletableFuture::isCancelled).count();
+      long succeeded = futures.stream().filter(f -> !f.isCompletedExceptionally()).count();
+      assertThat(cancelled + succeeded).as("each once: cancelled or succeeded").isEqualTo(futures.size());
+    }
+  }
+
   // ------------------------------------------------------------------ prefetch
 
   @Test
