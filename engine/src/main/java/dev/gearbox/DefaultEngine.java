@@ -54,10 +54,6 @@ final class DefaultEngine implements Engine {
    * waits on notFull for space. Whoever makes space (a queued job dispatched or cancelled) signals
    * one blocked submitter, and a submitter that got in passes the signal on while space remains,
    * so no wake-up is lost and none wakes a crowd. Shutting down wakes them all, to be rejected.
-   * One case skips mainLock: a default-priority job that would only be queued (every slot taken,
-   * room in the queue, no listener, no prefetch) reserves its place with a compare-and-set and
-   * joins the queue's lock-free FIFO lane (tryQueueWithoutLock); then it re-checks, as
-   * ThreadPoolExecutor.execute does, for a slot freed meanwhile and for shutdownNow.
    *
    * Dispatch. A slot is taken under mainLock when a job is dispatched (busy++) and given back only
    * when the backend reports the attempt (busy--): the backend never holds more than parallelism
@@ -185,10 +181,9 @@ final class DefaultEngine implements Engine {
   private final java.util.ArrayList<Job> nestedWaits = new java.util.ArrayList<>();
   /**
    * Slots taken: attempts dispatched whose first report has not come yet, those held in the
-   * prefetch room included. Written only under mainLock; volatile for the lock-free admission's
-   * reads ({@link #tryQueueWithoutLock}).
+   * prefetch room included. Guarded by mainLock.
    */
-  private volatile int busy;
+  private int busy;
   /**
    * Accepted jobs whose futures are not yet completed. Incremented under mainLock, and only while
    * RUNNING; decremented without it, only after the job's future completed (and the stop ladder
@@ -196,11 +191,6 @@ final class DefaultEngine implements Engine {
    * completion in progress on another thread. Read under mainLock to decide termination.
    */
   private final AtomicInteger unfinished = new AtomicInteger();
-  /**
-   * Jobs admitted by {@link #tryQueueWithoutLock}, each both submitted and queued: added to
-   * {@link #submittedCount} and {@link #queuedCount} when read.
-   */
-  private final java.util.concurrent.atomic.LongAdder queuedWithoutLock = new java.util.concurrent.atomic.LongAdder();
   /** The per-task counts behind the metrics ({@link LockedCounts}). Guarded by mainLock. */
   private long submittedCount;
   private long completedCount;
@@ -367,11 +357,7 @@ final class DefaultEngine implements Engine {
       metrics.rejected.inc();
       throw e;
     }
-    if (tryQueueWithoutLock(job)) {
-      return job.future;
-    }
     boolean dispatch = false;
-    boolean queuedBesideFreeSlot = false;
     Job prefetched = null;
     lockQuickly();
     try {
@@ -388,13 +374,12 @@ final class DefaultEngine implements Engine {
           dispatch = true;
           break;
         }
-        if (queue.tryReserve(queueCapacity - Math.max(0, busy - slots))) { // see waitingLocked()
+        if (waitingLocked() < queueCapacity) {
           job.state = Job.State.QUEUED;
           job.enqueuedNanos = job.submittedNanos; // read a moment ago: one clock read per transition
-          queue.addReserved(job);
+          queue.add(job);
           queuedCount++;
           prefetched = prefetchLocked();
-          queuedBesideFreeSlot = busy < slots;
           break;
         }
         if (rejectWhenFull || AttemptImpl.RUNNING_IN.get() == this) {
@@ -433,75 +418,7 @@ final class DefaultEngine implements Engine {
     } else if (prefetched != null) {
       launch(prefetched);
     }
-    if (queuedBesideFreeSlot) {
-      fillFreeSlots();
-    }
     return job.future;
-  }
-
-  /**
-   * The lock-free admission of a default-priority job that would only be queued: every slot is
-   * taken, the queue has room, no listener waits for its submitted event (which must come before
-   * its started event), and the backend prefetches nothing. Returns false, having changed nothing,
-   * when any of that does not hold; the locked path then decides.
-   *
-   * <p>Two re-checks, as in {@code ThreadPoolExecutor.execute}, close the races with the lock
-   * holders. A slot freed after this thread read {@code busy} but before its job was in the lane
-   * may have found the lane empty: so after the offer, if a slot is free, this thread dispatches
-   * the head of the queue itself (a releaser writes {@code busy} and then reads the lane; this
-   * thread writes the lane and then reads {@code busy}: one of the two sees the other). And
-   * shutdownNow may have swept the queue before the offer: so after it, from STOP on, this thread
-   * cancels the job itself (cancelling is idempotent). Termination cannot overtake the job: it is
-   * counted as unfinished before the run state is read, and shutdown reads that count after
-   * writing the run state.
-   */
-  private boolean tryQueueWithoutLock(Job job) {
-    if (prefetch != 0 || job.priority != 0 || busy < slots || !bus.isEmpty() || !queue.tryReserve(queueCapacity)) {
-      return false;
-    }
-    unfinished.incrementAndGet();
-    if (runState != RunState.RUNNING) {
-      queue.cancelReservation();
-      finished(); // the locked path rejects it
-      return false;
-    }
-    job.state = Job.State.QUEUED;
-    job.enqueuedNanos = job.submittedNanos;
-    queuedWithoutLock.increment();
-    queue.offerReserved(job);
-    if (busy < slots) {
-      fillFreeSlots();
-    }
-    if (runState.compareTo(RunState.STOP) >= 0) {
-      cancel(job, true);
-    }
-    return true;
-  }
-
-  /**
-   * Starts queued jobs in free slots, while there are both. Needed where a job was queued while a
-   * slot was free: a job that a lock-free submitter put in the lane a moment before can make the
-   * queue non-empty while a slot is free, until that submitter's re-check.
-   */
-  private void fillFreeSlots() {
-    for (;;) {
-      Job next = null;
-      lockQuickly();
-      try {
-        if (busy < slots && runState.compareTo(RunState.STOP) < 0) {
-          next = dispatchHeadLocked();
-          if (next != null && blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
-            notFull.signal();
-          }
-        }
-      } finally {
-        mainLock.unlock();
-      }
-      if (next == null) {
-        return;
-      }
-      launch(next);
-    }
   }
 
   /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds mainLock. */
@@ -955,7 +872,6 @@ final class DefaultEngine implements Engine {
 
   private void requeue(Job job) {
     boolean dispatch = false;
-    boolean queuedBesideFreeSlot = false;
     boolean cancel = false;
     lockQuickly();
     try {
@@ -975,7 +891,6 @@ final class DefaultEngine implements Engine {
         job.state = Job.State.QUEUED;
         job.enqueuedNanos = System.nanoTime();
         queue.addRetry(job); // never rejected for a full queue: it was admitted already
-        queuedBesideFreeSlot = busy < slots;
       }
     } finally {
       mainLock.unlock();
@@ -984,8 +899,6 @@ final class DefaultEngine implements Engine {
       cancel(job, false);
     } else if (dispatch) {
       launch(job);
-    } else if (queuedBesideFreeSlot) {
-      fillFreeSlots();
     }
   }
 
@@ -1656,7 +1569,7 @@ final class DefaultEngine implements Engine {
     Snapshots.Collected c;
     lockQuickly();
     try {
-      EngineSnapshot.Counts counts = new EngineSnapshot.Counts(submittedCount + queuedWithoutLock.sum(), completedCount, failedCount,
+      EngineSnapshot.Counts counts = new EngineSnapshot.Counts(submittedCount, completedCount, failedCount,
           cancelledCount, rejected, retried, timedOut, busy, queue.size(), unfinished.get());
       c = Snapshots.collectLocked(liveHead, queue, maxTasks, counts);
     } finally {
@@ -1712,7 +1625,7 @@ final class DefaultEngine implements Engine {
 
     @Override
     public long submitted() {
-      return read(() -> submittedCount) + queuedWithoutLock.sum();
+      return read(() -> submittedCount);
     }
 
     /** Attempts holding a backend slot: dispatched and not yet ended (even if abandoned by a timeout). */
@@ -1738,7 +1651,7 @@ final class DefaultEngine implements Engine {
 
     @Override
     public long queued() {
-      return read(() -> queuedCount) + queuedWithoutLock.sum();
+      return read(() -> queuedCount);
     }
   }
 
