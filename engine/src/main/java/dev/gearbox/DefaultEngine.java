@@ -453,7 +453,7 @@ final class DefaultEngine implements Engine {
         }
         if (waitingLocked() < queueCapacity) {
           job.state = Job.State.QUEUED;
-          job.enqueuedNanos = System.nanoTime();
+          job.enqueuedNanos = job.submittedNanos; // read a moment ago: one clock read per transition
           queue.add(job);
           queuedCount++;
           prefetched = prefetchLocked();
@@ -611,7 +611,7 @@ final class DefaultEngine implements Engine {
    * @return what reports made inside the start left on the frame, in order, or null
    */
   private ArrayDeque<Deferred> startAttempt(Job job) {
-    AttemptImpl a = attemptFor(job);
+    AttemptImpl a = attemptFor(job, System.nanoTime());
     if (a == null) {
       return null;
     }
@@ -625,7 +625,7 @@ final class DefaultEngine implements Engine {
     } catch (RuntimeException | Error e) {
       // Reported as the attempt's failure; from inside the frame, so what follows is left on it.
       finish(a, Outcome.failure(new EngineException(a.job.id, a.job.name(),
-          "the " + backendName + " backend could not start it: " + describe(e), e)), false);
+          "the " + backendName + " backend could not start it: " + describe(e), e)), false, System.nanoTime());
     } finally {
       frame.pop();
     }
@@ -644,18 +644,21 @@ final class DefaultEngine implements Engine {
   /**
    * A new attempt for a dispatched job (its slot taken). A job cancelled since dispatch gives its
    * slot to the next queued job instead, so this returns an attempt of some job, or null.
+   *
+   * @param now {@link System#nanoTime()} as the job leaves the queue (ends its queue wait)
    */
-  private AttemptImpl attemptFor(Job job) {
+  private AttemptImpl attemptFor(Job job, long now) {
     while (job != null) {
       AttemptImpl a = new AttemptImpl(job, ++job.attempts);
       job.current = a;
-      metrics.recordQueueWait(System.nanoTime() - job.enqueuedNanos);
+      metrics.recordQueueWait(now - job.enqueuedNanos, now);
       if (!job.future.isDone()) {
         return a;
       }
       a.decide();
       a.claimReport();
       job = releaseSlot();
+      now = System.nanoTime();
     }
     return null;
   }
@@ -785,7 +788,7 @@ final class DefaultEngine implements Engine {
 
   /** The backend's report; the first one releases the slot, and decides the outcome if nothing else did. */
   void onReport(AttemptImpl a, Outcome outcome) {
-    finish(a, outcome, false);
+    finish(a, outcome, false, System.nanoTime());
   }
 
   /**
@@ -794,7 +797,13 @@ final class DefaultEngine implements Engine {
    * one task to the next without a hand-over through its pool's queue (and the wake-ups that costs).
    */
   AttemptImpl onReportFromRunHere(AttemptImpl a, Outcome outcome) {
-    return attemptFor(finish(a, outcome, true));
+    // One clock read ends this attempt's run, the next job's queue wait, and starts its run.
+    long now = System.nanoTime();
+    AttemptImpl next = attemptFor(finish(a, outcome, true, now), now);
+    if (next != null) {
+      next.dispatchedNanos = now;
+    }
+    return next;
   }
 
   /**
@@ -805,9 +814,10 @@ final class DefaultEngine implements Engine {
    * for that very next job). From inside a start of this engine's backend on this thread, starting
    * and completing are left on that start's {@link StartFrame} instead.
    *
+   * @param now {@link System#nanoTime()} as the report came
    * @return the next job for the caller to run, or null
    */
-  private Job finish(AttemptImpl a, Outcome outcome, boolean fromRunHere) {
+  private Job finish(AttemptImpl a, Outcome outcome, boolean fromRunHere, long now) {
     if (!a.claimReport()) {
       return null;
     }
@@ -815,9 +825,10 @@ final class DefaultEngine implements Engine {
     if (d != null) {
       d.cancel(false);
     }
-    if (a.startedNanos != 0L) {
-      long run = System.nanoTime() - a.startedNanos;
-      metrics.recordRunTime(run);
+    long startedAt = a.startedNanos;
+    if (startedAt != 0L) {
+      long run = now - startedAt;
+      metrics.recordRunTime(run, now);
       a.job.lastRunNanos = run;
     }
     Job job = a.job;
@@ -970,7 +981,12 @@ final class DefaultEngine implements Engine {
 
   /** Completes the future of a job just settled (marked DONE and counted), then lets it go. */
   private void completeSettled(Job job, Outcome outcome) {
-    completing(() -> complete(job, outcome));
+    CompletingStack c = CompletingStack.enter(this);
+    try {
+      complete(job, outcome);
+    } finally {
+      c.exit();
+    }
     finished();
   }
 
@@ -980,30 +996,57 @@ final class DefaultEngine implements Engine {
    * would wait for itself.
    */
   private void completing(Runnable completion) {
-    java.util.ArrayDeque<DefaultEngine> engines = COMPLETING.get();
-    if (engines == null) {
-      engines = new java.util.ArrayDeque<>(2);
-      COMPLETING.set(engines);
-    }
-    engines.push(this);
+    CompletingStack c = CompletingStack.enter(this);
     try {
       completion.run();
     } finally {
-      engines.pop();
-      if (engines.isEmpty()) {
-        COMPLETING.remove();
-      }
+      c.exit();
     }
   }
 
   /** Whether this thread is completing a future of this engine, however deep (a dependent of one engine's task may complete another's). */
   private boolean completingHere() {
-    java.util.ArrayDeque<DefaultEngine> engines = COMPLETING.get();
-    return engines != null && engines.contains(this);
+    CompletingStack c = CompletingStack.CURRENT.get();
+    return c != null && c.contains(this);
   }
 
-  /** The engines whose futures this thread is completing, innermost first. */
-  private static final ThreadLocal<java.util.ArrayDeque<DefaultEngine>> COMPLETING = new ThreadLocal<>();
+  /**
+   * The engines whose futures this thread is completing, innermost last. Kept for the thread's
+   * life once made (an array and a depth), so that marking a completion allocates nothing.
+   * Thread-confined.
+   */
+  private static final class CompletingStack {
+    static final ThreadLocal<CompletingStack> CURRENT = new ThreadLocal<>();
+
+    private DefaultEngine[] engines = new DefaultEngine[2];
+    private int depth;
+
+    static CompletingStack enter(DefaultEngine engine) {
+      CompletingStack c = CURRENT.get();
+      if (c == null) {
+        c = new CompletingStack();
+        CURRENT.set(c);
+      }
+      if (c.depth == c.engines.length) {
+        c.engines = java.util.Arrays.copyOf(c.engines, c.depth * 2);
+      }
+      c.engines[c.depth++] = engine;
+      return c;
+    }
+
+    void exit() {
+      engines[--depth] = null;
+    }
+
+    boolean contains(DefaultEngine engine) {
+      for (int i = 0; i < depth; i++) {
+        if (engines[i] == engine) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
 
   /**
    * A thread is about to block, without a time limit, waiting for {@code awaited}'s future. If that

@@ -36,6 +36,13 @@ import java.util.stream.Stream;
  *   <li>Actions in a thread before {@code submit} happen-before the task starts, and the task's
  *       actions happen-before a successful {@code get} — on backends that share memory. Across
  *       processes nothing is shared: the task works on copies.
+ *   <li>A task that waits ({@link TaskFuture#get()}, {@link TaskFuture#join()}) for a task of its
+ *       own engine never hangs silently: when every slot is held by tasks waiting like that and
+ *       the awaited task has not started, the wait throws {@link IllegalStateException} at once,
+ *       naming both tasks and the fix. The awaited task is not run in the waiting thread instead:
+ *       it keeps its slot, deadline and place in the queue. On backends that do not share memory
+ *       ({@code process}, {@code cluster}) a task cannot hold its engine or its futures: a task
+ *       that captures either is rejected at submit.
  * </ul>
  *
  * <h2>Workers and their state</h2>

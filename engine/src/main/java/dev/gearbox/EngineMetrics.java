@@ -2,7 +2,6 @@ package dev.gearbox;
 
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
-import com.codahale.metrics.LockFreeExponentiallyDecayingReservoir;
 import com.codahale.metrics.MetricRegistry;
 import com.codahale.metrics.Timer;
 import java.util.List;
@@ -64,9 +63,9 @@ final class EngineMetrics {
     rejected = registry.counter(prefix + "rejected");
     retried = registry.counter(prefix + "retried");
     timedOut = registry.counter(prefix + "timed-out");
-    // The lock-free reservoir keeps timer updates off any lock on the hot path.
-    queueWait = registry.timer(prefix + "queue-wait", () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
-    runTime = registry.timer(prefix + "run-time", () -> new Timer(LockFreeExponentiallyDecayingReservoir.builder().build()));
+    // EngineTimer: a few nanoseconds per update on the hot path, where a plain Timer costs ~0.1 µs.
+    queueWait = registry.timer(prefix + "queue-wait", EngineTimer::new);
+    runTime = registry.timer(prefix + "run-time", EngineTimer::new);
     registry.register(gauges.get(0), (Gauge<Integer>) queueDepth::getAsInt);
     registry.register(gauges.get(1), (Gauge<Integer>) inFlight::getAsInt);
   }
@@ -120,12 +119,22 @@ final class EngineMetrics {
     return prefix + suffix;
   }
 
-  void recordQueueWait(long nanos) {
-    queueWait.update(nanos, TimeUnit.NANOSECONDS);
+  /** Records a queue wait of {@code nanos} that ended at {@code now} ({@link System#nanoTime()}). */
+  void recordQueueWait(long nanos, long now) {
+    record(queueWait, nanos, now);
   }
 
-  void recordRunTime(long nanos) {
-    runTime.update(nanos, TimeUnit.NANOSECONDS);
+  /** Records a run time of {@code nanos} that ended at {@code now} ({@link System#nanoTime()}). */
+  void recordRunTime(long nanos, long now) {
+    record(runTime, nanos, now);
+  }
+
+  private static void record(Timer timer, long nanos, long now) {
+    if (timer instanceof EngineTimer t) {
+      t.record(nanos, now);
+    } else { // a timer of that name registered by someone else before this engine opened
+      timer.update(nanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   void removeGauges() {

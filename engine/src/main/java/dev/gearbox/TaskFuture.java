@@ -31,6 +31,37 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
 
   final Job job;
 
+  /**
+   * Threads blocked in {@link #get()} or {@link #join()}, parked until the engine completes this
+   * future; {@link #COMPLETED} once it has. They wait here rather than as a dependent of the
+   * {@code CompletableFuture}, so that {@link #getNumberOfDependents()} counts only dependent
+   * actions: with none, the thread that completes the future may run the next task itself at
+   * once (a thread that merely waits cannot be waiting inside that thread). A Treiber stack:
+   * pushed by compare-and-set, taken whole by the completing thread.
+   */
+  private volatile Waiter waiters;
+
+  private static final Waiter COMPLETED = new Waiter(null);
+  private static final java.lang.invoke.VarHandle WAITERS;
+
+  static {
+    try {
+      WAITERS = java.lang.invoke.MethodHandles.lookup().findVarHandle(TaskFuture.class, "waiters", Waiter.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** A thread blocked until the future completes; its thread is cleared once it stops waiting. */
+  private static final class Waiter {
+    volatile Thread thread;
+    Waiter next;
+
+    Waiter(Thread thread) {
+      this.thread = thread;
+    }
+  }
+
   TaskFuture(Job job) {
     this.job = job;
   }
@@ -68,8 +99,9 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
   /**
    * Waits for the task. A task of the same engine that waits here, in its own slot, while every
    * other slot is held by such waits and none of the tasks they wait for has started, would wait
-   * for ever: that wait throws {@link IllegalStateException} at once instead, saying so. (A wait
-   * with a timeout, {@link #get(long, TimeUnit)}, ends by itself and is not checked.)
+   * for ever: that wait throws {@link IllegalStateException} at once instead, saying so (see
+   * {@link Engine}: the awaited task is not run in the waiting thread). A wait with a timeout,
+   * {@link #get(long, TimeUnit)}, ends by itself and is not checked.
    *
    * @throws IllegalStateException if the wait could never end
    */
@@ -80,6 +112,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     }
     boolean counted = job.engine.enterNestedWait(job, true);
     try {
+      awaitCompletion(true);
       return super.get();
     } finally {
       if (counted) {
@@ -96,6 +129,11 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     }
     boolean counted = job.engine.enterNestedWait(job, false);
     try {
+      try {
+        awaitCompletion(false);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e); // not thrown when not interruptible
+      }
       return super.join();
     } finally {
       if (counted) {
@@ -157,19 +195,86 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
         + ": only the engine completes a task's future; use cancel(mayInterruptIfRunning) to stop it");
   }
 
-  // The engine's own completion paths.
+  /**
+   * Parks until the future is complete. Interruptible: throws on interrupt. Otherwise the
+   * interrupt is kept for the caller, as {@code CompletableFuture.join} does.
+   */
+  private void awaitCompletion(boolean interruptible) throws InterruptedException {
+    Waiter w = null;
+    boolean queued = false;
+    boolean interrupted = false;
+    try {
+      while (!isDone()) {
+        if (waiters == COMPLETED) {
+          break; // the completing thread is setting the result
+        } else if (w == null) {
+          w = new Waiter(Thread.currentThread());
+        } else if (!queued) {
+          Waiter head = waiters;
+          w.next = head;
+          queued = WAITERS.compareAndSet(this, head, w);
+        } else {
+          java.util.concurrent.locks.LockSupport.park(this);
+          if (Thread.interrupted()) {
+            if (interruptible) {
+              throw new InterruptedException("interrupted while waiting for task " + job.name());
+            }
+            interrupted = true;
+          }
+        }
+      }
+    } finally {
+      if (w != null) {
+        w.thread = null; // the completing thread skips it
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    // Woken just before the result is set, by the thread about to set it: a few instructions.
+    for (int spins = 0; !isDone(); spins++) {
+      if (spins < 64) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield(); // that thread lost its core meanwhile
+      }
+    }
+  }
+
+  /**
+   * Wakes every thread parked in {@link #awaitCompletion}; called by the completing thread just
+   * before it sets the result, so that they are not woken only after the dependent actions that
+   * the completion runs (those run first to last from the most recent: a waiter used to be the
+   * most recent, and one of them may wait for what the woken thread does next).
+   */
+  private void wakeWaiters() {
+    Waiter w = (Waiter) WAITERS.getAndSet(this, COMPLETED);
+    for (; w != null && w != COMPLETED; w = w.next) {
+      Thread t = w.thread;
+      if (t != null) {
+        w.thread = null;
+        java.util.concurrent.locks.LockSupport.unpark(t);
+      }
+    }
+  }
+
+  // The engine's own completion paths, each called once per future (the job is settled once);
+  // each wakes the threads waiting in get() or join() first.
 
   boolean succeed(Object value) {
     @SuppressWarnings("unchecked")
     T t = (T) value;
+    wakeWaiters();
     return super.complete(t);
   }
 
   boolean fail(Throwable failure) {
+    wakeWaiters();
     return super.completeExceptionally(failure);
   }
 
   boolean cancelInternal() {
+    wakeWaiters();
     return super.cancel(false);
   }
 

@@ -39,6 +39,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ol>
  *
  * <pre>java -Xmx2g -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.WaitingTasksComparison [--quick]</pre>
+ *
+ * <p>{@code --sleep-rounds N} runs only the sleep scenario's raw and async variants, alternated
+ * (raw, async, raw, async...) N times after the warm-up, and prints each round and the medians
+ * with their ranges.
  */
 public final class WaitingTasksComparison {
   private static final int HTTP_CONCURRENCY = 2_000;
@@ -50,6 +54,10 @@ public final class WaitingTasksComparison {
   private WaitingTasksComparison() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 1 && args[0].equals("--sleep-rounds")) {
+      sleepRounds(Integer.parseInt(args[1]), 100_000);
+      return;
+    }
     boolean quick = args.length > 0 && args[0].equals("--quick");
     int sleeps = quick ? 10_000 : 100_000;
     int requests = quick ? 2_000 : 10_000;
@@ -97,6 +105,32 @@ public final class WaitingTasksComparison {
   }
 
   // ---------------------------------------------------------------- sleep
+
+  /** The sleep scenario, raw and async alternated {@code rounds} times: medians and ranges. */
+  private static void sleepRounds(int rounds, int sleeps) throws Exception {
+    sleepAsync(2_000);
+    sleepRaw(2_000);
+    List<Measured> raw = new ArrayList<>();
+    List<Measured> async = new ArrayList<>();
+    for (int r = 0; r < rounds; r++) {
+      raw.add(measure(() -> sleepRaw(sleeps)));
+      async.add(measure(() -> sleepAsync(sleeps)));
+      System.out.printf(Locale.ROOT, "round %d: raw %.2f s %.0f MB, async %.2f s %.0f MB%n", r + 1,
+          raw.get(r).seconds, raw.get(r).peakMb, async.get(r).seconds, async.get(r).peakMb);
+    }
+    System.out.printf(Locale.ROOT, "wall time: raw %s, async %s; peak heap: raw %s, async %s (MB)%n",
+        medianAndRange(raw.stream().mapToDouble(Measured::seconds).toArray()),
+        medianAndRange(async.stream().mapToDouble(Measured::seconds).toArray()),
+        medianAndRange(raw.stream().mapToDouble(Measured::peakMb).toArray()),
+        medianAndRange(async.stream().mapToDouble(Measured::peakMb).toArray()));
+  }
+
+  private static String medianAndRange(double[] xs) {
+    double[] s = xs.clone();
+    java.util.Arrays.sort(s);
+    double median = s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    return String.format(Locale.ROOT, "%.2f [%.2f-%.2f]", median, s[0], s[s.length - 1]);
+  }
 
   private static void sleepRaw(int n) throws Exception {
     try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -140,38 +140,4 @@ public interface AdmissionContract extends ContractFixture {
     get(low2);
     assertThat(Signals.lines(dir(), "order")).containsExactly("high", "low", "low2");
   }
-
-  @Test
-  default void aTaskWaitingForATaskOfItsOwnEngineThatNoSlotCanRun_failsAtOnce_insteadOfHanging() throws Exception {
-    Engine engine = open(b -> b.workers(1));
-    assumeTrue(engine.capabilities().sharedMemory(), "a task in another process cannot reach the engine");
-    assumeQueueing(engine);
-    TaskFuture<Integer> outer = engine.submit(() -> engine.submit(() -> 7).get());
-    assertThat(failureOf(outer)).isInstanceOf(IllegalStateException.class).hasMessageContaining("never could")
-        .hasMessageContaining("gearbox.workers");
-    assertThat(get(engine.submit(() -> 8))).isEqualTo(8); // and the engine goes on
-  }
-
-  @Test
-  default void aTaskWaitingForATaskOfItsOwnEngine_getsItsResult_whenAnotherSlotCanRunIt() throws Exception {
-    Engine engine = open(b -> b.workers(2));
-    assumeTrue(engine.capabilities().sharedMemory(), "a task in another process cannot reach the engine");
-    TaskFuture<Integer> outer = engine.submit(() -> engine.submit(() -> 7).join() + 1);
-    assertThat(get(outer)).isEqualTo(8);
-  }
-
-  @Test
-  default void aTimedWaitForATaskOfItsOwnEngine_endsWithItsTimeout_notAsADeadlock() throws Exception {
-    Engine engine = open(b -> b.workers(1));
-    assumeTrue(engine.capabilities().sharedMemory(), "a task in another process cannot reach the engine");
-    assumeQueueing(engine);
-    TaskFuture<String> outer = engine.submit(() -> {
-      try {
-        return "got " + engine.submit(() -> 7).get(200, TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        return "timed out";
-      }
-    });
-    assertThat(get(outer)).isEqualTo("timed out");
-  }
 }

@@ -21,6 +21,7 @@ public abstract class EngineContract extends ContractBase
         RetriesContract,
         MapContract,
         AdmissionContract,
+        NestedWaitContract,
         LifecycleContract,
         EventsContract,
         ExecutorViewContract,
