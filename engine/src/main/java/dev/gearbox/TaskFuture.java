@@ -30,6 +30,8 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
   private static final Logger log = LoggerFactory.getLogger(TaskFuture.class);
 
   final Job job;
+  /** The caller waiting in {@link #get()} or {@link #join()}, to whom a remote backend may hand the report. */
+  private final WaiterHandoff waiter = new WaiterHandoff();
 
   TaskFuture(Job job) {
     this.job = job;
@@ -80,6 +82,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     }
     boolean counted = job.engine.enterNestedWait(job, true);
     try {
+      waiter.await(this, true);
       return super.get();
     } finally {
       if (counted) {
@@ -96,6 +99,11 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     }
     boolean counted = job.engine.enterNestedWait(job, false);
     try {
+      try {
+        waiter.await(this, false);
+      } catch (InterruptedException cannotHappen) {
+        throw new AssertionError(cannotHappen); // an uninterruptible wait does not throw it
+      }
       return super.join();
     } finally {
       if (counted) {
@@ -159,18 +167,33 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
 
   // The engine's own completion paths.
 
+  /**
+   * Hands a remote outcome's report to the caller waiting in {@link #get()} or {@link #join()}, when
+   * nothing depends on this future (so completing it runs none of the caller's actions but the
+   * wake-up); false otherwise, and the backend reports another way.
+   */
+  boolean offerReport(Runnable report) {
+    return getNumberOfDependents() == 0 && waiter.offer(report);
+  }
+
   boolean succeed(Object value) {
     @SuppressWarnings("unchecked")
     T t = (T) value;
-    return super.complete(t);
+    return woken(super.complete(t));
   }
 
   boolean fail(Throwable failure) {
-    return super.completeExceptionally(failure);
+    return woken(super.completeExceptionally(failure));
   }
 
   boolean cancelInternal() {
-    return super.cancel(false);
+    return woken(super.cancel(false));
+  }
+
+  /** After a completion: wakes the caller waiting in the {@link WaiterHandoff}, if one does (the future's own stack holds no node of it). */
+  private boolean woken(boolean completed) {
+    waiter.wake();
+    return completed;
   }
 
   @Override
