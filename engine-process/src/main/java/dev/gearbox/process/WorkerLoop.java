@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -23,9 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <h2>Threads</h2>
  * {@code concurrency + 1} task threads: at most {@code concurrency} run tasks, and one more reads
  * the frames. Whichever thread reads a RUN runs that task itself if fewer than
- * {@code concurrency} run, and reads on after it; if the task runs long, the {@link ReaderStandby}
- * hands the reading to an idle thread meanwhile (leader/follower): a task starts without a
- * wake-up, and a short one ends without one. Otherwise the task waits in {@link #waiting} (the engine's prefetch:
+ * {@code concurrency} run, after handing the reading to an idle thread (leader/follower): a task
+ * starts without a wake-up. Otherwise the task waits in {@link #waiting} (the engine's prefetch:
  * the next task is here when one ends) and the thread that ends a task runs it next. Answers the
  * reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
  * from the reader: a reader blocked writing to a full pipe while the engine is blocked writing to
@@ -57,8 +57,6 @@ final class WorkerLoop implements WorkerBound.Handler {
   final CompletableFuture<Boolean> served = new CompletableFuture<>();
   /** The tasks' channel handles and their calls to the engine. */
   private final RemoteChannels channels;
-  /** Hands the reading of frames on when the thread that read a task runs it long. */
-  private final ReaderStandby standby;
 
   WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency) {
     this.codec = codec;
@@ -66,18 +64,13 @@ final class WorkerLoop implements WorkerBound.Handler {
     this.frames = frames;
     this.maxFrame = Protocol.maxFrame(codec.maxBytes());
     this.concurrency = concurrency;
+    this.channels = new RemoteChannels(codec, this::send, maxFrame);
     AtomicInteger n = new AtomicInteger();
     this.tasks = Executors.newFixedThreadPool(concurrency + 1, r -> {
       Thread t = new Thread(r, "gearbox-task-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
-    this.standby = new ReaderStandby(() -> tasks.execute(this::serveFrames));
-    // A task about to wait for a channel reply must not hold the reading of frames.
-    this.channels = new RemoteChannels(codec, frame -> {
-      standby.handOverNow();
-      send(frame);
-    }, maxFrame);
   }
 
   /** Says HELLO and starts reading frames; {@link #served} completes when they end. */
@@ -86,19 +79,25 @@ final class WorkerLoop implements WorkerBound.Handler {
     tasks.execute(this::serveFrames);
   }
 
-  /**
-   * Reads frames until they end. On a task, runs it and reads on after it, unless the
-   * {@link ReaderStandby} handed the reading to another thread of the pool meanwhile (the task ran long).
-   */
+  /** Reads frames until they end. On a task, hands the reading to another thread of the pool and runs the task itself. */
   private void serveFrames() {
     for (;;) {
       Runnable task = readUntilTask();
       if (task == null) {
         return;
       }
-      standby.begin();
+      boolean handedOn = true;
+      try {
+        tasks.execute(this::serveFrames);
+      } catch (RejectedExecutionException e) {
+        // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
+      } catch (Throwable e) {
+        // No thread to take the reading (unable to create a native thread, say): this one reads
+        // again after the task, which meanwhile cannot hear a CANCEL (its deadline still kills it).
+        handedOn = false;
+      }
       task.run();
-      if (!standby.end()) {
+      if (handedOn) {
         return;
       }
     }
