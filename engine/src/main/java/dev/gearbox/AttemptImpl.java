@@ -167,6 +167,13 @@ final class AttemptImpl implements Attempt, TaskContext {
   }
 
   @Override
+  public void report(Runnable report, java.util.concurrent.Executor executor) {
+    if (!job.future.offerReport(report)) {
+      executor.execute(report);
+    }
+  }
+
+  @Override
   public void attach(Execution e) {
     execution = e;
     if (cancelled) {

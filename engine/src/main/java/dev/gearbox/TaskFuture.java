@@ -30,6 +30,8 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
   private static final Logger log = LoggerFactory.getLogger(TaskFuture.class);
 
   final Job job;
+  /** The caller waiting in {@link #get()} or {@link #join()}, to whom a remote backend may hand the report. */
+  private final WaiterHandoff waiter = new WaiterHandoff();
 
   /**
    * Threads blocked in {@link #get()} or {@link #join()}, parked until the engine completes this
@@ -112,7 +114,9 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     }
     boolean counted = job.engine.enterNestedWait(job, true);
     try {
-      awaitCompletion(true);
+      if (!waiter.await(this, true)) {
+        awaitCompletion(true); // another thread holds the hand-off slot
+      }
       return super.get();
     } finally {
       if (counted) {
@@ -130,9 +134,11 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     boolean counted = job.engine.enterNestedWait(job, false);
     try {
       try {
-        awaitCompletion(false);
-      } catch (InterruptedException e) {
-        throw new AssertionError(e); // not thrown when not interruptible
+        if (!waiter.await(this, false)) {
+          awaitCompletion(false); // another thread holds the hand-off slot
+        }
+      } catch (InterruptedException cannotHappen) {
+        throw new AssertionError(cannotHappen); // an uninterruptible wait does not throw it
       }
       return super.join();
     } finally {
@@ -261,21 +267,36 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
   // The engine's own completion paths, each called once per future (the job is settled once);
   // each wakes the threads waiting in get() or join() first.
 
+  /**
+   * Hands a remote outcome's report to the caller waiting in {@link #get()} or {@link #join()}, when
+   * nothing depends on this future (so completing it runs none of the caller's actions but the
+   * wake-up); false otherwise, and the backend reports another way.
+   */
+  boolean offerReport(Runnable report) {
+    return getNumberOfDependents() == 0 && waiter.offer(report);
+  }
+
   boolean succeed(Object value) {
     @SuppressWarnings("unchecked")
     T t = (T) value;
     wakeWaiters();
-    return super.complete(t);
+    return woken(super.complete(t));
   }
 
   boolean fail(Throwable failure) {
     wakeWaiters();
-    return super.completeExceptionally(failure);
+    return woken(super.completeExceptionally(failure));
   }
 
   boolean cancelInternal() {
     wakeWaiters();
-    return super.cancel(false);
+    return woken(super.cancel(false));
+  }
+
+  /** After a completion: wakes the caller waiting in the {@link WaiterHandoff}, if one does (the stack of {@link #awaitCompletion} holds no node of it). */
+  private boolean woken(boolean completed) {
+    waiter.wake();
+    return completed;
   }
 
   @Override

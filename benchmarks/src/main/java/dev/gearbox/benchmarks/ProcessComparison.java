@@ -2,6 +2,7 @@ package dev.gearbox.benchmarks;
 
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
+import dev.gearbox.EngineSnapshot;
 import dev.gearbox.MapOptions;
 import dev.gearbox.Task;
 import java.io.InputStream;
@@ -27,11 +28,17 @@ import java.util.stream.Stream;
  *   <li>{@code map} over 1,000,000 trivial inputs with no chunk size given vs Python's
  *       {@code multiprocessing.Pool(2).imap_unordered(chunksize=1000)};
  *   <li>cold start to first result (one worker) vs spawning a bare JVM and echoing one byte;
- *   <li>CPU-bound speedup: primes below 2,000,000 in 16 chunks on 2 warm workers vs one thread.
+ *   <li>CPU-bound speedup: primes below 2,000,000 in 16 chunks on 2 warm workers vs one thread;
+ *   <li>{@code fresh}: a fresh engine on 2 workers ({@code Engine.open} timed too) running a 2 s job cut
+ *       into tasks of 5, 1 and 0.2 ms, vs one thread, as the first engine of a new JVM and as a new
+ *       engine in a JVM that ran others, vs a fresh Python {@code ProcessPoolExecutor(2)}; and a warm
+ *       engine on the same job; rounds interleaved (A B C D, A B C D ...).
  * </ol>
+ * The round trip also counts voluntary context switches per trip, in the engine's JVM and its
+ * workers' (every thread's {@code voluntary_ctxt_switches} in {@code /proc/PID/task/TID/status}).
  * Each figure is the median of several repetitions.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison [roundtrip|map|cold|cpu ...]</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison [roundtrip|map|cold|cpu|fresh ...]</pre>
  */
 public final class ProcessComparison {
   private static final int ROUND_TRIPS = 3_000;
@@ -39,9 +46,9 @@ public final class ProcessComparison {
 
   private ProcessComparison() {}
 
-  /** Runs every section, or those named: {@code roundtrip}, {@code map}, {@code cold}, {@code cpu}. */
+  /** Runs every section, or those named: {@code roundtrip}, {@code map}, {@code cold}, {@code cpu}, {@code fresh}. */
   public static void main(String[] args) throws Exception {
-    List<String> all = List.of("roundtrip", "map", "cold", "cpu");
+    List<String> all = List.of("roundtrip", "map", "cold", "cpu", "fresh");
     List<String> sections = args.length == 0 ? all : List.of(args);
     if (!all.containsAll(sections)) {
       System.err.println("unknown section in " + sections + "; the sections are " + all + " (none given: all of them)");
@@ -53,11 +60,26 @@ public final class ProcessComparison {
 
     // 1. round trip
     if (sections.contains("roundtrip")) {
-      double raw = median(REPEATS, () -> rawPingPongMicros(java, cp));
-      double engine;
+      double[] rawRuns = new double[REPEATS];
+      double[] engineRuns = new double[REPEATS];
+      double[] engineSwitches = new double[REPEATS];
+      double[] workerSwitches = new double[REPEATS];
       try (Engine e = open(2)) {
-        engine = median(REPEATS, () -> engineRoundTripMicros(e));
+        for (int i = 0; i < REPEATS; i++) { // interleaved: raw, engine, raw, engine...
+          rawRuns[i] = rawPingPongMicros(java, cp);
+          double[] r = engineRoundTrip(e);
+          engineRuns[i] = r[0];
+          engineSwitches[i] = r[1];
+          workerSwitches[i] = r[2];
+        }
       }
+      double raw = medianOf(rawRuns);
+      double engine = medianOf(engineRuns);
+      rows.add(String.format(Locale.ROOT, "| voluntary context switches per round trip | %.2f [%.2f–%.2f] (engine JVM %.2f, workers %.2f)"
+          + " | — | — | round trip %.1f µs [%.1f–%.1f], raw %.1f µs [%.1f–%.1f]: %.2fx | <= 3 |",
+          medianOf(sum(engineSwitches, workerSwitches)), min(sum(engineSwitches, workerSwitches)),
+          max(sum(engineSwitches, workerSwitches)), medianOf(engineSwitches), medianOf(workerSwitches),
+          engine, min(engineRuns), max(engineRuns), raw, min(rawRuns), max(rawRuns), engine / raw));
       Double py = python("""
           import time, concurrent.futures as cf
           def f():
@@ -73,8 +95,8 @@ public final class ProcessComparison {
                   best.sort(); print(best[2])
           """);
       rows.add(row("round trip, trivial task (µs)", engine, raw, "raw pipe ping-pong to a child JVM",
-          py == null ? "Python: python3 absent, column skipped" : String.format(Locale.ROOT, "Python %.1f (%.1fx slower than the engine)", py, py / engine),
-          "<= 3x raw; >= 10x faster than Python"));
+          py == null ? "Python: python3 absent, column skipped" : String.format(Locale.ROOT, "Python %.1f µs: the engine is %.2fx as fast", py, py / engine),
+          "<= 2.5x raw; >= 3x faster than Python"));
     }
 
     // 2. map over 1M
@@ -136,6 +158,11 @@ public final class ProcessComparison {
           single / threads.wallMillis, threads.idlePerTaskMillis()));
     }
 
+    // 5. a fresh engine on a 2 s job, first task to last result, open included
+    if (sections.contains("fresh")) {
+      rows.addAll(FreshJob.rows(java, cp));
+    }
+
     System.out.println();
     System.out.println("| measurement | process backend | baseline | ratio | other | target |");
     System.out.println("|---|---|---|---|---|---|");
@@ -185,15 +212,47 @@ public final class ProcessComparison {
 
   private static final Task<Integer> TRIVIAL = () -> 1;
 
-  private static double engineRoundTripMicros(Engine e) throws Exception {
+  /** {µs per round trip, voluntary context switches per trip in the engine's JVM, in its workers'}, after 2,000 untimed trips. */
+  private static double[] engineRoundTrip(Engine e) throws Exception {
     for (int i = 0; i < 2_000; i++) {
       e.submit(TRIVIAL).get();
     }
+    long[] pids = e.snapshot(0).workers().stream().mapToLong(EngineSnapshot.WorkerInfo::pid).filter(p -> p > 0).toArray();
+    long self = ProcessHandle.current().pid();
+    long engine0 = voluntarySwitches(self);
+    long workers0 = LongStream.of(pids).map(ProcessComparison::voluntarySwitches).sum();
     long t = System.nanoTime();
     for (int i = 0; i < ROUND_TRIPS; i++) {
       e.submit(TRIVIAL).get();
     }
-    return (System.nanoTime() - t) / 1e3 / ROUND_TRIPS;
+    double micros = (System.nanoTime() - t) / 1e3 / ROUND_TRIPS;
+    long engine1 = voluntarySwitches(self);
+    long workers1 = LongStream.of(pids).map(ProcessComparison::voluntarySwitches).sum();
+    return new double[] {micros, (engine1 - engine0) / (double) ROUND_TRIPS, (workers1 - workers0) / (double) ROUND_TRIPS};
+  }
+
+  /**
+   * The voluntary context switches of every thread of a process so far ({@code /proc/PID/status}
+   * counts only its main thread); 0 where {@code /proc} is not there.
+   */
+  static long voluntarySwitches(long pid) {
+    long total = 0;
+    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          for (String line : Files.readAllLines(task.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:")) {
+              total += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+            }
+          }
+        } catch (java.io.IOException threadGone) {
+          // a thread that ended meanwhile: its switches are no longer counted anywhere
+        }
+      }
+    } catch (java.io.IOException e) {
+      return 0;
+    }
+    return total;
   }
 
   private static double mapRate(Engine e) {
@@ -302,6 +361,28 @@ public final class ProcessComparison {
     return (System.nanoTime() - t) / 1e6;
   }
 
+  static double medianOf(double[] v) {
+    double[] c = v.clone();
+    Arrays.sort(c);
+    return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+  }
+
+  static double min(double[] v) {
+    return Arrays.stream(v).min().orElse(Double.NaN);
+  }
+
+  static double max(double[] v) {
+    return Arrays.stream(v).max().orElse(Double.NaN);
+  }
+
+  static double[] sum(double[] a, double[] b) {
+    double[] s = new double[a.length];
+    for (int i = 0; i < a.length; i++) {
+      s[i] = a[i] + b[i];
+    }
+    return s;
+  }
+
   static double median(int n, Measure m) throws Exception {
     double[] v = new double[n];
     for (int i = 0; i < n; i++) {
@@ -312,12 +393,14 @@ public final class ProcessComparison {
   }
 
   /** Runs a Python snippet that prints one number; null when python3 is absent or fails. */
-  static Double python(String script) {
+  static Double python(String script, String... args) {
     try {
       Path f = Files.createTempFile("gearbox-bench", ".py");
       try {
         Files.writeString(f, script);
-        Process p = new ProcessBuilder("python3", f.toString()).redirectErrorStream(true).start();
+        List<String> cmd = new ArrayList<>(List.of("python3", f.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
           System.err.println("python3 failed: " + out);

@@ -182,6 +182,11 @@ final class AotCache {
     return why;
   }
 
+  /** Whether the cache exists: a worker of this launch (java, flags, jars) started and exited normally once. */
+  boolean cached() {
+    return cache != null && Files.isRegularFile(cache);
+  }
+
   Path file() {
     return cache;
   }

@@ -198,13 +198,13 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     w.channels.taskEnded(o.wire()); // outside the monitor: it may withdraw calls and answer them
     ledger.ended(p.attempt.taskId());
     Attempt attempt = p.attempt;
-    reports.execute(() -> {
+    attempt.report(() -> { // to the caller waiting for it, if one does, else to the report executor
       if (o instanceof EngineBound.Ok) {
         payloads.reportResult(attempt, o.bytes(), o.offset(), w.label());
       } else {
         payloads.reportFailure(attempt, o.bytes(), o.offset(), w.label());
       }
-    });
+    }, reports);
     if (mayRevoke) {
       prefetch.revokeLater(w); // separately, so that a caller's callback run by the report above cannot hold it up
     }

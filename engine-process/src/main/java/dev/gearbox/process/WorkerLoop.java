@@ -210,7 +210,11 @@ final class WorkerLoop implements WorkerBound.Handler {
 
   // ---------------------------------------------------------------- running
 
-  /** Runs a task, then the tasks waiting behind it, until none waits. */
+  /**
+   * Runs a task, then the tasks waiting behind it, until none waits. A task's OK frame is flushed
+   * together with the STARTED of the task that follows it here, so that the engine's reader wakes
+   * once for both; it is flushed at once when none follows.
+   */
   private void runThenWaiting(WorkerTask first) {
     WorkerTask task = first;
     while (task != null) {
@@ -221,6 +225,19 @@ final class WorkerLoop implements WorkerBound.Handler {
           active--;
         }
       }
+      if (task == null) {
+        flush();
+      }
+    }
+  }
+
+  private void flush() {
+    try {
+      synchronized (channel) {
+        channel.flush();
+      }
+    } catch (IOException e) {
+      channelLost(e);
     }
   }
 
@@ -250,7 +267,7 @@ final class WorkerLoop implements WorkerBound.Handler {
         return;
       }
       try {
-        send(new EngineBound.Ok(wire, heapInUse(), bytes, 0));
+        write(new EngineBound.Ok(wire, heapInUse(), bytes, 0)); // flushed by runThenWaiting, with the next STARTED if one follows
       } catch (IOException e) {
         channelLost(e);
       }
@@ -300,6 +317,13 @@ final class WorkerLoop implements WorkerBound.Handler {
     synchronized (channel) {
       frame.write(channel);
       channel.flush();
+    }
+  }
+
+  /** Writes a frame without flushing it: the caller flushes soon (every path that ends a task flushes). */
+  private void write(EngineBound frame) throws IOException {
+    synchronized (channel) {
+      frame.write(channel);
     }
   }
 

@@ -150,17 +150,22 @@ final class WorkerPool {
         + " could not start: " + what, cause);
   }
 
-  /** Starts the first workers and waits until they answer, so bad JVM options fail at open. */
+  /**
+   * Starts the first workers and waits until one of them answers, so that bad JVM options fail at
+   * open; the others take work as each becomes ready. A launch not yet seen to work starts one
+   * worker first: if the launch is wrong (a class path without the worker, a bad flag), open fails
+   * with that one worker's output instead of starting every slot to fail the same way. A launch
+   * works if a worker of this JVM started with it, or if a worker wrote its AOT cache (a worker of
+   * an earlier run, with the same java, flags and jars, started and exited normally).
+   */
   void prestart() {
     IdleReaper.startIfConfigured(this);
     int n = Math.min(config.prestart(), slots.length);
     long deadline = System.nanoTime() + config.startupTimeout().toNanos();
-    // A launch not yet seen to work in this JVM starts one worker first: if the launch is wrong
-    // (a class path without the worker, a bad flag), open fails with that one worker's output
-    // instead of starting every slot to fail the same way.
-    int first = PROVEN.contains(launchKey) ? n : Math.min(n, 1);
-    awaitReady(spawn(0, first), deadline);
-    awaitReady(spawn(first, n), deadline);
+    boolean proven = PROVEN.contains(launchKey) || aot.cached();
+    int first = proven ? n : Math.min(n, 1);
+    awaitFirstReady(spawn(0, first), deadline);
+    spawn(first, n);
   }
 
   private List<WorkerProcess> spawn(int from, int to) {
@@ -177,21 +182,39 @@ final class WorkerPool {
     return started;
   }
 
-  private void awaitReady(List<WorkerProcess> started, long deadline) {
-    for (WorkerProcess w : started) {
-      while (w.state == WorkerProcess.State.STARTING && System.nanoTime() < deadline) {
+  /** Waits until one of {@code started} is ready; fails with the first one's cause if none becomes ready by the deadline. */
+  private void awaitFirstReady(List<WorkerProcess> started, long deadline) {
+    if (started.isEmpty()) {
+      return;
+    }
+    synchronized (this) {
+      for (;;) {
+        boolean starting = false;
+        for (WorkerProcess w : started) {
+          if (w.state == WorkerProcess.State.READY) {
+            return;
+          }
+          starting |= w.state == WorkerProcess.State.STARTING;
+        }
+        long left = deadline - System.nanoTime();
+        if (!starting || left <= 0) {
+          break;
+        }
         try {
-          w.awaitExit(5, TimeUnit.MILLISECONDS);
+          TimeUnit.NANOSECONDS.timedWait(this, left); // markReady and markDead notify
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           break;
         }
       }
-      if (w.state != WorkerProcess.State.READY) {
-        RuntimeException init = initializerFailure(w);
-        throw init != null ? init : startupFailure(w);
+    }
+    for (WorkerProcess w : started) {
+      RuntimeException init = initializerFailure(w);
+      if (init != null) {
+        throw init;
       }
     }
+    throw startupFailure(started.get(0)); // the backend's undoing of the start kills what still runs
   }
 
   /** Starts workers in empty slots (lazily after open, or to replace one); fails what waits if none can start. Caller holds the monitor. */
@@ -311,6 +334,7 @@ final class WorkerPool {
         return false;
       }
       w.state = WorkerProcess.State.READY;
+      notifyAll(); // open may be waiting for it
       startupFailuresInARow = 0;
       if (!everReady) {
         everReady = true;
@@ -337,6 +361,7 @@ final class WorkerPool {
   synchronized WorkerProcess.State markDead(WorkerProcess w) {
     WorkerProcess.State was = w.state;
     w.state = WorkerProcess.State.DEAD;
+    notifyAll(); // open may be waiting for it
     return was;
   }
 

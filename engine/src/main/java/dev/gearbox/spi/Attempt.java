@@ -76,6 +76,18 @@ public interface Attempt {
   void lost(EngineException failure);
 
   /**
+   * Hands {@code report} (which decodes an outcome and calls one of {@link #succeeded},
+   * {@link #failed} or {@link #lost}) to a thread that may report: for a backend whose outcomes
+   * arrive on an I/O thread. The caller's own thread when it waits for this task in
+   * {@code TaskFuture.get()} or {@code join()} and nothing depends on the future (it must wake
+   * anyway; the report then completes the future in that thread and one hand-off is spared), else
+   * {@code executor}. Never runs {@code report} in the calling thread.
+   */
+  default void report(Runnable report, java.util.concurrent.Executor executor) {
+    executor.execute(report);
+  }
+
+  /**
    * Attaches the execution of an attempt that the backend started by itself rather than through
    * {@link Backend#start} (one that {@link #runHere()} handed over but the backend did not run
    * here), so that cancellation and timeouts reach it. If the attempt is already cancelled, the

@@ -1,0 +1,99 @@
+package dev.gearbox;
+
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The thread waiting for one task's future in {@code get()} or {@code join()}, and the report a
+ * remote backend hands it: the thread that hears a remote outcome (a pipe reader) must not report
+ * it itself, and the waiting caller has to wake anyway, so it runs the report (decoding the result,
+ * settling the job, completing the future) instead of a report executor thread: one hand-off fewer
+ * per round trip. Only one waiter at a time takes this path; others wait the
+ * {@link java.util.concurrent.CompletableFuture} way.
+ *
+ * <p>States of {@link #slot}: {@code null} (nobody waits here), the waiting {@link Thread}, or the
+ * {@link Runnable} report handed to it. Only {@link #offer} turns a thread into a report; only the
+ * waiter turns a report back into itself or leaves, and it never leaves a report behind: every
+ * report offered is run exactly once.
+ *
+ * <p>Thread-safe. The report's effects (the completed future) happen-before the waiter's return.
+ */
+final class WaiterHandoff {
+  private static final Logger log = LoggerFactory.getLogger(WaiterHandoff.class);
+
+  private final AtomicReference<Object> slot = new AtomicReference<>();
+
+  /**
+   * Waits until {@code done} holds, running the reports handed over meanwhile.
+   *
+   * @return false, at once, if another thread waits here already (the caller waits another way)
+   * @throws InterruptedException if {@code interruptible} and the thread is interrupted first
+   */
+  boolean await(java.util.concurrent.Future<?> done, boolean interruptible) throws InterruptedException {
+    Thread me = Thread.currentThread();
+    if (!slot.compareAndSet(null, me)) {
+      return false;
+    }
+    boolean interrupted = false;
+    try {
+      for (;;) {
+        Object s = slot.get();
+        if (s != me) { // a report handed over: run it, and wait on if it did not end the task (a retry)
+          slot.set(me);
+          run((Runnable) s);
+          continue;
+        }
+        if (done.isDone() || (interrupted && interruptible)) {
+          if (slot.compareAndSet(me, null)) {
+            break;
+          }
+          continue; // a report arrived meanwhile: run it first
+        }
+        LockSupport.park(this);
+        interrupted |= Thread.interrupted();
+      }
+    } finally {
+      if (interrupted && (!interruptible || done.isDone())) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (interrupted && interruptible && !done.isDone()) {
+      throw new InterruptedException();
+    }
+    return true;
+  }
+
+  /**
+   * Hands {@code report} to the thread waiting here, if one waits; false if none does (the caller
+   * reports another way). Never runs it in the calling thread.
+   */
+  boolean offer(Runnable report) {
+    Object s = slot.get();
+    if (s instanceof Thread t && slot.compareAndSet(t, report)) {
+      LockSupport.unpark(t);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Wakes the thread waiting here, if one does: called after the future completed, however (the
+   * waiter reads the future's state after it registered, the completer this slot after it
+   * completed, so one of them sees the other).
+   */
+  void wake() {
+    if (slot.get() instanceof Thread t) {
+      LockSupport.unpark(t);
+    }
+  }
+
+  private static void run(Runnable report) {
+    try {
+      report.run();
+    } catch (RuntimeException | Error e) {
+      log.warn("Gearbox: a report failed on {}", Thread.currentThread().getName(), e);
+    }
+  }
+}
