@@ -43,7 +43,10 @@ import org.slf4j.LoggerFactory;
  *                                --element received--> in delivery --ACK--> acknowledged, answered ACKED (removed)
  * open --WITHDRAW won / its attempt ended--> answered NONE (removed)
  * open --its member left--> withdrawn; in delivery --its member left--> the element goes back to its channel's head
+ * in delivery --its attempt ended, no ACK within DELIVERY_GRACE_MILLIS--> the element goes back; a late ACK gets an error
  * </pre>
+ * Whoever wins a call's withdrawal answers it (an error if the call was settled meanwhile); a call
+ * that never waited is answered by the thread that performed it.
  * A member's task has a received element only once the engine answered its ACK, so an element
  * goes back only if the task never had it: none is lost or duplicated by a member's death. A
  * pending send withdrawn at the death never entered its channel; one a counterpart took first is
@@ -51,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * if it had) gets an error for every later call, so none of its threads waits for ever.
  *
  * <h2>Authentication and bounds</h2>
- * A call counts only if its MAC checks out for this engine (else it is dropped and counted in
- * {@code cluster.envelopes-refused}), it names an attempt in flight (else it is answered with an
+ * A call counts only if its MAC checks out for this engine and the member that published it is the
+ * one sealed into it (else it is dropped and counted in {@code cluster.envelopes-refused}), it names an attempt in flight (else it is answered with an
  * error: a thread the task left behind), and its number is above the last one its member sent for
  * that attempt (else it is a replay: dropped and counted). A task has at most
  * {@link #MAX_OPEN_PER_TASK} calls open or in delivery; more are answered with an error. The
