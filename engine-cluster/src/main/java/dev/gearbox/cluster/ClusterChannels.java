@@ -205,7 +205,10 @@ final class ClusterChannels {
     }
   }
 
-  /** Gives back the elements of {@code calls} still in delivery (their acknowledgements were lost). */
+  /**
+   * Gives back the elements of {@code calls} still in delivery (their acknowledgements were lost),
+   * and answers each call's acknowledgement with an error, should its member still wait for that.
+   */
   private void unacknowledged(List<Open> calls) {
     List<Open> still = new ArrayList<>();
     synchronized (this) {
@@ -216,6 +219,10 @@ final class ClusterChannels {
       }
     }
     giveBack(still);
+    for (Open o : still) {
+      answer(o, ChannelReply.ERROR, 0, text("the element went back to its channel: its task's acknowledgement did not come"
+          + " within " + DELIVERY_GRACE_MILLIS + " ms of the task's end"));
+    }
   }
 
   /**
@@ -485,11 +492,15 @@ final class ClusterChannels {
             bytes = host.carrying(() -> codec.encode(outcome.value()), b -> pin(o.wire, b));
           } catch (IOException | RuntimeException x) {
             // It cannot travel: the receive fails saying why, and the element, taken, is lost.
+            ChannelHost.Delivery d;
             synchronized (this) {
-              open.remove(o.key());
+              open.remove(o.key(), o);
+              d = o.delivery; // null if its member was counted as gone meanwhile, which gave it back
               o.delivery = null;
             }
-            delivery.acknowledged();
+            if (d != null) {
+              d.acknowledged();
+            }
             answer(o, ChannelReply.ERROR, outcome.index(), text("an element of class " + outcome.value().getClass().getName()
                 + " cannot be sent to a cluster member: " + x.getMessage()));
             return;

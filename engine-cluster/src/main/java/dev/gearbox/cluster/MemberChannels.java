@@ -158,7 +158,7 @@ final class MemberChannels {
       this.taskName = task.taskName;
       this.encrypted = task.encrypted;
       this.engine = task.engine;
-      this.self = hz.getCluster().getLocalMember().getUuid().toString();
+      this.self = hz == null ? "" : hz.getCluster().getLocalMember().getUuid().toString(); // null: a runtime without a cluster
       this.hz = hz;
     }
 

@@ -17,6 +17,7 @@ import dev.gearbox.Channel;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
+import dev.gearbox.Select;
 import dev.gearbox.TaskFuture;
 import dev.gearbox.spi.Work;
 import java.io.ByteArrayOutputStream;
@@ -390,6 +391,24 @@ class SecureClusterTest {
       TaskFuture<Object> task = engine.submit(() -> ch.receive());
       assertThatThrownBy(() -> task.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS))
           .hasStackTraceContaining("an element of class java.lang.Object cannot be sent to a cluster member");
+    }
+  }
+
+  /** A select with more cases than a call may carry fails on the member, before anything is published. */
+  @Test
+  void aSelectWithTooManyCases_failsOnTheMember() throws Exception {
+    try (Engine engine = clientWithTheSecret("secure-cases")) {
+      Channel<Integer> ch = Channel.bounded("many-cases", 1);
+      TaskFuture<Integer> task = engine.submit(() -> {
+        Select<Integer> s = Select.create();
+        for (int i = 0; i <= ChannelCall.MAX_CASES; i++) {
+          s.onReceive(ch, v -> v);
+        }
+        return s.onDefault(() -> -1).select();
+      });
+      assertThatThrownBy(() -> task.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS))
+          .hasStackTraceContaining("IllegalArgumentException")
+          .hasStackTraceContaining("at most " + ChannelCall.MAX_CASES + " cases, not " + (ChannelCall.MAX_CASES + 1));
     }
   }
 
