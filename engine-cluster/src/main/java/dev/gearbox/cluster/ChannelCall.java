@@ -14,9 +14,10 @@ import java.io.IOException;
  * element (the task is about to have it). Each is answered by one {@link ChannelReply}; so is a
  * {@link #RETURN} of an element that will never reach its task.
  *
- * <p>Sealed with the deployment secret for the engine and the attempt it belongs to (engine id,
- * wire id, attempt number); the engine checks the MAC before it decodes anything, and refuses a
- * call whose number is not above the last one it took from that member for that attempt (a
+ * <p>Sealed with the deployment secret for the engine, the publishing member's UUID and the attempt
+ * it belongs to (engine id, wire id, attempt number); the engine checks the MAC before it decodes
+ * anything, refuses a call that another member than the one named publishes (a copy played back
+ * from elsewhere), and refuses a call whose number is not above the last one it took from that member for that attempt (a
  * replay). The arguments (a sent element's bytes, a poison's cause) are encrypted when the task
  * was. Calls of one task are numbered and published in order (Hazelcast delivers a member's
  * messages on a topic in the order it published them).
@@ -45,6 +46,8 @@ final class ChannelCall implements DataSerializable {
   static final int MAX_CASES = 4096;
 
   String owner;
+  /** The UUID of the member that publishes it: a copy published by another member is refused. */
+  String member;
   long wireId;
   int attempt;
   long call;
@@ -62,9 +65,10 @@ final class ChannelCall implements DataSerializable {
   ChannelCall() {}
 
   /** A call, withdrawal or acknowledgement, sealed now; the arguments must already be encrypted if {@code encrypted}. */
-  ChannelCall(Seal seal, String owner, long wireId, int attempt, long call, byte kind, boolean mayWait, int start,
-      boolean encrypted, byte[] ops, String[] channelIds, String[] channelNames, byte[][] arguments) {
+  ChannelCall(Seal seal, String owner, String member, long wireId, int attempt, long call, byte kind, boolean mayWait,
+      int start, boolean encrypted, byte[] ops, String[] channelIds, String[] channelNames, byte[][] arguments) {
     this.owner = owner;
+    this.member = member;
     this.wireId = wireId;
     this.attempt = attempt;
     this.call = call;
@@ -80,8 +84,8 @@ final class ChannelCall implements DataSerializable {
   }
 
   /** A withdrawal or acknowledgement of {@code call}. */
-  static ChannelCall about(Seal seal, String owner, long wireId, int attempt, long call, byte kind) {
-    return new ChannelCall(seal, owner, wireId, attempt, call, kind, false, 0, false, new byte[0], new String[0],
+  static ChannelCall about(Seal seal, String owner, String member, long wireId, int attempt, long call, byte kind) {
+    return new ChannelCall(seal, owner, member, wireId, attempt, call, kind, false, 0, false, new byte[0], new String[0],
         new String[0], new byte[0][]);
   }
 
@@ -100,7 +104,7 @@ final class ChannelCall implements DataSerializable {
 
   /** The MAC this envelope's fields have under {@code seal}. */
   byte[] macWith(Seal seal) {
-    Seal.Fields f = seal.fields(Seal.Kind.CHANNEL_CALL).text(owner).i64(wireId).i32(attempt).i64(call).i32(kind)
+    Seal.Fields f = seal.fields(Seal.Kind.CHANNEL_CALL).text(owner).text(member).i64(wireId).i32(attempt).i64(call).i32(kind)
         .bool(mayWait).i32(start).bool(encrypted).bytes(ops).i32(channelIds.length);
     for (int i = 0; i < channelIds.length; i++) {
       f.text(channelIds[i]).text(channelNames[i]).bytes(arguments[i]);
@@ -111,6 +115,7 @@ final class ChannelCall implements DataSerializable {
   @Override
   public void writeData(ObjectDataOutput out) throws IOException {
     out.writeString(owner);
+    out.writeString(member);
     out.writeLong(wireId);
     out.writeInt(attempt);
     out.writeLong(call);
@@ -131,6 +136,7 @@ final class ChannelCall implements DataSerializable {
   @Override
   public void readData(ObjectDataInput in) throws IOException {
     owner = in.readString();
+    member = in.readString();
     wireId = in.readLong();
     attempt = in.readInt();
     call = in.readLong();

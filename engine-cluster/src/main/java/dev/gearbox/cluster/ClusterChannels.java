@@ -43,7 +43,10 @@ import org.slf4j.LoggerFactory;
  *                                --element received--> in delivery --ACK--> acknowledged, answered ACKED (removed)
  * open --WITHDRAW won / its attempt ended--> answered NONE (removed)
  * open --its member left--> withdrawn; in delivery --its member left--> the element goes back to its channel's head
+ * in delivery --its attempt ended, no ACK within DELIVERY_GRACE_MILLIS--> the element goes back; a late ACK gets an error
  * </pre>
+ * Whoever wins a call's withdrawal answers it (an error if the call was settled meanwhile); a call
+ * that never waited is answered by the thread that performed it.
  * A member's task has a received element only once the engine answered its ACK, so an element
  * goes back only if the task never had it: none is lost or duplicated by a member's death. A
  * pending send withdrawn at the death never entered its channel; one a counterpart took first is
@@ -51,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * if it had) gets an error for every later call, so none of its threads waits for ever.
  *
  * <h2>Authentication and bounds</h2>
- * A call counts only if its MAC checks out for this engine (else it is dropped and counted in
- * {@code cluster.envelopes-refused}), it names an attempt in flight (else it is answered with an
+ * A call counts only if its MAC checks out for this engine and the member that published it is the
+ * one sealed into it (else it is dropped and counted in {@code cluster.envelopes-refused}), it names an attempt in flight (else it is answered with an
  * error: a thread the task left behind), and its number is above the last one its member sent for
  * that attempt (else it is a replay: dropped and counted). A task has at most
  * {@link #MAX_OPEN_PER_TASK} calls open or in delivery; more are answered with an error. The
@@ -63,6 +66,12 @@ import org.slf4j.LoggerFactory;
  */
 final class ClusterChannels {
   private static final Logger log = LoggerFactory.getLogger(ClusterBackend.class); // one category for the backend
+  /**
+   * How long an element stays in delivery to an attempt that ended normally, for its acknowledgement
+   * still on its way; then it goes back to its channel (a later acknowledgement is answered with an
+   * error), so that a lost acknowledgement loses no element.
+   */
+  static final long DELIVERY_GRACE_MILLIS = 10_000;
   /** Calls a task may have open or in delivery at once (threads of one task calling at the same time). */
   static final int MAX_OPEN_PER_TASK = 16;
 
@@ -159,10 +168,12 @@ final class ClusterChannels {
   /**
    * The attempt {@code wire} has ended: its waiting calls (threads it left) are withdrawn, later
    * ones refused. {@code lost}: it failed as if its member had left (its outcome will never come):
-   * the elements in delivery to it go back to their channels too, as in {@link #memberGone}.
+   * the elements in delivery to it go back to their channels too, as in {@link #memberGone}; else
+   * those still unacknowledged {@link #DELIVERY_GRACE_MILLIS} later do.
    */
   void ended(long wire, boolean lost) {
     List<Open> mine = new ArrayList<>();
+    List<Open> delivering = new ArrayList<>();
     synchronized (this) {
       live.remove(wire);
       if (lost) {
@@ -175,8 +186,8 @@ final class ClusterChannels {
         });
       } else {
         for (Open o : open.values()) {
-          if (o.wire == wire && o.delivery == null) {
-            mine.add(o);
+          if (o.wire == wire) {
+            (o.delivery == null ? mine : delivering).add(o);
           }
         }
       }
@@ -187,6 +198,30 @@ final class ClusterChannels {
     }
     for (Open o : mine) {
       withdrawAndAnswer(o);
+    }
+    if (!delivering.isEmpty()) {
+      java.util.concurrent.CompletableFuture.delayedExecutor(DELIVERY_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .execute(() -> unacknowledged(delivering));
+    }
+  }
+
+  /**
+   * Gives back the elements of {@code calls} still in delivery (their acknowledgements were lost),
+   * and answers each call's acknowledgement with an error, should its member still wait for that.
+   */
+  private void unacknowledged(List<Open> calls) {
+    List<Open> still = new ArrayList<>();
+    synchronized (this) {
+      for (Open o : calls) {
+        if (o.delivery != null && open.remove(o.key(), o)) {
+          still.add(o);
+        }
+      }
+    }
+    giveBack(still);
+    for (Open o : still) {
+      answer(o, ChannelReply.ERROR, 0, text("the element went back to its channel: its task's acknowledgement did not come"
+          + " within " + DELIVERY_GRACE_MILLIS + " ms of the task's end"));
     }
   }
 
@@ -243,7 +278,7 @@ final class ClusterChannels {
           // Should the member still be there (its attempt failed as if it had left), its thread must not wait for ever.
           answer(o, ChannelReply.ERROR, 0, text("the engine counted the task's member as gone, or is closing: the call was"
               + " withdrawn"));
-        } // else a counterpart won: completed() sees the call settled and gives the element back
+        } // else a counterpart won: completed() sees the call settled, gives the element back and answers
       }
     }
   }
@@ -258,7 +293,10 @@ final class ClusterChannels {
       return;
     }
     Member from = m.getPublishingMember();
-    if (from == null) {
+    if (from == null || !from.getUuid().toString().equals(c.member)) {
+      refused.refused("engine " + engineName + " dropped channel call " + c.call + " of attempt " + c.wireId + ": it names"
+          + " member " + c.member + " but " + (from == null ? "an unknown member" : MemberRuntime.describe(from))
+          + " published it (a copy played back from another member)");
       return;
     }
     switch (c.kind) {
@@ -319,9 +357,8 @@ final class ClusterChannels {
         select(o, c, args);
       }
     } catch (IllegalArgumentException | GeneralSecurityException e) { // a channel this JVM does not know; a bad argument
-      if (finish(o)) {
-        answer(o, ChannelReply.ERROR, 0, text(e.getMessage()));
-      }
+      finish(o);
+      answer(o, ChannelReply.ERROR, 0, text(e.getMessage())); // it never waited: only this thread can answer
     }
   }
 
@@ -356,9 +393,8 @@ final class ClusterChannels {
       case ChannelCall.IS_CLOSED -> host.control(id, name, ChannelHost.Control.IS_CLOSED, null);
       default -> throw new IllegalArgumentException("unknown channel operation " + c.ops[0]);
     };
-    if (finish(o)) {
-      answer(o, result ? ChannelReply.TRUE : ChannelReply.FALSE, 0, new byte[0]);
-    }
+    finish(o);
+    answer(o, result ? ChannelReply.TRUE : ChannelReply.FALSE, 0, new byte[0]); // performed: only this thread can answer
   }
 
   /** The poison's cause, as task failures are decoded (as itself, else a description). */
@@ -424,13 +460,10 @@ final class ClusterChannels {
 
   private void completed(Open o, ChannelOutcome outcome, ChannelHost.Delivery delivery) {
     boolean giveBack = false;
-    boolean answer = true;
     synchronized (this) {
       o.pending = null;
-      boolean settled = !open.containsKey(o.key()); // its member counted as gone, or the engine closed
-      if (settled) {
-        giveBack = delivery != null;
-        answer = false;
+      if (!open.containsKey(o.key())) { // settled: its member counted as gone, or the engine closed
+        giveBack = delivery != null; // whoever settled it lost the withdrawal: this thread answers, below
       } else if (delivery != null) {
         o.delivery = delivery; // in delivery until ACK
       } else {
@@ -439,8 +472,8 @@ final class ClusterChannels {
     }
     if (giveBack) {
       delivery.returned();
-    }
-    if (!answer) {
+      answer(o, ChannelReply.ERROR, 0, text("the element went back to its channel before the task had it (the engine"
+          + " counted its member as gone, or is closing)"));
       return;
     }
     if (outcome == null) {
@@ -459,11 +492,15 @@ final class ClusterChannels {
             bytes = host.carrying(() -> codec.encode(outcome.value()), b -> pin(o.wire, b));
           } catch (IOException | RuntimeException x) {
             // It cannot travel: the receive fails saying why, and the element, taken, is lost.
+            ChannelHost.Delivery d;
             synchronized (this) {
-              open.remove(o.key());
+              open.remove(o.key(), o);
+              d = o.delivery; // null if its member was counted as gone meanwhile, which gave it back
               o.delivery = null;
             }
-            delivery.acknowledged();
+            if (d != null) {
+              d.acknowledged();
+            }
             answer(o, ChannelReply.ERROR, outcome.index(), text("an element of class " + outcome.value().getClass().getName()
                 + " cannot be sent to a cluster member: " + x.getMessage()));
             return;
@@ -497,12 +534,19 @@ final class ClusterChannels {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Withdraws a waiting call; if the withdrawal won, answers NONE. */
+  /**
+   * Withdraws a waiting call; if the withdrawal won, this thread answers it: NONE, or an error if the
+   * call was settled meanwhile (its member counted as gone, the engine closing), whose settling found
+   * nothing to withdraw yet.
+   */
   private void withdrawAndAnswer(Open o) {
     ChannelHost.Call pending = o.pending;
     if (pending != null && pending.withdraw()) {
       if (finish(o)) {
         answer(o, ChannelReply.NONE, 0, new byte[0]);
+      } else {
+        answer(o, ChannelReply.ERROR, 0, text("the engine counted the task's member as gone, or is closing: the call was"
+            + " withdrawn"));
       }
     }
   }

@@ -5,11 +5,11 @@ import dev.gearbox.spi.ChannelHost;
 import dev.gearbox.spi.ChannelOutcome;
 import dev.gearbox.spi.remote.SerialCodec;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
 /**
@@ -18,6 +18,10 @@ import java.util.function.Consumer;
  * each to the engine as a {@link ChannelCall} of the task's {@link MemberChannels.TaskRoute},
  * handing the engine's reply to the pool's listener. Elements pass through as the worker and the
  * engine encoded them; the member decodes only a poison's cause.
+ *
+ * <p>An error the engine answers (or its leaving the cluster, checked as for the member's own
+ * calls) fails the worker's operation with its message. Listeners run on a virtual thread, never on
+ * the control executor that delivers the reply.
  *
  * <p>A withdrawal is asynchronous: {@link Call#withdraw} publishes it and returns false, and the
  * engine's one reply (nothing, if the withdrawal won) reaches the listener. A received element's
@@ -29,6 +33,8 @@ import java.util.function.Consumer;
  * <p>Thread-safety: as {@link ChannelHost}; replies arrive on the member's control executor.
  */
 final class ForwardedChannels extends ChannelHost {
+  /** Runs each reply's listener on its own virtual thread. */
+  private static final Executor REPLIES = r -> Thread.ofVirtual().name("gearbox-forwarded-reply").start(r);
   private final MemberChannels.TaskRoute route;
   private final SerialCodec codec;
 
@@ -58,7 +64,10 @@ final class ForwardedChannels extends ChannelHost {
   public Call start(ChannelCase[] cases, int start, boolean mayWait, Listener listener) {
     MemberChannels.Cases wire = MemberChannels.Cases.of(cases, c -> bytesOf((Encoded) c.element()));
     MemberChannels.TaskRoute.Published call = route.publish(ChannelCall.CALL, mayWait, start, wire);
-    call.reply().thenAccept(r -> completed(call.id(), r, listener));
+    // Not on the control executor that completes the reply: the listener may give an element back, which waits for a reply
+    // that runs there.
+    call.reply().thenAcceptAsync(r -> completed(call.id(), r, listener), REPLIES);
+    route.watch(call); // fails it if the engine leaves the cluster
     return () -> {
       if (!call.reply().isDone()) {
         route.publishAbout(call.id(), ChannelCall.WITHDRAW, null); // its reply goes to the listener
@@ -98,7 +107,8 @@ final class ForwardedChannels extends ChannelHost {
       case ChannelReply.ENDED -> listener.completed(ChannelOutcome.ended(r.index), null);
       case ChannelReply.SEND_REFUSED -> listener.completed(ChannelOutcome.sendRefused(r.index), null);
       case ChannelReply.POISONED -> listener.completed(ChannelOutcome.poisoned(r.index, route.cause(r)), null);
-      default -> listener.completed(null, null); // withdrawn, or refused by the engine (the attempt ended)
+      case ChannelReply.NONE -> listener.completed(null, null); // withdrawn, or nothing was ready
+      default -> listener.failed(route.text(r)); // refused by the engine (the attempt ended, ...), or the engine left
     }
   }
 
@@ -112,8 +122,7 @@ final class ForwardedChannels extends ChannelHost {
     return switch (r.outcome) {
       case ChannelReply.TRUE -> true;
       case ChannelReply.FALSE -> false;
-      default -> throw new IllegalArgumentException("channel '" + channelName + "': "
-          + new String(r.bytes, StandardCharsets.UTF_8));
+      default -> throw new IllegalArgumentException("channel '" + channelName + "': " + route.text(r));
     };
   }
 

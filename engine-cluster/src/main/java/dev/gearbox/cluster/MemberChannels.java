@@ -65,7 +65,12 @@ final class MemberChannels {
   private final Map<Long, Waiting> calls = new ConcurrentHashMap<>();
 
   /** A call waiting for its reply, with what the reply must name. */
-  private record Waiting(String owner, long wireId, CompletableFuture<ChannelReply> reply) {}
+  private record Waiting(String owner, long wireId, boolean ack, CompletableFuture<ChannelReply> reply) {
+    /** An acknowledgement or return takes only its own kinds of answer: a copy of its call's reply is no answer to it. */
+    boolean takes(ChannelReply r) {
+      return ack ? r.outcome == ChannelReply.ACKED || r.outcome == ChannelReply.ERROR : r.outcome != ChannelReply.ACKED;
+    }
+  }
 
   MemberChannels(SerialCodec codec, Seal seal, Refusals refusals) {
     this.codec = codec;
@@ -102,7 +107,7 @@ final class MemberChannels {
       return;
     }
     Waiting w = calls.get(r.call);
-    if (w == null || !w.owner.equals(r.owner) || w.wireId != r.wireId) {
+    if (w == null || !w.owner.equals(r.owner) || w.wireId != r.wireId || !w.takes(r)) {
       return; // no call waits for it: a copy of an old reply
     }
     if (calls.remove(r.call, w)) {
@@ -114,6 +119,10 @@ final class MemberChannels {
   record Cases(byte[] ops, String[] ids, String[] names, byte[][] args) {
     /** Sends and receives; {@code element} gives a send's bytes. */
     static Cases of(ChannelCase[] cases, java.util.function.Function<ChannelCase, byte[]> element) {
+      if (cases.length > ChannelCall.MAX_CASES) {
+        throw new IllegalArgumentException("a select on a cluster member may have at most " + ChannelCall.MAX_CASES
+            + " cases, not " + cases.length);
+      }
       Cases w = new Cases(new byte[cases.length], new String[cases.length], new String[cases.length], new byte[cases.length][]);
       for (int i = 0; i < cases.length; i++) {
         ChannelCase c = cases[i];
@@ -134,6 +143,8 @@ final class MemberChannels {
     private final String taskName;
     private final boolean encrypted;
     private final UUID engine;
+    /** This member's UUID, sealed into each call. */
+    private final String self;
     private final HazelcastInstance hz;
     private final Semaphore permits = new Semaphore(ClusterChannels.MAX_OPEN_PER_TASK);
     /** Numbers and publishes this task's calls in one order. */
@@ -147,6 +158,7 @@ final class MemberChannels {
       this.taskName = task.taskName;
       this.encrypted = task.encrypted;
       this.engine = task.engine;
+      this.self = hz == null ? "" : hz.getCluster().getLocalMember().getUuid().toString(); // null: a runtime without a cluster
       this.hz = hz;
     }
 
@@ -177,7 +189,8 @@ final class MemberChannels {
         permits.acquireUninterruptibly();
       }
       try {
-        long deadline = timeoutNanos == FOREVER ? Long.MAX_VALUE : System.nanoTime() + timeoutNanos;
+        boolean forever = timeoutNanos == FOREVER;
+        long deadline = forever ? 0 : System.nanoTime() + timeoutNanos;
         Published call = publish(ChannelCall.CALL, mayWait, start, wire);
         ChannelReply r;
         boolean withdrew = false;
@@ -186,7 +199,7 @@ final class MemberChannels {
           r = awaitUninterruptibly(call);
         } else {
           try {
-            r = await(call, deadline);
+            r = await(call, forever, deadline);
           } catch (InterruptedException e) {
             interrupted = true;
             withdrew = true;
@@ -306,8 +319,8 @@ final class MemberChannels {
       CompletableFuture<ChannelReply> f = new CompletableFuture<>();
       synchronized (publishing) {
         long id = callIds.incrementAndGet();
-        calls.put(id, new Waiting(owner, wireId, f));
-        send(new ChannelCall(seal, owner, wireId, attempt, id, kind, mayWait, start, encrypted, cases.ops(), cases.ids(),
+        calls.put(id, new Waiting(owner, wireId, false, f));
+        send(new ChannelCall(seal, owner, self, wireId, attempt, id, kind, mayWait, start, encrypted, cases.ops(), cases.ids(),
             cases.names(), args), id);
         return new Published(id, f);
       }
@@ -317,9 +330,9 @@ final class MemberChannels {
     void publishAbout(long call, byte kind, CompletableFuture<ChannelReply> f) {
       synchronized (publishing) {
         if (f != null) {
-          calls.put(call, new Waiting(owner, wireId, f));
+          calls.put(call, new Waiting(owner, wireId, true, f));
         }
-        send(ChannelCall.about(seal, owner, wireId, attempt, call, kind), call);
+        send(ChannelCall.about(seal, owner, self, wireId, attempt, call, kind), call);
       }
     }
 
@@ -334,10 +347,10 @@ final class MemberChannels {
       }
     }
 
-    /** The reply, or null at the deadline; fails the call if the engine left the cluster meanwhile. */
-    private ChannelReply await(Published call, long deadline) throws InterruptedException {
+    /** The reply, or null at the deadline (none if {@code forever}); fails the call if the engine left the cluster meanwhile. */
+    private ChannelReply await(Published call, boolean forever, long deadline) throws InterruptedException {
       while (true) {
-        long left = deadline - System.nanoTime();
+        long left = forever ? Long.MAX_VALUE : deadline - System.nanoTime();
         if (left <= 0) {
           return null;
         }
@@ -356,7 +369,7 @@ final class MemberChannels {
       try {
         while (true) {
           try {
-            ChannelReply r = await(call, Long.MAX_VALUE);
+            ChannelReply r = await(call, true, 0);
             if (r != null) {
               return r;
             }
@@ -369,6 +382,23 @@ final class MemberChannels {
           Thread.currentThread().interrupt();
         }
       }
+    }
+
+    /** Checks every {@link #LIVENESS_MILLIS} until {@code call} has its reply that its engine is still in the cluster. */
+    void watch(Published call) {
+      CompletableFuture.delayedExecutor(LIVENESS_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
+        if (!call.reply.isDone()) {
+          checkEngine(call);
+          if (!call.reply.isDone()) {
+            watch(call);
+          }
+        }
+      });
+    }
+
+    /** The text of an ERROR reply (decrypted if the task was encrypted), or why the engine can no longer answer. */
+    String text(ChannelReply r) {
+      return message(r);
     }
 
     /** Completes the call as gone if its engine is no longer in the cluster (or this member is stopping). */
@@ -464,9 +494,22 @@ final class MemberChannels {
     return r;
   }
 
-  private static RuntimeException failure(ChannelReply r, String channel) {
-    String message = new String(r.bytes, StandardCharsets.UTF_8);
-    return new IllegalStateException("channel '" + channel + "': " + message
+  /** The failure an ERROR reply (or a local one) names; its text is encrypted if the call's arguments were. */
+  RuntimeException failure(ChannelReply r, String channel) {
+    return new IllegalStateException("channel '" + channel + "': " + message(r)
         + (r.outcome == ENGINE_GONE ? " (whether the operation was performed is unknown)" : ""));
+  }
+
+  /** The text of an ERROR reply (or a local one). */
+  String message(ChannelReply r) {
+    byte[] bytes = r.bytes;
+    if (r.encrypted && r.outcome != ENGINE_GONE && bytes.length > 0) {
+      try {
+        bytes = seal.decrypt(bytes, 0);
+      } catch (GeneralSecurityException e) {
+        return "an error the engine sent that cannot be decrypted here (" + e + ")";
+      }
+    }
+    return new String(bytes, StandardCharsets.UTF_8);
   }
 }

@@ -125,13 +125,9 @@ final class ProgressRelay {
       return;
     }
     Thread destroyer = new Thread(() -> {
-      try {
-        t.destroy();
-        if (alongside != null) {
-          alongside.destroy();
-        }
-      } catch (RuntimeException e) {
-        log.debug("Gearbox: destroying the progress topic: {}", e.toString());
+      destroyQuietly(t);
+      if (alongside != null) {
+        destroyQuietly(alongside); // also when the first failed
       }
     }, "gearbox-" + engineName + "-cluster-topic-destroy");
     destroyer.setDaemon(true);
@@ -140,6 +136,14 @@ final class ProgressRelay {
       destroyer.join(DESTROY_WAIT_MILLIS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void destroyQuietly(ITopic<?> t) {
+    try {
+      t.destroy();
+    } catch (RuntimeException e) {
+      log.debug("Gearbox: destroying topic {}: {}", t.getName(), e.toString());
     }
   }
 }

@@ -17,6 +17,7 @@ import dev.gearbox.Channel;
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import dev.gearbox.EngineConfigException;
+import dev.gearbox.Select;
 import dev.gearbox.TaskFuture;
 import dev.gearbox.spi.Work;
 import java.io.ByteArrayOutputStream;
@@ -27,8 +28,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -204,7 +207,7 @@ class SecureClusterTest {
       await().atMost(ANSWER).until(() -> Files.exists(Path.of(started)));
       runOn(control, new CancelRequest(WRONG, "victim", 20, true), m);
       runOn(control, new HaltRequest(WRONG, "victim", 20, "waits", "forged"), m);
-      Files.createFile(Path.of(release)); // both were handled (and refused) before the task may end
+      Files.createFile(dir.resolve("release")); // both were handled (and refused) before the task may end
       Answers.Opened o = Answers.open(RIGHT, "victim", 20, 1, running.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS));
       assertThat(o.data()[o.offset()]).as("neither interrupted nor halted").isEqualTo(MemberRuntime.OK);
       assertThat(member.isAlive()).isTrue();
@@ -221,8 +224,8 @@ class SecureClusterTest {
     }
   }
 
-  @Test
-  void aPlainHazelcastMemberThatJoins_getsNoTask_andIsCounted() throws Exception {
+  /** A plain Hazelcast member in this JVM that joins the cluster: its name and address are all it needs. */
+  private static HazelcastInstance intruder() {
     Config c = new Config();
     c.setClusterName(CLUSTER);
     c.setProperty("hazelcast.logging.type", "slf4j");
@@ -233,7 +236,42 @@ class SecureClusterTest {
     c.getNetworkConfig().getJoin().getMulticastConfig().setEnabled(false);
     c.getNetworkConfig().getJoin().getAutoDetectionConfig().setEnabled(false);
     c.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember(member.address());
-    HazelcastInstance intruder = Hazelcast.newHazelcastInstance(c);
+    return Hazelcast.newHazelcastInstance(c);
+  }
+
+  /** Records the channel calls published on every channel topic {@code hz} sees, with the topic each came on. */
+  private static List<Map.Entry<ITopic<ChannelCall>, ChannelCall>> recordChannelCalls(HazelcastInstance hz) {
+    List<Map.Entry<ITopic<ChannelCall>, ChannelCall>> recorded = new CopyOnWriteArrayList<>();
+    List<String> topics = hz.getDistributedObjects().stream().map(o -> o.getName())
+        .filter(n -> n.startsWith(ClusterConfig.CHANNEL_TOPIC_PREFIX)).toList();
+    assertThat(topics).as("the engine's channel topic").isNotEmpty();
+    for (String name : topics) { // engines of earlier tests may have left theirs: the task's call shows which is this one's
+      ITopic<ChannelCall> topic = hz.getTopic(name);
+      topic.addMessageListener(m -> recorded.add(Map.entry(topic, m.getMessageObject())));
+    }
+    return recorded;
+  }
+
+  private static Map.Entry<ITopic<ChannelCall>, ChannelCall> firstCall(List<Map.Entry<ITopic<ChannelCall>, ChannelCall>> recorded) {
+    await().atMost(ANSWER).until(() -> recorded.stream().anyMatch(e -> e.getValue().kind == ChannelCall.CALL));
+    return recorded.stream().filter(e -> e.getValue().kind == ChannelCall.CALL).findFirst().orElseThrow();
+  }
+
+  /** A task that sends 7 on {@code ch}, then runs until the test creates the file {@code release} in its directory. */
+  private TaskFuture<String> sendsSevenThenWaits(Engine engine, Channel<Integer> ch) {
+    String release = dir.resolve("release").toString();
+    return engine.submit(() -> {
+      ch.send(7);
+      while (!Files.exists(Path.of(release))) {
+        Thread.sleep(5); // polls the test's release file
+      }
+      return "sent once";
+    });
+  }
+
+  @Test
+  void aPlainHazelcastMemberThatJoins_getsNoTask_andIsCounted() throws Exception {
+    HazelcastInstance intruder = intruder();
     try {
       await().atMost(ANSWER).until(() -> intruder.getCluster().getMembers().size() == 2);
       try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("cluster").name("secure-join").workers(4)
@@ -286,35 +324,91 @@ class SecureClusterTest {
   void channelCalls_forgedOrPlayedBack_areDroppedAndCounted() throws Exception {
     HazelcastInstance raw = rawClient();
     try (Engine engine = clientWithTheSecret("secure-channels")) {
-      List<String> topics = raw.getDistributedObjects().stream().map(o -> o.getName())
-          .filter(n -> n.startsWith(ClusterConfig.CHANNEL_TOPIC_PREFIX)).toList();
-      assertThat(topics).hasSize(1);
-      ITopic<ChannelCall> topic = raw.getTopic(topics.get(0));
-      List<ChannelCall> recorded = new java.util.concurrent.CopyOnWriteArrayList<>();
-      topic.addMessageListener(m -> recorded.add(m.getMessageObject()));
+      var recorded = recordChannelCalls(raw);
       Channel<Integer> ch = Channel.bounded("guarded", 10);
-      String release = dir.resolve("release").toString();
-      TaskFuture<String> task = engine.submit(() -> {
-        ch.send(7);
-        while (!Files.exists(Path.of(release))) {
-          Thread.sleep(5); // polls the test's release file
-        }
-        return "sent once";
-      });
-      await().atMost(ANSWER).until(() -> recorded.stream().anyMatch(c -> c.kind == ChannelCall.CALL));
-      ChannelCall send = recorded.stream().filter(c -> c.kind == ChannelCall.CALL).findFirst().orElseThrow();
+      TaskFuture<String> task = sendsSevenThenWaits(engine, ch);
+      var first = firstCall(recorded);
+      ITopic<ChannelCall> topic = first.getKey();
+      ChannelCall send = first.getValue();
       topic.publish(send); // played back while its task runs
-      topic.publish(new ChannelCall(WRONG, send.owner, send.wireId, send.attempt, send.call + 1000, ChannelCall.CALL, false, 0,
+      topic.publish(new ChannelCall(WRONG, send.owner, send.member, send.wireId, send.attempt, send.call + 1000, ChannelCall.CALL, false, 0,
           false, new byte[] {ChannelCall.SEND}, send.channelIds, send.channelNames, new byte[][] {encode(99)}));
       String refused = "gearbox.secure-channels.cluster.envelopes-refused";
       await().atMost(ANSWER).until(() -> engine.metrics().counter(refused).getCount() >= 2);
-      Files.createFile(Path.of(release));
+      Files.createFile(dir.resolve("release"));
       assertThat(task.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("sent once");
       assertThat(ch.tryReceive()).contains(7);
       assertThat(ch.tryReceive()).as("neither the copy nor the forgery sent anything").isEmpty();
       assertThat(engine.metrics().counter(refused).getCount()).isEqualTo(2);
     } finally {
       raw.shutdown();
+    }
+  }
+
+  /**
+   * A plain Hazelcast member that joined the cluster records a task's send and plays it back as its
+   * own publication (so the number of the last call taken from it does not stop it): the call names
+   * the member that sealed it, so the copy is dropped and counted, and the channel holds one element.
+   */
+  @Test
+  void aChannelCallPlayedBackByAnotherMember_isRefused() throws Exception {
+    HazelcastInstance intruder = intruder();
+    try (Engine engine = clientWithTheSecret("secure-replayer")) {
+      await().atMost(ANSWER).until(() -> intruder.getCluster().getMembers().size() == 2);
+      var recorded = recordChannelCalls(intruder);
+      Channel<Integer> ch = Channel.bounded("guarded-from-members", 10);
+      TaskFuture<String> task = sendsSevenThenWaits(engine, ch);
+      var first = firstCall(recorded);
+      assertThat(first.getValue().member).as("sealed by the worker member").isNotEqualTo(intruder.getCluster().getLocalMember()
+          .getUuid().toString());
+      first.getKey().publish(first.getValue()); // published by the intruder while its task runs
+      String refused = "gearbox.secure-replayer.cluster.envelopes-refused";
+      await().atMost(ANSWER).until(() -> engine.metrics().counter(refused).getCount() >= 1);
+      Files.createFile(dir.resolve("release"));
+      assertThat(task.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("sent once");
+      assertThat(ch.tryReceive()).contains(7);
+      assertThat(ch.tryReceive()).as("the copy sent nothing").isEmpty();
+      assertThat(engine.metrics().counter(refused).getCount()).isEqualTo(1);
+    } finally {
+      intruder.getLifecycleService().terminate();
+    }
+  }
+
+  /**
+   * With encrypted payloads, an error the engine answers a channel call with (here: an element that
+   * cannot travel to a member) is encrypted too, and the task's exception still reads it.
+   */
+  @Test
+  void anErrorAnsweredToAChannelCall_isReadable_whenPayloadsAreEncrypted() throws Exception {
+    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("cluster").name("secure-errors").workers(2)
+        .option("gearbox.cluster.mode", "client")
+        .option("gearbox.cluster.secret", MemberJvm.SECRET)
+        .option("gearbox.cluster.encrypt", "true")
+        .option("gearbox.cluster.cluster-name", CLUSTER)
+        .option("gearbox.cluster.members", member.address()).build())) {
+      Channel<Object> ch = Channel.bounded("unsendable", 1);
+      ch.send(new Object()); // not serializable: it cannot reach the member
+      TaskFuture<Object> task = engine.submit(() -> ch.receive());
+      assertThatThrownBy(() -> task.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS))
+          .hasStackTraceContaining("an element of class java.lang.Object cannot be sent to a cluster member");
+    }
+  }
+
+  /** A select with more cases than a call may carry fails on the member, before anything is published. */
+  @Test
+  void aSelectWithTooManyCases_failsOnTheMember() throws Exception {
+    try (Engine engine = clientWithTheSecret("secure-cases")) {
+      Channel<Integer> ch = Channel.bounded("many-cases", 1);
+      TaskFuture<Integer> task = engine.submit(() -> {
+        Select<Integer> s = Select.create();
+        for (int i = 0; i <= ChannelCall.MAX_CASES; i++) {
+          s.onReceive(ch, v -> v);
+        }
+        return s.onDefault(() -> -1).select();
+      });
+      assertThatThrownBy(() -> task.get(ANSWER.toMillis(), TimeUnit.MILLISECONDS))
+          .hasStackTraceContaining("IllegalArgumentException")
+          .hasStackTraceContaining("at most " + ChannelCall.MAX_CASES + " cases, not " + (ChannelCall.MAX_CASES + 1));
     }
   }
 

@@ -131,7 +131,18 @@ final class ChannelCalls {
       boolean send = k.op() == EngineBound.ChannelCall.SEND;
       cases[i] = new ChannelCase(send, k.channelId(), k.channelName(), send ? new ChannelHost.Encoded(k.argument(), 0, codec) : null);
     }
-    o.pending = o.host.start(cases, c.start(), c.mayWait(), (outcome, delivery) -> completed(o, outcome, delivery));
+    o.pending = o.host.start(cases, c.start(), c.mayWait(), new ChannelHost.Listener() {
+      @Override
+      public void completed(ChannelOutcome outcome, ChannelHost.Delivery delivery) {
+        ChannelCalls.this.completed(o, outcome, delivery);
+      }
+
+      @Override
+      public void failed(String message) { // a forwarding host's engine refused it, or is gone
+        finish(o);
+        answer(o.wire, o.call, WorkerBound.ChannelReply.ERROR, 0, text(message));
+      }
+    });
   }
 
   private void control(Open o, EngineBound.ChannelCall.Case k) {

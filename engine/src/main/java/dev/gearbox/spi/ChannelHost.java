@@ -117,6 +117,15 @@ public abstract class ChannelHost {
      * @param delivery for a received element, its delivery; else null
      */
     void completed(ChannelOutcome outcome, Delivery delivery);
+
+    /**
+     * The operation failed without an outcome (a host that forwards it elsewhere was refused, or
+     * lost its way there): the caller's operation fails with {@code message}. Called instead of
+     * {@link #completed}, at most once; by default, as if nothing was ready.
+     */
+    default void failed(String message) {
+      completed(null, null);
+    }
   }
 
   /** A waiting operation started by {@link #start}. */
