@@ -29,7 +29,7 @@ abstract class ChannelExample extends Example {
     if (!engine.capabilities().channels()) {
       return new Summary(title).headline("not run: channels do not reach %s tasks", engine.backendName())
           .row("why", "a task for the %s backend that captures a channel is rejected at submit", engine.backendName())
-          .note("Channels reach tasks on thread, async and process (over each worker's pipe); try --backend process.");
+          .note("Channels reach tasks on thread, async, process (over each worker's pipe) and cluster; try --backend process.");
     }
     if (engine.parallelism() == Integer.MAX_VALUE) {
       return new Summary(title).headline("not run: %s runs each task inside submit", engine.backendName())

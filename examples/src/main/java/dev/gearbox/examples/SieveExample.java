@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
  * that survive it while it has room (they are primes: every smaller prime is already kept by it or
  * by an earlier stage) and passes the rest on. What leaves the last stage is prime once the stages
  * hold every prime up to the square root of the limit. On {@code process} each stage runs in a
- * worker JVM of its own, and every number crosses the pipes.
+ * worker JVM of its own, and every number crosses the pipes; on {@code cluster}, on a member, and
+ * every number travels through the engine.
  */
 @Command(name = "sieve", mixinStandardHelpOptions = true,
     description = "A prime sieve whose stages are tasks joined by channels (one worker JVM per stage on process).")
@@ -138,7 +139,16 @@ final class SieveExample extends ChannelExample {
         .row("kept by the stages", "%d sieving primes, up to %d per stage", kept.size(), room)
         .row("time", "%.2f s (%,.0f numbers/s through the first stage)", elapsed, (limit - 2) / elapsed)
         .headline("%,d primes through %d stages, %.2f s", total, n, elapsed)
-        .note(engine.capabilities().sharedMemory() ? "Each stage is a thread of this JVM; a number is handed over in memory."
-            : "Each stage ran in a worker JVM of its own; each number crossed a pipe twice per stage (its receive and its send).");
+        .note(howNumbersTravel(engine));
+  }
+
+  private static String howNumbersTravel(Engine engine) {
+    if (engine.capabilities().sharedMemory()) {
+      return "Each stage is a thread of this JVM; a number is handed over in memory.";
+    }
+    if (engine.backendName().equals("cluster")) {
+      return "Each stage ran on a cluster member; each number travelled to the engine and back twice per stage (its receive and its send), as sealed messages.";
+    }
+    return "Each stage ran in a worker JVM of its own; each number crossed a pipe twice per stage (its receive and its send).";
   }
 }

@@ -58,7 +58,7 @@ class ExamplesSmokeTest {
       case "wordcount" -> assertThat(r.out()).contains("checked against one thread");
       case "pipeline" -> assertThat(r.out()).contains("checked").contains("at most");
       case "sieve", "farm", "teardown" -> {
-        if (backend.equals("cluster") || backend.equals("direct")) {
+        if (backend.equals("direct")) {
           assertThat(r.out()).contains("not run");
         } else if (example.equals("teardown")) {
           assertThat(r.out()).contains("corrupt record").contains("2 of 3");
