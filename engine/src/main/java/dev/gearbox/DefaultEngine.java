@@ -1065,6 +1065,10 @@ final class DefaultEngine implements Engine {
     if (waiter == null || waiter.job.engine != this) {
       return false; // not a task of this engine running in its slot: its wait holds no slot
     }
+    if (awaited == waiter.job) {
+      throw new IllegalStateException("task " + awaited.name() + " of engine '" + name + "' waits for its own future,"
+          + " which completes only when the task returns: return the value instead of waiting for it");
+    }
     if (interruptible && (waiter.job.timeout != null || Thread.currentThread().isInterrupted())) {
       return false; // its deadline (or a pending interrupt) ends this wait: it does not block for ever
     }

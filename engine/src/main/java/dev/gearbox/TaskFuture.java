@@ -6,6 +6,7 @@ import com.google.common.util.concurrent.ListenableFuture;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,9 +115,10 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     }
     boolean counted = job.engine.enterNestedWait(job, true);
     try {
-      if (!waiter.await(this, true)) {
-        awaitCompletion(true); // another thread holds the hand-off slot
+      if (Thread.currentThread() instanceof ForkJoinWorkerThread) {
+        return super.get(); // a managed block, so that the pool can compensate for this worker
       }
+      awaitCompletion(true);
       return super.get();
     } finally {
       if (counted) {
@@ -133,10 +135,11 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     }
     boolean counted = job.engine.enterNestedWait(job, false);
     try {
+      if (Thread.currentThread() instanceof ForkJoinWorkerThread) {
+        return super.join(); // a managed block, so that the pool can compensate for this worker
+      }
       try {
-        if (!waiter.await(this, false)) {
-          awaitCompletion(false); // another thread holds the hand-off slot
-        }
+        awaitCompletion(false);
       } catch (InterruptedException cannotHappen) {
         throw new AssertionError(cannotHappen); // an uninterruptible wait does not throw it
       }
@@ -206,6 +209,16 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
    * interrupt is kept for the caller, as {@code CompletableFuture.join} does.
    */
   private void awaitCompletion(boolean interruptible) throws InterruptedException {
+    // The first waiter takes the hand-off slot, where a remote backend may hand it the report; it
+    // leaves the slot as soon as the completion starts (wakeWaiters wakes it too), so, like the
+    // others, it is not woken only after the dependent actions.
+    if (!waiter.await(() -> isDone() || waiters == COMPLETED, interruptible)) {
+      awaitOnStack(interruptible); // another thread holds the slot
+    }
+    spinUntilDone();
+  }
+
+  private void awaitOnStack(boolean interruptible) throws InterruptedException {
     Waiter w = null;
     boolean queued = false;
     boolean interrupted = false;
@@ -217,6 +230,9 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
           w = new Waiter(Thread.currentThread());
         } else if (!queued) {
           Waiter head = waiters;
+          if (head == COMPLETED) {
+            break; // completed since the check above: pushing now would wait for a wake-up already given
+          }
           w.next = head;
           queued = WAITERS.compareAndSet(this, head, w);
         } else {
@@ -237,7 +253,10 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
         Thread.currentThread().interrupt();
       }
     }
-    // Woken just before the result is set, by the thread about to set it: a few instructions.
+  }
+
+  /** Woken just before the result is set, by the thread about to set it: a few instructions. */
+  private void spinUntilDone() {
     for (int spins = 0; !isDone(); spins++) {
       if (spins < 64) {
         Thread.onSpinWait();
@@ -255,6 +274,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
    */
   private void wakeWaiters() {
     Waiter w = (Waiter) WAITERS.getAndSet(this, COMPLETED);
+    waiter.wake();
     for (; w != null && w != COMPLETED; w = w.next) {
       Thread t = w.thread;
       if (t != null) {

@@ -32,6 +32,17 @@ final class WaiterHandoff {
    * @throws InterruptedException if {@code interruptible} and the thread is interrupted first
    */
   boolean await(java.util.concurrent.Future<?> done, boolean interruptible) throws InterruptedException {
+    return await(done::isDone, interruptible);
+  }
+
+  /**
+   * Waits until {@code over} holds (the future is done, or its completion has begun and
+   * {@link #wake} was called), running the reports handed over meanwhile.
+   *
+   * @return false, at once, if another thread waits here already (the caller waits another way)
+   * @throws InterruptedException if {@code interruptible} and the thread is interrupted first
+   */
+  boolean await(java.util.function.BooleanSupplier over, boolean interruptible) throws InterruptedException {
     Thread me = Thread.currentThread();
     if (!slot.compareAndSet(null, me)) {
       return false;
@@ -45,7 +56,7 @@ final class WaiterHandoff {
           run((Runnable) s);
           continue;
         }
-        if (done.isDone() || (interrupted && interruptible)) {
+        if (over.getAsBoolean() || (interrupted && interruptible)) {
           if (slot.compareAndSet(me, null)) {
             break;
           }
@@ -55,11 +66,11 @@ final class WaiterHandoff {
         interrupted |= Thread.interrupted();
       }
     } finally {
-      if (interrupted && (!interruptible || done.isDone())) {
+      if (interrupted && (!interruptible || over.getAsBoolean())) {
         Thread.currentThread().interrupt();
       }
     }
-    if (interrupted && interruptible && !done.isDone()) {
+    if (interrupted && interruptible && !over.getAsBoolean()) {
       throw new InterruptedException();
     }
     return true;
@@ -79,9 +90,10 @@ final class WaiterHandoff {
   }
 
   /**
-   * Wakes the thread waiting here, if one does: called after the future completed, however (the
-   * waiter reads the future's state after it registered, the completer this slot after it
-   * completed, so one of them sees the other).
+   * Wakes the thread waiting here, if one does: called as the future's completion begins (so the
+   * waiter is not held until the dependent actions have run) and after it completed, however (the
+   * waiter reads the future's state after it registered, the completer this slot after it marked
+   * the completion, so one of them sees the other).
    */
   void wake() {
     if (slot.get() instanceof Thread t) {

@@ -36,11 +36,17 @@ final class WorkerStates {
         try {
           slot.state = initializer.initialize();
         } catch (Throwable t) {
-          if (t instanceof InterruptedException) {
-            Thread.currentThread().interrupt();
+          WorkerInitializerException failure = new WorkerInitializerException("the worker initializer "
+              + describe(initializer) + " failed in JVM " + ProcessHandle.current().pid() + ": " + t, t);
+          if (t instanceof InterruptedException || Thread.currentThread().isInterrupted()) {
+            // Stopped from outside (the task that made it was cancelled or timed out), not failed:
+            // the next task here tries again instead of failing for the life of this JVM.
+            if (t instanceof InterruptedException) {
+              Thread.currentThread().interrupt();
+            }
+            throw failure;
           }
-          slot.failure = new WorkerInitializerException("the worker initializer " + describe(initializer) + " failed in JVM "
-              + ProcessHandle.current().pid() + ": " + t, t);
+          slot.failure = failure;
           if (t instanceof VirtualMachineError e && !(t instanceof StackOverflowError)) {
             slot.made = true;
             throw e;

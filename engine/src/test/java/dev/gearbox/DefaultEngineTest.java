@@ -189,6 +189,31 @@ class DefaultEngineTest {
   // ------------------------------------------------------------------ dispatch from reports
 
   @Test
+  void everyThreadWaitingForOneFuture_wakes_whenTheCompletionRacesTheirWaits() throws Exception {
+    int waiters = 6;
+    for (int round = 0; round < 200; round++) {
+      FakeBackend backend = new FakeBackend(1, 0);
+      DefaultEngine engine = open(backend, b -> {});
+      TaskFuture<Long> f = engine.submit(() -> 0L);
+      Attempt attempt = backend.nextStarted();
+      CyclicBarrier go = new CyclicBarrier(waiters + 1);
+      List<Future<Long>> waiting = new ArrayList<>();
+      for (int t = 0; t < waiters; t++) {
+        boolean join = t % 2 == 0;
+        waiting.add(helpers.submit(() -> {
+          go.await();
+          return join ? f.join() : f.get();
+        }));
+      }
+      go.await();
+      backend.succeed(attempt);
+      for (Future<Long> w : waiting) {
+        assertThat(w.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).as("round %d", round).isEqualTo(f.taskId());
+      }
+    }
+  }
+
+  @Test
   void aBackendThatReportsFromInsideStart_isNeverStartedAgainFromInsideThatStart() throws Exception {
     FakeBackend backend = new FakeBackend(1, 0);
     DefaultEngine engine = open(backend, b -> {});

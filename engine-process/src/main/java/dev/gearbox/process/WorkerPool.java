@@ -223,6 +223,9 @@ final class WorkerPool {
       return;
     }
     if (startupFailuresInARow >= STARTUP_FAILURES_TO_GIVE_UP) {
+      if (readyWorkers() > 0) {
+        return; // the workers that did start serve what waits; no more starts until one of them exits
+      }
       // Workers keep dying on their own before they are ready: fail what waits, so nothing hangs;
       // the next task tries again.
       failWaitingLocked("worker JVMs keep failing to start: " + lastStartupFailure);
@@ -468,6 +471,16 @@ final class WorkerPool {
       }
     }
     return live;
+  }
+
+  private int readyWorkers() {
+    int n = 0;
+    for (WorkerProcess w : slots) {
+      if (w != null && w.state == WorkerProcess.State.READY) {
+        n++;
+      }
+    }
+    return n;
   }
 
   int liveWorkers() {

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * A task that waits for a future of its own engine never hangs silently. Where tasks share the
  * engine's memory, a wait ({@code get}, {@code join}) that could never end (every slot held by
  * such waits, the awaited task not started) fails at once with an {@link IllegalStateException}
- * that names both tasks and the fix; a wait another slot can serve gets its result; a timed
+ * that names both tasks and the fix, as does a task waiting for its own future; a wait another
+ * slot can serve gets its result; a timed
  * wait ends with its timeout. Where tasks run in another process or machine, a task cannot hold
  * its engine or one of its futures at all: a task that captures either is rejected at submit.
  */
@@ -40,6 +41,17 @@ public interface NestedWaitContract extends ContractFixture {
     TaskFuture<Integer> outer = engine.submit(() -> engine.submit(() -> 7).join());
     assertThat(failureOf(outer)).isInstanceOf(IllegalStateException.class).hasMessageContaining("never could");
     assertThat(get(engine.submit(() -> 8))).isEqualTo(8);
+  }
+
+  @Test
+  default void aTaskJoiningItsOwnFuture_failsAtOnce_insteadOfHanging() throws Exception {
+    Engine engine = open(b -> b.workers(2));
+    assumeTrue(engine.capabilities().sharedMemory(), "a task in another process cannot reach the engine");
+    assumeQueueing(engine);
+    java.util.concurrent.CompletableFuture<TaskFuture<Integer>> self = new java.util.concurrent.CompletableFuture<>();
+    TaskFuture<Integer> task = engine.submit(() -> self.join().join());
+    self.complete(task);
+    assertThat(failureOf(task)).isInstanceOf(IllegalStateException.class).hasMessageContaining("its own future");
   }
 
   @Test
