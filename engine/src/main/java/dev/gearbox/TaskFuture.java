@@ -300,23 +300,17 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     @SuppressWarnings("unchecked")
     T t = (T) value;
     wakeWaiters();
-    return woken(super.complete(t));
+    return super.complete(t);
   }
 
   boolean fail(Throwable failure) {
     wakeWaiters();
-    return woken(super.completeExceptionally(failure));
+    return super.completeExceptionally(failure);
   }
 
   boolean cancelInternal() {
     wakeWaiters();
-    return woken(super.cancel(false));
-  }
-
-  /** After a completion: wakes the caller waiting in the {@link WaiterHandoff}, if one does (the stack of {@link #awaitCompletion} holds no node of it). */
-  private boolean woken(boolean completed) {
-    waiter.wake();
-    return completed;
+    return super.cancel(false);
   }
 
   @Override

@@ -26,16 +26,6 @@ final class WaiterHandoff {
   private final AtomicReference<Object> slot = new AtomicReference<>();
 
   /**
-   * Waits until {@code done} holds, running the reports handed over meanwhile.
-   *
-   * @return false, at once, if another thread waits here already (the caller waits another way)
-   * @throws InterruptedException if {@code interruptible} and the thread is interrupted first
-   */
-  boolean await(java.util.concurrent.Future<?> done, boolean interruptible) throws InterruptedException {
-    return await(done::isDone, interruptible);
-  }
-
-  /**
    * Waits until {@code over} holds (the future is done, or its completion has begun and
    * {@link #wake} was called), running the reports handed over meanwhile.
    *
@@ -90,10 +80,10 @@ final class WaiterHandoff {
   }
 
   /**
-   * Wakes the thread waiting here, if one does: called as the future's completion begins (so the
-   * waiter is not held until the dependent actions have run) and after it completed, however (the
-   * waiter reads the future's state after it registered, the completer this slot after it marked
-   * the completion, so one of them sees the other).
+   * Wakes the thread waiting here, if one does: called as the future's completion begins, so the
+   * waiter is not held until the dependent actions have run. Once is enough: the waiter reads
+   * whether the completion has begun after it registered here, the completer this slot after it
+   * marked the completion, so one of them sees the other.
    */
   void wake() {
     if (slot.get() instanceof Thread t) {

@@ -17,7 +17,7 @@ class WaiterHandoffTest {
   private static Thread waiting(WaiterHandoff h, CompletableFuture<?> done, boolean interruptible, AtomicReference<Object> ended) {
     Thread t = new Thread(() -> {
       try {
-        ended.set(h.await(done, interruptible));
+        ended.set(h.await(done::isDone, interruptible));
       } catch (InterruptedException e) {
         ended.set(e);
       }
@@ -111,7 +111,7 @@ class WaiterHandoffTest {
     AtomicReference<Object> ended = new AtomicReference<>();
     Thread waiter = waiting(h, done, false, ended);
 
-    assertThat(h.await(done, true)).isFalse();
+    assertThat(h.await(done::isDone, true)).isFalse();
 
     done.complete("z");
     h.wake();
@@ -123,7 +123,7 @@ class WaiterHandoffTest {
   void interruptedBeforeWaiting_throwsAtOnce() {
     WaiterHandoff h = new WaiterHandoff();
     Thread.currentThread().interrupt();
-    assertThatThrownBy(() -> h.await(new CompletableFuture<>(), true)).isInstanceOf(InterruptedException.class);
+    assertThatThrownBy(() -> h.await(new CompletableFuture<>()::isDone, true)).isInstanceOf(InterruptedException.class);
     assertThat(Thread.interrupted()).as("the interrupt is consumed, as CompletableFuture.get does").isFalse();
   }
 }
