@@ -29,16 +29,15 @@ import java.util.stream.Stream;
  *       {@code multiprocessing.Pool(2).imap_unordered(chunksize=1000)};
  *   <li>cold start to first result (one worker) vs spawning a bare JVM and echoing one byte;
  *   <li>CPU-bound speedup: primes below 2,000,000 in 16 chunks on 2 warm workers vs one thread;
- *   <li>{@code fresh}: a fresh engine on 2 workers ({@code Engine.open} timed too) running a 2 s job cut
- *       into tasks of 5, 1 and 0.2 ms, vs one thread, as the first engine of a new JVM and as a new
- *       engine in a JVM that ran others, vs a fresh Python {@code ProcessPoolExecutor(2)}; and a warm
- *       engine on the same job; rounds interleaved (A B C D, A B C D ...).
+ *   <li>{@code curve} (also {@code fresh}): the task-size curve ({@link FreshJob}): a 2 s job cut into
+ *       tasks of 0.2 to 100 ms on 2 workers, over one thread, for fresh and warm engines of the process
+ *       and thread levels, Python's pools and two bare JVMs, in interleaved rounds.
  * </ol>
  * The round trip also counts voluntary context switches per trip, in the engine's JVM and its
  * workers' (every thread's {@code voluntary_ctxt_switches} in {@code /proc/PID/task/TID/status}).
  * Each figure is the median of several repetitions.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison [roundtrip|map|cold|cpu|fresh ...]</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison [roundtrip|map|cold|cpu|curve ...]</pre>
  */
 public final class ProcessComparison {
   private static final int ROUND_TRIPS = 3_000;
@@ -46,10 +45,10 @@ public final class ProcessComparison {
 
   private ProcessComparison() {}
 
-  /** Runs every section, or those named: {@code roundtrip}, {@code map}, {@code cold}, {@code cpu}, {@code fresh}. */
+  /** Runs every section, or those named: {@code roundtrip}, {@code map}, {@code cold}, {@code cpu}, {@code curve} (or {@code fresh}). */
   public static void main(String[] args) throws Exception {
-    List<String> all = List.of("roundtrip", "map", "cold", "cpu", "fresh");
-    List<String> sections = args.length == 0 ? all : List.of(args);
+    List<String> all = List.of("roundtrip", "map", "cold", "cpu", "curve");
+    List<String> sections = args.length == 0 ? all : Arrays.stream(args).map(a -> a.equals("fresh") ? "curve" : a).toList();
     if (!all.containsAll(sections)) {
       System.err.println("unknown section in " + sections + "; the sections are " + all + " (none given: all of them)");
       System.exit(2);
@@ -158,15 +157,19 @@ public final class ProcessComparison {
           single / threads.wallMillis, threads.idlePerTaskMillis()));
     }
 
-    // 5. a fresh engine on a 2 s job, first task to last result, open included
-    if (sections.contains("fresh")) {
-      rows.addAll(FreshJob.rows(java, cp));
-    }
+    // 5. the task-size curve: a 2 s job in tasks of 0.2 to 100 ms, fresh and warm, every level
+    List<String> curve = sections.contains("curve") ? FreshJob.curve(java, cp) : List.of();
 
-    System.out.println();
-    System.out.println("| measurement | process backend | baseline | ratio | other | target |");
-    System.out.println("|---|---|---|---|---|---|");
-    rows.forEach(System.out::println);
+    if (!rows.isEmpty()) {
+      System.out.println();
+      System.out.println("| measurement | process backend | baseline | ratio | other | target |");
+      System.out.println("|---|---|---|---|---|---|");
+      rows.forEach(System.out::println);
+    }
+    if (!curve.isEmpty()) {
+      System.out.println();
+      curve.forEach(System.out::println);
+    }
   }
 
   private static Engine open(int workers) {
@@ -394,6 +397,12 @@ public final class ProcessComparison {
 
   /** Runs a Python snippet that prints one number; null when python3 is absent or fails. */
   static Double python(String script, String... args) {
+    String line = pythonLine(script, args);
+    return line == null ? null : Double.parseDouble(line);
+  }
+
+  /** Runs a Python snippet; its last line of output, or null when python3 is absent or fails. */
+  static String pythonLine(String script, String... args) {
     try {
       Path f = Files.createTempFile("gearbox-bench", ".py");
       try {
@@ -407,7 +416,7 @@ public final class ProcessComparison {
           return null;
         }
         String[] lines = out.split("\n");
-        return Double.parseDouble(lines[lines.length - 1].strip());
+        return lines[lines.length - 1].strip();
       } finally {
         Files.deleteIfExists(f);
       }
