@@ -261,6 +261,7 @@ public final class FreshJob {
 
   /** Every side for every task size, in interleaved rounds: the curve table and the where-the-time-went table. */
   static List<String> curve(String java, String cp) throws Exception {
+    long start = System.nanoTime();
     int rounds = Integer.getInteger("curve.rounds", 3);
     int warmup = Integer.getInteger("curve.warmup", 30_000);
     int[] sizes = Arrays.stream(System.getProperty("curve.sizes", SIZES).split(",")).mapToInt(s -> Integer.parseInt(s.strip())).toArray();
@@ -277,17 +278,25 @@ public final class FreshJob {
         long processWarmRan = pw.ran;
         long threadWarmRan = tw.ran;
         for (int r = 0; r < rounds; r++) {
+          settle();
           one[r] = oneThreadMillis(size, tasks);
+          settle();
           runs[0][r] = newJvmJob(java, cp, size, tasks);
+          settle();
           runs[1][r] = job(null, "process", size, tasks);
+          settle();
           runs[2][r] = pw.job(size, tasks);
+          settle();
           runs[3][r] = job(null, "thread", size, tasks);
+          settle();
           runs[4][r] = tw.job(size, tasks);
+          settle();
           double[] p = pythonThere ? pythonSpeedups(size, tasks) : null;
           pythonThere = p != null;
           for (int i = 0; i < PY_SIDES.length; i++) {
             py[i][r] = p == null ? Double.NaN : p[i];
           }
+          settle();
           ceiling[r] = one[r] / ceilingMillis(java, cp, size, tasks);
           StringBuilder progress = new StringBuilder(String.format(Locale.ROOT, "curve %s ms x %d, round %d: one thread %.0f ms",
               ms(size), tasks, r + 1, one[r]));
@@ -319,7 +328,8 @@ public final class FreshJob {
     }
     List<String> out = new ArrayList<>();
     out.add(String.format(Locale.ROOT, "Task-size curve: a 2 s job on 2 workers, speedup over one thread in the same round, median [range] of %d"
-        + " rounds; warm engines ran %,d tasks of %d µs before their first timed job, then every job before.", rounds, warmup, WARMUP_MICROS));
+        + " rounds; warm engines ran %,d tasks of %d µs before their first timed job, then every job before (last column); whole"
+        + " run %.0f s.", rounds, warmup, WARMUP_MICROS, (System.nanoTime() - start) / 1e9));
     out.add("");
     out.add("| task size × tasks | one thread | " + String.join(" | ", SIDES) + " | " + String.join(" | ", PY_SIDES)
         + " | JVM ceiling (2 bare JVMs) | tasks the warm engines ran before (process / thread) |");
@@ -328,12 +338,32 @@ public final class FreshJob {
     out.add("");
     out.add("Where the time went (each side's median round): busy and idle per task as the tasks timed themselves (idle: between a"
         + " worker's consecutive tasks, summed over workers), head (start to a worker's first task) and tail (its last task to the"
-        + " last result), means over the 2 workers; CPU µs per task from /proc (10 ms ticks): total, then by thread group.");
+        + " last result), means over the 2 workers; CPU µs per task from /proc (10 ms ticks), from the start (a fresh worker: from its"
+        + " birth) to the last result: total, then by thread group (compiler: C1/C2; gearbox: the engine's threads; tasks: the"
+        + " threads that ran tasks; main: the submitting thread, in a worker its start-up thread; gc: GC and VM threads).");
     out.add("");
     out.add("| size | side | wall ms | busy µs/task | idle µs/task | head ms | tail ms | caller JVM CPU µs/task | worker JVMs CPU µs/task |");
     out.add("|---|---|---|---|---|---|---|---|---|");
     out.addAll(where);
     return out;
+  }
+
+  /**
+   * Waits (at most 2 s) until this JVM has used at most one 10 ms tick of CPU in 50 ms, so that
+   * what one side leaves behind (its JIT compilations, a closed engine's threads ending) does not
+   * run inside the next side's timing.
+   */
+  private static void settle() throws InterruptedException {
+    long deadline = System.nanoTime() + 2_000_000_000L;
+    long last = ThreadCpu.of(PID).total();
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      long now = ThreadCpu.of(PID).total();
+      if (now - last <= 1) {
+        return;
+      }
+      last = now;
+    }
   }
 
   private static JobRun medianRun(JobRun[] runs) {

@@ -46,6 +46,11 @@ record ThreadCpu(Map<Long, Long> ticks, Map<Long, String> names) {
     return new ThreadCpu(ticks, names);
   }
 
+  /** Every thread's ticks, summed. */
+  long total() {
+    return ticks.values().stream().mapToLong(Long::longValue).sum();
+  }
+
   /** utime + stime of one {@code stat} line (fields 14 and 15; the name in parentheses may hold spaces). */
   static long cpuTicks(String stat) {
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
