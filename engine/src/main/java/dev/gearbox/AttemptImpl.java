@@ -21,14 +21,6 @@ import java.util.concurrent.ScheduledFuture;
  * object's monitor, as each says.
  */
 final class AttemptImpl implements Attempt, TaskContext {
-  /** Set while the work runs in-process, so the engine can tell a task that submits to its own engine. */
-  static final ThreadLocal<DefaultEngine> RUNNING_IN = new ThreadLocal<>();
-  /**
-   * The attempt whose work this thread runs in-process right now, and so whose slot it holds (not
-   * set while it reports, when the slot is already given back).
-   */
-  static final ThreadLocal<AttemptImpl> RUNNING_WORK = new ThreadLocal<>();
-
   final Job job;
   final int number;
   // Two once-only flags; VarHandles spare two AtomicBoolean allocations per attempt.
@@ -65,11 +57,24 @@ final class AttemptImpl implements Attempt, TaskContext {
   /** The deadline's timer entry: written by the thread that reports the start, cancelled by the report. */
   volatile ScheduledFuture<?> deadline;
 
-  /** The last progress fraction reported, or -1; and its message. For snapshots; written by progress reports. */
-  volatile double progress = -1;
-  volatile String progressMessage;
+  /**
+   * The last progress reported (fraction and message, read together), or null: for snapshots;
+   * written by progress reports. One field, made only when a task reports progress.
+   */
+  volatile Progress progress;
 
-  /** Guarded by {@code this}: the thread running the work in-process, and whether we interrupted it. */
+  /** A progress report: a fraction within [0, 1] and its message (or null). */
+  record Progress(double fraction, String message) {}
+
+  /**
+   * The attempt whose runHere was active on this thread when this one's began (one run inside
+   * another's task, as the direct backend does), or null. Written and read only by that thread.
+   */
+  private AttemptImpl outerHere;
+  /**
+   * Guarded by {@code this}: the thread running the work in-process, and whether we interrupted it.
+   * {@code runner} is written only by that thread, which may also read it without the monitor.
+   */
   private Thread runner;
   private boolean interruptedByEngine;
   private boolean finishedHere;
@@ -196,12 +201,12 @@ final class AttemptImpl implements Attempt, TaskContext {
       return job.engine.onReportFromRunHere(this,
           Outcome.failure(new java.util.concurrent.CancellationException("cancelled before it started")));
     }
-    DefaultEngine outer = RUNNING_IN.get();
-    RUNNING_IN.set(job.engine);
+    // Marked from before the work starts until the report has returned (so also while the report
+    // completes the future and runs the caller's dependent actions): see RunningHere.
+    AttemptImpl outer = RunningHere.enter(this);
+    outerHere = outer;
     try {
-      Outcome outcome;
-      AttemptImpl outerWork = RUNNING_WORK.get();
-      RUNNING_WORK.set(this);
+      Object outcome;
       try {
         long handedBack = dispatchedNanos;
         startedAt(handedBack != 0L ? handedBack : System.nanoTime());
@@ -209,7 +214,6 @@ final class AttemptImpl implements Attempt, TaskContext {
       } catch (Throwable t) {
         outcome = Outcome.failure(t);
       } finally {
-        RUNNING_WORK.set(outerWork);
         synchronized (this) {
           runner = null;
           finishedHere = true;
@@ -218,16 +222,33 @@ final class AttemptImpl implements Attempt, TaskContext {
           }
         }
       }
-      // Still marked as an engine thread while reporting: completing the future runs the
-      // caller's dependent actions here, and a submit from one of them must not block.
+      // Still marked as running here while reporting: completing the future runs the caller's
+      // dependent actions here, and a submit from one of them must not block.
       return job.engine.onReportFromRunHere(this, outcome);
     } finally {
-      if (outer == null) {
-        RUNNING_IN.remove();
-      } else {
-        RUNNING_IN.set(outer);
+      RunningHere.exit(outer);
+      outerHere = null;
+    }
+  }
+
+  /** The engine whose attempt's runHere is active on this thread (its work or its report), or null. */
+  static DefaultEngine engineRunningHere() {
+    AttemptImpl a = RunningHere.current();
+    return a == null ? null : a.job.engine;
+  }
+
+  /**
+   * The attempt whose work (not its report) runs on this thread right now, and so holds its slot:
+   * the innermost one, past those whose work has returned and which are reporting. Null if none.
+   */
+  static AttemptImpl workRunningHere() {
+    Thread me = Thread.currentThread();
+    for (AttemptImpl a = RunningHere.current(); a != null; a = a.outerHere) {
+      if (a.runner == me) { // written by this very thread
+        return a;
       }
     }
+    return null;
   }
 
   /** The name of the thread running the work in-process, or null. */
@@ -259,8 +280,7 @@ final class AttemptImpl implements Attempt, TaskContext {
   @Override
   public void progress(double fraction, String message) {
     checkArgument(fraction >= 0.0 && fraction <= 1.0, "progress fraction must be within [0, 1], got %s", fraction);
-    progressMessage = message;
-    progress = fraction;
+    progress = new Progress(fraction, message);
     job.engine.onProgress(this, fraction, message);
   }
 
@@ -269,18 +289,32 @@ final class AttemptImpl implements Attempt, TaskContext {
     return "attempt " + number + " of " + job;
   }
 
-  /** How an attempt ended, as the core sees it. */
-  record Outcome(Object value, Throwable failure) {
-    static Outcome success(Object v) {
-      return new Outcome(v, null);
+  /**
+   * How an attempt ended, as the core passes it on (an {@code Object}): a success is the task's
+   * result itself, so that a success costs no object; a failure is a {@link Failed} holding the
+   * exception. A result can never be a {@code Failed}: the type is private to the core. The same
+   * idea as {@code CompletableFuture}'s own result field.
+   */
+  static final class Outcome {
+    private Outcome() {}
+
+    private record Failed(Throwable failure) {}
+
+    static Object success(Object value) {
+      return value;
     }
 
-    static Outcome failure(Throwable t) {
-      return new Outcome(null, t);
+    static Object failure(Throwable failure) {
+      return new Failed(failure);
     }
 
-    boolean succeeded() {
-      return failure == null;
+    static boolean succeeded(Object outcome) {
+      return !(outcome instanceof Failed);
+    }
+
+    /** The failure of an outcome that did not succeed. */
+    static Throwable failureOf(Object outcome) {
+      return ((Failed) outcome).failure();
     }
   }
 }

@@ -459,7 +459,7 @@ final class DefaultEngine implements Engine {
           prefetched = prefetchLocked();
           break;
         }
-        if (rejectWhenFull || AttemptImpl.RUNNING_IN.get() == this) {
+        if (rejectWhenFull || AttemptImpl.engineRunningHere() == this) {
           metrics.rejected.inc();
           throw new RejectedExecutionException("engine '" + name + "': queue full (" + queueCapacity
               + " tasks waiting, gearbox.queue.capacity); task " + job + " was not accepted"
@@ -668,7 +668,7 @@ final class DefaultEngine implements Engine {
    * start has returned: start {@code next} (a job dispatched on the slot the report freed), then
    * complete {@code settled}'s future with {@code outcome}. Either may be null.
    */
-  private record Deferred(Job next, Job settled, Outcome outcome) {}
+  private record Deferred(Job next, Job settled, Object outcome) {}
 
   /**
    * One call to {@link Backend#start} in progress on the current thread. Frames form a stack per
@@ -753,8 +753,9 @@ final class DefaultEngine implements Engine {
     }
     metrics.timedOut.inc();
     stop(a, true);
-    Outcome timedOut = Outcome.failure(new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout));
-    if (retryOrSettle(a, timedOut.failure())) {
+    TaskTimeoutException failure = new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout);
+    Object timedOut = Outcome.failure(failure);
+    if (retryOrSettle(a, failure)) {
       completeSettled(a.job, timedOut);
     }
   }
@@ -787,7 +788,7 @@ final class DefaultEngine implements Engine {
   }
 
   /** The backend's report; the first one releases the slot, and decides the outcome if nothing else did. */
-  void onReport(AttemptImpl a, Outcome outcome) {
+  void onReport(AttemptImpl a, Object outcome) {
     finish(a, outcome, false, System.nanoTime());
   }
 
@@ -796,7 +797,7 @@ final class DefaultEngine implements Engine {
    * attempt is returned for the reporting thread to run itself, so an in-process worker goes from
    * one task to the next without a hand-over through its pool's queue (and the wake-ups that costs).
    */
-  AttemptImpl onReportFromRunHere(AttemptImpl a, Outcome outcome) {
+  AttemptImpl onReportFromRunHere(AttemptImpl a, Object outcome) {
     // One clock read ends this attempt's run, the next job's queue wait, and starts its run.
     long now = System.nanoTime();
     AttemptImpl next = attemptFor(finish(a, outcome, true, now), now);
@@ -817,7 +818,7 @@ final class DefaultEngine implements Engine {
    * @param now {@link System#nanoTime()} as the report came
    * @return the next job for the caller to run, or null
    */
-  private Job finish(AttemptImpl a, Outcome outcome, boolean fromRunHere, long now) {
+  private Job finish(AttemptImpl a, Object outcome, boolean fromRunHere, long now) {
     if (!a.claimReport()) {
       return null;
     }
@@ -839,16 +840,16 @@ final class DefaultEngine implements Engine {
     try {
       // The common path gives the slot back and settles the job in one critical section.
       next = releaseSlotLocked();
-      if (decided && outcome.succeeded() && settleLocked(job)) {
+      if (decided && Outcome.succeeded(outcome) && settleLocked(job)) {
         completedCount++;
         settled = true;
       }
     } finally {
       mainLock.unlock();
     }
-    if (decided && !outcome.succeeded()) {
+    if (decided && !Outcome.succeeded(outcome)) {
       try {
-        settled = retryOrSettle(a, outcome.failure());
+        settled = retryOrSettle(a, Outcome.failureOf(outcome));
       } catch (RuntimeException | Error e) {
         if (next != null) { // the slot was handed on: its job must start whatever went wrong here
           StartFrame frame = StartFrame.of(this);
@@ -980,7 +981,7 @@ final class DefaultEngine implements Engine {
   }
 
   /** Completes the future of a job just settled (marked DONE and counted), then lets it go. */
-  private void completeSettled(Job job, Outcome outcome) {
+  private void completeSettled(Job job, Object outcome) {
     CompletingStack c = CompletingStack.enter(this);
     try {
       complete(job, outcome);
@@ -1061,7 +1062,7 @@ final class DefaultEngine implements Engine {
    * @throws IllegalStateException if the wait could never end
    */
   boolean enterNestedWait(Job awaited, boolean interruptible) {
-    AttemptImpl waiter = AttemptImpl.RUNNING_WORK.get();
+    AttemptImpl waiter = AttemptImpl.workRunningHere();
     if (waiter == null || waiter.job.engine != this) {
       return false; // not a task of this engine running in its slot: its wait holds no slot
     }
@@ -1120,16 +1121,16 @@ final class DefaultEngine implements Engine {
   }
 
   /** Queues the events of a job just settled and completes its future. */
-  private void complete(Job job, Outcome outcome) {
+  private void complete(Job job, Object outcome) {
     int attempt = job.attempts;
-    if (outcome.succeeded()) {
+    if (Outcome.succeeded(outcome)) {
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(attempt);
         bus.emit("taskSucceeded", l -> l.taskSucceeded(ev));
       }
-      job.future.succeed(outcome.value());
+      job.future.succeed(outcome);
     } else {
-      Throwable f = outcome.failure();
+      Throwable f = Outcome.failureOf(outcome);
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(attempt);
         bus.emit("taskFailed", l -> l.taskFailed(ev, f));

@@ -65,8 +65,11 @@ final class Snapshots {
         }
         long t = a.startedNanos;
         started = t == 0L ? null : at(now, nanoNow, t);
-        progress = a.progress;
-        message = a.progressMessage;
+        AttemptImpl.Progress p = a.progress;
+        if (p != null) {
+          progress = p.fraction();
+          message = p.message();
+        }
       }
       tasks.add(new EngineSnapshot.TaskInfo(j.id, j.name(), state, j.attempts, where,
           at(now, nanoNow, j.submittedNanos), started, progress, message));

@@ -31,8 +31,13 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
   private static final Logger log = LoggerFactory.getLogger(TaskFuture.class);
 
   final Job job;
-  /** The caller waiting in {@link #get()} or {@link #join()}, to whom a remote backend may hand the report. */
-  private final WaiterHandoff waiter = new WaiterHandoff();
+  /**
+   * The caller waiting in {@link #get()} or {@link #join()}, to whom a remote backend may hand the
+   * report, or that report: {@link WaiterHandoff}'s slot, kept here so that it costs no object.
+   * Accessed only through {@code WaiterHandoff}.
+   */
+  @SuppressWarnings("unused") // accessed through WaiterHandoff.SLOT
+  volatile Object handoff;
 
   /**
    * Threads blocked in {@link #get()} or {@link #join()}, parked until the engine completes this
@@ -212,7 +217,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     // The first waiter takes the hand-off slot, where a remote backend may hand it the report; it
     // leaves the slot as soon as the completion starts (wakeWaiters wakes it too), so, like the
     // others, it is not woken only after the dependent actions.
-    if (!waiter.await(() -> isDone() || waiters == COMPLETED, interruptible)) {
+    if (!WaiterHandoff.await(this, () -> isDone() || waiters == COMPLETED, interruptible)) {
       awaitOnStack(interruptible); // another thread holds the slot
     }
     spinUntilDone();
@@ -274,7 +279,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
    */
   private void wakeWaiters() {
     Waiter w = (Waiter) WAITERS.getAndSet(this, COMPLETED);
-    waiter.wake();
+    WaiterHandoff.wake(this);
     for (; w != null && w != COMPLETED; w = w.next) {
       Thread t = w.thread;
       if (t != null) {
@@ -293,7 +298,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
    * wake-up); false otherwise, and the backend reports another way.
    */
   boolean offerReport(Runnable report) {
-    return getNumberOfDependents() == 0 && waiter.offer(report);
+    return getNumberOfDependents() == 0 && WaiterHandoff.offer(this, report);
   }
 
   boolean succeed(Object value) {

@@ -1,6 +1,7 @@
 package dev.gearbox;
 
-import java.util.concurrent.atomic.AtomicReference;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * per round trip. Only one waiter at a time takes this path; others wait the
  * {@link java.util.concurrent.CompletableFuture} way.
  *
- * <p>States of {@link #slot}: {@code null} (nobody waits here), the waiting {@link Thread}, or the
+ * <p>The slot is a field of the future itself ({@code TaskFuture.handoff}, reached through
+ * {@link #SLOT}), so that a task costs no object for it. Its states: {@code null} (nobody waits here), the waiting {@link Thread}, or the
  * {@link Runnable} report handed to it. Only {@link #offer} turns a thread into a report; only the
  * waiter turns a report back into itself or leaves, and it never leaves a report behind: every
  * report offered is run exactly once.
@@ -23,7 +25,17 @@ import org.slf4j.LoggerFactory;
 final class WaiterHandoff {
   private static final Logger log = LoggerFactory.getLogger(WaiterHandoff.class);
 
-  private final AtomicReference<Object> slot = new AtomicReference<>();
+  private static final VarHandle SLOT;
+
+  static {
+    try {
+      SLOT = MethodHandles.lookup().findVarHandle(TaskFuture.class, "handoff", Object.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private WaiterHandoff() {}
 
   /**
    * Waits until {@code over} holds (the future is done, or its completion has begun and
@@ -32,27 +44,28 @@ final class WaiterHandoff {
    * @return false, at once, if another thread waits here already (the caller waits another way)
    * @throws InterruptedException if {@code interruptible} and the thread is interrupted first
    */
-  boolean await(java.util.function.BooleanSupplier over, boolean interruptible) throws InterruptedException {
+  static boolean await(TaskFuture<?> future, java.util.function.BooleanSupplier over, boolean interruptible)
+      throws InterruptedException {
     Thread me = Thread.currentThread();
-    if (!slot.compareAndSet(null, me)) {
+    if (!SLOT.compareAndSet(future, null, me)) {
       return false;
     }
     boolean interrupted = false;
     try {
       for (;;) {
-        Object s = slot.get();
+        Object s = SLOT.getVolatile(future);
         if (s != me) { // a report handed over: run it, and wait on if it did not end the task (a retry)
-          slot.set(me);
+          SLOT.setVolatile(future, me);
           run((Runnable) s);
           continue;
         }
         if (over.getAsBoolean() || (interrupted && interruptible)) {
-          if (slot.compareAndSet(me, null)) {
+          if (SLOT.compareAndSet(future, me, null)) {
             break;
           }
           continue; // a report arrived meanwhile: run it first
         }
-        LockSupport.park(this);
+        LockSupport.park(future);
         interrupted |= Thread.interrupted();
       }
     } finally {
@@ -70,9 +83,9 @@ final class WaiterHandoff {
    * Hands {@code report} to the thread waiting here, if one waits; false if none does (the caller
    * reports another way). Never runs it in the calling thread.
    */
-  boolean offer(Runnable report) {
-    Object s = slot.get();
-    if (s instanceof Thread t && slot.compareAndSet(t, report)) {
+  static boolean offer(TaskFuture<?> future, Runnable report) {
+    Object s = SLOT.getVolatile(future);
+    if (s instanceof Thread t && SLOT.compareAndSet(future, t, report)) {
       LockSupport.unpark(t);
       return true;
     }
@@ -85,8 +98,8 @@ final class WaiterHandoff {
    * whether the completion has begun after it registered here, the completer this slot after it
    * marked the completion, so one of them sees the other.
    */
-  void wake() {
-    if (slot.get() instanceof Thread t) {
+  static void wake(TaskFuture<?> future) {
+    if (SLOT.getVolatile(future) instanceof Thread t) {
       LockSupport.unpark(t);
     }
   }

@@ -13,11 +13,16 @@ import org.junit.jupiter.api.Test;
 class WaiterHandoffTest {
   private static final Duration PATIENCE = Duration.ofSeconds(10);
 
+  /** A future whose hand-off slot the test uses (its own completion plays no part). */
+  private static TaskFuture<?> holder() {
+    return new Job(null, 1, null, ctx -> null, TaskOptions.defaults(), null, RetryPolicy.none()).future;
+  }
+
   /** Starts a thread that waits in the handoff until {@code done} completes; returns it once it is parked there. */
-  private static Thread waiting(WaiterHandoff h, CompletableFuture<?> done, boolean interruptible, AtomicReference<Object> ended) {
+  private static Thread waiting(TaskFuture<?> h, CompletableFuture<?> done, boolean interruptible, AtomicReference<Object> ended) {
     Thread t = new Thread(() -> {
       try {
-        ended.set(h.await(done::isDone, interruptible));
+        ended.set(WaiterHandoff.await(h, done::isDone, interruptible));
       } catch (InterruptedException e) {
         ended.set(e);
       }
@@ -29,18 +34,18 @@ class WaiterHandoffTest {
 
   @Test
   void offer_withNobodyWaiting_isRefused() {
-    assertThat(new WaiterHandoff().offer(() -> { })).isFalse();
+    assertThat(WaiterHandoff.offer(holder(), () -> { })).isFalse();
   }
 
   @Test
   void offeredReport_runsOnTheWaitingThread_whichReturnsOnceItCompletedTheFuture() throws Exception {
-    WaiterHandoff h = new WaiterHandoff();
+    TaskFuture<?> h = holder();
     CompletableFuture<String> done = new CompletableFuture<>();
     AtomicReference<Object> ended = new AtomicReference<>();
     AtomicReference<Thread> ranOn = new AtomicReference<>();
     Thread waiter = waiting(h, done, true, ended);
 
-    assertThat(h.offer(() -> {
+    assertThat(WaiterHandoff.offer(h, () -> {
       ranOn.set(Thread.currentThread());
       done.complete("x");
     })).isTrue();
@@ -48,20 +53,20 @@ class WaiterHandoffTest {
 
     assertThat(ranOn.get()).isSameAs(waiter);
     assertThat(ended.get()).isEqualTo(true);
-    assertThat(h.offer(() -> { })).as("nobody waits any more").isFalse();
+    assertThat(WaiterHandoff.offer(h, () -> { })).as("nobody waits any more").isFalse();
   }
 
   @Test
   void aReportThatDoesNotEndTheTask_leavesTheCallerWaitingForTheNext() throws Exception {
-    WaiterHandoff h = new WaiterHandoff();
+    TaskFuture<?> h = holder();
     CompletableFuture<String> done = new CompletableFuture<>();
     AtomicReference<Object> ended = new AtomicReference<>();
     AtomicInteger reports = new AtomicInteger();
     Thread waiter = waiting(h, done, true, ended);
 
-    assertThat(h.offer(reports::incrementAndGet)).isTrue(); // a failed attempt that will be retried
+    assertThat(WaiterHandoff.offer(h, reports::incrementAndGet)).isTrue(); // a failed attempt that will be retried
     await().atMost(PATIENCE).until(() -> reports.get() == 1 && waiter.getState() == Thread.State.WAITING);
-    assertThat(h.offer(() -> {
+    assertThat(WaiterHandoff.offer(h, () -> {
       reports.incrementAndGet();
       done.complete("retried");
     })).isTrue();
@@ -73,13 +78,13 @@ class WaiterHandoffTest {
 
   @Test
   void completionByAnotherThread_wakesTheWaiter() throws Exception {
-    WaiterHandoff h = new WaiterHandoff();
+    TaskFuture<?> h = holder();
     CompletableFuture<String> done = new CompletableFuture<>();
     AtomicReference<Object> ended = new AtomicReference<>();
     Thread waiter = waiting(h, done, true, ended);
 
     done.complete("elsewhere");
-    h.wake();
+    WaiterHandoff.wake(h);
     waiter.join(PATIENCE.toMillis());
 
     assertThat(ended.get()).isEqualTo(true);
@@ -87,7 +92,7 @@ class WaiterHandoffTest {
 
   @Test
   void interrupt_endsAnInterruptibleWait_andANewWaiterMayComeAfter() throws Exception {
-    WaiterHandoff h = new WaiterHandoff();
+    TaskFuture<?> h = holder();
     CompletableFuture<String> done = new CompletableFuture<>();
     AtomicReference<Object> ended = new AtomicReference<>();
     Thread waiter = waiting(h, done, true, ended);
@@ -96,34 +101,34 @@ class WaiterHandoffTest {
     waiter.join(PATIENCE.toMillis());
 
     assertThat(ended.get()).isInstanceOf(InterruptedException.class);
-    assertThat(h.offer(() -> { })).as("the interrupted waiter left").isFalse();
+    assertThat(WaiterHandoff.offer(h, () -> { })).as("the interrupted waiter left").isFalse();
     AtomicReference<Object> second = new AtomicReference<>();
     Thread next = waiting(h, done, true, second);
-    assertThat(h.offer(() -> done.complete("y"))).isTrue();
+    assertThat(WaiterHandoff.offer(h, () -> done.complete("y"))).isTrue();
     next.join(PATIENCE.toMillis());
     assertThat(second.get()).isEqualTo(true);
   }
 
   @Test
   void aSecondWaiter_isToldToWaitAnotherWay() throws Exception {
-    WaiterHandoff h = new WaiterHandoff();
+    TaskFuture<?> h = holder();
     CompletableFuture<String> done = new CompletableFuture<>();
     AtomicReference<Object> ended = new AtomicReference<>();
     Thread waiter = waiting(h, done, false, ended);
 
-    assertThat(h.await(done::isDone, true)).isFalse();
+    assertThat(WaiterHandoff.await(h, done::isDone, true)).isFalse();
 
     done.complete("z");
-    h.wake();
+    WaiterHandoff.wake(h);
     waiter.join(PATIENCE.toMillis());
     assertThat(ended.get()).isEqualTo(true);
   }
 
   @Test
   void interruptedBeforeWaiting_throwsAtOnce() {
-    WaiterHandoff h = new WaiterHandoff();
+    TaskFuture<?> h = holder();
     Thread.currentThread().interrupt();
-    assertThatThrownBy(() -> h.await(new CompletableFuture<>()::isDone, true)).isInstanceOf(InterruptedException.class);
+    assertThatThrownBy(() -> WaiterHandoff.await(h, new CompletableFuture<>()::isDone, true)).isInstanceOf(InterruptedException.class);
     assertThat(Thread.interrupted()).as("the interrupt is consumed, as CompletableFuture.get does").isFalse();
   }
 }

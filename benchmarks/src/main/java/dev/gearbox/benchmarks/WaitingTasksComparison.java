@@ -43,6 +43,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>{@code --sleep-rounds N} runs only the sleep scenario's raw and async variants, alternated
  * (raw, async, raw, async...) N times after the warm-up, and prints each round and the medians
  * with their ranges.
+ *
+ * <p>{@code --retained N} measures what N blocked tasks keep alive, which peak heap cannot tell
+ * from garbage: the raw executor and the async backend alternated, each with N tasks parked on a
+ * latch; once all have started, a full GC, then heap in use above idle per task and the classes
+ * that hold it (the JVM's class histogram, instances and bytes per task), then the tasks are let go.
  */
 public final class WaitingTasksComparison {
   private static final int HTTP_CONCURRENCY = 2_000;
@@ -56,6 +61,10 @@ public final class WaitingTasksComparison {
   public static void main(String[] args) throws Exception {
     if (args.length > 1 && args[0].equals("--sleep-rounds")) {
       sleepRounds(Integer.parseInt(args[1]), 100_000);
+      return;
+    }
+    if (args.length > 1 && args[0].equals("--retained")) {
+      retained(Integer.parseInt(args[1]));
       return;
     }
     boolean quick = args.length > 0 && args[0].equals("--quick");
@@ -168,6 +177,110 @@ public final class WaitingTasksComparison {
         f.get();
       }
     }
+  }
+
+  // ---------------------------------------------------------------- retained
+
+  /** A way to start {@code n} tasks that each run {@code body}; returns a handle that waits for them and closes. */
+  @FunctionalInterface
+  private interface Starter {
+    Body start(int n, java.util.concurrent.Callable<Object> body) throws Exception;
+  }
+
+  private static void retained(int n) throws Exception {
+    Starter raw = (count, body) -> {
+      ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor();
+      List<Future<Object>> fs = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        fs.add(ex.submit(body));
+      }
+      return () -> {
+        for (Future<Object> f : fs) {
+          f.get();
+        }
+        ex.close();
+      };
+    };
+    Starter async = (count, body) -> {
+      Engine engine = Engine.open(EngineConfig.newBuilder().backend("async").queueCapacity(1_000_000).build());
+      List<TaskFuture<Object>> fs = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        fs.add(engine.submit(body::call));
+      }
+      return () -> {
+        for (TaskFuture<Object> f : fs) {
+          f.get();
+        }
+        engine.close();
+      };
+    };
+    retainedBy("raw", raw, 2_000, false); // warm-up
+    retainedBy("async", async, 2_000, false);
+    for (int round = 0; round < 2; round++) {
+      retainedBy("raw newVirtualThreadPerTaskExecutor", raw, n, round == 0);
+      retainedBy("async backend", async, n, round == 0);
+    }
+  }
+
+  private static void retainedBy(String variant, Starter starter, int n, boolean histogram) throws Exception {
+    MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
+    System.gc();
+    System.gc();
+    long idle = mem.getHeapMemoryUsage().getUsed();
+    java.util.Map<String, long[]> before = histogram ? classHistogram() : java.util.Map.of();
+    java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(n);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    Body waitAll = starter.start(n, () -> {
+      started.countDown();
+      release.await();
+      return null;
+    });
+    started.await();
+    System.gc();
+    System.gc();
+    long held = mem.getHeapMemoryUsage().getUsed() - idle;
+    java.util.Map<String, long[]> after = histogram ? classHistogram() : java.util.Map.of();
+    release.countDown();
+    waitAll.run();
+    if (n < 10_000) {
+      return;
+    }
+    System.out.printf(Locale.ROOT, "%s: %d tasks blocked, heap above idle after GC %.1f MB, %.0f B per task%n",
+        variant, n, held / 1e6, (double) held / n);
+    if (histogram) {
+      List<java.util.Map.Entry<String, long[]>> rows = new ArrayList<>();
+      for (java.util.Map.Entry<String, long[]> e : after.entrySet()) {
+        long[] b = before.getOrDefault(e.getKey(), new long[2]);
+        long instances = e.getValue()[0] - b[0];
+        long bytes = e.getValue()[1] - b[1];
+        if (bytes >= n / 2) {
+          rows.add(java.util.Map.entry(e.getKey(), new long[] {instances, bytes}));
+        }
+      }
+      rows.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+      long total = 0;
+      for (java.util.Map.Entry<String, long[]> r : rows) {
+        total += r.getValue()[1];
+        System.out.printf(Locale.ROOT, "  %8.2f objects %7.1f B per task  %s%n",
+            (double) r.getValue()[0] / n, (double) r.getValue()[1] / n, r.getKey());
+      }
+      System.out.printf(Locale.ROOT, "  total of these: %.0f B per task%n", (double) total / n);
+    }
+  }
+
+  /** Instances and bytes per class, from the JVM's class histogram (jcmd GC.class_histogram, which runs a full GC). */
+  private static java.util.Map<String, long[]> classHistogram() throws Exception {
+    javax.management.ObjectName name = new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand");
+    String text = (String) ManagementFactory.getPlatformMBeanServer().invoke(name, "gcClassHistogram",
+        new Object[] {null}, new String[] {String[].class.getName()});
+    java.util.Map<String, long[]> out = new java.util.HashMap<>();
+    for (String line : text.split("\\R")) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length >= 4 && f[0].endsWith(":")) {
+        out.put(f[3], new long[] {Long.parseLong(f[1]), Long.parseLong(f[2])});
+      }
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- http
