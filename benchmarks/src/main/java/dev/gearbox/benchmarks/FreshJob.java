@@ -14,13 +14,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * A fresh engine's speed from its first task: {@code Engine.open} on 2 workers, then a 2 s job cut
  * into equal tasks that each spin for their size (5, 1 or 0.2 ms), until the last result; the
- * speedup is the same tasks' time on one thread divided by that. Four sides, measured in
+ * speedup is the same tasks' time on one thread divided by that. Five sides, measured in
  * interleaved rounds (each round: one thread, the first engine of a new JVM, a new engine in this
- * JVM that ran others, a warm engine, Python):
+ * JVM that ran others, the same with keep-warm off, a warm engine, Python):
  *
  * <ul>
  *   <li><b>new JVM</b>: a child JVM ({@link #main}) times its first {@code Engine.open} and the job;
- *   <li><b>in an application</b>: this JVM opens a new engine each round (it has run engines before);
+ *   <li><b>in an application</b>: this JVM opens a new engine each round (it has run engines before,
+ *       and the last one, closed, left its workers warm; one unmeasured engine runs the job before
+ *       the first round);
+ *   <li><b>in an application, keep-warm off</b>: the same, but it neither takes warm workers nor
+ *       leaves any ({@link #openNoKeepWarm});
  *   <li><b>warm</b>: one engine per task size, kept open, that has run the job once before;
  *   <li><b>Python</b>: a fresh {@code concurrent.futures.ProcessPoolExecutor(2)}, created, fed and
  *       drained, against Python's own one-thread time of the same spins (skipped without python3).
@@ -50,6 +54,25 @@ public final class FreshJob {
 
   static Engine open() {
     return Engine.open(EngineConfig.newBuilder().backend("process").workers(2).name("fresh-" + System.nanoTime()).build());
+  }
+
+  /**
+   * A new engine that leaves its workers warm for 30 s at close: one round of every side takes
+   * about 11 s, longer than the default keep-warm, and the next round's engine is to find them.
+   */
+  static Engine openKeepWarm() {
+    return Engine.open(EngineConfig.newBuilder().backend("process").workers(2).name("fresh-" + System.nanoTime())
+        .option("gearbox.process.keep-warm", "30s").build());
+  }
+
+  /**
+   * A new engine whose workers are never kept warm nor taken warm: {@code gearbox.process.keep-warm}
+   * 0, and an environment variable of its own, which gives its workers a launch no other side's
+   * workers have.
+   */
+  static Engine openNoKeepWarm() {
+    return Engine.open(EngineConfig.newBuilder().backend("process").workers(2).name("fresh-" + System.nanoTime())
+        .option("gearbox.process.keep-warm", "0").option("gearbox.process.environment", "GEARBOX_FRESH_SIDE=no-keep-warm").build());
   }
 
   /** Spins for {@code nanos}; returns how often it looked at the clock (so the loop is not optimized away). */
@@ -101,9 +124,9 @@ public final class FreshJob {
     }
   }
 
-  static double inAppMillis(long micros, int tasks) throws Exception {
+  static double inAppMillis(long micros, int tasks, boolean keepWarm) throws Exception {
     long t = System.nanoTime();
-    Engine e = open();
+    Engine e = keepWarm ? openKeepWarm() : openNoKeepWarm();
     try {
       run(e, micros, tasks);
       return (System.nanoTime() - t) / 1e6;
@@ -152,26 +175,31 @@ public final class FreshJob {
       int tasks = (int) (JOB_MICROS / size);
       double[] newJvm = new double[rounds];
       double[] inApp = new double[rounds];
+      double[] inAppCold = new double[rounds];
       double[] warm = new double[rounds];
       double[] py = new double[rounds];
       boolean pythonThere = true;
       try (Engine w = open()) {
         run(w, size, tasks); // warm: it has run the job once
+        inAppMillis(size, tasks, true); // as the engines of an application before this one
+        inAppMillis(size, tasks, false);
         for (int r = 0; r < rounds; r++) {
           double one = oneThreadMillis(size, tasks);
           newJvm[r] = one / newJvmMillis(java, cp, size, tasks);
-          inApp[r] = one / inAppMillis(size, tasks);
+          inApp[r] = one / inAppMillis(size, tasks, true);
+          inAppCold[r] = one / inAppMillis(size, tasks, false);
           warm[r] = one / warmMillis(w, size, tasks);
           Double p = pythonThere ? pythonSpeedup(size, tasks) : null;
           pythonThere = p != null;
           py[r] = p == null ? Double.NaN : p;
-          System.err.printf(Locale.ROOT, "fresh %d µs x %d, round %d: new JVM %.2fx, in app %.2fx, warm %.2fx, Python %.2fx%n",
-              size, tasks, r + 1, newJvm[r], inApp[r], warm[r], py[r]);
+          System.err.printf(Locale.ROOT, "fresh %d µs x %d, round %d: new JVM %.2fx, in app %.2fx, in app keep-warm off %.2fx,"
+              + " warm %.2fx, Python %.2fx%n", size, tasks, r + 1, newJvm[r], inApp[r], inAppCold[r], warm[r], py[r]);
         }
       }
       rows.add(String.format(Locale.ROOT, "| fresh engine, 2 s job in %,d tasks of %s ms, 2 workers: speedup over one thread"
-          + " | new JVM %s; new engine in a JVM that ran others %s | 1 thread | warm engine %s | Python fresh ProcessPoolExecutor(2) %s"
-          + " | fresh %s; warm %s |", tasks, ms(size), cell(newJvm), cell(inApp), cell(warm),
+          + " | new JVM %s; new engine in a JVM that ran others %s (keep-warm off: %s) | 1 thread | warm engine %s"
+          + " | Python fresh ProcessPoolExecutor(2) %s | fresh %s; warm %s |", tasks, ms(size), cell(newJvm), cell(inApp),
+          cell(inAppCold), cell(warm),
           pythonThere ? cell(py) : "(python3 absent)", size >= 5_000 ? ">= 1.7x and >= Python" : size >= 1_000 ? ">= 1.5x and >= Python" : ">= Python",
           size == 1_000 ? ">= 1.85x" : size == 200 ? ">= 1.3x" : "—"));
     }
