@@ -43,8 +43,11 @@ class ProcessFaultTest {
   private final List<Engine> engines = new ArrayList<>();
 
   private Engine open(UnaryOperator<EngineConfig.Builder> customize) {
+    // Workers of their own: never taken warm from another test's engine (the environment is part of
+    // the key), never left warm for one, so the counts of started workers are this test's.
     Engine e = Engine.open(customize.apply(EngineConfig.newBuilder().backend("process").workers(2)
-        .cancelGrace(Duration.ofMillis(500))).build());
+        .cancelGrace(Duration.ofMillis(500)).option("gearbox.process.environment", "GEARBOX_TEST_CLASS=fault")
+        .option("gearbox.process.keep-warm", "0")).build());
     engines.add(e);
     return e;
   }
