@@ -30,7 +30,9 @@ import java.util.stream.Collectors;
  *   <li><b>process, fresh, new JVM</b>: a child JVM ({@link #main}) times its first
  *       {@code Engine.open} and the job;
  *   <li><b>process, fresh, in an application</b>: this JVM, which has run engines before, opens a new
- *       engine (open timed);
+ *       engine (open timed), twice: with keep-warm, so it takes the workers the last such engine left
+ *       warm at its close (one unmeasured engine runs before the first round), and with keep-warm off,
+ *       so it starts new worker JVMs ({@link #open});
  *   <li><b>process, warm</b>: one engine kept open for the whole run, which ran a fixed warm-up of
  *       {@code curve.warmup} tiny tasks (default 30,000: its JITs settle after about 25,000) before
  *       its first timed job, and then every job before this one;
@@ -68,8 +70,27 @@ public final class FreshJob {
     System.out.flush();
   }
 
-  static Engine open(String backend) {
-    return Engine.open(EngineConfig.newBuilder().backend(backend).workers(2).name("curve-" + backend + "-" + System.nanoTime()).build());
+  /** The in-app side that leaves its workers warm at close and takes those the last one left. */
+  static final String KEEP_WARM = "process, keep-warm";
+  /** The in-app side that neither takes nor leaves warm workers: every open starts new worker JVMs. */
+  static final String NO_KEEP_WARM = "process, keep-warm off";
+
+  /**
+   * A new engine on 2 workers: {@code "thread"}, {@code "process"} (the defaults), {@link #KEEP_WARM}
+   * (keep-warm 5 minutes, longer than a round of every side) or {@link #NO_KEEP_WARM} (keep-warm 0,
+   * and an environment entry of its own, so its launch is no other side's and it takes no worker
+   * another side left).
+   */
+  static Engine open(String side) {
+    EngineConfig.Builder b = EngineConfig.newBuilder().workers(2).name("curve-" + System.nanoTime());
+    switch (side) {
+      case "thread", "process" -> b.backend(side);
+      case KEEP_WARM -> b.backend("process").option("gearbox.process.keep-warm", "5m");
+      case NO_KEEP_WARM -> b.backend("process").option("gearbox.process.keep-warm", "0")
+          .option("gearbox.process.environment", "GEARBOX_CURVE_SIDE=no-keep-warm");
+      default -> throw new IllegalArgumentException(side);
+    }
+    return Engine.open(b.build());
   }
 
   /** Spins for {@code nanos}; returns how often it looked at the clock (so the loop is not optimized away). */
@@ -256,7 +277,8 @@ public final class FreshJob {
     }
   }
 
-  private static final String[] SIDES = {"process fresh, new JVM", "process fresh, in app", "process warm", "thread fresh", "thread warm"};
+  private static final String[] SIDES = {"process fresh, new JVM", "process fresh, in app (warm workers kept)", "process fresh, in app, keep-warm off",
+      "process warm", "thread fresh", "thread warm"};
   private static final String[] PY_SIDES = {"PPE(2) fresh", "PPE(2) warm", "Pool(2) fresh", "Pool(2) warm"};
 
   /** Every side for every task size, in interleaved rounds: the curve table and the where-the-time-went table. */
@@ -269,6 +291,7 @@ public final class FreshJob {
     List<String> where = new ArrayList<>();
     boolean pythonThere = true;
     try (Warm pw = new Warm("process", warmup); Warm tw = new Warm("thread", warmup)) {
+      job(null, KEEP_WARM, WARMUP_MICROS, 1_000); // the application's engine before the first round, which leaves its workers warm
       for (int size : sizes) {
         int tasks = (int) (JOB_MICROS / size);
         double[] one = new double[rounds];
@@ -283,13 +306,15 @@ public final class FreshJob {
           settle();
           runs[0][r] = newJvmJob(java, cp, size, tasks);
           settle();
-          runs[1][r] = job(null, "process", size, tasks);
+          runs[1][r] = job(null, KEEP_WARM, size, tasks);
           settle();
-          runs[2][r] = pw.job(size, tasks);
+          runs[2][r] = job(null, NO_KEEP_WARM, size, tasks);
           settle();
-          runs[3][r] = job(null, "thread", size, tasks);
+          runs[3][r] = pw.job(size, tasks);
           settle();
-          runs[4][r] = tw.job(size, tasks);
+          runs[4][r] = job(null, "thread", size, tasks);
+          settle();
+          runs[5][r] = tw.job(size, tasks);
           settle();
           double[] p = pythonThere ? pythonSpeedups(size, tasks) : null;
           pythonThere = p != null;

@@ -38,6 +38,7 @@ final class Dispatch {
     List<WireAttempt> toFail = new ArrayList<>(1);
     synchronized (pool) {
       assignLocked(p, toSend, toFail);
+      drainLocked(toSend, toFail); // parking may have adopted a warm worker, which says no HELLO
     }
     sendAll(toSend);
     failAll(toFail, "cancelled before a worker took it");
@@ -48,12 +49,16 @@ final class Dispatch {
     List<WireAttempt> toSend = new ArrayList<>();
     List<WireAttempt> toFail = new ArrayList<>();
     synchronized (pool) {
-      while (!parked.isEmpty() && pool.pickLocked() != null) {
-        assignLocked(parked.poll(), toSend, toFail);
-      }
+      drainLocked(toSend, toFail);
     }
     sendAll(toSend);
     failAll(toFail, "cancelled before a worker took it");
+  }
+
+  private void drainLocked(List<WireAttempt> toSend, List<WireAttempt> toFail) {
+    while (!parked.isEmpty() && pool.pickLocked() != null) {
+      assignLocked(parked.poll(), toSend, toFail);
+    }
   }
 
   /** Assigns an attempt to a worker, parks it, or marks it for failure. Caller holds the pool's monitor. */

@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
  *       pipe reader, because reporting runs the caller's callbacks).
  * </ul>
  *
- * <p>The stop sequence: {@link #shutdown} asks every worker to exit once its tasks return;
+ * <p>The stop sequence: {@link #shutdown} parks the idle, healthy workers in the JVM's
+ * {@link WarmWorkers} reserve ({@code gearbox.process.keep-warm}) and asks every other worker to
+ * exit once its tasks return;
  * {@link #shutdownNow} also kills, after {@code gearbox.cancel.grace}, the workers that are still
  * alive (the core has sent CANCEL frames to their tasks first).
  *
@@ -71,7 +73,12 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
   private final WorkerPool pool;
   private final Dispatch dispatch;
   private final Prefetch prefetch;
-  private final AtomicLong wireIds = new AtomicLong();
+  /**
+   * Attempt ids on the wire, unique in this JVM: a worker kept warm for another engine (see
+   * {@link WarmWorkers}) never sees an id of its last engine again, so nothing keyed by it there
+   * (a task, a channel route) can be reached from the new one.
+   */
+  private static final AtomicLong WIRE_IDS = new AtomicLong();
 
   ProcessBackend(ProcessConfig config, BackendSettings settings) {
     this.config = config;
@@ -155,7 +162,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     if (pool.isShutdown()) {
       throw new RejectedExecutionException("the process backend is shut down");
     }
-    WireAttempt p = new WireAttempt(attempt, wireIds.incrementAndGet(), payloads.workOf(attempt), dispatch);
+    WireAttempt p = new WireAttempt(attempt, WIRE_IDS.incrementAndGet(), payloads.workOf(attempt), dispatch);
     dispatch.dispatch(p);
     return p;
   }
@@ -253,6 +260,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
       pool.removeLocked(w, reason, exitCode, planned, duringStartup);
     }
     moved.forEach(dispatch::dispatch);
+    dispatch.drain(); // the slot may have been filled by a warm worker, which says no HELLO
     String tail = w.stderrTail();
     if (planned && held.isEmpty()) {
       metrics.workersRecycled.inc();
@@ -302,7 +310,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
   /** The engine has settled every task: workers finish what they run (abandoned attempts) and exit. */
   @Override
   public void shutdown() {
-    pool.stop("engine shut down");
+    pool.stop("engine shut down", true);
   }
 
   /**
@@ -312,7 +320,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
   @Override
   public void shutdownNow() {
     String why = "engine shut down now";
-    List<WorkerProcess> live = pool.stop(why);
+    List<WorkerProcess> live = pool.stop(why, false);
     if (!live.isEmpty()) {
       Thread killer = new Thread(() -> reap(live, why), "gearbox-" + engineName + "-process-reaper");
       killer.setDaemon(true);

@@ -38,6 +38,16 @@ public final class ProcessBackendProvider implements BackendProvider {
   static final String STARTUP_TIMEOUT = P + "startup-timeout";
   static final String IDLE_TIMEOUT = P + "idle-timeout";
   static final String AOT_CACHE = P + "aot-cache";
+  static final String KEEP_WARM = P + "keep-warm";
+  /**
+   * An engine closed gracefully keeps its idle workers this long for the next engine of the JVM
+   * with the same launch: long enough to bridge one engine per request, batch step or test, short
+   * enough that a JVM done with the process level does not keep worker JVMs (and their memory) for
+   * long.
+   */
+  static final Duration DEFAULT_KEEP_WARM = Duration.ofSeconds(10);
+  /** Longer would let idle JVMs outlive any plausible gap between two engines. */
+  static final Duration MAX_KEEP_WARM = Duration.ofHours(1);
 
   /** For {@link java.util.ServiceLoader}. */
   public ProcessBackendProvider() {}
@@ -84,7 +94,9 @@ public final class ProcessBackendProvider implements BackendProvider {
       new ConfigKey(AOT_CACHE, "`auto`",
           "`auto`: workers start from (and the first one trains) a JDK AOT cache in `$XDG_CACHE_HOME/gearbox/aot` (else `~/.cache/gearbox/aot`) when it can apply (see Performance); a directory: the same, there; `off`: never. Each classpath/flags combination has its own ~15 MB cache; the directory keeps at most 8 (least recently used go first, and any unused for 7 days; never one used in the last hour)"),
       new ConfigKey(IDLE_TIMEOUT, "`0` (never)",
-          "workers beyond `prestart` (the minimum kept alive) retire after idling this long; they start again on demand"));
+          "workers beyond `prestart` (the minimum kept alive) retire after idling this long; they start again on demand"),
+      new ConfigKey(KEEP_WARM, "`10s`",
+          "how long the idle workers of an engine that closed gracefully (`close`/`shutdown`) stay warm for the next engine of this JVM with the same launch (java, class path, JVM options, heap, environment, working dir, AOT cache, max-payload, serial filter, concurrency, worker initializer), which takes them instead of starting new ones (see How it works); at most `1h`; `0`: workers stop at close"));
 
   @Override
   public List<ConfigKey> declaredKeys() {
@@ -127,10 +139,22 @@ public final class ProcessBackendProvider implements BackendProvider {
         s.getInt(POISON, 3, 1, 1000),
         s.getDuration(STARTUP_TIMEOUT, Duration.ofSeconds(20)),
         s.getDuration(IDLE_TIMEOUT, Duration.ZERO),
-        s.get(AOT_CACHE).orElse("auto"));
+        s.get(AOT_CACHE).orElse("auto"),
+        keepWarm(s));
     ProcessBackend backend = new ProcessBackend(config, s);
     backend.prestart();
     return backend;
+  }
+
+  private static Duration keepWarm(BackendSettings s) {
+    if (s.get(KEEP_WARM).map(String::strip).filter("0"::equals).isPresent()) {
+      return Duration.ZERO; // as the key table writes it
+    }
+    Duration d = s.getDuration(KEEP_WARM, DEFAULT_KEEP_WARM);
+    if (d.isNegative() || d.compareTo(MAX_KEEP_WARM) > 0) {
+      throw new EngineConfigException(KEEP_WARM, KEEP_WARM + "=" + d + " is out of range: 0 (workers stop at close) to 1h");
+    }
+    return d;
   }
 
   /**

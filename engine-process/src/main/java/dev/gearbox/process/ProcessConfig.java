@@ -29,7 +29,8 @@ record ProcessConfig(
     int poisonThreshold,
     Duration startupTimeout,
     Duration idleTimeout,
-    String aotCache) {
+    String aotCache,
+    Duration keepWarm) {
 
   /** Flags every worker gets before the user's: exit (do not limp on) after an OutOfMemoryError,
    * a small collector that starts fast, no perf-data file. Later user flags override them. */

@@ -8,11 +8,13 @@ import java.util.function.IntSupplier;
 
 /**
  * The process backend's metrics, registered under {@code gearbox.<engine>.process.*}: workers
- * started, crashed and recycled, frames and bytes each way (headers included), worker start-up
+ * started, adopted warm, crashed and recycled, frames and bytes each way (headers included), worker start-up
  * time, and a gauge of live workers. Counters are thread-safe.
  */
 final class ProcessMetrics {
   final Counter workersStarted;
+  /** Workers taken warm from an engine that closed (see {@link WarmWorkers}); not counted in {@link #workersStarted}. */
+  final Counter workersAdopted;
   final Counter workersCrashed;
   final Counter workersRecycled;
   final Timer startupTime;
@@ -24,6 +26,7 @@ final class ProcessMetrics {
   ProcessMetrics(BackendSettings settings) {
     var registry = settings.metrics();
     this.workersStarted = registry.counter(settings.metricName("process.workers-started"));
+    this.workersAdopted = registry.counter(settings.metricName("process.workers-adopted"));
     this.workersCrashed = registry.counter(settings.metricName("process.workers-crashed"));
     this.workersRecycled = registry.counter(settings.metricName("process.workers-recycled"));
     this.bytesSent = registry.counter(settings.metricName("process.bytes-sent"));

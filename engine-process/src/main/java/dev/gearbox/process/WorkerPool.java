@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  * on demand, to replace one that died or was recycled), kills one that does not report ready by
  * the startup deadline, gives up on starting after three failures in a row (failing what waits
  * instead of hanging), retires workers beyond {@code prestart} that idle too long, decides when a
- * worker is recycled, and takes them all down when the engine stops.
+ * worker is recycled, and takes them all down when the engine stops, except the idle, healthy ones
+ * a graceful stop leaves warm in the JVM's {@link WarmWorkers} reserve; it takes warm workers of its
+ * own {@link #warmKey() key} from there before it starts any.
  *
  * <p>Which worker runs an attempt is {@link #pickLocked()}'s answer: the least-loaded ready worker
  * with a free slot; else, only when every slot has a ready worker, the least-loaded one with
@@ -70,6 +72,10 @@ final class WorkerPool {
   /** Launches (java, launch, flags) a worker of this JVM has started with: their pools start all workers at once. */
   private static final java.util.Set<String> PROVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final String launchKey;
+  /** The digest of the worker initializer's start, or "none"; set before the first worker starts. */
+  private String initializerDigest = "none";
+  /** What makes these workers interchangeable with another engine's (see {@link #warmKey()}); set at {@link #prestart}. */
+  private volatile String warmKey;
 
   WorkerPool(ProcessConfig config, BackendSettings settings, ProcessMetrics metrics) {
     this.config = config;
@@ -125,6 +131,32 @@ final class WorkerPool {
       throw new EngineException(-1, null, "cannot write the worker initializer for the workers to " + runDir + ": " + e, e);
     }
     this.initCodec = codec;
+    this.initializerDigest = java.util.HexFormat.of().formatHex(sha256(start));
+  }
+
+  /**
+   * The key of these workers in the {@link WarmWorkers} reserve: a digest of everything that makes
+   * a worker what it is (its command line: java, launch, JVM flags and heap, this JVM's pid,
+   * concurrency, max-payload, serial filter; its environment and working directory; the AOT-cache
+   * choice; the worker initializer's encoded start, since a worker keeps what its initializer
+   * made). A digest, so that the environment is not held or shown twice.
+   */
+  String warmKey() {
+    StringBuilder k = new StringBuilder();
+    k.append(String.join("\u0000", config.command(Path.of("pipe"), "worker")));
+    k.append("\u0001env=").append(new java.util.TreeMap<>(config.environment()));
+    k.append("\u0001dir=").append(config.workingDir());
+    k.append("\u0001aot=").append(config.aotCache());
+    k.append("\u0001init=").append(initializerDigest);
+    return java.util.HexFormat.of().formatHex(sha256(k.toString().getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
   }
 
   /**
@@ -160,7 +192,16 @@ final class WorkerPool {
    */
   void prestart() {
     IdleReaper.startIfConfigured(this);
+    warmKey = warmKey();
     int n = Math.min(config.prestart(), slots.length);
+    int adopted;
+    synchronized (this) {
+      adopted = adoptLocked();
+    }
+    if (adopted > 0) {
+      spawn(adopted, n); // the launch works: warm workers of it are here
+      return;
+    }
     long deadline = System.nanoTime() + config.startupTimeout().toNanos();
     boolean proven = PROVEN.contains(launchKey) || aot.cached();
     int first = proven ? n : Math.min(n, 1);
@@ -217,6 +258,35 @@ final class WorkerPool {
     throw startupFailure(started.get(0)); // the backend's undoing of the start kills what still runs
   }
 
+  /**
+   * Fills empty slots with warm workers of the same key from the {@link WarmWorkers} reserve;
+   * returns how many. They count in {@code workers-adopted}, not {@code workers-started}, and
+   * announce themselves with a {@code workerStarted} event. Caller holds the monitor.
+   */
+  private int adoptLocked() {
+    int adopted = 0;
+    for (int i = 0; i < slots.length && warmKey != null; i++) {
+      if (slots[i] != null) {
+        continue;
+      }
+      WorkerProcess w = WarmWorkers.RESERVE.take(warmKey, listener);
+      if (w == null) {
+        break;
+      }
+      slots[i] = w;
+      lastCrash[i] = null;
+      w.idleSince = System.nanoTime();
+      w.replaceOnExit = true;
+      w.tasksRun = 0; // max-tasks-per-worker counts the tasks it runs for this engine
+      nextWorkerIndex = Math.max(nextWorkerIndex, w.index); // new workers get names of their own
+      everReady = true;
+      adopted++;
+      metrics.workersAdopted.inc();
+      settings.workerStarted(new WorkerEvent(engineName, w.label(), "adopted warm from an engine that closed", null));
+    }
+    return adopted;
+  }
+
   /** Starts workers in empty slots (lazily after open, or to replace one); fails what waits if none can start. Caller holds the monitor. */
   void ensureWorkersLocked() {
     if (shutdown) {
@@ -231,6 +301,7 @@ final class WorkerPool {
       failWaitingLocked("worker JVMs keep failing to start: " + lastStartupFailure);
       return;
     }
+    adoptLocked();
     boolean oneFirst = !everReady && !PROVEN.contains(launchKey);
     for (int i = 0; i < slots.length; i++) {
       if (slots[i] == null) {
@@ -549,14 +620,26 @@ final class WorkerPool {
 
   /**
    * Stops the pool: no worker starts again, what waits for a worker fails, and every worker is
-   * asked to exit once its running tasks return. Returns the workers it asked.
+   * asked to exit once its running tasks return, except that with {@code keepWarm} the idle,
+   * healthy ones move to the {@link WarmWorkers} reserve instead (see {@link #parkableLocked}).
+   * Returns the workers it asked to exit.
    */
-  List<WorkerProcess> stop(String why) {
+  List<WorkerProcess> stop(String why, boolean keepWarm) {
     List<WorkerProcess> live;
     synchronized (this) {
       shutdown = true;
-      live = liveLocked();
-      for (WorkerProcess w : live) {
+      live = new ArrayList<>();
+      for (int i = 0; i < slots.length; i++) {
+        WorkerProcess w = slots[i];
+        if (w == null) {
+          continue;
+        }
+        if (keepWarm && parkableLocked(w)) {
+          slots[i] = null;
+          WarmWorkers.RESERVE.park(warmKey, w, config.keepWarm());
+          continue;
+        }
+        live.add(w);
         if (w.state != WorkerProcess.State.DEAD) {
           w.state = WorkerProcess.State.RETIRING;
         }
@@ -568,6 +651,20 @@ final class WorkerPool {
       w.retire(why);
     }
     return live;
+  }
+
+  /**
+   * Whether a worker may be kept warm for another engine: keep-warm is on; it is ready and holds
+   * no attempt (none runs, none is held, none is being revoked), so no task thread of this engine
+   * runs in it; it is not due for recycling; it is not training the AOT cache (which it writes
+   * when it exits). Caller holds the monitor.
+   */
+  private boolean parkableLocked(WorkerProcess w) {
+    return !config.keepWarm().isZero() && warmKey != null
+        && w.state == WorkerProcess.State.READY && w.inFlight.isEmpty() && !w.revoking
+        && w.aotLaunch.training() == null
+        && (config.maxTasksPerWorker() == 0 || w.tasksRun < config.maxTasksPerWorker())
+        && (config.recycleHeapBytes() == 0 || w.heapInUse <= config.recycleHeapBytes());
   }
 
   /** Waits until every worker in a slot now has exited; false if {@code deadline} (nanoTime) came first. */

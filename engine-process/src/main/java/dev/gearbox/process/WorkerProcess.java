@@ -66,7 +66,8 @@ final class WorkerProcess implements EngineBound.Handler {
     void frameReceived(int payloadBytes);
   }
 
-  private final Listener listener;
+  /** Who owns this worker: its engine's backend, or the {@link WarmWorkers} reserve while parked; see {@link #handOver}. */
+  private volatile Listener listener;
   private final String threadPrefix;
   private final int maxFrame;
   final int index;
@@ -144,6 +145,23 @@ final class WorkerProcess implements EngineBound.Handler {
       }
     }
     return Map.of();
+  }
+
+  /** Who hears this worker now: its engine's backend, or the reserve of warm workers. */
+  Listener listener() {
+    return listener;
+  }
+
+  /**
+   * Moves the worker to another owner (into or out of the {@link WarmWorkers} reserve), idle: what
+   * the last owner knew of its tasks (their MDC for late output lines) is forgotten. Caller holds
+   * the reserve's monitor.
+   */
+  void handOver(Listener to) {
+    synchronized (recentMdc) {
+      recentMdc.clear();
+    }
+    listener = to;
   }
 
   /** The worker's named pipe; files beside it in the pool's private directory are the worker's too. */

@@ -58,8 +58,12 @@ class ProcessLifecycleTest {
     ConcurrentHashMap<Long, AtomicInteger> completions = new ConcurrentHashMap<>();
     AtomicInteger kills = new AtomicInteger();
     ScheduledExecutorService chaos = Executors.newSingleThreadScheduledExecutor();
+    // Workers other engines of this JVM left warm are not this test's to kill, nor to find left over.
+    WarmWorkers.RESERVE.stopAll();
+    await().atMost(Duration.ofSeconds(30)).until(() -> ProcessHandle.current().children()
+        .noneMatch(p -> p.info().commandLine().orElse("").contains(WorkerMain.class.getName())));
     try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("process").workers(2)
-        .option("gearbox.process.poison-threshold", "1000").queueCapacity(n).build())) {
+        .option("gearbox.process.poison-threshold", "1000").option("gearbox.process.keep-warm", "0").queueCapacity(n).build())) {
       TaskOptions retry = TaskOptions.newBuilder().retry(RetryPolicy.newBuilder().maxAttempts(50)
           .backoff(Duration.ZERO, 1, Duration.ZERO).build()).build();
       chaos.scheduleAtFixedRate(() -> {
