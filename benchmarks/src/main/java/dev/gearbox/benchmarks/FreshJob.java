@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  *   <li><b>Python</b>: a fresh {@code concurrent.futures.ProcessPoolExecutor(2)}, created, fed and
  *       drained, against Python's own one-thread time of the same spins (skipped without python3).
  * </ul>
- * Closing is not timed on any side. Rounds: {@code -Dfresh.rounds} (default 3).
+ * Closing is not timed on any side. Rounds: {@code -Dfresh.rounds} (default 3). The {@code gearbox.process.*}
+ * system properties of this JVM configure every engine (see {@link ProcessComparison}).
  *
  * <pre>java -cp benchmarks.jar dev.gearbox.benchmarks.FreshJob MICROS TASKS   (the child: prints the milliseconds)</pre>
  */
@@ -49,7 +50,8 @@ public final class FreshJob {
   }
 
   static Engine open() {
-    return Engine.open(EngineConfig.newBuilder().backend("process").workers(2).name("fresh-" + System.nanoTime()).build());
+    return Engine.open(ProcessComparison.withProcessProperties(EngineConfig.newBuilder()).backend("process").workers(2)
+        .name("fresh-" + System.nanoTime()).build());
   }
 
   /** Spins for {@code nanos}; returns how often it looked at the clock (so the loop is not optimized away). */
@@ -87,8 +89,10 @@ public final class FreshJob {
   }
 
   static double newJvmMillis(String java, String cp, long micros, int tasks) throws Exception {
-    Process p = new ProcessBuilder(java, "-cp", cp, FreshJob.class.getName(), Long.toString(micros), Integer.toString(tasks))
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    List<String> cmd = new ArrayList<>(List.of(java, "-cp", cp));
+    cmd.addAll(ProcessComparison.processPropertyFlags());
+    cmd.addAll(List.of(FreshJob.class.getName(), Long.toString(micros), Integer.toString(tasks)));
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     try (InputStream in = p.getInputStream()) {
       String out = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
       if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
