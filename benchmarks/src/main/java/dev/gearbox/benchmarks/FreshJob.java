@@ -49,7 +49,8 @@ import java.util.stream.Collectors;
  * engine side also reports, for its median round, where the time went ({@link JobRun}: busy and
  * idle time per task as the tasks saw it, CPU per task by JVM and thread group from {@code /proc}).
  * Knobs: {@code -Dcurve.rounds} (default 3), {@code -Dcurve.sizes} (task sizes in µs, comma
- * separated), {@code -Dcurve.warmup} (tasks).
+ * separated), {@code -Dcurve.warmup} (tasks). The {@code gearbox.process.*} system properties of
+ * this JVM configure every process engine, the new-JVM side's too (see {@link ProcessComparison}).
  *
  * <pre>java -cp benchmarks.jar dev.gearbox.benchmarks.FreshJob MICROS TASKS   (the child: prints a {@link JobRun} line)</pre>
  */
@@ -82,7 +83,7 @@ public final class FreshJob {
    * another side left).
    */
   static Engine open(String side) {
-    EngineConfig.Builder b = EngineConfig.newBuilder().workers(2).name("curve-" + System.nanoTime());
+    EngineConfig.Builder b = ProcessComparison.withProcessProperties(EngineConfig.newBuilder()).workers(2).name("curve-" + System.nanoTime());
     switch (side) {
       case "thread", "process" -> b.backend(side);
       case KEEP_WARM -> b.backend("process").option("gearbox.process.keep-warm", "5m");
@@ -177,8 +178,10 @@ public final class FreshJob {
   }
 
   static JobRun newJvmJob(String java, String cp, long micros, int tasks) throws Exception {
-    Process p = new ProcessBuilder(java, "-cp", cp, FreshJob.class.getName(), Long.toString(micros), Integer.toString(tasks))
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    List<String> cmd = new ArrayList<>(List.of(java, "-cp", cp));
+    cmd.addAll(ProcessComparison.processPropertyFlags());
+    cmd.addAll(List.of(FreshJob.class.getName(), Long.toString(micros), Integer.toString(tasks)));
+    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
     try (InputStream in = p.getInputStream()) {
       String out = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
       if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {

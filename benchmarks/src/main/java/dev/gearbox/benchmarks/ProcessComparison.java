@@ -32,12 +32,18 @@ import java.util.stream.Stream;
  *   <li>{@code curve} (also {@code fresh}): the task-size curve ({@link FreshJob}): a 2 s job cut into
  *       tasks of 0.2 to 100 ms on 2 workers, over one thread, for fresh and warm engines of the process
  *       and thread levels, Python's pools and two bare JVMs, in interleaved rounds.
+ *   <li>{@code rss}: each worker's resident memory ({@code VmRSS}, {@code RssAnon}, {@code RssFile} from
+ *       {@code /proc/PID/status}) right after open, after 1,000 trivial tasks and after a {@code map}
+ *       over 1,000,000 inputs, beside a Python {@code ProcessPoolExecutor(2)}'s and {@code Pool(2)}'s
+ *       workers after the same.
  * </ol>
  * The round trip also counts voluntary context switches per trip, in the engine's JVM and its
  * workers' (every thread's {@code voluntary_ctxt_switches} in {@code /proc/PID/task/TID/status}).
- * Each figure is the median of several repetitions.
+ * Each figure is the median of several repetitions. System properties {@code gearbox.process.*}
+ * given to this JVM configure every engine it opens (and the child JVMs of {@code fresh}), so that
+ * worker flags can be compared run against run.
  *
- * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison [roundtrip|map|cold|cpu|curve ...]</pre>
+ * <pre>java -cp benchmarks/target/benchmarks.jar dev.gearbox.benchmarks.ProcessComparison [roundtrip|map|cold|cpu|curve|rss ...]</pre>
  */
 public final class ProcessComparison {
   private static final int ROUND_TRIPS = 3_000;
@@ -45,9 +51,9 @@ public final class ProcessComparison {
 
   private ProcessComparison() {}
 
-  /** Runs every section, or those named: {@code roundtrip}, {@code map}, {@code cold}, {@code cpu}, {@code curve} (or {@code fresh}). */
+  /** Runs every section, or those named: {@code roundtrip}, {@code map}, {@code cold}, {@code cpu}, {@code curve} (or {@code fresh}), {@code rss}. */
   public static void main(String[] args) throws Exception {
-    List<String> all = List.of("roundtrip", "map", "cold", "cpu", "curve");
+    List<String> all = List.of("roundtrip", "map", "cold", "cpu", "curve", "rss");
     List<String> sections = args.length == 0 ? all : Arrays.stream(args).map(a -> a.equals("fresh") ? "curve" : a).toList();
     if (!all.containsAll(sections)) {
       System.err.println("unknown section in " + sections + "; the sections are " + all + " (none given: all of them)");
@@ -160,6 +166,11 @@ public final class ProcessComparison {
     // 5. the task-size curve: a 2 s job in tasks of 0.2 to 100 ms, fresh and warm, every level
     List<String> curve = sections.contains("curve") ? FreshJob.curve(java, cp) : List.of();
 
+    // 6. the workers' resident memory
+    if (sections.contains("rss")) {
+      rows.add(rssRow());
+    }
+
     if (!rows.isEmpty()) {
       System.out.println();
       System.out.println("| measurement | process backend | baseline | ratio | other | target |");
@@ -173,7 +184,29 @@ public final class ProcessComparison {
   }
 
   private static Engine open(int workers) {
-    return Engine.open(EngineConfig.newBuilder().backend("process").workers(workers).name("bench-" + System.nanoTime()).build());
+    return Engine.open(withProcessProperties(EngineConfig.newBuilder()).backend("process").workers(workers)
+        .name("bench-" + System.nanoTime()).build());
+  }
+
+  /** The {@code gearbox.process.*} system properties of this JVM, as options of {@code b}. */
+  static EngineConfig.Builder withProcessProperties(EngineConfig.Builder b) {
+    for (String k : System.getProperties().stringPropertyNames()) {
+      if (k.startsWith("gearbox.process.")) {
+        b.option(k, System.getProperty(k));
+      }
+    }
+    return b;
+  }
+
+  /** The same properties as {@code -D} flags, for a child JVM. */
+  static List<String> processPropertyFlags() {
+    List<String> flags = new ArrayList<>();
+    for (String k : System.getProperties().stringPropertyNames()) {
+      if (k.startsWith("gearbox.process.")) {
+        flags.add("-D" + k + "=" + System.getProperty(k));
+      }
+    }
+    return flags;
   }
 
   private static String row(String what, double engine, double base, String baseName, String other, String target) {
@@ -269,6 +302,89 @@ public final class ProcessComparison {
       throw new IllegalStateException("wrong sum " + sum);
     }
     return n / ((System.nanoTime() - t) / 1e9);
+  }
+
+  /**
+   * Each worker's {@code VmRSS}, {@code RssAnon} and {@code RssFile} (MB, the largest worker's) after
+   * open (once every worker is ready), after 1,000 trivial tasks, after a {@code map} over 1,000,000
+   * inputs; Python's workers after the same when python3 exists.
+   */
+  private static String rssRow() throws Exception {
+    List<String> phases = new ArrayList<>();
+    try (Engine e = open(2)) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      List<EngineSnapshot.WorkerInfo> ws = e.snapshot(0).workers();
+      while (ws.size() < 2 || !ws.stream().allMatch(w -> w.pid() > 0 && "READY".equals(w.state()))) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("workers not ready: " + ws);
+        }
+        Thread.sleep(10);
+        ws = e.snapshot(0).workers();
+      }
+      long[] pids = ws.stream().mapToLong(EngineSnapshot.WorkerInfo::pid).toArray();
+      phases.add("open " + rss(pids));
+      for (int i = 0; i < 1_000; i++) {
+        e.submit(TRIVIAL).get();
+      }
+      phases.add("1,000 tasks " + rss(pids));
+      mapRate(e);
+      phases.add("map 1M " + rss(pids));
+    }
+    String py = pythonLine("""
+        import concurrent.futures as cf, multiprocessing as mp
+        def f(x=0):
+            return x + 1
+        def rss(pids):
+            best = None
+            for pid in pids:
+                v = {}
+                for line in open('/proc/%d/status' % pid):
+                    k, _, rest = line.partition(':')
+                    if k in ('VmRSS', 'RssAnon', 'RssFile'):
+                        v[k] = int(rest.split()[0]) / 1024
+                if best is None or v['VmRSS'] > best['VmRSS']:
+                    best = v
+            return '%.1f MB (anon %.1f, file %.1f)' % (best['VmRSS'], best['RssAnon'], best['RssFile'])
+        if __name__ == '__main__':
+            out = []
+            with cf.ProcessPoolExecutor(2) as ex:
+                list(ex.map(f, range(2)))
+                pids = list(ex._processes.keys())
+                out.append('open ' + rss(pids))
+                for _ in range(1000): ex.submit(f).result()
+                out.append('1,000 tasks ' + rss(pids))
+            with mp.Pool(2) as p:
+                pids = [w.pid for w in p._pool]
+                sum(p.imap_unordered(f, range(1000000), chunksize=1000))
+                out.append('map 1M (Pool) ' + rss(pids))
+            print('; '.join(out))
+        """);
+    System.err.println("rss: " + String.join("; ", phases) + " | Python: " + py);
+    return "| worker resident memory (largest of 2 workers): VmRSS (RssAnon, RssFile) | " + String.join("; ", phases)
+        + " | — | — | Python " + (py == null ? "(python3 absent)" : py) + " | idle <= 40 MB |";
+  }
+
+  /** VmRSS, RssAnon, RssFile of the process among {@code pids} with the largest VmRSS, in MB. */
+  static String rss(long[] pids) {
+    long[] best = null;
+    for (long pid : pids) {
+      long[] v = new long[3];
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+          int i = line.startsWith("VmRSS:") ? 0 : line.startsWith("RssAnon:") ? 1 : line.startsWith("RssFile:") ? 2 : -1;
+          if (i >= 0) {
+            v[i] = Long.parseLong(line.substring(line.indexOf(':') + 1).strip().split("\\s+")[0]);
+          }
+        }
+      } catch (java.io.IOException gone) {
+        continue;
+      }
+      if (best == null || v[0] > best[0]) {
+        best = v;
+      }
+    }
+    return best == null ? "(no /proc)" : String.format(Locale.ROOT, "%.1f MB (anon %.1f, file %.1f)", best[0] / 1024.0,
+        best[1] / 1024.0, best[2] / 1024.0);
   }
 
   private static double bareJvmEchoMillis(String java, String cp) throws Exception {
@@ -398,7 +514,12 @@ public final class ProcessComparison {
   /** Runs a Python snippet that prints one number; null when python3 is absent or fails. */
   static Double python(String script, String... args) {
     String line = pythonLine(script, args);
-    return line == null ? null : Double.parseDouble(line);
+    try {
+      return line == null ? null : Double.parseDouble(line);
+    } catch (NumberFormatException e) {
+      System.err.println("python3 printed no number: " + line);
+      return null;
+    }
   }
 
   /** Runs a Python snippet; its last line of output, or null when python3 is absent or fails. */

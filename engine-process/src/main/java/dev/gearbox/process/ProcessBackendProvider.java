@@ -12,7 +12,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * {@code gearbox.backend=process}: tasks run in forked worker JVMs. Its keys, with their defaults
@@ -49,6 +48,8 @@ public final class ProcessBackendProvider implements BackendProvider {
   /** Longer would let idle JVMs outlive any plausible gap between two engines. */
   static final Duration MAX_KEEP_WARM = Duration.ofHours(1);
 
+  private static final String HEAP_DEFAULT_TEXT = "6 x " + MAX_PAYLOAD + ", at least 256m";
+
   /** For {@link java.util.ServiceLoader}. */
   public ProcessBackendProvider() {}
 
@@ -72,9 +73,9 @@ public final class ProcessBackendProvider implements BackendProvider {
       new ConfigKey(CLASSPATH, "follows the application's launch",
           "the workers' class path; by default the application's own, found from how it was launched (class path, module path, Spring Boot jar, `mvn exec:java`; see How it works). Task classes must be on it"),
       new ConfigKey(JVM_OPTIONS, "none",
-          "extra JVM flags (space-separated), after the defaults `-XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC -XX:-UsePerfData`"),
-      new ConfigKey(HEAP, "JVM default",
-          "worker `-Xmx`, e.g. `256m`"),
+          "extra JVM flags (space-separated), after the defaults `-XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC -XX:-UsePerfData -Xms16m` and the heap's `-Xmx`"),
+      new ConfigKey(HEAP, "6 x `max-payload`, at least `256m` (`384m` for the default `max-payload`)",
+          "worker `-Xmx`, e.g. `512m`; at least `16m`. A task or result of `max-payload` bytes needs about four times that in the worker's heap at once (the serialization buffer doubles as it grows, then is copied out), plus what the task itself holds: raise `heap` with `max-payload` when payloads near the limit are expected (the default follows it). A `-Xmx` in `jvm-options` overrides it"),
       new ConfigKey(ENVIRONMENT, "none",
           "`NAME=value;...` added to the engine's environment"),
       new ConfigKey(WORKING_DIR, "the engine's",
@@ -116,8 +117,11 @@ public final class ProcessBackendProvider implements BackendProvider {
       throw new EngineConfigException(WORKING_DIR, WORKING_DIR + "=" + dir + " is not a directory");
     }
     int maxPayload = SerialCodec.maxPayload(s, MAX_PAYLOAD);
-    Optional<String> heap = s.get(HEAP);
-    heap.ifPresent(h -> s.getSize(HEAP, 0)); // validated here, passed on as written (-Xmx)
+    long heap = s.getSize(HEAP, ProcessConfig.defaultHeap(maxPayload));
+    if (heap < ProcessConfig.MIN_HEAP) {
+      throw new EngineConfigException(HEAP, HEAP + "=" + s.get(HEAP).orElse("") + " is not valid: expected at least 16m"
+          + " (a worker JVM needs that much to run its tasks' path); unset, it is " + HEAP_DEFAULT_TEXT);
+    }
     List<String> jvmOptions = s.get(JVM_OPTIONS).map(o -> Arrays.stream(o.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList())
         .orElse(List.of());
     Map<String, String> env = ProcessConfig.parseEnvironment(ENVIRONMENT, s.get(ENVIRONMENT).orElse(null));

@@ -8,7 +8,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 /** The process backend's settings, validated at open; see {@link ProcessBackendProvider} for the keys. */
 record ProcessConfig(
@@ -19,7 +18,7 @@ record ProcessConfig(
     String java,
     WorkerLaunch launch,
     List<String> jvmOptions,
-    Optional<String> heap,
+    long heapBytes,
     Map<String, String> environment,
     Path workingDir,
     int maxPayload,
@@ -33,13 +32,35 @@ record ProcessConfig(
     Duration keepWarm) {
 
   /** Flags every worker gets before the user's: exit (do not limp on) after an OutOfMemoryError,
-   * a small collector that starts fast, no perf-data file. Later user flags override them. */
-  static final List<String> DEFAULT_FLAGS = List.of("-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-XX:-UsePerfData");
+   * a small collector that starts fast, no perf-data file, and a small initial heap, so that the
+   * young generation starts small: a worker touches (and keeps resident) only the memory its tasks
+   * need, and short-lived objects stay in the CPU's caches. Later user flags override them. */
+  static final List<String> DEFAULT_FLAGS = List.of("-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+      "-Xms16m");
+
+  /** The smallest {@code gearbox.process.heap} accepted: below it a worker cannot even start its tasks' path. */
+  static final long MIN_HEAP = 16L << 20;
+  /** The default heap is this many times {@code max-payload}: see {@link #defaultHeap}. */
+  static final int HEAP_PER_PAYLOAD = 6;
+  /** The default heap is never below this. */
+  static final long MIN_DEFAULT_HEAP = 256L << 20;
+
+  /**
+   * The worker heap when {@code gearbox.process.heap} is not set: {@value #HEAP_PER_PAYLOAD} x
+   * {@code max-payload}, at least 256 MiB (384 MiB for the default 64 MiB). A payload at the limit
+   * needs about four times its size at once in a worker's heap: a result being encoded is held with
+   * the serialization buffer, which doubles as it grows (a 2x buffer and the 1x one it replaces),
+   * then is copied out; a task being decoded is held as its frame and as its objects. The rest is
+   * for the frame prefetched behind it and the task's own data.
+   */
+  static long defaultHeap(int maxPayload) {
+    return Math.max(MIN_DEFAULT_HEAP, HEAP_PER_PAYLOAD * (long) maxPayload);
+  }
 
   /** The JVM flags every worker gets: ours, the heap, then the user's. */
   List<String> jvmFlags() {
     List<String> flags = new ArrayList<>(DEFAULT_FLAGS);
-    heap.ifPresent(h -> flags.add("-Xmx" + h));
+    flags.add(heapBytes % (1L << 20) == 0 ? "-Xmx" + (heapBytes >> 20) + "m" : "-Xmx" + (heapBytes >> 10) + "k");
     flags.addAll(jvmOptions);
     return flags;
   }
