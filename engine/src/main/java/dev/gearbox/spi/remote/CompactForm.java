@@ -43,12 +43,9 @@ import java.util.IdentityHashMap;
  *
  * <p>Layout: after the codec's tag byte, one value: a kind byte, then its data. Numbers are
  * little-endian; lengths are {@code int}s; strings are UTF-8 (a string that UTF-8 cannot carry
- * exactly, with a lone surrogate, is not encoded here). A record's name and a lambda's header
- * (its strings, the same for every instance of its class) are written from bytes kept per class,
- * and read back through a bounded cache of what those bytes resolved to.
+ * exactly, with a lone surrogate, is not encoded here).
  *
- * <p>Thread-safe: per-class lookups are cached in {@link ClassValue}s, resolved names and headers
- * in concurrent maps; the filter is asked on every read.
+ * <p>Stateless and thread-safe; per-class lookups are cached in {@link ClassValue}s.
  */
 final class CompactForm {
   /** The codec's first byte for this form; a JDK serialization stream starts with {@code 0xAC}. */
@@ -77,8 +74,8 @@ final class CompactForm {
 
   // ---------------------------------------------------------------- per-class lookups
 
-  /** A serializable record's name (UTF-8), fields and canonical constructor, all usable from here; else absent. */
-  private record RecordShape(byte[] name, Field[] fields, Constructor<?> constructor) {}
+  /** A serializable record's fields and canonical constructor, both usable from here; else absent. */
+  private record RecordShape(Field[] fields, Constructor<?> constructor) {}
 
   private static final ClassValue<RecordShape> RECORDS = new ClassValue<>() {
     @Override
@@ -98,8 +95,7 @@ final class CompactForm {
           }
         }
         Constructor<?> constructor = c.getDeclaredConstructor(types);
-        return constructor.trySetAccessible()
-            ? new RecordShape(c.getName().getBytes(StandardCharsets.UTF_8), fields, constructor) : null;
+        return constructor.trySetAccessible() ? new RecordShape(fields, constructor) : null;
       } catch (ReflectiveOperationException | RuntimeException e) {
         return null;
       }
@@ -111,8 +107,6 @@ final class CompactForm {
     final Method writeReplace;
     /** 0: not yet known; 1: its capturing class's {@code $deserializeLambda$} is reachable; 2: it is not. */
     volatile int rebuildable;
-    /** What every instance writes before its captured values (a lambda class is one call site): set at the first. */
-    volatile byte[] header;
 
     LambdaShape(Method writeReplace) {
       this.writeReplace = writeReplace;
@@ -251,8 +245,7 @@ final class CompactForm {
         return false;
       }
       put(RECORD);
-      putInt(shape.name.length);
-      putBytes(shape.name);
+      putString(c.getName());
       for (Field f : shape.fields) {
         Object fieldValue;
         try {
@@ -294,13 +287,17 @@ final class CompactForm {
           return false;
         }
       }
-      byte[] header = shape.header;
-      if (header == null) {
-        shape.header = header = header(s, capturing);
-      }
       put(LAMBDA);
-      putInt(header.length);
-      putBytes(header);
+      putString(capturing);
+      putString(s.getFunctionalInterfaceClass());
+      putString(s.getFunctionalInterfaceMethodName());
+      putString(s.getFunctionalInterfaceMethodSignature());
+      put((byte) s.getImplMethodKind());
+      // The implementation is nearly always in the capturing class: an empty name says so.
+      putString(s.getImplClass().equals(s.getCapturingClass()) ? "" : s.getImplClass());
+      putString(s.getImplMethodName());
+      putString(s.getImplMethodSignature());
+      putString(s.getInstantiatedMethodType());
       int n = s.getCapturedArgCount();
       putInt(n);
       for (int i = 0; i < n; i++) {
@@ -309,21 +306,6 @@ final class CompactForm {
         }
       }
       return true;
-    }
-
-    private static byte[] header(SerializedLambda s, String capturing) {
-      Writer w = new Writer();
-      w.putString(capturing);
-      w.putString(s.getFunctionalInterfaceClass());
-      w.putString(s.getFunctionalInterfaceMethodName());
-      w.putString(s.getFunctionalInterfaceMethodSignature());
-      w.put((byte) s.getImplMethodKind());
-      // The implementation is nearly always in the capturing class: an empty name says so.
-      w.putString(s.getImplClass().equals(s.getCapturingClass()) ? "" : s.getImplClass());
-      w.putString(s.getImplMethodName());
-      w.putString(s.getImplMethodSignature());
-      w.putString(s.getInstantiatedMethodType());
-      return Arrays.copyOf(w.buf, w.pos);
     }
 
     /** False when {@code v} was written before: JDK serialization keeps the identity, this form would not. */
@@ -409,62 +391,6 @@ final class CompactForm {
   }
 
   // ---------------------------------------------------------------- decoding
-
-  /**
-   * A record's name or a lambda's header as read, resolved: its class (loaded, not initialized, by
-   * {@code loader}) and, for a lambda, its strings and kind. Only the lookup is kept: the filter is
-   * asked about the class on every read, by the codec that reads it.
-   */
-  private record Resolved(Class<?> c, String[] strings, int kind) {}
-
-  /**
-   * What the bytes of names and headers resolved to, so that the next task of the same shape does
-   * not decode its strings or look its class up again. Per context loader of the reading thread,
-   * and only for loaders that live as long as the JVM (the application class loader's classes), so
-   * that no class loader is held here; bounded: once full, further shapes are resolved every time.
-   */
-  private static final class ResolvedCache {
-    private static final int MAX = 512;
-    private final java.util.concurrent.ConcurrentHashMap<Key, Resolved> map = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private record Key(ClassLoader loader, byte[] bytes, int hash) {
-      @Override
-      public boolean equals(Object o) {
-        return o instanceof Key k && k.hash == hash && k.loader == loader && Arrays.equals(k.bytes, bytes);
-      }
-
-      @Override
-      public int hashCode() {
-        return hash;
-      }
-    }
-
-    Resolved find(byte[] d, int from, int n) {
-      return map.get(key(d, from, n));
-    }
-
-    /** Keeps {@code r} unless full, or unless that would hold on to a loader that may be meant to go (an application's own). */
-    Resolved keep(byte[] d, int from, int n, Resolved r) {
-      ClassLoader context = Thread.currentThread().getContextClassLoader();
-      if (map.size() < MAX && lasting(context) && lasting(r.c.getClassLoader())) {
-        map.putIfAbsent(key(d, from, n), r);
-      }
-      return r;
-    }
-
-    private static boolean lasting(ClassLoader loader) {
-      return loader == null || loader == ClassLoader.getSystemClassLoader() || loader == CompactForm.class.getClassLoader()
-          || loader == ClassLoader.getPlatformClassLoader();
-    }
-
-    private static Key key(byte[] d, int from, int n) {
-      byte[] bytes = Arrays.copyOfRange(d, from, from + n);
-      return new Key(Thread.currentThread().getContextClassLoader(), bytes, Arrays.hashCode(bytes));
-    }
-  }
-
-  private static final ResolvedCache RESOLVED_RECORDS = new ResolvedCache();
-  private static final ResolvedCache RESOLVED_LAMBDAS = new ResolvedCache();
 
   /**
    * Reads the value that {@link #encode} wrote, starting after the tag at {@code offset}, through
@@ -576,13 +502,7 @@ final class CompactForm {
     }
 
     private Object record(int depth) throws IOException, ClassNotFoundException {
-      int n = length();
-      Resolved r = RESOLVED_RECORDS.find(d, pos, n);
-      if (r == null) {
-        r = RESOLVED_RECORDS.keep(d, pos, n, new Resolved(load(new String(d, pos, n, StandardCharsets.UTF_8)), null, 0));
-      }
-      pos += n;
-      Class<?> c = r.c;
+      Class<?> c = load(getString());
       check(c, -1, depth);
       RecordShape shape = RECORDS.get(c);
       if (shape == null) {
@@ -603,25 +523,17 @@ final class CompactForm {
 
     private Object lambda(int depth) throws IOException, ClassNotFoundException {
       checkClass(SerializedLambda.class, depth);
-      int n = length();
-      Resolved header = RESOLVED_LAMBDAS.find(d, pos, n);
-      if (header == null) {
-        header = RESOLVED_LAMBDAS.keep(d, pos, n, lambdaHeader(n));
-      } else {
-        pos += n;
-      }
-      Class<?> capturing = header.c;
+      String capturingName = getString();
+      Class<?> capturing = load(capturingName);
       check(capturing, -1, depth + 1);
-      String[] h = header.strings;
-      String capturingName = h[0];
-      String fiClass = h[1];
-      String fiMethod = h[2];
-      String fiSignature = h[3];
-      int implKind = header.kind;
-      String implClass = h[4];
-      String implMethod = h[5];
-      String implSignature = h[6];
-      String instantiated = h[7];
+      String fiClass = getString();
+      String fiMethod = getString();
+      String fiSignature = getString();
+      int implKind = get();
+      String implClass = getString();
+      String implMethod = getString();
+      String implSignature = getString();
+      String instantiated = getString();
       Object[] captured = new Object[arrayLength(Object[].class, 1, depth + 1)];
       for (int i = 0; i < captured.length; i++) {
         captured[i] = value(depth + 2);
@@ -639,33 +551,6 @@ final class CompactForm {
       } catch (ReflectiveOperationException | IllegalArgumentException e) {
         throw rebuildFailed("lambda " + implMethod + " of " + capturing.getName(), e);
       }
-    }
-
-    /** Reads a lambda's header ({@code n} bytes: see {@code Writer.header}) and loads its capturing class. */
-    private Resolved lambdaHeader(int n) throws IOException, ClassNotFoundException {
-      int end = pos + n;
-      String[] h = new String[8];
-      h[0] = getString();
-      h[1] = getString();
-      h[2] = getString();
-      h[3] = getString();
-      int kind = get();
-      for (int i = 4; i < 8; i++) {
-        h[i] = getString();
-      }
-      if (pos != end) {
-        throw new StreamCorruptedException("compact payload: a lambda header of " + n + " bytes holds " + (pos - end + n));
-      }
-      return new Resolved(load(h[0]), h, kind);
-    }
-
-    private int length() throws IOException {
-      int n = getInt();
-      if (n < 0) {
-        throw new StreamCorruptedException("compact payload: negative length " + n);
-      }
-      need(n);
-      return n;
     }
 
     private static InvalidObjectException rebuildFailed(String what, Throwable why) {
