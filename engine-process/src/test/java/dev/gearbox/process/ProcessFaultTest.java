@@ -251,6 +251,17 @@ class ProcessFaultTest {
   }
 
   @Test
+  void aTaskWhoseCapturingClassTheFilterDenies_failsInTheWorker_namingTheClassAndTheKey() throws Exception {
+    // square's lambda captures only an int, so it travels in the codec's compact form: the filter must still see its class.
+    Engine engine = open(b -> b.workers(1).option("gearbox.process.serial-filter", "!" + FaultTasks.class.getName()));
+    Throwable t = failure(engine.submit(FaultTasks.square(3)));
+    assertThat(t).isInstanceOf(java.io.InvalidClassException.class).hasMessageContaining("REJECTED")
+        .hasMessageContaining(FaultTasks.class.getName()).hasMessageContaining("gearbox.process.serial-filter");
+    int x = 5;
+    assertThat(get(engine.submit(() -> x * x))).isEqualTo(25); // another class's task runs, on the same worker
+  }
+
+  @Test
   void maxPayloadOutOfRange_failsAtOpen_namingTheKeyAndTheRange() {
     for (String bad : new String[] {"512", "3g"}) {
       assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("process").workers(1)

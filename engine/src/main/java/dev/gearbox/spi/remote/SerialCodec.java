@@ -34,6 +34,11 @@ import java.util.Map;
  * A refusal says why and names the key to change. A value too deeply nested to serialize (a long
  * linked chain) fails with an {@link IOException} that says so, not a {@link StackOverflowError}.
  *
+ * <p>Values of the common shapes (null, boxes, strings, primitive arrays, and the records and
+ * serializable lambdas made of them: a task and its result, mostly) travel in a
+ * {@link CompactForm} instead, read back through the same filter; everything else, and anything
+ * that form cannot rebuild here, travels as JDK serialization.
+ *
  * <p>Exceptions travel twice: as themselves, and as a description (class name, message, stack,
  * causes), so the caller gets at least a {@link RemoteTaskException} with those when the
  * exception's class cannot be serialized, is missing, or cannot initialize on the caller's side.
@@ -62,7 +67,7 @@ public final class SerialCodec implements Codec {
   private final int maxBytes;
   private final String classPattern;
   private final String maxBytesKey;
-  private final ObjectInputFilter filter;
+  private final DecodeFilter filter;
 
   /**
    * @param maxBytes the largest payload either way
@@ -133,8 +138,19 @@ public final class SerialCodec implements Codec {
     return classPattern;
   }
 
+  /**
+   * The {@link CompactForm} of {@code o} when it has one (tasks and results of the common shapes),
+   * else JDK serialization; the first byte says which.
+   */
   @Override
   public byte[] encode(Object o) throws IOException {
+    byte[] compact = CompactForm.encode(o);
+    if (compact != null) {
+      if (compact.length > maxBytes) {
+        throw new PayloadTooLargeException(compact.length, maxBytes, maxBytesKey);
+      }
+      return compact;
+    }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(o);
@@ -156,6 +172,9 @@ public final class SerialCodec implements Codec {
    */
   @Override
   public Object decode(byte[] data, int offset) throws IOException, ClassNotFoundException {
+    if (offset < data.length && data[offset] == CompactForm.TAG) {
+      return CompactForm.decode(data, offset, filter);
+    }
     DecodeFilter.takeRejection();
     try (ObjectInputStream in = new FilteredInput(new ByteArrayInputStream(data, offset, data.length - offset), filter)) {
       return in.readObject();
