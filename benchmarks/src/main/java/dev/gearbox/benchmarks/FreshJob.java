@@ -136,12 +136,15 @@ public final class FreshJob {
   /**
    * One timed job: on {@code kept}, or (when null) on a new engine of {@code backend}, opened inside
    * the timing and closed after it. The CPU of this JVM and of the workers is counted from just
-   * before the start (a fresh worker: from its birth) to the last result.
+   * before the start (a worker started for the job: from its birth) to the last result.
    */
   static JobRun job(Engine kept, String backend, long micros, int tasks) throws Exception {
     Map<Long, ThreadCpu> before = new HashMap<>();
     before.put(PID, ThreadCpu.of(PID));
-    if (kept != null) {
+    if (kept == null) {
+      // a new engine may take workers another engine left warm: their CPU counts from here, not from their birth
+      ProcessHandle.current().children().forEach(c -> before.put(c.pid(), ThreadCpu.of(c.pid())));
+    } else {
       for (EngineSnapshot.WorkerInfo w : kept.snapshot(0).workers()) {
         if (w.pid() > 0 && w.pid() != PID) {
           before.put(w.pid(), ThreadCpu.of(w.pid()));

@@ -184,8 +184,17 @@ public final class ProcessComparison {
   }
 
   private static Engine open(int workers) {
-    return Engine.open(withProcessProperties(EngineConfig.newBuilder()).backend("process").workers(workers)
+    return Engine.open(newWorkers(withProcessProperties(EngineConfig.newBuilder())).backend("process").workers(workers)
         .name("bench-" + System.nanoTime()).build());
+  }
+
+  /**
+   * Options that make an engine start worker JVMs of its own, as this runner's sections measure:
+   * keep-warm 0 (it leaves no warm workers behind) and an environment entry no other engine's
+   * workers have (so it takes none that another engine of this JVM left warm).
+   */
+  static EngineConfig.Builder newWorkers(EngineConfig.Builder b) {
+    return b.option("gearbox.process.keep-warm", "0").option("gearbox.process.environment", "GEARBOX_BENCH_WORKERS=new");
   }
 
   /** The {@code gearbox.process.*} system properties of this JVM, as options of {@code b}. */
@@ -405,7 +414,7 @@ public final class ProcessComparison {
 
   private static double coldStartMillis(String aotCache) throws Exception {
     long t = System.nanoTime();
-    try (Engine e = Engine.open(EngineConfig.newBuilder().backend("process").workers(1).name("cold-" + System.nanoTime())
+    try (Engine e = Engine.open(newWorkers(EngineConfig.newBuilder()).backend("process").workers(1).name("cold-" + System.nanoTime())
         .option("gearbox.process.aot-cache", aotCache).build())) {
       e.submit(TRIVIAL).get();
       return (System.nanoTime() - t) / 1e6;
