@@ -325,6 +325,18 @@ class CompactFormTest {
     Object instance = constructor.newInstance(1);
     assertThatThrownBy(linked::getDeclaredMethods).isInstanceOf(NoClassDefFoundError.class); // the shape this test needs
     assertThat(CompactForm.encode(instance, 1 << 20)).isNull();
+    // sent from a JVM where it links, read where it does not: an IOException naming the class
+    byte[] bytes = codec.encode(new Linked(1));
+    assertThat(bytes[0]).isEqualTo(CompactForm.TAG);
+    Thread t = Thread.currentThread();
+    ClassLoader before = t.getContextClassLoader();
+    t.setContextClassLoader(withoutGone);
+    try {
+      assertThatThrownBy(() -> codec.decode(bytes, 0)).isInstanceOf(InvalidClassException.class)
+          .hasMessageContaining(Linked.class.getName());
+    } finally {
+      t.setContextClassLoader(before);
+    }
   }
 
   /** {@code bytes} with the first {@code from} replaced by {@code to}, both the same length in UTF-8. */
