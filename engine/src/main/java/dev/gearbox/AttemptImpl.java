@@ -168,7 +168,9 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   @Override
   public void lost(EngineException failure) {
-    job.engine.onReport(this, Outcome.failure(failure));
+    job.engine.onReport(this, Outcome.failure(failure != null ? failure : new EngineException(taskId(), taskName(),
+        "the backend reported the attempt lost without a cause",
+        new NullPointerException("Attempt.lost was called with a null failure"))));
   }
 
   @Override

@@ -301,6 +301,20 @@ class DefaultEngineTest {
     assertThat(failedWhenSecondStarted.get()).isEqualTo(1);
   }
 
+  @Test
+  void anAttemptLostWithoutACause_failsItsFutureSayingSo_andTheEngineTerminates() throws Exception {
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> {});
+    TaskFuture<Long> future = engine.submit(() -> 0L);
+    assertThat(backend.lose(backend.nextStarted(), null)).isTrue();
+    assertThat(future).isCompletedExceptionally();
+    assertThatThrownBy(() -> future.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+        .cause().isInstanceOf(EngineException.class).hasMessageContaining("lost without a cause")
+        .hasCauseInstanceOf(NullPointerException.class);
+    engine.shutdown();
+    assertThat(engine.awaitTermination(PATIENCE)).isTrue();
+  }
+
   // ------------------------------------------------------------------ termination
 
   @Test
@@ -598,6 +612,10 @@ class DefaultEngineTest {
 
     boolean fail(Attempt a, Throwable failure) {
       return report(a, x -> x.failed(failure));
+    }
+
+    boolean lose(Attempt a, EngineException failure) {
+      return report(a, x -> x.lost(failure));
     }
 
     /** Reports {@code a} as {@code how} says, unless it was reported already. */

@@ -18,7 +18,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The compact form of {@link SerialCodec}: the shapes that tasks and results most often have,
@@ -31,7 +34,8 @@ import java.util.IdentityHashMap;
  * such values (the core's task wrappers and map chunks are records); and serializable lambdas
  * capturing such values, as the fields of their {@link SerializedLambda}. Anything else, a value
  * met twice (JDK serialization keeps the identity, this form would not), nesting deeper than the
- * filter allows, or a class whose members cannot be reached here, makes {@link #encode} return
+ * filter allows, a class whose members cannot be reached or loaded here, or more bytes than
+ * {@code max-payload} (this form writes a repeated string each time), makes {@link #encode} return
  * {@code null}, and the codec uses JDK serialization for the whole value, with its own errors.
  *
  * <h2>How it is read back</h2>
@@ -43,7 +47,9 @@ import java.util.IdentityHashMap;
  *
  * <p>Layout: after the codec's tag byte, one value: a kind byte, then its data. Numbers are
  * little-endian; lengths are {@code int}s; strings are UTF-8 (a string that UTF-8 cannot carry
- * exactly, with a lone surrogate, is not encoded here).
+ * exactly, with a lone surrogate, is not encoded here). A record is its class name, a hash of its
+ * components' names and types (a reader whose class differs refuses it, as JDK serialization
+ * refuses an incompatible class), then its components in order.
  *
  * <p>Stateless and thread-safe; per-class lookups are cached in {@link ClassValue}s.
  */
@@ -74,16 +80,28 @@ final class CompactForm {
 
   // ---------------------------------------------------------------- per-class lookups
 
-  /** A serializable record's fields and canonical constructor, both usable from here; else absent. */
-  private record RecordShape(Field[] fields, Constructor<?> constructor) {}
+  /*
+   * The ClassValues hold JDK types only (Object[], Field[], Method, AtomicInteger): a value whose
+   * class came from this codec's loader, cached on a class from a parent loader, would keep this
+   * loader alive as long as that class lives.
+   */
 
-  private static final ClassValue<RecordShape> RECORDS = new ClassValue<>() {
+  /** Where {@link #RECORDS} keeps a record's {@code Field[]}, canonical {@code Constructor} and {@link #shapeHash} ({@code Integer}). */
+  private static final int FIELDS = 0;
+  private static final int CONSTRUCTOR = 1;
+  private static final int HASH = 2;
+
+  /**
+   * A serializable record's fields and canonical constructor, both usable from here, and the hash
+   * of its components' names and types; else absent.
+   */
+  private static final ClassValue<Object[]> RECORDS = new ClassValue<>() {
     @Override
-    protected RecordShape computeValue(Class<?> c) {
-      if (!c.isRecord() || !Serializable.class.isAssignableFrom(c) || declares(c, "writeReplace") || declares(c, "readResolve")) {
-        return null;
-      }
+    protected Object[] computeValue(Class<?> c) {
       try {
+        if (!c.isRecord() || !Serializable.class.isAssignableFrom(c) || declares(c, "writeReplace") || declares(c, "readResolve")) {
+          return null;
+        }
         RecordComponent[] components = c.getRecordComponents();
         Field[] fields = new Field[components.length];
         Class<?>[] types = new Class<?>[components.length];
@@ -95,34 +113,45 @@ final class CompactForm {
           }
         }
         Constructor<?> constructor = c.getDeclaredConstructor(types);
-        return constructor.trySetAccessible() ? new RecordShape(fields, constructor) : null;
-      } catch (ReflectiveOperationException | RuntimeException e) {
-        return null;
+        return constructor.trySetAccessible() ? new Object[] {fields, constructor, shapeHash(components)} : null;
+      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+        return null; // LinkageError: a class it names cannot load here
       }
     }
   };
 
-  /** A serializable lambda class: its {@code writeReplace}, and whether its capturing class can rebuild it here. */
-  private static final class LambdaShape {
-    final Method writeReplace;
-    /** 0: not yet known; 1: its capturing class's {@code $deserializeLambda$} is reachable; 2: it is not. */
-    volatile int rebuildable;
-
-    LambdaShape(Method writeReplace) {
-      this.writeReplace = writeReplace;
+  /**
+   * A hash of a record's component names and types, in order: written with each record, so that a
+   * reader whose class has other components, or the same ones in another order, refuses it rather
+   * than give values to the wrong components.
+   */
+  private static int shapeHash(RecordComponent[] components) {
+    StringBuilder b = new StringBuilder();
+    for (RecordComponent rc : components) {
+      b.append(rc.getName()).append(' ').append(rc.getType().getName()).append(';');
     }
+    return b.toString().hashCode();
   }
 
-  private static final ClassValue<LambdaShape> LAMBDAS = new ClassValue<>() {
+  /** Where {@link #LAMBDAS} keeps a lambda class's {@code writeReplace} ({@code Method}) and {@link #REBUILDABLE}. */
+  private static final int WRITE_REPLACE = 0;
+  /**
+   * An {@code AtomicInteger}: 0, not yet known; 1, its capturing class's {@code $deserializeLambda$}
+   * is reachable; 2, it is not.
+   */
+  private static final int REBUILDABLE = 1;
+
+  /** A serializable lambda class: its {@code writeReplace}, and whether its capturing class can rebuild it here; else absent. */
+  private static final ClassValue<Object[]> LAMBDAS = new ClassValue<>() {
     @Override
-    protected LambdaShape computeValue(Class<?> c) {
+    protected Object[] computeValue(Class<?> c) {
       if (!c.isHidden() || !Serializable.class.isAssignableFrom(c)) {
         return null;
       }
       try {
         Method m = c.getDeclaredMethod("writeReplace");
-        return m.getReturnType() == Object.class && m.trySetAccessible() ? new LambdaShape(m) : null;
-      } catch (ReflectiveOperationException | RuntimeException e) {
+        return m.getReturnType() == Object.class && m.trySetAccessible() ? new Object[] {m, new AtomicInteger()} : null;
+      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
         return null;
       }
     }
@@ -135,7 +164,7 @@ final class CompactForm {
       try {
         Method m = c.getDeclaredMethod("$deserializeLambda$", SerializedLambda.class);
         return Modifier.isStatic(m.getModifiers()) && m.trySetAccessible() ? m : null;
-      } catch (ReflectiveOperationException | RuntimeException e) {
+      } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
         return null;
       }
     }
@@ -152,16 +181,39 @@ final class CompactForm {
 
   // ---------------------------------------------------------------- encoding
 
-  /** The bytes of {@code value} after {@link #TAG}, or {@code null} when this form does not hold it. */
-  static byte[] encode(Object value) {
-    Writer w = new Writer();
+  /**
+   * The bytes of {@code value} starting with {@link #TAG}, or {@code null} when this form does not
+   * hold it or would take more than {@code maxBytes} (JDK serialization shares repeated strings
+   * and objects, this form writes them each time): it stops as soon as it passes the limit.
+   */
+  static byte[] encode(Object value, int maxBytes) {
+    Writer w = new Writer(maxBytes);
     w.buf[w.pos++] = TAG;
-    return w.value(value, 1) ? Arrays.copyOf(w.buf, w.pos) : null;
+    try {
+      return w.value(value, 1) ? Arrays.copyOf(w.buf, w.pos) : null;
+    } catch (TooLarge e) {
+      return null;
+    }
+  }
+
+  /** Thrown by the writer once it passes its limit; no stack, no message. */
+  private static final class TooLarge extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    TooLarge() {
+      super(null, null, false, false);
+    }
   }
 
   private static final class Writer {
+    private final int maxBytes;
     byte[] buf = new byte[128];
     int pos;
+
+    Writer(int maxBytes) {
+      this.maxBytes = maxBytes;
+    }
+
     /** Arrays, records and lambdas written so far; created at the second one. */
     private IdentityHashMap<Object, Boolean> seen;
     private Object first;
@@ -240,13 +292,14 @@ final class CompactForm {
     }
 
     private boolean record(Object v, Class<?> c, int depth) {
-      RecordShape shape = RECORDS.get(c);
+      Object[] shape = RECORDS.get(c);
       if (shape == null) {
         return false;
       }
       put(RECORD);
       putString(c.getName());
-      for (Field f : shape.fields) {
+      putInt((Integer) shape[HASH]);
+      for (Field f : (Field[]) shape[FIELDS]) {
         Object fieldValue;
         try {
           fieldValue = f.get(v);
@@ -261,13 +314,14 @@ final class CompactForm {
     }
 
     private boolean lambda(Object v, Class<?> c, int depth) {
-      LambdaShape shape = LAMBDAS.get(c);
-      if (shape == null || shape.rebuildable == 2) {
+      Object[] shape = LAMBDAS.get(c);
+      AtomicInteger rebuildable = shape == null ? null : (AtomicInteger) shape[REBUILDABLE];
+      if (shape == null || rebuildable.get() == 2) {
         return false;
       }
       SerializedLambda s;
       try {
-        if (!(shape.writeReplace.invoke(v) instanceof SerializedLambda sl)) {
+        if (!(((Method) shape[WRITE_REPLACE]).invoke(v) instanceof SerializedLambda sl)) {
           return false;
         }
         s = sl;
@@ -275,14 +329,14 @@ final class CompactForm {
         return false;
       }
       String capturing = s.getCapturingClass().replace('/', '.');
-      if (shape.rebuildable == 0) {
+      if (rebuildable.get() == 0) {
         boolean ok;
         try {
           ok = REBUILDERS.get(Class.forName(capturing, false, c.getClassLoader())) != null;
         } catch (ClassNotFoundException | LinkageError e) {
           ok = false;
         }
-        shape.rebuildable = ok ? 1 : 2;
+        rebuildable.set(ok ? 1 : 2);
         if (!ok) {
           return false;
         }
@@ -345,10 +399,13 @@ final class CompactForm {
     private ByteBuffer array(byte kind, int n, int size) {
       put(kind);
       putInt(n);
-      int bytes = Math.multiplyExact(n, size);
-      room(bytes);
-      ByteBuffer b = ByteBuffer.wrap(buf, pos, bytes).slice().order(ByteOrder.LITTLE_ENDIAN);
-      pos += bytes;
+      long bytes = (long) n * size;
+      if (bytes > maxBytes) {
+        throw new TooLarge();
+      }
+      room((int) bytes);
+      ByteBuffer b = ByteBuffer.wrap(buf, pos, (int) bytes).slice().order(ByteOrder.LITTLE_ENDIAN);
+      pos += (int) bytes;
       return b;
     }
 
@@ -383,9 +440,13 @@ final class CompactForm {
       putInt((int) (v >> 32));
     }
 
+    /** Makes room for {@code n} more bytes, or throws {@link TooLarge} when they would pass the limit. */
     private void room(int n) {
+      if (n > maxBytes - pos) {
+        throw new TooLarge();
+      }
       if (buf.length - pos < n) {
-        buf = Arrays.copyOf(buf, Math.max(Math.addExact(pos, n), buf.length * 2));
+        buf = Arrays.copyOf(buf, (int) Math.min(Math.max(pos + (long) n, buf.length * 2L), maxBytes));
       }
     }
   }
@@ -410,15 +471,19 @@ final class CompactForm {
     return v;
   }
 
-  private static final class Reader implements ObjectInputFilter.FilterInfo {
+  static final class Reader implements ObjectInputFilter.FilterInfo {
     private final byte[] d;
     private final int start;
     private final DecodeFilter filter;
     int pos;
     private long references;
-    /** Classes the filter allowed in this payload (few: the task's records, lambdas and boxes). */
-    private Class<?>[] allowed = new Class<?>[8];
-    private int nAllowed;
+    /**
+     * The stateless classes (the boxes, {@code SerializedLambda}) the filter allowed in this
+     * payload, one bit per value kind ({@link #LAMBDA} for {@code SerializedLambda}).
+     */
+    private int allowedKinds;
+    /** The record and capturing classes the filter allowed in this payload, each once: few, a task's own. */
+    private final Set<Class<?>> allowedClasses = new HashSet<>();
     // the FilterInfo of the current check
     private Class<?> infoClass;
     private long infoArrayLength;
@@ -438,31 +503,31 @@ final class CompactForm {
           return null;
         case TRUE:
         case FALSE:
-          checkClass(Boolean.class, depth);
+          checkKind(TRUE, Boolean.class, depth);
           return kind == TRUE;
         case BYTE:
-          checkClass(Byte.class, depth);
+          checkKind(BYTE, Byte.class, depth);
           return get();
         case SHORT:
-          checkClass(Short.class, depth);
+          checkKind(SHORT, Short.class, depth);
           return (short) getInt();
         case CHAR:
-          checkClass(Character.class, depth);
+          checkKind(CHAR, Character.class, depth);
           return (char) getInt();
         case INT:
-          checkClass(Integer.class, depth);
+          checkKind(INT, Integer.class, depth);
           return getInt();
         case LONG:
-          checkClass(Long.class, depth);
+          checkKind(LONG, Long.class, depth);
           return getLong();
         case FLOAT:
-          checkClass(Float.class, depth);
+          checkKind(FLOAT, Float.class, depth);
           return Float.intBitsToFloat(getInt());
         case DOUBLE:
-          checkClass(Double.class, depth);
+          checkKind(DOUBLE, Double.class, depth);
           return Double.longBitsToDouble(getLong());
         case STRING:
-          references++;
+          reference(depth);
           return getString();
         case BYTES: {
           int n = arrayLength(byte[].class, 1, depth);
@@ -503,17 +568,22 @@ final class CompactForm {
 
     private Object record(int depth) throws IOException, ClassNotFoundException {
       Class<?> c = load(getString());
-      check(c, -1, depth);
-      RecordShape shape = RECORDS.get(c);
+      checkClass(c, depth);
+      Object[] shape = RECORDS.get(c);
       if (shape == null) {
         throw new InvalidClassException(c.getName(), "not a serializable record whose constructor can be used here");
       }
-      Object[] values = new Object[shape.fields.length];
+      int hash = getInt();
+      if (hash != (Integer) shape[HASH]) {
+        throw new InvalidClassException(c.getName(), "local class incompatible: its record components (names, types or"
+            + " order) differ from those of the sender's class");
+      }
+      Object[] values = new Object[((Field[]) shape[FIELDS]).length];
       for (int i = 0; i < values.length; i++) {
         values[i] = value(depth + 1);
       }
       try {
-        return shape.constructor.newInstance(values);
+        return ((Constructor<?>) shape[CONSTRUCTOR]).newInstance(values);
       } catch (InvocationTargetException e) {
         throw rebuildFailed("record " + c.getName(), e.getCause());
       } catch (ReflectiveOperationException | IllegalArgumentException e) {
@@ -522,10 +592,10 @@ final class CompactForm {
     }
 
     private Object lambda(int depth) throws IOException, ClassNotFoundException {
-      checkClass(SerializedLambda.class, depth);
+      checkKind(LAMBDA, SerializedLambda.class, depth);
       String capturingName = getString();
       Class<?> capturing = load(capturingName);
-      check(capturing, -1, depth + 1);
+      checkClass(capturing, depth + 1);
       String fiClass = getString();
       String fiMethod = getString();
       String fiSignature = getString();
@@ -591,17 +661,39 @@ final class CompactForm {
       return b;
     }
 
-    /** A class without state of its own (a box): asked of the filter once per payload, and the depth every time. */
-    private void checkClass(Class<?> c, int depth) throws InvalidClassException {
-      if (depth <= DecodeFilter.MAX_DEPTH) {
-        for (int i = 0; i < nAllowed; i++) {
-          if (allowed[i] == c) {
-            references++;
-            return;
-          }
-        }
+    /**
+     * A stateless class ({@code kind}'s box, or {@code SerializedLambda}): asked of the filter once
+     * per payload; the depth and references every time.
+     */
+    private void checkKind(byte kind, Class<?> c, int depth) throws InvalidClassException {
+      if ((allowedKinds & 1 << kind) != 0) {
+        reference(depth);
+      } else {
+        check(c, -1, depth);
+        allowedKinds |= 1 << kind;
       }
-      check(c, -1, depth);
+    }
+
+    /** A record or capturing class: asked of the filter once per payload; the depth and references every time. */
+    private void checkClass(Class<?> c, int depth) throws InvalidClassException {
+      if (allowedClasses.contains(c)) {
+        reference(depth);
+      } else {
+        check(c, -1, depth);
+        allowedClasses.add(c);
+      }
+    }
+
+    /** Counts one more reference (a string, or an instance of a class already allowed), refused as the filter would. */
+    private void reference(int depth) throws InvalidClassException {
+      if (++references > DecodeFilter.MAX_REFERENCES || depth > DecodeFilter.MAX_DEPTH) {
+        check(null, -1, depth); // refuses, saying which limit
+      }
+    }
+
+    /** The number of classes this reader keeps as allowed (for tests: it must not grow with the payload). */
+    int allowedClassCount() {
+      return Integer.bitCount(allowedKinds) + allowedClasses.size();
     }
 
     /** Asks the filter about {@code c} (or only the limits, when null); a refusal says why, naming the key. */
@@ -617,12 +709,6 @@ final class CompactForm {
         String why = DecodeFilter.takeRejection();
         throw new InvalidClassException("refused by the deserialization filter (REJECTED): "
             + (why == null ? "class " + (c == null ? "?" : c.getName()) : why));
-      }
-      if (c != null && arrayLength < 0) {
-        if (nAllowed == allowed.length) {
-          allowed = Arrays.copyOf(allowed, nAllowed * 2);
-        }
-        allowed[nAllowed++] = c;
       }
     }
 

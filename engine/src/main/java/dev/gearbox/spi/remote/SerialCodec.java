@@ -36,8 +36,9 @@ import java.util.Map;
  *
  * <p>Values of the common shapes (null, boxes, strings, primitive arrays, and the records and
  * serializable lambdas made of them: a task and its result, mostly) travel in a
- * {@link CompactForm} instead, read back through the same filter; everything else, and anything
- * that form cannot rebuild here, travels as JDK serialization.
+ * {@link CompactForm} instead, read back through the same filter; everything else, anything
+ * that form cannot rebuild here, and anything whose compact form would pass {@code max-payload}
+ * (JDK serialization writes a repeated string once) travels as JDK serialization.
  *
  * <p>Exceptions travel twice: as themselves, and as a description (class name, message, stack,
  * causes), so the caller gets at least a {@link RemoteTaskException} with those when the
@@ -144,11 +145,8 @@ public final class SerialCodec implements Codec {
    */
   @Override
   public byte[] encode(Object o) throws IOException {
-    byte[] compact = CompactForm.encode(o);
+    byte[] compact = CompactForm.encode(o, maxBytes);
     if (compact != null) {
-      if (compact.length > maxBytes) {
-        throw new PayloadTooLargeException(compact.length, maxBytes, maxBytesKey);
-      }
       return compact;
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);

@@ -221,6 +221,124 @@ class CompactFormTest {
         .hasMessageContaining(CompactFormTest.class.getName());
   }
 
+  @Test
+  void manyRecordsAndBoxes_keepTheAllowedClassesOnceEach_notOncePerInstance() throws Exception {
+    SerialCodec big = new SerialCodec(1 << 20, null, "k");
+    Object[] many = new Object[2_000];
+    for (int i = 0; i < many.length; i++) {
+      many[i] = i % 2 == 0 ? new Chunk(null, null, false) : (Object) i;
+    }
+    byte[] bytes = big.encode(many);
+    assertThat(bytes[0]).isEqualTo(CompactForm.TAG);
+    CompactForm.Reader r = new CompactForm.Reader(bytes, 0, new DecodeFilter(SerialCodec.DENIED, 1 << 20, "k", "f"));
+    assertThat((Object[]) r.value(1)).hasSize(many.length);
+    assertThat(r.allowedClassCount()).isEqualTo(3); // Chunk, Boolean, Integer
+    assertThat(r.references()).isEqualTo(1 + many.length + many.length / 2);
+  }
+
+  @Test
+  void tooManyRepeatedBoxesOrStrings_areRefusedAsSoonAsTheyPassTheReferenceLimit() {
+    SerialCodec big = new SerialCodec(16 << 20, null, "gearbox.test.max-payload", "gearbox.test.serial-filter");
+    for (byte kind : new byte[] {6, 10}) { // INT 0, or an empty string: five bytes each
+      int sent = (int) DecodeFilter.MAX_REFERENCES + 1;
+      byte[] forged = new byte[1 + 5 + 5 * sent];
+      forged[0] = CompactForm.TAG;
+      forged[1] = 15; // OBJECTS
+      int n = sent + 100_000; // more elements than the bytes sent hold: reading to the end fails otherwise
+      forged[2] = (byte) n;
+      forged[3] = (byte) (n >> 8);
+      forged[4] = (byte) (n >> 16);
+      forged[5] = (byte) (n >> 24);
+      for (int i = 0; i < sent; i++) {
+        forged[6 + 5 * i] = kind;
+      }
+      assertThatThrownBy(() -> big.decode(forged, 0)).isInstanceOf(InvalidClassException.class)
+          .hasMessageContaining("more than " + DecodeFilter.MAX_REFERENCES + " object references");
+    }
+  }
+
+  @Test
+  void aCompactFormOverTheLimit_fallsBackToJdkSerialization_whichSharesRepeatedStrings() throws Exception {
+    String s = "x".repeat(1_000);
+    Object[] repeated = new Object[100]; // 100 kB in the compact form, 1 kB as JDK serialization
+    Arrays.fill(repeated, s);
+    byte[] bytes = codec.encode(repeated);
+    assertThat(bytes[0]).isEqualTo(JDK);
+    assertThat(bytes.length).isLessThan(codec.maxBytes());
+    assertThat((Object[]) codec.decode(bytes, 0)).isEqualTo(repeated);
+    assertThat(CompactForm.encode(new long[100_000_000], 1 << 20)).isNull(); // refused before an 800 MB buffer is made
+  }
+
+  record Pair(int a, int b) implements Serializable {}
+
+  /** The same name length as {@link Pair}, its components swapped. */
+  record Riap(int b, int a) implements Serializable {}
+
+  @Test
+  void aRecordWhoseComponentsDifferHere_isRefusedNamingItsClass_notReadIntoTheWrongComponents() throws Exception {
+    byte[] pair = codec.encode(new Pair(1, 2));
+    assertThat(pair[0]).isEqualTo(CompactForm.TAG);
+    assertThat(codec.decode(pair, 0)).isEqualTo(new Pair(1, 2));
+    byte[] swapped = replace(pair, "$Pair", "$Riap");
+    assertThatThrownBy(() -> codec.decode(swapped, 0)).isInstanceOf(InvalidClassException.class)
+        .hasMessageContaining(Riap.class.getName()).hasMessageContaining("incompatible");
+  }
+
+  static final class Gone {}
+
+  /** A record whose class names {@link Gone}, which the loader below cannot load. */
+  record Linked(int x) implements Serializable {
+    static Gone use(Gone g) {
+      return g;
+    }
+  }
+
+  @Test
+  void aRecordWhoseClassCannotLinkHere_isLeftToJdkSerialization() throws Exception {
+    ClassLoader parent = CompactFormTest.class.getClassLoader();
+    ClassLoader withoutGone = new ClassLoader(parent) {
+      @Override
+      protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        if (name.equals(Gone.class.getName())) {
+          throw new ClassNotFoundException(name);
+        }
+        if (!name.equals(Linked.class.getName())) {
+          return super.loadClass(name, resolve);
+        }
+        synchronized (getClassLoadingLock(name)) {
+          Class<?> c = findLoadedClass(name);
+          if (c == null) {
+            try (var in = parent.getResourceAsStream(name.replace('.', '/') + ".class")) {
+              byte[] b = in.readAllBytes();
+              c = defineClass(name, b, 0, b.length);
+            } catch (java.io.IOException e) {
+              throw new ClassNotFoundException(name, e);
+            }
+          }
+          return c;
+        }
+      }
+    };
+    Class<?> linked = withoutGone.loadClass(Linked.class.getName());
+    var constructor = linked.getDeclaredConstructor(int.class);
+    constructor.setAccessible(true);
+    Object instance = constructor.newInstance(1);
+    assertThatThrownBy(linked::getDeclaredMethods).isInstanceOf(NoClassDefFoundError.class); // the shape this test needs
+    assertThat(CompactForm.encode(instance, 1 << 20)).isNull();
+    // sent from a JVM where it links, read where it does not: an IOException naming the class
+    byte[] bytes = codec.encode(new Linked(1));
+    assertThat(bytes[0]).isEqualTo(CompactForm.TAG);
+    Thread t = Thread.currentThread();
+    ClassLoader before = t.getContextClassLoader();
+    t.setContextClassLoader(withoutGone);
+    try {
+      assertThatThrownBy(() -> codec.decode(bytes, 0)).isInstanceOf(InvalidClassException.class)
+          .hasMessageContaining(Linked.class.getName());
+    } finally {
+      t.setContextClassLoader(before);
+    }
+  }
+
   /** {@code bytes} with the first {@code from} replaced by {@code to}, both the same length in UTF-8. */
   private static byte[] replace(byte[] bytes, String from, String to) {
     byte[] f = from.getBytes(StandardCharsets.UTF_8);
