@@ -270,6 +270,41 @@ class WarmWorkersTest {
     assertThat(alive(crashed)).isFalse();
   }
 
+  @Test
+  void aCrashUnderTheNextEngine_doesNotQuoteWhatTheWorkerPrintedForTheFirst() throws Exception {
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    WorkerOutput.LineLog original = WorkerOutput.lineLog;
+    WorkerOutput.lineLog = (worker, line, isErr) -> {
+      lines.add(line);
+      original.log(worker, line, isErr);
+    };
+    try {
+      Engine first = open(b -> b.workers(1));
+      Task<String> print = () -> {
+        System.err.println("printed-for-the-first-engine");
+        return "printed";
+      };
+      assertThat(get(first.submit(print))).isEqualTo("printed");
+      await().atMost(PROMPTLY).until(() -> lines.stream().anyMatch(l -> l.endsWith("printed-for-the-first-engine")));
+      Set<Long> pids = workerPids(first, 1);
+      first.close();
+
+      Engine second = open(b -> b.workers(1));
+      assertThat(workerPids(second, 1)).isEqualTo(pids);
+      Task<String> crash = () -> {
+        System.err.println("printed-for-the-second-engine");
+        System.err.flush();
+        Runtime.getRuntime().halt(7);
+        return "unreachable";
+      };
+      assertThatThrownBy(() -> get(second.submit(crash))).isInstanceOf(ExecutionException.class)
+          .cause().hasMessageContaining("printed-for-the-second-engine")
+          .hasMessageNotContaining("printed-for-the-first-engine");
+    } finally {
+      WorkerOutput.lineLog = original;
+    }
+  }
+
   /** Where a task keeps a channel handle it was given, in the worker's JVM, past its end. */
   static final class KeptHandle {
     static volatile Channel<Integer> kept;
