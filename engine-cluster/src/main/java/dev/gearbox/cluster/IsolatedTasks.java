@@ -68,7 +68,7 @@ final class IsolatedTasks {
   private static final String P = "gearbox.process.";
   /** The process keys a member sets itself (see the class comment), with no value of their own here. */
   private static final List<String> MEMBER_SET = List.of(P + "workers", P + "concurrency", P + "prefetch",
-      P + "max-payload", P + "serial-filter", P + "poison-threshold");
+      P + "max-payload", P + "serial-filter", P + "poison-threshold", P + "keep-warm");
   /** The local pool's poison threshold: its highest, so that only the engine quarantines. */
   private static final String NO_LOCAL_QUARANTINE = "1000";
   /** How long closing waits for the workers to exit after the grace period. */
@@ -129,6 +129,7 @@ final class IsolatedTasks {
       options.put(P + "serial-filter", config.serialFilter());
     }
     options.put(P + "poison-threshold", NO_LOCAL_QUARANTINE);
+    options.put(P + "keep-warm", "0"); // a member's workers are its own: none taken from or left to other engines
     // An embedded member serves its one engine: its workers make that engine's worker state as they
     // start, so a failing initializer fails the open. A member others join serves any engine: its
     // workers make each engine's state at that engine's first task there.

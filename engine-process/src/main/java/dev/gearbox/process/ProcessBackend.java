@@ -232,12 +232,19 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
 
   @Override
   public WorkerProcess.State markDead(WorkerProcess w) {
+    if (w.listener() != this) {
+      return w.listener().markDead(w); // parked or taken meanwhile: its owner now hears it
+    }
     return pool.markDead(w);
   }
 
   /** Called once per worker, however it ended, after its reader delivered what it could. */
   @Override
   public void exited(WorkerProcess w, int exitCode, String reason, boolean planned, boolean duringStartup) {
+    if (w.listener() != this) {
+      w.listener().exited(w, exitCode, reason, planned, duringStartup); // parked or taken meanwhile
+      return;
+    }
     pool.aotExited(w, exitCode);
     w.channels.workerDied(); // before its tasks are reported: an element it never acknowledged is back in its channel
     List<WireAttempt> held = new ArrayList<>();

@@ -73,9 +73,9 @@ public final class ProcessBackendProvider implements BackendProvider {
       new ConfigKey(CLASSPATH, "follows the application's launch",
           "the workers' class path; by default the application's own, found from how it was launched (class path, module path, Spring Boot jar, `mvn exec:java`; see How it works). Task classes must be on it"),
       new ConfigKey(JVM_OPTIONS, "none",
-          "extra JVM flags (space-separated), after the defaults `-XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC -XX:-UsePerfData -Xms16m` and the heap's `-Xmx`"),
+          "extra JVM flags (space-separated), after the defaults `-XX:+ExitOnOutOfMemoryError -XX:+UseSerialGC -XX:-UsePerfData -Xms16m` and the heap's `-Xmx`; `-Xms16m` is left out when these flags (or an inherited `JAVA_TOOL_OPTIONS`/`JDK_JAVA_OPTIONS`) set `-Xms`, `-XX:InitialHeapSize`, `-XX:InitialRAMPercentage` or an `-Xmx` below `16m`"),
       new ConfigKey(HEAP, "6 x `max-payload`, at least `256m` (`384m` for the default `max-payload`)",
-          "worker `-Xmx`, e.g. `512m`; at least `16m`. A task or result of `max-payload` bytes needs about four times that in the worker's heap at once (the serialization buffer doubles as it grows, then is copied out), plus what the task itself holds: raise `heap` with `max-payload` when payloads near the limit are expected (the default follows it). A `-Xmx` in `jvm-options` overrides it"),
+          "worker `-Xmx`, e.g. `512m`; at least `16m`. A task or result of `max-payload` bytes needs about four times that in the worker's heap at once (the serialization buffer doubles as it grows, then is copied out), plus what the task itself holds: raise `heap` with `max-payload` when payloads near the limit are expected (the default follows it). A `-Xmx` in `jvm-options` overrides it; unset, no `-Xmx` is added when `jvm-options` (or an inherited `JAVA_TOOL_OPTIONS`/`JDK_JAVA_OPTIONS`) has a heap-sizing flag (`-Xmx`, `-Xms`, `-XX:MaxHeapSize`, `-XX:InitialHeapSize`, `-XX:MaxRAM`, `-XX:MaxRAMPercentage`, `-XX:InitialRAMPercentage`, `-XX:MinRAMPercentage`)"),
       new ConfigKey(ENVIRONMENT, "none",
           "`NAME=value;...` added to the engine's environment"),
       new ConfigKey(WORKING_DIR, "the engine's",
@@ -97,7 +97,7 @@ public final class ProcessBackendProvider implements BackendProvider {
       new ConfigKey(IDLE_TIMEOUT, "`0` (never)",
           "workers beyond `prestart` (the minimum kept alive) retire after idling this long; they start again on demand"),
       new ConfigKey(KEEP_WARM, "`10s`",
-          "how long the idle workers of an engine that closed gracefully (`close`/`shutdown`) stay warm for the next engine of this JVM with the same launch (java, class path, JVM options, heap, environment, working dir, AOT cache, max-payload, serial filter, concurrency, worker initializer), which takes them instead of starting new ones (see How it works); at most `1h`; `0`: workers stop at close"));
+          "how long the idle workers of an engine that closed gracefully (`close`/`shutdown`) stay warm for the next engine of this JVM with the same launch (java, class path, JVM options, heap, environment, working dir, AOT cache, max-payload, serial filter, concurrency) and the same classes on it, which takes them instead of starting new ones (see How it works); engines with a worker initializer keep none; at most `1h`; `0`: workers stop at close, and the engine takes no warm worker"));
 
   @Override
   public List<ConfigKey> declaredKeys() {
@@ -124,7 +124,10 @@ public final class ProcessBackendProvider implements BackendProvider {
     }
     List<String> jvmOptions = s.get(JVM_OPTIONS).map(o -> Arrays.stream(o.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList())
         .orElse(List.of());
-    Map<String, String> env = ProcessConfig.parseEnvironment(ENVIRONMENT, s.get(ENVIRONMENT).orElse(null));
+    Map<String, String> env = mergedEnvironment(ProcessConfig.parseEnvironment(ENVIRONMENT, s.get(ENVIRONMENT).orElse(null)));
+    if (s.get(HEAP).isEmpty() && ProcessConfig.setsHeap(ProcessConfig.userFlags(jvmOptions, env))) {
+      heap = 0; // the user's flags size the heap: no default -Xmx beside them
+    }
     ProcessConfig config = new ProcessConfig(
         workers,
         s.getInt(PRESTART, workers, 0, workers),
@@ -134,7 +137,7 @@ public final class ProcessBackendProvider implements BackendProvider {
         WorkerLaunch.detect(s.get(CLASSPATH), AotCache.defaultDirectory().resolveSibling("boot")),
         jvmOptions,
         heap,
-        mergedEnvironment(env),
+        env,
         dir,
         maxPayload,
         s.get(SERIAL_FILTER).orElse(null),

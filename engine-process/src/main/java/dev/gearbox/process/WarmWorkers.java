@@ -3,6 +3,8 @@ package dev.gearbox.process;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.List;
+import java.util.ArrayList;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -15,8 +17,10 @@ import org.slf4j.LoggerFactory;
  * gracefully left behind ({@code gearbox.process.keep-warm}), for the next engine of this JVM whose
  * workers would be launched exactly the same way (its {@link WorkerPool#warmKey() key}: java,
  * class path or modules, JVM flags and heap, environment, working directory, AOT-cache choice,
- * max-payload, serial filter, concurrency and worker initializer). Such an engine takes them before
- * it spawns any: they skip the JVM's start and have their JITs warm.
+ * max-payload, serial filter, concurrency; and what the classes on its class path look like, see
+ * {@link WorkerLaunch#fingerprint}). Such an engine takes them before it spawns any: they skip the
+ * JVM's start and have their JITs warm. Engines with a worker initializer, or with keep-warm 0,
+ * neither leave nor take any.
  *
  * <p>Ownership: a worker belongs to whoever is its {@link WorkerProcess#listener() listener}: an
  * engine's backend while in its pool, this reserve while parked. {@link #park} and {@link #take}
@@ -25,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * to its new owner. A parked worker runs no task, holds no channel call, and is not in any pool's
  * slots; its reader and output threads stay as they are.
  *
- * <p>A parked worker is shut down (SHUTDOWN, stdin closed) when its keep-warm time is up, and at
- * the JVM's shutdown; like every worker, it also exits when this JVM dies (stdin EOF, parent watch).
+ * <p>A parked worker is shut down (SHUTDOWN, stdin closed) when its keep-warm time is up, when an
+ * engine of its key finds the application's classes changed since it was parked, and at the JVM's
+ * shutdown (a hook registered while anything is parked; once the JVM shuts down nothing is parked); like every worker, it also exits when this JVM dies (stdin EOF, parent watch).
  *
  * <p>Lock order: a pool's monitor, then this reserve's. Nothing here calls into a pool while
  * holding this monitor, and no frame is written under it.
@@ -36,22 +41,39 @@ final class WarmWorkers implements WorkerProcess.Listener {
   /** The reserve of this JVM. */
   static final WarmWorkers RESERVE = new WarmWorkers();
 
-  private record Parked(WorkerProcess worker, String key, ScheduledFuture<?> expiry) {}
+  private record Parked(WorkerProcess worker, String key, String fingerprint, ScheduledFuture<?> expiry) {}
 
   /** Parked workers by key, oldest first. Guarded by this. */
   private final Map<String, ArrayDeque<Parked>> parked = new HashMap<>();
   /** Ends parked workers when their time is up; its one thread ends when nothing is parked. Guarded by this. */
   private ScheduledThreadPoolExecutor timer;
-  /** Guarded by this. */
-  private boolean hookAdded;
+  /** The shutdown hook that stops parked workers; registered only while something is parked. Guarded by this. */
+  private Thread hook;
+  /** Set when the JVM shuts down: nothing is parked any more. Guarded by this. */
+  private boolean closed;
 
   private WarmWorkers() {}
 
   /**
-   * Parks {@code w} (idle, READY, out of its pool's slots) under {@code key} for {@code keepWarm}.
-   * Caller holds the pool's monitor and owns {@code w}; afterwards this reserve does.
+   * Parks {@code w} (idle, READY, out of its pool's slots) under {@code key} for {@code keepWarm};
+   * {@code fingerprint} is what its classes looked like ({@link WorkerLaunch#fingerprint}). Caller
+   * holds the pool's monitor and owns {@code w}; afterwards this reserve does, if this returns
+   * true. False if the JVM is shutting down: the caller still owns {@code w} and retires it.
    */
-  synchronized void park(String key, WorkerProcess w, Duration keepWarm) {
+  synchronized boolean park(String key, String fingerprint, WorkerProcess w, Duration keepWarm) {
+    if (closed) {
+      return false;
+    }
+    if (hook == null) {
+      Thread h = new Thread(this::exit, "gearbox-warm-workers-exit");
+      try {
+        Runtime.getRuntime().addShutdownHook(h);
+      } catch (IllegalStateException e) {
+        closed = true; // the JVM is shutting down
+        return false;
+      }
+      hook = h;
+    }
     if (timer == null) {
       timer = new ScheduledThreadPoolExecutor(1, r -> {
         Thread t = new Thread(r, "gearbox-warm-workers");
@@ -62,35 +84,59 @@ final class WarmWorkers implements WorkerProcess.Listener {
       timer.allowCoreThreadTimeOut(true); // no thread stays while nothing is parked
       timer.setRemoveOnCancelPolicy(true);
     }
-    if (!hookAdded) {
-      hookAdded = true;
-      Runtime.getRuntime().addShutdownHook(new Thread(this::stopAll, "gearbox-warm-workers-exit"));
-    }
     w.handOver(this);
     ScheduledFuture<?> expiry = timer.schedule(() -> expire(w, keepWarm), keepWarm.toNanos(), TimeUnit.NANOSECONDS);
-    parked.computeIfAbsent(key, k -> new ArrayDeque<>()).add(new Parked(w, key, expiry));
+    parked.computeIfAbsent(key, k -> new ArrayDeque<>()).add(new Parked(w, key, fingerprint, expiry));
     log.debug("Gearbox: {} kept warm for {} ms", w.label(), keepWarm.toMillis());
+    return true;
   }
 
   /**
-   * Takes the most recently parked live worker of {@code key}, now owned by {@code to}; null if
-   * none. Caller holds the monitor of the pool {@code to} belongs to.
+   * Takes the most recently parked live worker of {@code key} whose classes still look as they
+   * did when it was parked ({@code fingerprint}, asked only if a worker of {@code key} is parked)
+   * and that {@code fits} the taking engine, now owned by {@code to}; null if none. Workers of
+   * {@code key} passed over because their classes changed or they do not fit are retired (on this
+   * reserve's thread: no frame is written under the caller's monitor). Caller holds the monitor of
+   * the pool {@code to} belongs to.
    */
-  synchronized WorkerProcess take(String key, WorkerProcess.Listener to) {
-    ArrayDeque<Parked> q = parked.get(key);
-    while (q != null && !q.isEmpty()) {
-      Parked p = q.pollLast(); // the warmest
-      p.expiry.cancel(false);
-      if (q.isEmpty()) {
+  WorkerProcess take(String key, java.util.function.Supplier<String> fingerprint,
+      java.util.function.Predicate<WorkerProcess> fits, WorkerProcess.Listener to) {
+    synchronized (this) {
+      if (!parked.containsKey(key)) {
+        return null;
+      }
+    }
+    String now = fingerprint.get(); // walks the class path: not under this monitor
+    List<Parked> passedOver = new ArrayList<>();
+    WorkerProcess taken = null;
+    synchronized (this) {
+      ArrayDeque<Parked> q = parked.get(key);
+      while (taken == null && q != null && !q.isEmpty()) {
+        Parked p = q.pollLast(); // the warmest
+        p.expiry.cancel(false);
+        if (p.worker.state != WorkerProcess.State.READY) {
+          continue; // dying: its exit is heard here
+        }
+        if (!p.fingerprint.equals(now) || !fits.test(p.worker)) {
+          p.worker.state = WorkerProcess.State.RETIRING;
+          passedOver.add(p);
+          continue;
+        }
+        p.worker.handOver(to);
+        taken = p.worker;
+      }
+      if (q != null && q.isEmpty()) {
         parked.remove(key);
       }
-      if (p.worker.state == WorkerProcess.State.READY) {
-        p.worker.handOver(to);
-        return p.worker;
+      for (Parked p : passedOver) {
+        String why = p.fingerprint.equals(now)
+            ? "kept warm, but the engine that would take it recycles a worker that has run as many tasks or holds as much heap"
+            : "kept warm, but the application's classes changed since it loaded them";
+        timer.execute(() -> p.worker.retire(why));
       }
-      q = parked.get(key);
+      removeHookIfEmptyLocked();
     }
-    return null;
+    return taken;
   }
 
   /** How many workers are parked now (all keys). */
@@ -98,9 +144,22 @@ final class WarmWorkers implements WorkerProcess.Listener {
     return parked.values().stream().mapToInt(ArrayDeque::size).sum();
   }
 
+  /** Whether the shutdown hook is registered now (tests). */
+  synchronized boolean hookRegistered() {
+    return hook != null;
+  }
+
+  /** The JVM shuts down: nothing is parked from now on, and what is parked stops. */
+  private void exit() {
+    synchronized (this) {
+      closed = true;
+    }
+    stopAll();
+  }
+
   /** Shuts down every parked worker now (JVM shutdown; tests). */
   void stopAll() {
-    java.util.List<WorkerProcess> all = new java.util.ArrayList<>();
+    List<WorkerProcess> all = new ArrayList<>();
     synchronized (this) {
       for (ArrayDeque<Parked> q : parked.values()) {
         for (Parked p : q) {
@@ -110,6 +169,7 @@ final class WarmWorkers implements WorkerProcess.Listener {
       }
       parked.clear();
       all.forEach(w -> w.state = WorkerProcess.State.RETIRING);
+      removeHookIfEmptyLocked();
     }
     all.forEach(w -> w.retire("the JVM exits"));
   }
@@ -125,16 +185,33 @@ final class WarmWorkers implements WorkerProcess.Listener {
   }
 
   private boolean removeLocked(WorkerProcess w) {
-    for (var it = parked.values().iterator(); it.hasNext();) {
+    boolean removed = false;
+    for (var it = parked.values().iterator(); it.hasNext() && !removed;) {
       ArrayDeque<Parked> q = it.next();
       if (q.removeIf(p -> p.worker == w)) {
         if (q.isEmpty()) {
           it.remove();
         }
-        return true;
+        removed = true;
       }
     }
-    return false;
+    removeHookIfEmptyLocked();
+    return removed;
+  }
+
+  /**
+   * With nothing parked, the shutdown hook goes (it would pin this class's loader, an application's
+   * that may be undeployed); the next {@link #park} registers it again.
+   */
+  private void removeHookIfEmptyLocked() {
+    if (parked.isEmpty() && hook != null) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // The JVM is shutting down (perhaps in this very hook): nothing to unregister.
+      }
+      hook = null;
+    }
   }
 
   // ---------------------------------------------------------------- what parked workers say

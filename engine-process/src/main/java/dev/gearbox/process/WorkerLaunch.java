@@ -86,6 +86,63 @@ final class WorkerLaunch {
     return source;
   }
 
+  /** Launcher options whose value is a list of class-path or module-path entries. */
+  private static final Set<String> PATH_OPTIONS = Set.of("-cp", "-classpath", "--class-path", "-p", "--module-path",
+      "--upgrade-module-path");
+
+  /**
+   * What the classes the workers load look like now: for each class-path and module-path entry
+   * (and each entry a JAR's manifest {@code Class-Path} adds), a JAR's size and modification time,
+   * a directory's number of files, their total size and the newest modification time among them.
+   * Two launches with the same paths but another fingerprint load other code (the application was
+   * rebuilt). Walks every directory entry: call it rarely (when workers are kept warm or taken).
+   */
+  String fingerprint() {
+    List<Path> entries = new ArrayList<>();
+    for (int i = 0; i + 1 < options.size(); i++) {
+      if (PATH_OPTIONS.contains(options.get(i))) {
+        for (String e : options.get(i + 1).split(File.pathSeparator)) {
+          if (!e.isEmpty()) {
+            entries.add(Path.of(e));
+          }
+        }
+      }
+    }
+    StringBuilder fp = new StringBuilder();
+    for (int i = 0; i < entries.size(); i++) {
+      Path p = entries.get(i).toAbsolutePath().normalize();
+      fp.append(p).append('=');
+      try {
+        if (Files.isDirectory(p)) {
+          long[] files = new long[3]; // count, total size, newest mtime
+          try (var walk = Files.walk(p)) {
+            walk.filter(Files::isRegularFile).forEach(f -> {
+              try {
+                files[0]++;
+                files[1] += Files.size(f);
+                files[2] = Math.max(files[2], Files.getLastModifiedTime(f).toMillis());
+              } catch (IOException e) {
+                files[2] = -1; // changing under us: a fingerprint that matches nothing later
+              }
+            });
+          }
+          fp.append(files[0]).append(':').append(files[1]).append(':').append(files[2]);
+        } else if (Files.isRegularFile(p)) {
+          fp.append(Files.size(p)).append(':').append(Files.getLastModifiedTime(p).toMillis());
+          if (i < 10_000 && p.toString().toLowerCase(java.util.Locale.ROOT).endsWith(".jar")) {
+            entries.addAll(AotCache.manifestClassPath(p));
+          }
+        } else {
+          fp.append("absent");
+        }
+      } catch (IOException | RuntimeException e) {
+        fp.append("unreadable ").append(System.nanoTime()); // matches no other fingerprint
+      }
+      fp.append('\u0000');
+    }
+    return fp.toString();
+  }
+
   @Override
   public String toString() {
     return String.join(" ", options) + " ... " + String.join(" ", entry);

@@ -91,6 +91,13 @@ final class WorkerOutput implements ExecuteStreamHandler {
     return -1;
   }
 
+  /** Forgets the tail: the worker moves to another owner, whose crash reports must not quote the last one's output. */
+  void clearTail() {
+    synchronized (tail) {
+      tail.clear();
+    }
+  }
+
   /** The worker's last output lines (stderr, and stdout marked as such), oldest first. */
   String tail() {
     synchronized (tail) {

@@ -72,8 +72,6 @@ final class WorkerPool {
   /** Launches (java, launch, flags) a worker of this JVM has started with: their pools start all workers at once. */
   private static final java.util.Set<String> PROVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final String launchKey;
-  /** The digest of the worker initializer's start, or "none"; set before the first worker starts. */
-  private String initializerDigest = "none";
   /** What makes these workers interchangeable with another engine's (see {@link #warmKey()}); set at {@link #prestart}. */
   private volatile String warmKey;
 
@@ -131,15 +129,15 @@ final class WorkerPool {
       throw new EngineException(-1, null, "cannot write the worker initializer for the workers to " + runDir + ": " + e, e);
     }
     this.initCodec = codec;
-    this.initializerDigest = java.util.HexFormat.of().formatHex(sha256(start));
   }
 
   /**
    * The key of these workers in the {@link WarmWorkers} reserve: a digest of everything that makes
    * a worker what it is (its command line: java, launch, JVM flags and heap, this JVM's pid,
    * concurrency, max-payload, serial filter; its environment and working directory; the AOT-cache
-   * choice; the worker initializer's encoded start, since a worker keeps what its initializer
-   * made). A digest, so that the environment is not held or shown twice.
+   * choice). A digest, so that the environment is not held or shown twice. The classes on the
+   * class path are compared apart ({@link WorkerLaunch#fingerprint}), when workers are parked and
+   * taken. Engines with a worker initializer have no key (a worker keeps what its initializer made).
    */
   String warmKey() {
     StringBuilder k = new StringBuilder();
@@ -147,7 +145,6 @@ final class WorkerPool {
     k.append("\u0001env=").append(new java.util.TreeMap<>(config.environment()));
     k.append("\u0001dir=").append(config.workingDir());
     k.append("\u0001aot=").append(config.aotCache());
-    k.append("\u0001init=").append(initializerDigest);
     return java.util.HexFormat.of().formatHex(sha256(k.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
@@ -192,7 +189,8 @@ final class WorkerPool {
    */
   void prestart() {
     IdleReaper.startIfConfigured(this);
-    warmKey = warmKey();
+    // A worker keeps what its initializer made, and an engine with keep-warm 0 wants fresh JVMs.
+    warmKey = initCodec == null && !config.keepWarm().isZero() ? warmKey() : null;
     int n = Math.min(config.prestart(), slots.length);
     int adopted;
     synchronized (this) {
@@ -265,11 +263,13 @@ final class WorkerPool {
    */
   private int adoptLocked() {
     int adopted = 0;
+    String[] fingerprint = new String[1]; // walked once, and only if a worker of the key is parked
+    java.util.function.Supplier<String> now = () -> fingerprint[0] != null ? fingerprint[0] : (fingerprint[0] = fingerprint());
     for (int i = 0; i < slots.length && warmKey != null; i++) {
       if (slots[i] != null) {
         continue;
       }
-      WorkerProcess w = WarmWorkers.RESERVE.take(warmKey, listener);
+      WorkerProcess w = WarmWorkers.RESERVE.take(warmKey, now, this::fitsLocked, listener);
       if (w == null) {
         break;
       }
@@ -277,7 +277,6 @@ final class WorkerPool {
       lastCrash[i] = null;
       w.idleSince = System.nanoTime();
       w.replaceOnExit = true;
-      w.tasksRun = 0; // max-tasks-per-worker counts the tasks it runs for this engine
       nextWorkerIndex = Math.max(nextWorkerIndex, w.index); // new workers get names of their own
       everReady = true;
       adopted++;
@@ -285,6 +284,20 @@ final class WorkerPool {
       settings.workerStarted(new WorkerEvent(engineName, w.label(), "adopted warm from an engine that closed", null));
     }
     return adopted;
+  }
+
+  /**
+   * Whether a warm worker may serve this engine: it is not already due for recycling here (the
+   * tasks it ran for earlier engines count toward {@code max-tasks-per-worker}).
+   */
+  private boolean fitsLocked(WorkerProcess w) {
+    return (config.maxTasksPerWorker() == 0 || w.tasksRun < config.maxTasksPerWorker())
+        && (config.recycleHeapBytes() == 0 || w.heapInUse <= config.recycleHeapBytes());
+  }
+
+  /** A digest of {@link WorkerLaunch#fingerprint}: walks the class path. */
+  private String fingerprint() {
+    return java.util.HexFormat.of().formatHex(sha256(config.launch().fingerprint().getBytes(StandardCharsets.UTF_8)));
   }
 
   /** Starts workers in empty slots (lazily after open, or to replace one); fails what waits if none can start. Caller holds the monitor. */
@@ -629,15 +642,20 @@ final class WorkerPool {
     synchronized (this) {
       shutdown = true;
       live = new ArrayList<>();
+      String fingerprint = null;
       for (int i = 0; i < slots.length; i++) {
         WorkerProcess w = slots[i];
         if (w == null) {
           continue;
         }
         if (keepWarm && parkableLocked(w)) {
-          slots[i] = null;
-          WarmWorkers.RESERVE.park(warmKey, w, config.keepWarm());
-          continue;
+          if (fingerprint == null) {
+            fingerprint = fingerprint();
+          }
+          if (WarmWorkers.RESERVE.park(warmKey, fingerprint, w, config.keepWarm())) {
+            slots[i] = null;
+            continue;
+          }
         }
         live.add(w);
         if (w.state != WorkerProcess.State.DEAD) {
@@ -663,8 +681,7 @@ final class WorkerPool {
     return !config.keepWarm().isZero() && warmKey != null
         && w.state == WorkerProcess.State.READY && w.inFlight.isEmpty() && !w.revoking
         && w.aotLaunch.training() == null
-        && (config.maxTasksPerWorker() == 0 || w.tasksRun < config.maxTasksPerWorker())
-        && (config.recycleHeapBytes() == 0 || w.heapInUse <= config.recycleHeapBytes());
+        && fitsLocked(w);
   }
 
   /** Waits until every worker in a slot now has exited; false if {@code deadline} (nanoTime) came first. */

@@ -155,12 +155,14 @@ final class WorkerProcess implements EngineBound.Handler {
   /**
    * Moves the worker to another owner (into or out of the {@link WarmWorkers} reserve), idle: what
    * the last owner knew of its tasks (their MDC for late output lines) is forgotten. Caller holds
-   * the reserve's monitor.
+   * the reserve's monitor. Its crash tail is forgotten too: a crash under the new owner does not
+   * quote what it printed for the last one.
    */
   void handOver(Listener to) {
     synchronized (recentMdc) {
       recentMdc.clear();
     }
+    output.clearTail();
     listener = to;
   }
 

@@ -123,6 +123,7 @@ class AotCacheTest {
     EngineConfig config = EngineConfig.newBuilder().backend("process").workers(1)
         .option("gearbox.process.classpath", cp)
         .option("gearbox.process.aot-cache", cacheDir.toString())
+        .option("gearbox.process.keep-warm", "0") // the second engine's worker must start, from the cache
         .build();
 
     try (Engine first = Engine.open(config)) {

@@ -112,9 +112,99 @@ class WarmWorkersTest {
   }
 
   @Test
-  void anEngineWithAnotherWorkerInitializer_doesNotTakeThem() throws Exception {
-    assertNotTaken(b -> b.workerInitializer(FaultTasks.failingOnce(dir.toString(), "one")),
-        b -> b.workerInitializer(FaultTasks.failingOnce(dir.toString(), "another")));
+  void anEngineWithAnInitializer_keepsNoneWarm() throws Exception {
+    Engine first = open(b -> b.workerInitializer(FaultTasks.failingOnce(dir.toString(), "one")));
+    Set<Long> pids = workerPids(first, 2);
+    first.close();
+    assertThat(pids).noneMatch(WarmWorkersTest::alive); // close waits for them
+    assertThat(WarmWorkers.RESERVE.size()).isZero();
+  }
+
+  @Test
+  void anEngineWithKeepWarmZero_takesNone() throws Exception {
+    Engine first = open(b -> b);
+    Set<Long> pids = workerPids(first, 2);
+    first.close();
+
+    Engine fresh = open(b -> b.option("gearbox.process.keep-warm", "0"));
+    assertThat(workerPids(fresh, 2)).doesNotContainAnyElementsOf(pids);
+    assertThat(counter(fresh, "workers-adopted")).isZero();
+    assertThat(pids).allMatch(WarmWorkersTest::alive); // still kept for an engine that wants them
+  }
+
+  @Test
+  void afterTheApplicationsClassesChange_theWarmWorkersAreNotTaken() throws Exception {
+    Path classes = java.nio.file.Files.createDirectories(dir.resolve("classes"));
+    java.nio.file.Files.writeString(classes.resolve("App.class"), "v1");
+    String cp = System.getProperty("java.class.path") + java.io.File.pathSeparator + classes;
+    UnaryOperator<EngineConfig.Builder> launch = b -> b.option("gearbox.process.classpath", cp);
+    Engine first = open(launch);
+    Set<Long> pids = workerPids(first, 2);
+    first.close();
+    Engine same = open(launch);
+    assertThat(workerPids(same, 2)).isEqualTo(pids); // unchanged classes: taken
+    same.close();
+
+    java.nio.file.Files.writeString(classes.resolve("Added.class"), "recompiled"); // a restart with new classes
+    Engine restarted = open(launch);
+    assertThat(workerPids(restarted, 2)).doesNotContainAnyElementsOf(pids);
+    assertThat(counter(restarted, "workers-adopted")).isZero();
+    await().atMost(PROMPTLY).until(() -> pids.stream().noneMatch(WarmWorkersTest::alive)); // stale: shut down
+  }
+
+  @Test
+  void theShutdownHook_isThereOnlyWhileWorkersAreKept() throws Exception {
+    WarmWorkers.RESERVE.stopAll(); // what other engines of this JVM kept would keep the hook
+    Engine first = open(b -> b.workers(1));
+    workerPids(first, 1);
+    first.close();
+    assertThat(WarmWorkers.RESERVE.hookRegistered()).isTrue();
+
+    Engine second = open(b -> b.workers(1));
+    assertThat(counter(second, "workers-adopted")).isEqualTo(1);
+    assertThat(WarmWorkers.RESERVE.hookRegistered()).isFalse();
+    second.close();
+    assertThat(WarmWorkers.RESERVE.hookRegistered()).isTrue();
+  }
+
+  @Test
+  void anEngineClosedWhileTheJvmShutsDown_stopsItsWorkers() throws Exception {
+    Process app = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(), "-cp",
+        System.getProperty("java.class.path"), ShutdownCloseMain.class.getName(), dir.toString())
+        .redirectErrorStream(true).redirectOutput(dir.resolve("app.log").toFile()).start();
+    try {
+      assertThat(app.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(java.nio.file.Files.readString(dir.resolve("outcome"))).isEqualTo("closed");
+      long worker = Long.parseLong(java.nio.file.Files.readString(dir.resolve("pid")));
+      seen.add(worker);
+      await().atMost(PROMPTLY).until(() -> !alive(worker));
+    } finally {
+      app.destroyForcibly();
+    }
+  }
+
+  @Test
+  void maxTasksPerWorker_countsTheTasksOfEveryEngine() throws Exception {
+    UnaryOperator<EngineConfig.Builder> recycling = b -> b.workers(1).option("gearbox.process.max-tasks-per-worker", "3");
+    Engine first = open(recycling);
+    get(first.submit(FaultTasks.pid()));
+    get(first.submit(FaultTasks.pid()));
+    Set<Long> pids = workerPids(first, 1); // two tasks run: kept warm
+    first.close();
+
+    Engine second = open(recycling);
+    assertThat(get(second.submit(FaultTasks.pid()))).isIn(pids); // its third and last
+    await().atMost(PROMPTLY).until(() -> pids.stream().noneMatch(WarmWorkersTest::alive));
+    second.close();
+
+    Engine third = open(b -> b.workers(1).option("gearbox.process.max-tasks-per-worker", "2"));
+    Set<Long> thirds = workerPids(third, 1);
+    get(third.submit(FaultTasks.pid()));
+    third.close(); // one task run: kept warm
+    Engine stricter = open(b -> b.workers(1).option("gearbox.process.max-tasks-per-worker", "1"));
+    assertThat(workerPids(stricter, 1)).doesNotContainAnyElementsOf(thirds); // already due under its limit
+    assertThat(counter(stricter, "workers-adopted")).isZero();
+    await().atMost(PROMPTLY).until(() -> thirds.stream().noneMatch(WarmWorkersTest::alive));
   }
 
   /** An engine configured by {@code other} does not take the workers one configured by {@code first} left warm. */
@@ -178,6 +268,41 @@ class WarmWorkersTest {
     assertThat(now).doesNotContain(crashed, recycled).containsAll(left);
     assertThat(counter(second, "workers-adopted")).isEqualTo(1);
     assertThat(alive(crashed)).isFalse();
+  }
+
+  @Test
+  void aCrashUnderTheNextEngine_doesNotQuoteWhatTheWorkerPrintedForTheFirst() throws Exception {
+    List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+    WorkerOutput.LineLog original = WorkerOutput.lineLog;
+    WorkerOutput.lineLog = (worker, line, isErr) -> {
+      lines.add(line);
+      original.log(worker, line, isErr);
+    };
+    try {
+      Engine first = open(b -> b.workers(1));
+      Task<String> print = () -> {
+        System.err.println("printed-for-the-first-engine");
+        return "printed";
+      };
+      assertThat(get(first.submit(print))).isEqualTo("printed");
+      await().atMost(PROMPTLY).until(() -> lines.stream().anyMatch(l -> l.endsWith("printed-for-the-first-engine")));
+      Set<Long> pids = workerPids(first, 1);
+      first.close();
+
+      Engine second = open(b -> b.workers(1));
+      assertThat(workerPids(second, 1)).isEqualTo(pids);
+      Task<String> crash = () -> {
+        System.err.println("printed-for-the-second-engine");
+        System.err.flush();
+        Runtime.getRuntime().halt(7);
+        return "unreachable";
+      };
+      assertThatThrownBy(() -> get(second.submit(crash))).isInstanceOf(ExecutionException.class)
+          .cause().hasMessageContaining("printed-for-the-second-engine")
+          .hasMessageNotContaining("printed-for-the-first-engine");
+    } finally {
+      WorkerOutput.lineLog = original;
+    }
   }
 
   /** Where a task keeps a channel handle it was given, in the worker's JVM, past its end. */

@@ -34,7 +34,8 @@ class WorkerOutputMdcTest {
       Map<String, String> mdc = MDC.getCopyOfContextMap();
       logged.add(new Logged(line, mdc == null ? Map.of() : mdc));
     };
-    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("process").workers(1).build())) {
+    try (Engine engine = Engine.open(EngineConfig.newBuilder().backend("process").workers(1)
+        .option("gearbox.process.keep-warm", "0").build())) {
       MDC.put("request", "r-42");
       try {
         assertThat(engine.submit(printing("hello from a task")).get(30, TimeUnit.SECONDS)).isEqualTo("printed");
