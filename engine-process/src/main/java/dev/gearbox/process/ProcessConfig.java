@@ -31,14 +31,14 @@ record ProcessConfig(
     String aotCache,
     Duration keepWarm) {
 
+  /** The default initial heap flag, left out where the user's flags size the initial heap or cap the heap below it. */
+  static final String DEFAULT_INITIAL_HEAP = "-Xms16m";
   /** Flags every worker gets before the user's: exit (do not limp on) after an OutOfMemoryError,
    * a small collector that starts fast, no perf-data file, and a small initial heap, so that the
    * young generation starts small: a worker touches (and keeps resident) only the memory its tasks
    * need, and short-lived objects stay in the CPU's caches. Later user flags override them. */
   static final List<String> DEFAULT_FLAGS = List.of("-XX:+ExitOnOutOfMemoryError", "-XX:+UseSerialGC", "-XX:-UsePerfData",
-      "-Xms16m");
-  /** The default initial heap flag, left out where the user's flags size the initial heap or cap the heap below it. */
-  static final String DEFAULT_INITIAL_HEAP = "-Xms16m";
+      DEFAULT_INITIAL_HEAP);
   /** Environment variables the JVM reads flags from: a worker inherits them. */
   static final List<String> JVM_OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS");
   /** Flags (prefixes) that size the heap: with one of them in the user's flags, no default {@code -Xmx} is added. */
