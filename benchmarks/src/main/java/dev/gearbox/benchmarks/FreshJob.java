@@ -384,7 +384,7 @@ public final class FreshJob {
    * what one side leaves behind (its JIT compilations, a closed engine's threads ending) does not
    * run inside the next side's timing.
    */
-  private static void settle() throws InterruptedException {
+  static void settle() throws InterruptedException {
     long deadline = System.nanoTime() + 2_000_000_000L;
     long last = ThreadCpu.of(PID).total();
     while (System.nanoTime() < deadline) {

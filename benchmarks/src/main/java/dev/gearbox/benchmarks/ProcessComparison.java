@@ -12,8 +12,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
@@ -28,7 +30,8 @@ import java.util.stream.Stream;
  *   <li>{@code map} over 1,000,000 trivial inputs with no chunk size given vs Python's
  *       {@code multiprocessing.Pool(2).imap_unordered(chunksize=1000)};
  *   <li>cold start to first result (one worker) vs spawning a bare JVM and echoing one byte;
- *   <li>CPU-bound speedup: primes below 2,000,000 in 16 chunks on 2 warm workers vs one thread;
+ *   <li>CPU-bound speedup: primes below 2,000,000 in 16 chunks on 2 workers vs one thread, after one run of
+ *       the job and again after 20,000 tiny tasks (the per-task path compiled), with the thread backend;
  *   <li>{@code curve} (also {@code fresh}): the task-size curve ({@link FreshJob}): a 2 s job cut into
  *       tasks of 0.2 to 100 ms on 2 workers, over one thread, for fresh and warm engines of the process
  *       and thread levels, Python's pools and two bare JVMs, in interleaved rounds.
@@ -143,24 +146,29 @@ public final class ProcessComparison {
     // 4. CPU speedup, with where the rest of the time goes: the tasks time themselves, so the
     // workers' idle time between tasks (hand-offs waiting for a CPU) is what is left of 2 x wall.
     // The thread backend runs the same work in this JVM, for the cost of in-process hand-offs.
+    // Each engine is measured twice: after one run of the job (the task's own code compiled where
+    // it runs, as a user's engine is after its first job), and again after it ran PER_TASK_WARM_UP
+    // tiny tasks of the same shape (the per-task path compiled in this JVM and in the workers).
     if (sections.contains("cpu")) {
       long expected = Primes.countRanges(Primes.ranges(2_000_000, 16));
       double single = median(3, () -> millis(() -> Primes.countRanges(Primes.ranges(2_000_000, 16))));
-      PrimesRun parallel;
-      PrimesRun threads;
+      PrimesRun[] process;
+      PrimesRun[] threads;
       try (Engine e = open(2)) {
-        timedPrimes(e, expected); // warm the workers' JIT
-        parallel = medianRun(e, expected);
+        process = primesBeforeAndAfterWarmUp(e, expected);
       }
       try (Engine e = Engine.open(EngineConfig.newBuilder().backend("thread").workers(2).name("bench-threads").build())) {
-        timedPrimes(e, expected);
-        threads = medianRun(e, expected);
+        threads = primesBeforeAndAfterWarmUp(e, expected);
       }
-      rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks (ms) | %.0f on 2 workers | %.0f on one thread"
-          + " | speedup %.2fx | workers idle %.1f ms per task between tasks (%.0f%% of 2 x wall); thread backend, same run:"
-          + " %.2fx, idle %.1f ms per task | >= 1.8x |",
-          parallel.wallMillis, single, single / parallel.wallMillis, parallel.idlePerTaskMillis(), 100 * parallel.idleShare(),
-          single / threads.wallMillis, threads.idlePerTaskMillis()));
+      String[] when = {"after one run of the job", String.format(Locale.ROOT, "after %,d tiny tasks of the same shape", PER_TASK_WARM_UP)};
+      for (int i = 0; i < 2; i++) {
+        PrimesRun p = process[i];
+        rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks (ms), %s | %.0f on 2 workers | %.0f on one thread"
+            + " | speedup %.2fx | workers idle %.1f ms per task between tasks (%.0f%% of 2 x wall); CPU per run: engine JVM %.0f ms"
+            + " (compiler %.0f), workers' compilers %.0f ms; thread backend, same state: %.2fx, idle %.1f ms per task | >= 1.8x |",
+            when[i], p.wallMillis, single, single / p.wallMillis, p.idlePerTaskMillis(), 100 * p.idleShare(), p.engineCpuMillis,
+            p.engineCompilerMillis, p.workerCompilerMillis, single / threads[i].wallMillis, threads[i].idlePerTaskMillis()));
+      }
     }
 
     // 5. the task-size curve: a 2 s job in tasks of 0.2 to 100 ms, fresh and warm, every level
@@ -421,8 +429,13 @@ public final class ProcessComparison {
     }
   }
 
-  /** One run of the primes on 2 workers: wall time, and the time the 16 tasks ran, as they measured it. */
-  record PrimesRun(double wallMillis, double busyMillis) {
+  /**
+   * One run of the primes on 2 workers: wall time, and the time the 16 tasks ran, as they measured
+   * it; and the CPU time per run of this JVM (all of it, and its JIT compilers') and of the workers'
+   * JIT compilers (zero on the thread backend), while the runs were timed.
+   */
+  record PrimesRun(double wallMillis, double busyMillis, double engineCpuMillis, double engineCompilerMillis,
+      double workerCompilerMillis) {
     double idleShare() {
       return Math.max(0, 1 - busyMillis / (2 * wallMillis));
     }
@@ -430,6 +443,25 @@ public final class ProcessComparison {
     double idlePerTaskMillis() {
       return Math.max(0, 2 * wallMillis - busyMillis) / 16;
     }
+  }
+
+  /** Tiny tasks run before the second measurement of {@link #primesBeforeAndAfterWarmUp}. */
+  static final int PER_TASK_WARM_UP = 20_000;
+
+  /**
+   * The median primes run after one untimed run, then after {@link #PER_TASK_WARM_UP} tiny tasks
+   * through the same path ({@code timedRange} on a range of 100 numbers).
+   */
+  private static PrimesRun[] primesBeforeAndAfterWarmUp(Engine e, long expected) throws InterruptedException {
+    timedPrimes(e, expected); // the task's own code compiled in the workers
+    FreshJob.settle();
+    PrimesRun afterOneRun = medianRun(e, expected);
+    try (Stream<long[]> tiny = e.map(ProcessComparison::timedRange, java.util.Collections.nCopies(PER_TASK_WARM_UP, new long[] {0, 100}),
+        MapOptions.newBuilder().chunkSize(1).build())) {
+      tiny.forEach(r -> { });
+    }
+    FreshJob.settle(); // the compilations the warm-up queued in this JVM end before the timing
+    return new PrimesRun[] {afterOneRun, medianRun(e, expected)};
   }
 
   /** Counts the primes in a range and how long that took where it ran: {count, nanos}. */
@@ -440,6 +472,10 @@ public final class ProcessComparison {
   }
 
   private static PrimesRun timedPrimes(Engine e, long expected) {
+    long self = ProcessHandle.current().pid();
+    Map<Long, ThreadCpu> before = new HashMap<>();
+    before.put(self, ThreadCpu.of(self));
+    ProcessHandle.current().children().forEach(c -> before.put(c.pid(), ThreadCpu.of(c.pid())));
     long t = System.nanoTime();
     long count = 0;
     long busy = 0;
@@ -452,7 +488,15 @@ public final class ProcessComparison {
     }
     double wall = (System.nanoTime() - t) / 1e6;
     check(count, expected);
-    return new PrimesRun(wall, busy / 1e6);
+    Map<String, Double> engine = ThreadCpu.of(self).since(before.get(self), java.util.Set.of(), 1000); // µs per 1,000: ms
+    double workerCompilers = 0;
+    for (Map.Entry<Long, ThreadCpu> b : before.entrySet()) {
+      if (b.getKey() != self) {
+        workerCompilers += ThreadCpu.of(b.getKey()).since(b.getValue(), java.util.Set.of(), 1000).getOrDefault("compiler", 0.0);
+      }
+    }
+    return new PrimesRun(wall, busy / 1e6, engine.values().stream().mapToDouble(Double::doubleValue).sum(),
+        engine.getOrDefault("compiler", 0.0), workerCompilers);
   }
 
   static void check(long got, long expected) {
@@ -461,14 +505,18 @@ public final class ProcessComparison {
     }
   }
 
-  /** The run of median wall time among 5. */
+  /** The run of median wall time among 5, with the CPU figures averaged over the 5. */
   private static PrimesRun medianRun(Engine e, long expected) {
     List<PrimesRun> runs = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       runs.add(timedPrimes(e, expected));
     }
+    double engineCpu = runs.stream().mapToDouble(PrimesRun::engineCpuMillis).average().orElse(0);
+    double engineCompiler = runs.stream().mapToDouble(PrimesRun::engineCompilerMillis).average().orElse(0);
+    double workerCompiler = runs.stream().mapToDouble(PrimesRun::workerCompilerMillis).average().orElse(0);
     runs.sort(java.util.Comparator.comparingDouble(PrimesRun::wallMillis));
-    return runs.get(2);
+    PrimesRun m = runs.get(2);
+    return new PrimesRun(m.wallMillis, m.busyMillis, engineCpu, engineCompiler, workerCompiler);
   }
 
   // ---------------------------------------------------------------- helpers

@@ -40,6 +40,9 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Compare the levels side by side (and Python's concurrent.futures/asyncio); writes a table and a chart.")
 final class BenchCommand implements Callable<Integer> {
+  /** The per-task warm-up stops after this long on a level, whatever --warm-tasks says. */
+  static final int WARM_SECONDS = 5;
+
   @Option(names = "--n", description = "CPU workload: count primes below this (default: ${DEFAULT-VALUE})")
   long n = 4_000_000;
 
@@ -54,6 +57,11 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--repeat", description = "measurements per figure; the median is reported (default: ${DEFAULT-VALUE})")
   int repeat = 5;
+
+  @Option(names = "--warm-tasks", description = "tiny tasks each level runs before the timing, so that its per-task path is"
+      + " compiled as in a long-running application (default: ${DEFAULT-VALUE}; at most " + WARM_SECONDS + " s per level; 0: the"
+      + " figures of an engine's first jobs)")
+  int warmTasks = 20_000;
 
   @Option(names = "--backends", split = ",", description = "levels to compare (default: every backend on the classpath)")
   List<String> backends;
@@ -98,16 +106,17 @@ final class BenchCommand implements Callable<Integer> {
       n = parsed.hasMatchedOption("--n") ? n : 1_000_000;
       waits = parsed.hasMatchedOption("--waits") ? waits : 50;
       repeat = parsed.hasMatchedOption("--repeat") ? repeat : 3;
+      warmTasks = parsed.hasMatchedOption("--warm-tasks") ? warmTasks : 5_000;
     }
-    if (n < 2 || chunks < 1 || waits < 1 || repeat < 1 || wait.isNegative()) {
+    if (n < 2 || chunks < 1 || waits < 1 || repeat < 1 || wait.isNegative() || warmTasks < 0) {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-          "--n must be at least 2, --chunks, --waits and --repeat at least 1, and --wait not negative");
+          "--n must be at least 2, --chunks, --waits and --repeat at least 1, and --wait and --warm-tasks not negative");
     }
     PrintWriter out = spec.commandLine().getOut();
     List<String> levels = backends != null ? backends : new ArrayList<>(Engine.backends());
     long waitMillis = wait.toMillis();
-    out.printf(Locale.ROOT, "bench: CPU = primes below %,d in %d tasks; I/O = %d tasks that wait %d ms each; %d rounds%n",
-        n, chunks, waits, waitMillis, repeat);
+    out.printf(Locale.ROOT, "bench: CPU = primes below %,d in %d tasks; I/O = %d tasks that wait %d ms each; %d rounds;"
+        + " each level warmed with %,d tiny tasks first%n", n, chunks, waits, waitMillis, repeat, warmTasks);
     out.flush();
 
     List<long[]> parts = chunks(n, chunks);
@@ -140,6 +149,7 @@ final class BenchCommand implements Callable<Integer> {
         Engine engine = Engine.open(EngineConfig.load(o));
         engines.add(engine);
         PrimesExample.warmUp(engine);
+        warmPerTaskPath(engine);
         labels.add("gearbox " + level + " (" + Example.describeParallelism(engine) + ")");
         cpuRuns.add(() -> {
           long c;
@@ -184,6 +194,24 @@ final class BenchCommand implements Callable<Integer> {
     return finish(rows, out, waitMillis); // Python runs once every engine is closed
   }
 
+  /**
+   * Runs {@code --warm-tasks} tiny tasks of the measured shape (a chunk of 100 numbers) on
+   * {@code engine}, for at most {@value #WARM_SECONDS} s. A level whose tasks cross a process or a
+   * machine runs code per task (encoding, frames, dispatch) in this JVM and in its workers, which
+   * the JIT compiles only after it ran hundreds or thousands of times; 16 chunks a round never get
+   * it there, so without this the rounds would measure the JIT's warm-up, not the level.
+   */
+  private void warmPerTaskPath(Engine engine) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WARM_SECONDS);
+    int batch = 1_000;
+    for (int done = 0; done < warmTasks && System.nanoTime() < deadline; done += batch) {
+      try (Stream<Long> s = engine.mapUnordered(Primes::countChunk, java.util.Collections.nCopies(Math.min(batch, warmTasks - done),
+          new long[] {0, 100}), MapOptions.newBuilder().chunkSize(1).build())) {
+        s.forEach(c -> { });
+      }
+    }
+  }
+
   /** Writes the table, the chart and the notes. */
   private int finish(List<Row> rows, PrintWriter out, long waitMillis) throws Exception {
     String pythonNote = python ? runPython(rows, out) : "Python: not measured (--no-python).";
@@ -200,9 +228,10 @@ final class BenchCommand implements Callable<Integer> {
     // The whole command line as typed: it already starts with the subcommand (bench, or tour).
     String command = "./gearbox " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Files.writeString(md, "# gearbox bench\n\nMade by `" + command.strip() + "`.\n\n" + String.format(Locale.ROOT,
-        "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. %d rounds, each timing one thread and"
-        + " then every level in turn: a CPU speedup is the median of the per-round speedups, [lowest-highest]; times"
-        + " are medians. %d cores; Java %s.%n%n", n, chunks, waits, waitMillis, repeat, CORES, Runtime.version())
+        "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. Each level ran %,d tiny tasks (at most %d s)"
+        + " before the timing. %d rounds, each timing one thread and then every level in turn: a CPU speedup is the median"
+        + " of the per-round speedups, [lowest-highest]; times are medians. %d cores; Java %s.%n%n", n, chunks, waits,
+        waitMillis, warmTasks, WARM_SECONDS, repeat, CORES, Runtime.version())
         + table + "\n" + pythonNote + "\n" + faults, StandardCharsets.UTF_8);
     out.println("table: " + md.toAbsolutePath());
     try {

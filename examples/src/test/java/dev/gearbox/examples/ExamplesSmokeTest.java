@@ -106,7 +106,8 @@ class ExamplesSmokeTest {
     assertThat(r.exit()).as(r.out() + r.err()).isZero();
     assertThat(r.out()).contains("Java, one thread").contains("gearbox thread").contains("gearbox async");
     assertThat(Files.readString(dir.resolve("bench.md"))).contains("| level").contains("gearbox async")
-        .contains("Made by `./gearbox bench --small --backends thread,async --out " + dir + "`");
+        .contains("Made by `./gearbox bench --small --backends thread,async --out " + dir + "`")
+        .contains("Each level ran 5,000 tiny tasks"); // --small's per-task warm-up
     assertThat(dir.resolve("bench.png")).isNotEmptyFile();
     // Every CPU speedup the table prints is within the cores, or is flagged as the fault it is.
     for (String line : Files.readAllLines(dir.resolve("bench.md"))) {
@@ -141,6 +142,9 @@ class ExamplesSmokeTest {
     Run badIoLevel = run("pipeline", "--small", "--backend", "direct", "--io-backend", "asnyc");
     assertThat(badIoLevel.exit()).isEqualTo(2);
     assertThat(badIoLevel.err()).contains("asnyc").contains("no such backend");
+    Run negativeWarmUp = run("bench", "--small", "--warm-tasks", "-1", "--no-python");
+    assertThat(negativeWarmUp.exit()).isEqualTo(2);
+    assertThat(negativeWarmUp.err()).contains("--warm-tasks");
     Run unknownExample = run("tour", "--examples", "fibonacci", "--no-bench");
     assertThat(unknownExample.exit()).isEqualTo(2);
     assertThat(unknownExample.err()).contains("fibonacci").contains("primes, pi, crawl");
