@@ -23,6 +23,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -79,7 +80,7 @@ final class DefaultEngine implements Engine {
    * the job dispatched on the freed slot is started, and only then are the events queued and the
    * future completed, because a dependent action run by that completion may wait for the very job
    * that was next. A caller that saw the future complete sees the counts; the job leaves
-   * the unfinished count only after its future is complete. The timer only triggers: deadlines and retries
+   * `unfinished` only after its future is complete. The timer only triggers: deadlines and retries
    * run on the dispatcher, never on the timer thread.
    *
    * Termination. shutdown() and shutdownNow() move the run state forward under mainLock. Once
@@ -195,20 +196,13 @@ final class DefaultEngine implements Engine {
    * prefetch room included. Guarded by mainLock.
    */
   private int busy;
-  /*
-   * Accepted jobs whose futures are not yet completed: accepted minus finishedJobs. A job counts
-   * as finished only after its future completed (and the stop ladder started), never at the
-   * moment it is marked done, so termination cannot overtake a completion in progress on another
-   * thread. Two counts rather than one counter, so that the submitting thread and the threads
-   * completing futures do not write the same memory for every task: accepted is written only
-   * under mainLock, and only while RUNNING; finishedJobs is striped. A completion after shutdown
-   * reads both (after its own count, and after reading the run state), and shutdown reads them
-   * after it moved the run state: one of the two sees the other, so the last one is not missed.
+  /**
+   * Accepted jobs whose futures are not yet completed. Incremented under mainLock, and only while
+   * RUNNING; decremented without it, only after the job's future completed (and the stop ladder
+   * started), never at the moment a job is marked done, so termination cannot overtake a
+   * completion in progress on another thread. Read under mainLock to decide termination.
    */
-  /** Jobs accepted. Written only under mainLock, while RUNNING; volatile for the completions that read it after shutdown. */
-  private volatile long accepted;
-  /** Jobs whose futures completed after they were accepted. */
-  private final java.util.concurrent.atomic.LongAdder finishedJobs = new java.util.concurrent.atomic.LongAdder();
+  private final AtomicInteger unfinished = new AtomicInteger();
   /** The per-task counts behind the metrics ({@link LockedCounts}). Guarded by mainLock. */
   private long submittedCount;
   private long completedCount;
@@ -484,7 +478,7 @@ final class DefaultEngine implements Engine {
           blockedSubmitters--;
         }
       }
-      accepted++;
+      unfinished.incrementAndGet();
       submittedCount++;
       if (blockedSubmitters > 0 && waitingLocked() < queueCapacity) {
         notFull.signal(); // pass the wake-up on: this submitter may not have used the space it was woken for
@@ -1112,16 +1106,9 @@ final class DefaultEngine implements Engine {
 
   /** A settled job's future is complete: the last one after shutdown terminates the engine. */
   private void finished() {
-    finishedJobs.increment();
-    if (runState != RunState.RUNNING && unfinished() == 0) {
+    if (unfinished.decrementAndGet() == 0) {
       tryTerminate();
     }
-  }
-
-  /** Accepted jobs whose futures are not yet completed; exact under mainLock, or once the engine is shut down. */
-  private int unfinished() {
-    long finishedNow = finishedJobs.sum(); // read first: a job counted here was accepted before
-    return (int) (accepted - finishedNow);
   }
 
   /** Runs timer-triggered work on the dispatcher; inline once the engine is terminating. */
@@ -1444,7 +1431,7 @@ final class DefaultEngine implements Engine {
     boolean forced;
     lockQuickly();
     try {
-      if (runState == RunState.RUNNING || runState.compareTo(RunState.TIDYING) >= 0 || unfinished() > 0) {
+      if (runState == RunState.RUNNING || runState.compareTo(RunState.TIDYING) >= 0 || unfinished.get() > 0) {
         return;
       }
       forced = runState == RunState.STOP;
@@ -1685,7 +1672,7 @@ final class DefaultEngine implements Engine {
     lockQuickly();
     try {
       EngineSnapshot.Counts counts = new EngineSnapshot.Counts(submittedCount, completedCount, failedCount,
-          cancelledCount, rejected, retried, timedOut, busy, queue.size(), unfinished());
+          cancelledCount, rejected, retried, timedOut, busy, queue.size(), unfinished.get());
       c = Snapshots.collectLocked(liveHead, queue, maxTasks, counts);
     } finally {
       mainLock.unlock();
@@ -1780,7 +1767,7 @@ final class DefaultEngine implements Engine {
   }
 
   private int inFlight() {
-    return Math.max(0, unfinished());
+    return unfinished.get();
   }
 
   @Override
