@@ -253,9 +253,17 @@ final class AttemptImpl implements Attempt, TaskContext {
     return null;
   }
 
-  /** The name of the thread running the work in-process, or null. */
+  /**
+   * The name of the thread running the work in-process, or null; an unnamed thread (a virtual
+   * thread, which backends leave unnamed to spare a string per task) as {@code VirtualThread[#<id>]},
+   * how thread dumps list it.
+   */
   synchronized String runnerName() {
-    return runner == null || finishedHere ? null : runner.getName();
+    if (runner == null || finishedHere) {
+      return null;
+    }
+    String n = runner.getName();
+    return n.isEmpty() ? (runner.isVirtual() ? "VirtualThread" : "Thread") + "[#" + runner.threadId() + "]" : n;
   }
 
   /** Interrupts the work: its in-process thread if it runs here, and the backend's execution. */

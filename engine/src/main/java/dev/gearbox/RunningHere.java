@@ -1,6 +1,6 @@
 package dev.gearbox;
 
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.IdentityHashMap;
 
 /**
  * Which attempt's {@code runHere} is active on the current thread (see
@@ -10,15 +10,27 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A platform thread keeps it in a thread-local: a pool thread runs many attempts, and its one
  * entry is set and cleared without allocating. A virtual thread usually runs one attempt and ends;
  * a thread-local would give each one a map of its own (a table of 16 entries, the map and the
- * entry: 136 bytes, held while the task waits), so virtual threads are kept in one shared map
- * instead (one node each, removed when the attempt's runHere returns). That map's table keeps the
- * size of the most virtual threads that ever ran attempts at once (about 10 bytes each).
+ * entry: 136 bytes, held while the task waits), so virtual threads are kept in shared tables
+ * instead: {@value #STRIPES} identity maps, by thread id, each guarded by its own monitor. An
+ * identity map keeps a thread and its attempt side by side in one array (12 to 24 bytes per
+ * thread; a concurrent map's node and table took about 40). An entry is removed when the
+ * attempt's runHere returns; the tables keep the size of the most virtual threads that ever ran
+ * attempts at once. The monitors are held for a lookup only, never while blocking.
  *
  * <p>Thread-safe. A thread reads only its own entry, which only it writes.
  */
 final class RunningHere {
   private static final ThreadLocal<AttemptImpl> PLATFORM = new ThreadLocal<>();
-  private static final ConcurrentHashMap<Thread, AttemptImpl> VIRTUAL = new ConcurrentHashMap<>();
+  /** Stripes of the virtual threads' tables: a power of two. */
+  private static final int STRIPES = 64;
+  @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type
+  private static final IdentityHashMap<Thread, AttemptImpl>[] VIRTUAL = new IdentityHashMap[STRIPES];
+
+  static {
+    for (int i = 0; i < STRIPES; i++) {
+      VIRTUAL[i] = new IdentityHashMap<>();
+    }
+  }
 
   private RunningHere() {}
 
@@ -26,7 +38,10 @@ final class RunningHere {
   static AttemptImpl enter(AttemptImpl a) {
     Thread me = Thread.currentThread();
     if (me.isVirtual()) {
-      return VIRTUAL.put(me, a);
+      IdentityHashMap<Thread, AttemptImpl> m = tableOf(me);
+      synchronized (m) {
+        return m.put(me, a);
+      }
     }
     AttemptImpl outer = PLATFORM.get();
     PLATFORM.set(a);
@@ -37,10 +52,13 @@ final class RunningHere {
   static void exit(AttemptImpl outer) {
     Thread me = Thread.currentThread();
     if (me.isVirtual()) {
-      if (outer == null) {
-        VIRTUAL.remove(me);
-      } else {
-        VIRTUAL.put(me, outer);
+      IdentityHashMap<Thread, AttemptImpl> m = tableOf(me);
+      synchronized (m) {
+        if (outer == null) {
+          m.remove(me);
+        } else {
+          m.put(me, outer);
+        }
       }
     } else {
       PLATFORM.set(outer); // set, not removed: a pool thread keeps its entry for its next attempt
@@ -50,6 +68,16 @@ final class RunningHere {
   /** The innermost attempt whose runHere is active on this thread, or null. */
   static AttemptImpl current() {
     Thread me = Thread.currentThread();
-    return me.isVirtual() ? VIRTUAL.get(me) : PLATFORM.get();
+    if (me.isVirtual()) {
+      IdentityHashMap<Thread, AttemptImpl> m = tableOf(me);
+      synchronized (m) {
+        return m.get(me);
+      }
+    }
+    return PLATFORM.get();
+  }
+
+  private static IdentityHashMap<Thread, AttemptImpl> tableOf(Thread t) {
+    return VIRTUAL[(int) t.threadId() & (STRIPES - 1)];
   }
 }

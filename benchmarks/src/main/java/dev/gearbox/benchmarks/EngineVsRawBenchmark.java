@@ -22,12 +22,18 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * An engine against the raw JDK executor it is built on, in the same JVM and run: trivial-task
  * round trip ({@code roundTrip}, µs per task) and throughput ({@code batch}: submit 1,000, then
  * wait for all; µs per task). Each benchmark has a {@code raw*} twin; {@link RunBenchmarks}
  * reports the ratios. Subclasses say which engine and which raw executor.
+ *
+ * <p>After each iteration the JVM's context switches and CPU time per task of that iteration are
+ * printed, with the CPU time of the submitting thread apart (every thread of the process, from {@code /proc/self/task/}{@code *}{@code /status} and
+ * the process CPU time): counts that do not depend on how loaded the machine was, to explain a
+ * ratio. Threads that end during an iteration are not counted (the pools here keep theirs).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -42,6 +48,11 @@ public abstract class EngineVsRawBenchmark {
 
   Engine engine;
   ExecutorService raw;
+  /** Tasks run in the current iteration, counted by the benchmark thread. */
+  private long tasks;
+  private long[] switchesAtStart;
+  private long cpuAtStart;
+  private long submitterCpuAtStart;
 
   /** The engine under test. */
   abstract Engine openEngine();
@@ -62,19 +73,73 @@ public abstract class EngineVsRawBenchmark {
     raw.awaitTermination(10, TimeUnit.SECONDS);
   }
 
+  @Setup(Level.Iteration)
+  public void markIteration() {
+    tasks = 0;
+    switchesAtStart = contextSwitches();
+    cpuAtStart = processCpuNanos();
+    submitterCpuAtStart = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+  }
+
+  @TearDown(Level.Iteration)
+  public void printPerTask(BenchmarkParams params) {
+    long[] now = contextSwitches();
+    long cpu = processCpuNanos() - cpuAtStart;
+    // Iteration set-up and tear-down run on the benchmark thread, the one that submits and waits.
+    long submitter = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - submitterCpuAtStart;
+    if (tasks > 0 && now.length == 2 && switchesAtStart.length == 2) {
+      System.out.printf(java.util.Locale.ROOT, "%n[per task] %s: %.3f voluntary + %.3f involuntary context switches,"
+          + " %.3f us CPU, of which the submitting thread %.3f (%d tasks)%n", params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1),
+          (double) (now[0] - switchesAtStart[0]) / tasks, (double) (now[1] - switchesAtStart[1]) / tasks,
+          cpu / 1e3 / tasks, submitter / 1e3 / tasks, tasks);
+    }
+  }
+
+  /** Voluntary and involuntary context switches of every live thread of this JVM, or an empty array. */
+  private static long[] contextSwitches() {
+    long voluntary = 0;
+    long involuntary = 0;
+    try (java.util.stream.Stream<java.nio.file.Path> threads = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+      for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) threads::iterator) {
+        try {
+          for (String line : java.nio.file.Files.readAllLines(t.resolve("status"))) {
+            if (line.startsWith("voluntary_ctxt_switches:")) {
+              voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+              involuntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+            }
+          }
+        } catch (java.io.IOException | RuntimeException threadGone) {
+          // ended meanwhile
+        }
+      }
+    } catch (java.io.IOException noProc) {
+      return new long[0];
+    }
+    return new long[] {voluntary, involuntary};
+  }
+
+  private static long processCpuNanos() {
+    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0L;
+  }
+
   @Benchmark
   public Integer roundTrip() throws Exception {
+    tasks++;
     return engine.submit(TRIVIAL).get();
   }
 
   @Benchmark
   public Integer rawRoundTrip() throws Exception {
+    tasks++;
     return raw.submit(RAW_TRIVIAL).get();
   }
 
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public long batch() throws Exception {
+    tasks += BATCH;
     List<TaskFuture<Integer>> futures = new ArrayList<>(BATCH);
     for (int i = 0; i < BATCH; i++) {
       futures.add(engine.submit(TRIVIAL));
@@ -89,6 +154,7 @@ public abstract class EngineVsRawBenchmark {
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public long rawBatch() throws Exception {
+    tasks += BATCH;
     List<Future<Integer>> futures = new ArrayList<>(BATCH);
     for (int i = 0; i < BATCH; i++) {
       futures.add(raw.submit(RAW_TRIVIAL));

@@ -44,10 +44,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * (raw, async, raw, async...) N times after the warm-up, and prints each round and the medians
  * with their ranges.
  *
- * <p>{@code --retained N} measures what N blocked tasks keep alive, which peak heap cannot tell
- * from garbage: the raw executor and the async backend alternated, each with N tasks parked on a
- * latch; once all have started, a full GC, then heap in use above idle per task and the classes
- * that hold it (the JVM's class histogram, instances and bytes per task), then the tasks are let go.
+ * <p>{@code --retained N [ROUNDS]} measures what N blocked tasks keep alive, which peak heap cannot
+ * tell from garbage: the raw executor and the async backend alternated ROUNDS times (default 5),
+ * each with N tasks parked on a latch; once all have started, a full GC, then heap in use above
+ * idle per task and, by the JVM's class histogram (exact), the bytes of the virtual threads' stack
+ * chunks (which move from run to run on both sides) and of everything else; the classes in the
+ * first round; then the tasks are let go. Ends with the medians and ranges of the ratios.
  */
 public final class WaitingTasksComparison {
   private static final int HTTP_CONCURRENCY = 2_000;
@@ -64,7 +66,7 @@ public final class WaitingTasksComparison {
       return;
     }
     if (args.length > 1 && args[0].equals("--retained")) {
-      retained(Integer.parseInt(args[1]));
+      retained(Integer.parseInt(args[1]), args.length > 2 ? Integer.parseInt(args[2]) : 5);
       return;
     }
     boolean quick = args.length > 0 && args[0].equals("--quick");
@@ -187,7 +189,13 @@ public final class WaitingTasksComparison {
     Body start(int n, java.util.concurrent.Callable<Object> body) throws Exception;
   }
 
-  private static void retained(int n) throws Exception {
+  /** The class of the virtual threads' stack chunks, whose size per task moves from run to run on both sides. */
+  private static final String STACK_CHUNK = "jdk.internal.vm.StackChunk";
+
+  /** What {@link #retainedBy} measured: bytes per task in all, and held by objects other than stack chunks. */
+  private record Held(double total, double withoutStacks, double stacks) {}
+
+  private static void retained(int n, int rounds) throws Exception {
     Starter raw = (count, body) -> {
       ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor();
       List<Future<Object>> fs = new ArrayList<>(count);
@@ -204,8 +212,9 @@ public final class WaitingTasksComparison {
     Starter async = (count, body) -> {
       Engine engine = Engine.open(EngineConfig.newBuilder().backend("async").queueCapacity(1_000_000).build());
       List<TaskFuture<Object>> fs = new ArrayList<>(count);
+      dev.gearbox.Task<Object> task = body::call; // one task object submitted count times, as the raw side does
       for (int i = 0; i < count; i++) {
-        fs.add(engine.submit(body::call));
+        fs.add(engine.submit(task));
       }
       return () -> {
         for (TaskFuture<Object> f : fs) {
@@ -214,19 +223,49 @@ public final class WaitingTasksComparison {
         engine.close();
       };
     };
-    retainedBy("raw", raw, 2_000, false); // warm-up
-    retainedBy("async", async, 2_000, false);
-    for (int round = 0; round < 2; round++) {
-      retainedBy("raw newVirtualThreadPerTaskExecutor", raw, n, round == 0);
-      retainedBy("async backend", async, n, round == 0);
+    // Warm-up, long enough for the JIT to compile the frames the tasks park in: a stack chunk's
+    // size depends on whether they were interpreted or compiled when the thread first parked.
+    for (int w = 0; w < 3; w++) {
+      retainedBy("raw", raw, 9_000, false);
+      retainedBy("async", async, 9_000, false);
     }
+    List<Held> raws = new ArrayList<>();
+    List<Held> asyncs = new ArrayList<>();
+    for (int round = 0; round < rounds; round++) {
+      raws.add(retainedBy("raw newVirtualThreadPerTaskExecutor", raw, n, round == 0));
+      asyncs.add(retainedBy("async backend", async, n, round == 0));
+      System.out.printf(Locale.ROOT, "round %d: total raw %.0f, async %.0f B per task (%.2fx); without stack chunks"
+          + " raw %.0f, async %.0f (%.2fx); stack chunks raw %.0f, async %.0f%n", round + 1,
+          raws.get(round).total, asyncs.get(round).total, asyncs.get(round).total / raws.get(round).total,
+          raws.get(round).withoutStacks, asyncs.get(round).withoutStacks,
+          asyncs.get(round).withoutStacks / raws.get(round).withoutStacks, raws.get(round).stacks, asyncs.get(round).stacks);
+    }
+    double[] totalRatio = new double[rounds];
+    double[] heldRatio = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      totalRatio[r] = asyncs.get(r).total / raws.get(r).total;
+      heldRatio[r] = asyncs.get(r).withoutStacks / raws.get(r).withoutStacks;
+    }
+    System.out.printf(Locale.ROOT, "%d rounds, median [range]: total async/raw %s; without stack chunks async/raw %s;"
+        + " B per task without stack chunks: raw %s, async %s; stack chunks: raw %s, async %s%n", rounds,
+        medianAndRange(totalRatio), medianAndRange(heldRatio),
+        medianAndRange(raws.stream().mapToDouble(Held::withoutStacks).toArray()),
+        medianAndRange(asyncs.stream().mapToDouble(Held::withoutStacks).toArray()),
+        medianAndRange(raws.stream().mapToDouble(Held::stacks).toArray()),
+        medianAndRange(asyncs.stream().mapToDouble(Held::stacks).toArray()));
   }
 
-  private static void retainedBy(String variant, Starter starter, int n, boolean histogram) throws Exception {
+  /**
+   * Starts {@code n} tasks that block, measures what they hold once all have started (heap in use
+   * above idle after a full GC; and by the class histogram, which is exact, the bytes of stack
+   * chunks and of everything else), then lets them go. Prints the classes when {@code print}.
+   */
+  private static Held retainedBy(String variant, Starter starter, int n, boolean print) throws Exception {
     MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
     System.gc();
     System.gc();
     long idle = mem.getHeapMemoryUsage().getUsed();
+    boolean histogram = n >= 10_000;
     java.util.Map<String, long[]> before = histogram ? classHistogram() : java.util.Map.of();
     java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(n);
     java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
@@ -242,30 +281,38 @@ public final class WaitingTasksComparison {
     java.util.Map<String, long[]> after = histogram ? classHistogram() : java.util.Map.of();
     release.countDown();
     waitAll.run();
-    if (n < 10_000) {
-      return;
+    if (!histogram) {
+      return new Held(0, 0, 0);
+    }
+    List<java.util.Map.Entry<String, long[]>> rows = new ArrayList<>();
+    for (java.util.Map.Entry<String, long[]> e : after.entrySet()) {
+      long[] b = before.getOrDefault(e.getKey(), new long[2]);
+      long instances = e.getValue()[0] - b[0];
+      long bytes = e.getValue()[1] - b[1];
+      if (bytes >= n / 2) {
+        rows.add(java.util.Map.entry(e.getKey(), new long[] {instances, bytes}));
+      }
+    }
+    rows.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
+    long total = 0;
+    long stacks = 0;
+    for (java.util.Map.Entry<String, long[]> r : rows) {
+      total += r.getValue()[1];
+      if (r.getKey().equals(STACK_CHUNK)) {
+        stacks += r.getValue()[1];
+      }
     }
     System.out.printf(Locale.ROOT, "%s: %d tasks blocked, heap above idle after GC %.1f MB, %.0f B per task%n",
         variant, n, held / 1e6, (double) held / n);
-    if (histogram) {
-      List<java.util.Map.Entry<String, long[]>> rows = new ArrayList<>();
-      for (java.util.Map.Entry<String, long[]> e : after.entrySet()) {
-        long[] b = before.getOrDefault(e.getKey(), new long[2]);
-        long instances = e.getValue()[0] - b[0];
-        long bytes = e.getValue()[1] - b[1];
-        if (bytes >= n / 2) {
-          rows.add(java.util.Map.entry(e.getKey(), new long[] {instances, bytes}));
-        }
-      }
-      rows.sort((x, y) -> Long.compare(y.getValue()[1], x.getValue()[1]));
-      long total = 0;
+    if (print) {
       for (java.util.Map.Entry<String, long[]> r : rows) {
-        total += r.getValue()[1];
         System.out.printf(Locale.ROOT, "  %8.2f objects %7.1f B per task  %s%n",
             (double) r.getValue()[0] / n, (double) r.getValue()[1] / n, r.getKey());
       }
-      System.out.printf(Locale.ROOT, "  total of these: %.0f B per task%n", (double) total / n);
+      System.out.printf(Locale.ROOT, "  total of these: %.0f B per task (%.0f without stack chunks)%n",
+          (double) total / n, (double) (total - stacks) / n);
     }
+    return new Held((double) held / n, (double) (total - stacks) / n, (double) stacks / n);
   }
 
   /** Instances and bytes per class, from the JVM's class histogram (jcmd GC.class_histogram, which runs a full GC). */

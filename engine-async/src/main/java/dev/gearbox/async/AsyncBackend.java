@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * The concurrency limit is the engine's slot count ({@link #parallelism()}); tasks beyond it wait
  * in the engine's queue, and the engine's {@code queued} counter counts those waits.
  *
+ * <p>Memory: a blocked task holds its virtual thread, the core's bookkeeping and one {@link Runner}
+ * (the thread's body, linked into the list of running threads that {@link #shutdownNow()}
+ * interrupts). Threads are unnamed unless {@code gearbox.async.name-prefix} is set, as the JDK's
+ * own virtual-thread executor leaves them: a name is a string per thread.
+ *
  * <p>Pinning: before JDK 24, a virtual thread that blocks inside {@code synchronized} pins its
  * carrier thread (JEP 491 removed that in 24). The backend logs a warning once when it runs on an
  * older JDK; its own code never blocks while holding a monitor.
@@ -39,17 +44,21 @@ final class AsyncBackend implements Backend {
   private final int limit;
   /** Thread-safe, unlike a Thread.Builder shared between threads. */
   private final java.util.concurrent.ThreadFactory threads;
-  /** Virtual threads running blocking work, for shutdownNow. */
-  private final Set<Thread> running = ConcurrentHashMap.newKeySet();
+  /**
+   * Virtual threads running blocking work, for shutdownNow: a doubly linked list through the
+   * runners themselves (no node or table per thread, unlike a concurrent set). Guarded by itself.
+   */
+  private final Runner running = new Runner(null);
   /** Stages in flight, for shutdownNow. */
   private final Set<StageExecution> stages = ConcurrentHashMap.newKeySet();
   private final AtomicLong active = new AtomicLong();
   private final Object idle = new Object();
   private volatile boolean shutdown;
 
+  /** @param namePrefix the prefix of numbered thread names, or null for unnamed threads */
   AsyncBackend(int limit, String namePrefix) {
     this.limit = limit;
-    this.threads = Thread.ofVirtual().name(namePrefix, 0).factory();
+    this.threads = namePrefix == null ? Thread.ofVirtual().factory() : Thread.ofVirtual().name(namePrefix, 0).factory();
     if (Runtime.version().feature() < 24) {
       log.warn("Gearbox async backend on JDK {}: a task that blocks inside a synchronized block pins its"
           + " carrier thread until JDK 24 (JEP 491); prefer java.util.concurrent locks in tasks, and"
@@ -76,15 +85,13 @@ final class AsyncBackend implements Backend {
       return startStage(attempt, work);
     }
     active.incrementAndGet();
-    Thread t = null;
+    Runner r = new Runner(attempt);
     try {
-      t = threads.newThread(() -> runBlocking(attempt));
-      running.add(t); // registered before it starts, so shutdownNow cannot miss it
-      t.start();
+      r.thread = threads.newThread(r);
+      r.link(); // registered before it starts, so shutdownNow cannot miss it
+      r.thread.start();
     } catch (Throwable e) {
-      if (t != null) {
-        running.remove(t);
-      }
+      r.unlink();
       done();
       throw new RejectedExecutionException("the async backend could not start a virtual thread: " + e, e);
     }
@@ -92,9 +99,10 @@ final class AsyncBackend implements Backend {
   }
 
   /** The body of a virtual thread: this attempt, then each attempt the core hands over. */
-  private void runBlocking(Attempt first) {
+  private void runBlocking(Runner r) {
     try {
-      Attempt a = first;
+      Attempt a = r.first;
+      r.first = null; // not held while the thread runs the attempts handed over after it
       while (a != null) {
         if (a.work() instanceof AsyncWork work) {
           try {
@@ -107,7 +115,7 @@ final class AsyncBackend implements Backend {
         a = a.runHere();
       }
     } finally {
-      running.remove(Thread.currentThread());
+      r.unlink();
       done();
     }
   }
@@ -189,7 +197,11 @@ final class AsyncBackend implements Backend {
   @Override
   public void shutdownNow() {
     shutdown = true;
-    running.forEach(Thread::interrupt);
+    synchronized (running) {
+      for (Runner r = running.next; r != null; r = r.next) {
+        r.thread.interrupt();
+      }
+    }
     for (StageExecution s : stages) {
       s.interrupt(); // cancels the stage, or interrupts a call() still making it
     }
@@ -208,6 +220,54 @@ final class AsyncBackend implements Backend {
       }
     }
     return true;
+  }
+
+  /**
+   * A virtual thread running blocking work: its body, and its link in {@link #running}. The list's
+   * head is a runner without a thread. Links are guarded by {@link #running}.
+   */
+  private final class Runner implements Runnable {
+    /** The attempt the thread starts with; cleared once taken. */
+    Attempt first;
+    /** Written before the thread starts and before the runner is linked; read by shutdownNow. */
+    Thread thread;
+    /** Null while not linked (the head is every linked runner's first predecessor). */
+    private Runner prev;
+    private Runner next;
+
+    Runner(Attempt first) {
+      this.first = first;
+    }
+
+    @Override
+    public void run() {
+      runBlocking(this);
+    }
+
+    void link() {
+      synchronized (running) {
+        prev = running;
+        next = running.next;
+        if (next != null) {
+          next.prev = this;
+        }
+        running.next = this;
+      }
+    }
+
+    void unlink() {
+      synchronized (running) {
+        if (prev == null) {
+          return;
+        }
+        prev.next = next;
+        if (next != null) {
+          next.prev = prev;
+        }
+        prev = null;
+        next = null;
+      }
+    }
   }
 
   /** A stage in flight: interrupting it cancels the stage (before or after it exists). */

@@ -31,8 +31,9 @@ public final class AsyncBackendProvider implements BackendProvider {
   static final List<ConfigKey> KEYS = List.of(
       new ConfigKey(MAX_CONCURRENCY, "`gearbox.workers` if set explicitly, else 100,000",
           "tasks in flight at once; beyond it tasks wait in the engine's queue (`gearbox.queue.capacity`)"),
-      new ConfigKey(NAME_PREFIX, "`gearbox-<engine>-vt-`",
-          "virtual thread names"));
+      new ConfigKey(NAME_PREFIX, "none: threads are unnamed, as the JDK's virtual-thread executor leaves them",
+          "names the virtual threads `<prefix>0`, `<prefix>1`... (a string per running task); snapshots show an"
+              + " unnamed one as `VirtualThread[#<thread id>]`"));
 
   @Override
   public List<ConfigKey> declaredKeys() {
@@ -43,7 +44,7 @@ public final class AsyncBackendProvider implements BackendProvider {
   public Backend create(BackendSettings settings) {
     int fallback = settings.workersConfigured() ? settings.workers() : DEFAULT_MAX_CONCURRENCY;
     int limit = settings.getInt(MAX_CONCURRENCY, fallback, 1, 10_000_000);
-    String prefix = settings.get(NAME_PREFIX).orElse("gearbox-" + settings.engineName() + "-vt-");
+    String prefix = settings.get(NAME_PREFIX).orElse(null);
     return new AsyncBackend(limit, prefix);
   }
 }

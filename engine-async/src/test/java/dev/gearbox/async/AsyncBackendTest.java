@@ -174,4 +174,77 @@ class AsyncBackendTest {
       assertThat(b.parallelism()).isEqualTo(AsyncBackendProvider.DEFAULT_MAX_CONCURRENCY);
     }
   }
+
+  @Test
+  void threadsAreUnnamed_andSnapshotsShowTheirIds_unlessAPrefixNamesThem() throws Exception {
+    for (String prefix : new String[] {null, "mine-"}) {
+      EngineConfig.Builder b = EngineConfig.newBuilder();
+      if (prefix != null) {
+        b.option(AsyncBackendProvider.NAME_PREFIX, prefix);
+      }
+      try (Engine engine = open(b)) {
+        CountDownLatch release = new CountDownLatch(1);
+        TaskFuture<Thread> f = engine.submit(() -> {
+          Thread me = Thread.currentThread();
+          release.await();
+          return me;
+        });
+        await().atMost(PROMPTLY).until(() -> engine.snapshot(10).tasks().stream()
+            .anyMatch(t -> t.state() == dev.gearbox.EngineSnapshot.TaskState.RUNNING && t.where() != null));
+        String where = engine.snapshot(10).tasks().get(0).where();
+        release.countDown();
+        Thread runner = f.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
+        assertThat(runner.isVirtual()).isTrue();
+        if (prefix == null) {
+          assertThat(runner.getName()).isEmpty();
+          assertThat(where).isEqualTo("VirtualThread[#" + runner.threadId() + "]");
+        } else {
+          assertThat(runner.getName()).startsWith(prefix);
+          assertThat(where).isEqualTo(runner.getName());
+        }
+      }
+    }
+  }
+
+  /**
+   * The backend's own shutdownNow reaches every running thread: tasks that ignore the engine's
+   * interrupt run on until close() forces the backend after the grace period, whose interrupt they
+   * obey.
+   */
+  @Test
+  void closeAfterShutdownNow_interruptsEveryThreadStillRunning_throughTheBackend() throws Exception {
+    int n = 50;
+    CountDownLatch firstInterrupts = new CountDownLatch(n);
+    CountDownLatch stopped = new CountDownLatch(n);
+    java.util.concurrent.atomic.AtomicBoolean obeyNext = new java.util.concurrent.atomic.AtomicBoolean();
+    Engine engine = open(EngineConfig.newBuilder().cancelGrace(Duration.ofMillis(100)));
+    CountDownLatch started = new CountDownLatch(n);
+    for (int i = 0; i < n; i++) {
+      engine.submit(() -> {
+        started.countDown();
+        boolean first = true;
+        for (;;) {
+          try {
+            new CountDownLatch(1).await();
+          } catch (InterruptedException e) {
+            if (obeyNext.get()) {
+              stopped.countDown();
+              return null;
+            }
+            if (first) {
+              first = false;
+              firstInterrupts.countDown(); // the engine's interrupt: ignored
+            }
+          }
+        }
+      });
+    }
+    assertThat(started.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    engine.shutdownNow();
+    assertThat(firstInterrupts.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    obeyNext.set(true); // from now on only the backend interrupts them
+    engine.close();
+    assertThat(stopped.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+  }
 }
