@@ -130,7 +130,7 @@ public final class ProcessComparison {
                       rates.append(1000000 / (time.perf_counter() - t))
                   print(' '.join(str(r) for r in rates))
           """, Integer.toString(MAP_ROUNDS));
-      double[] py = pyRates == null ? null : Arrays.stream(pyRates.trim().split(" ")).mapToDouble(Double::parseDouble).toArray();
+      double[] py = pyRates == null ? null : Arrays.stream(pyRates.trim().split(" ")).mapToDouble(r -> Double.parseDouble(r) / 1e6).toArray();
       for (String phase : List.of("first", "warm")) {
         int from = phase.equals("first") ? 0 : MAP_ROUNDS - MAP_FIRST;
         double[] rate = column(engine, 0, from);
