@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.gearbox.spi.Work;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Set;
@@ -30,15 +29,20 @@ import java.util.stream.StreamSupport;
  */
 final class MapRun<I, O> implements Iterator<O> {
 
-  /** A job in flight: its inputs (kept for error messages and per-input retries) and future. */
+  /**
+   * A job in flight: its inputs (kept for per-input retries; an {@code Object[]} or, on backends
+   * that serialize work, maybe a {@link Packed} primitive array), how many, and its future.
+   */
   private static final class Slot {
     final long firstIndex;
-    final Object[] inputs;
+    final Object inputs;
+    final int count;
     final TaskFuture<Object> future;
 
-    Slot(long firstIndex, Object[] inputs, TaskFuture<Object> future) {
+    Slot(long firstIndex, Object inputs, int count, TaskFuture<Object> future) {
       this.firstIndex = firstIndex;
       this.inputs = inputs;
+      this.count = count;
       this.future = future;
     }
   }
@@ -48,6 +52,8 @@ final class MapRun<I, O> implements Iterator<O> {
   private final Iterator<? extends I> source;
   private final AutoCloseable sourceStream;
   private final boolean ordered;
+  /** Chunks travel packed ({@link Packed}): the backend serializes work. */
+  private final boolean pack;
   private final int window;
   /** The run time adaptive chunks aim at on backends that run jobs in this JVM. */
   static final long IN_PROCESS_BATCH_TARGET_NANOS = 1_000_000;
@@ -69,7 +75,8 @@ final class MapRun<I, O> implements Iterator<O> {
   /** An input being retried on its own, so that close() from another thread reaches it. */
   private volatile TaskFuture<Object> retrying;
   private Slot current;
-  private Object[] currentResults;
+  /** The current slot's outputs: an {@code Object[]} or a {@link Packed} primitive array. */
+  private Object currentResults;
   private int pos;
 
   private boolean buffered;
@@ -85,6 +92,7 @@ final class MapRun<I, O> implements Iterator<O> {
     this.source = source;
     this.sourceStream = sourceStream;
     this.ordered = ordered;
+    this.pack = engine.capabilities().requiresSerializable();
     requireNonNull(options, "options");
     this.window = options.window().orElse(engine.defaultMapWindow());
     int fixed = options.chunkSize().orElse(engine.config.chunkSize());
@@ -236,7 +244,7 @@ final class MapRun<I, O> implements Iterator<O> {
   /** Moves to the next output; false at the end. Throws for a failed input. */
   private boolean advance() {
     for (;;) {
-      if (current != null && pos < current.inputs.length) {
+      if (current != null && pos < current.count) {
         int i = pos++;
         bufferedValue = resultAt(current, i);
         return true;
@@ -266,44 +274,40 @@ final class MapRun<I, O> implements Iterator<O> {
   private void fill() {
     while (!sourceDone && !closed && inFlight < window) {
       int n = sizer.next();
-      Object[] chunk = new Object[n];
-      int k = 0;
+      Object chunk;
       try {
-        while (k < n && source.hasNext()) {
-          chunk[k++] = source.next();
-        }
+        chunk = Packed.read(source, n, pack);
       } catch (RuntimeException e) {
         close();
         throw e;
       }
+      int k = Packed.length(chunk);
       if (k < n) {
         sourceDone = true;
         if (k == 0) {
           return;
         }
-        chunk = Arrays.copyOf(chunk, k);
       }
-      submit(chunk);
+      submit(chunk, k);
     }
   }
 
-  private void submit(Object[] chunk) {
+  private void submit(Object chunk, int count) {
     TaskOptions o = options;
-    if (chunk.length > 1 && timeout != null) {
-      o = options.toBuilder().timeout(timeout.multipliedBy(chunk.length)).build();
+    if (count > 1 && timeout != null) {
+      o = options.toBuilder().timeout(timeout.multipliedBy(count)).build();
     }
     TaskFuture<Object> f;
     try {
-      f = engine.submitWork(work(chunk), o);
+      f = engine.submitWork(new MapWork(fn, chunk, pack && count > 1), o);
     } catch (RuntimeException e) {
       close();
       throw e;
     }
-    Slot s = new Slot(nextIndex, chunk, f);
-    nextIndex += chunk.length;
+    Slot s = new Slot(nextIndex, chunk, count, f);
+    nextIndex += count;
     if (progress != null) {
-      int n = chunk.length;
-      f.whenComplete((v, t) -> progress.jobEnded(n));
+      f.whenComplete((v, t) -> progress.jobEnded(count));
     }
     inFlight++;
     if (ordered) {
@@ -344,16 +348,35 @@ final class MapRun<I, O> implements Iterator<O> {
       throw e;
     }
     if (sizer.isAdaptive()) {
-      sizer.record(s.inputs.length, s.future.job.lastRunNanos);
+      sizer.record(s.count, s.future.job.lastRunNanos);
     }
     current = s;
     pos = 0;
     // A single-input job returns the output itself; a chunk returns its outputs, maybe packed.
-    currentResults = s.inputs.length == 1 ? new Object[] {value} : Packed.unpack(value);
+    currentResults = s.count == 1 ? new Object[] {value} : value;
+  }
+
+  /**
+   * The rest of the outputs, the current chunk's without a call per output to {@link #hasNext};
+   * the same order, failures and closing as {@link #next}.
+   */
+  @Override
+  public void forEachRemaining(java.util.function.Consumer<? super O> action) {
+    requireNonNull(action, "action");
+    while (hasNext()) {
+      action.accept(next());
+      Slot s = current;
+      while (s != null && pos < s.count && !closed) {
+        @SuppressWarnings("unchecked")
+        O o = (O) resultAt(s, pos++);
+        action.accept(o);
+      }
+    }
   }
 
   private Object resultAt(Slot s, int i) {
-    Object r = currentResults[i];
+    Object results = currentResults;
+    Object r = results instanceof Object[] a ? a[i] : Packed.get(results, i);
     if (r instanceof ItemFailure failure) {
       Throwable cause = failure.cause();
       if (retry.maxAttempts() > 1 && retry.shouldRetry(cause)) {
@@ -368,7 +391,7 @@ final class MapRun<I, O> implements Iterator<O> {
   /** An input that failed inside a batch gets the rest of its retry budget as a job of its own. */
   private Object retryAlone(Slot s, int i) {
     TaskOptions o = options.toBuilder().retry(retry.withMaxAttempts(retry.maxAttempts() - 1)).build();
-    TaskFuture<Object> f = engine.submitWork(work(new Object[] {s.inputs[i]}), o);
+    TaskFuture<Object> f = engine.submitWork(new MapWork(fn, new Object[] {Packed.get(s.inputs, i)}, false), o);
     retrying = f;
     if (closed) {
       f.cancel(true);
@@ -441,12 +464,6 @@ final class MapRun<I, O> implements Iterator<O> {
 
   /** A failed input inside a batch; the other inputs of the batch are unaffected. */
   record ItemFailure(Throwable cause) implements Serializable {}
-
-  /** The job for a chunk: packed into primitive arrays when it will be serialized. */
-  private MapWork work(Object[] chunk) {
-    boolean pack = chunk.length > 1 && engine.capabilities().requiresSerializable();
-    return new MapWork(fn, pack ? Packed.pack(chunk) : chunk, pack);
-  }
 
   /**
    * Applies the function to a chunk; a single input returns its output directly. {@code inputs}

@@ -28,7 +28,9 @@ import java.util.stream.Stream;
  *   <li>round trip of a trivial task vs a raw one-byte ping-pong over a child JVM's pipes, and vs
  *       Python's {@code ProcessPoolExecutor.submit().result()} when python3 exists;
  *   <li>{@code map} over 1,000,000 trivial inputs with no chunk size given vs Python's
- *       {@code multiprocessing.Pool(2).imap_unordered(chunksize=1000)};
+ *       {@code multiprocessing.Pool(2).imap_unordered(chunksize=1000)}, both warmed by one map of
+ *       100,000 inputs, then 8 maps each ({@code -Dmap.rounds}): the first 3 and the last 3
+ *       reported, with the CPU of each JVM, bytes on the pipes and allocations per input;
  *   <li>cold start to first result (one worker) vs spawning a bare JVM and echoing one byte;
  *   <li>CPU-bound speedup: primes below 2,000,000 in 16 chunks on 2 workers vs one thread, after one run of
  *       the job and again after 20,000 tiny tasks (the per-task path compiled), with the thread backend;
@@ -109,26 +111,42 @@ public final class ProcessComparison {
 
     // 2. map over 1M
     if (sections.contains("map")) {
-      double mapRate;
+      // Both sides the same way: one unmeasured map of 100,000 inputs, then MAP_ROUNDS maps of
+      // 1,000,000; the first MAP_FIRST are reported as "first", the last MAP_FIRST as "warm".
+      double[][] engine = new double[MAP_ROUNDS][];
       try (Engine e = open(2)) {
-        mapRate = median(3, () -> mapRate(e));
+        mapRound(e, 100_000);
+        for (int i = 0; i < MAP_ROUNDS; i++) {
+          engine[i] = mapRound(e, 1_000_000);
+        }
       }
-      Double pyMap = python("""
-          import time, multiprocessing as mp
+      String pyRates = pythonLine("""
+          import sys, time, multiprocessing as mp
           def f(x):
               return x + 1
           if __name__ == '__main__':
               with mp.Pool(2) as p:
                   sum(p.imap_unordered(f, range(100000), chunksize=1000))
                   rates = []
-                  for _ in range(3):
+                  for _ in range(int(sys.argv[1])):
                       t = time.perf_counter(); s = sum(p.imap_unordered(f, range(1000000), chunksize=1000))
                       rates.append(1000000 / (time.perf_counter() - t))
-                  rates.sort(); print(rates[1])
-          """);
-      rows.add(String.format(Locale.ROOT, "| map over 1,000,000 trivial inputs (inputs/s) | %,.0f | — | %s | Python Pool(2).imap_unordered(chunksize=1000)%s | >= Python |",
-          mapRate, pyMap == null ? "python3 absent" : String.format(Locale.ROOT, "%,.0f", pyMap),
-          pyMap == null ? "" : String.format(Locale.ROOT, ": engine/Python = %.2f", mapRate / pyMap)));
+                  print(' '.join(str(r) for r in rates))
+          """, Integer.toString(MAP_ROUNDS));
+      double[] py = pyRates == null ? null : Arrays.stream(pyRates.trim().split(" ")).mapToDouble(r -> Double.parseDouble(r) / 1e6).toArray();
+      for (String phase : List.of("first", "warm")) {
+        int from = phase.equals("first") ? 0 : MAP_ROUNDS - MAP_FIRST;
+        double[] rate = column(engine, 0, from);
+        double[] pyPart = py == null ? null : Arrays.copyOfRange(py, from, from + MAP_FIRST);
+        rows.add(String.format(Locale.ROOT, "| map over 1,000,000 trivial inputs, %s %d maps (M inputs/s, median [range]) | %.2f [%.2f–%.2f]"
+            + " | — | %s | Python Pool(2).imap_unordered(chunksize=1000)%s; per 1M inputs: engine JVM CPU %.0f ms, workers %.0f ms,"
+            + " %.2f bytes per input on the pipes, %.1f bytes allocated per input in the engine JVM | >= 1.2x Python |",
+            phase, MAP_FIRST, medianOf(rate), min(rate), max(rate),
+            py == null ? "python3 absent" : String.format(Locale.ROOT, "%.2f [%.2f–%.2f]", medianOf(pyPart), min(pyPart), max(pyPart)),
+            py == null ? "" : String.format(Locale.ROOT, ": engine/Python = %.2f", medianOf(rate) / medianOf(pyPart)),
+            medianOf(column(engine, 1, from)), medianOf(column(engine, 2, from)), medianOf(column(engine, 3, from)),
+            medianOf(column(engine, 4, from))));
+      }
     }
 
     // 3. cold start
@@ -308,8 +326,49 @@ public final class ProcessComparison {
     return total;
   }
 
+  /** Maps of 1,000,000 inputs after the warm-up map, and how many of the first and of the last are reported. */
+  static final int MAP_ROUNDS = Math.max(3, Integer.getInteger("map.rounds", 8));
+  static final int MAP_FIRST = 3;
+
+  /** The {@code MAP_FIRST} values of column {@code c} from round {@code from}. */
+  private static double[] column(double[][] rounds, int c, int from) {
+    return IntStream.range(from, from + MAP_FIRST).mapToDouble(i -> rounds[i][c]).toArray();
+  }
+
+  /**
+   * One {@code map} of {@code n} trivial inputs: M inputs/s, then per 1,000,000 inputs the engine
+   * JVM's CPU ms and its workers', then bytes on the pipes per input (both ways) and bytes this JVM
+   * allocated per input.
+   */
+  private static double[] mapRound(Engine e, int n) {
+    long[] pids = e.snapshot(0).workers().stream().mapToLong(EngineSnapshot.WorkerInfo::pid).filter(p -> p > 0).toArray();
+    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long self = ProcessHandle.current().pid();
+    long cpu0 = ThreadCpu.of(self).total();
+    long workers0 = LongStream.of(pids).map(p -> ThreadCpu.of(p).total()).sum();
+    long bytes0 = pipeBytes(e);
+    long alloc0 = threads.getTotalThreadAllocatedBytes();
+    double rate = mapRate(e, n);
+    long alloc = threads.getTotalThreadAllocatedBytes() - alloc0;
+    long bytes = pipeBytes(e) - bytes0;
+    double perMillion = 1e6 / n;
+    return new double[] {rate / 1e6, (ThreadCpu.of(self).total() - cpu0) * 10 * perMillion,
+        (LongStream.of(pids).map(p -> ThreadCpu.of(p).total()).sum() - workers0) * 10 * perMillion,
+        bytes / (double) n, alloc / (double) n};
+  }
+
+  /** Bytes sent and received on the engine's worker pipes so far (headers included). */
+  private static long pipeBytes(Engine e) {
+    return e.metrics().getCounters().entrySet().stream()
+        .filter(c -> c.getKey().endsWith("process.bytes-sent") || c.getKey().endsWith("process.bytes-received"))
+        .mapToLong(c -> c.getValue().getCount()).sum();
+  }
+
   private static double mapRate(Engine e) {
-    int n = 1_000_000;
+    return mapRate(e, 1_000_000);
+  }
+
+  private static double mapRate(Engine e, int n) {
     long t = System.nanoTime();
     long sum;
     try (Stream<Integer> out = e.map(x -> x + 1, IntStream.range(0, n).boxed(), MapOptions.defaults())) {

@@ -440,15 +440,24 @@ final class CompactForm {
       putInt((int) (v >> 32));
     }
 
-    /** Makes room for {@code n} more bytes, or throws {@link TooLarge} when they would pass the limit. */
+    /**
+     * Makes room for {@code n} more bytes, or throws {@link TooLarge} when they would pass the
+     * limit. The buffer doubles, or when that is not enough (a large array) grows to what is
+     * needed plus {@link #SLACK}, so that the few bytes written after an array (the rest of its
+     * record) do not double it again.
+     */
     private void room(int n) {
       if (n > maxBytes - pos) {
         throw new TooLarge();
       }
       if (buf.length - pos < n) {
-        buf = Arrays.copyOf(buf, (int) Math.min(Math.max(pos + (long) n, buf.length * 2L), maxBytes));
+        long need = pos + (long) n;
+        long size = need > buf.length * 2L ? need + SLACK : buf.length * 2L;
+        buf = Arrays.copyOf(buf, (int) Math.min(size, maxBytes));
       }
     }
+
+    private static final int SLACK = 256;
   }
 
   // ---------------------------------------------------------------- decoding

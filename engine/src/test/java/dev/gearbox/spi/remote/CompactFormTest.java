@@ -49,6 +49,33 @@ class CompactFormTest {
     assertThat(bytes.length).isEqualTo(1 + 1 + 4 + 24);
   }
 
+  record AroundAnArray(String head, int[] big, boolean tail, String end) implements Serializable {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof AroundAnArray a && head.equals(a.head) && Arrays.equals(big, a.big) && tail == a.tail && end.equals(a.end);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(big);
+    }
+  }
+
+  @Test
+  void aLargeArrayAndTheFieldsAfterIt_roundTrip_andAnArrayUpToTheLimitStillFits() throws Exception {
+    int[] big = new int[5_000];
+    Arrays.setAll(big, i -> i * 31);
+    AroundAnArray value = new AroundAnArray("h", big, true, "after the array");
+    byte[] bytes = codec.encode(value);
+    assertThat(bytes[0]).isEqualTo(CompactForm.TAG);
+    assertThat(codec.decode(bytes, 0)).isEqualTo(value);
+    int[] atTheLimit = new int[(64 * 1024 - 6) / 4]; // tag, kind and length: 6 bytes
+    byte[] full = codec.encode(atTheLimit);
+    assertThat(full).hasSize(64 * 1024 - 2);
+    assertThat(full[0]).isEqualTo(CompactForm.TAG);
+    assertThat(codec.decode(full, 0)).isEqualTo(atTheLimit);
+  }
+
   @Test
   void aStringUtf8CannotCarry_travelsAsJdkSerialization() throws Exception {
     String lone = "a\uD800b";
