@@ -54,7 +54,10 @@ final class AttemptImpl implements Attempt, TaskContext {
    * thread it was handed to.
    */
   long dispatchedNanos;
-  /** The deadline's timer entry: written by the thread that reports the start, cancelled by the report. */
+  /**
+   * The deadline's timer entry, then, once the attempt is stopped with an interrupt, the kill's:
+   * written by the thread that reports the start or stops the attempt, cancelled by the report.
+   */
   volatile ScheduledFuture<?> deadline;
 
   /**

@@ -779,8 +779,19 @@ final class DefaultEngine implements Engine {
               name, a, grace.toMillis());
         }
       };
+      // The kill takes the deadline's place on the attempt (decided now, so its deadline has no
+      // more to do), so the report cancels it as it would the deadline: an attempt that ends within
+      // the grace leaves nothing on the timer, whose end close() waits for.
+      ScheduledFuture<?> deadline = a.deadline;
+      if (deadline != null) {
+        deadline.cancel(false);
+      }
       try {
-        timer.schedule(kill, grace.toNanos(), TimeUnit.NANOSECONDS);
+        ScheduledFuture<?> k = timer.schedule(kill, grace.toNanos(), TimeUnit.NANOSECONDS);
+        a.deadline = k;
+        if (a.isReported()) {
+          k.cancel(false); // the report came first, on another thread
+        }
       } catch (RejectedExecutionException e) {
         kill.run();
       }

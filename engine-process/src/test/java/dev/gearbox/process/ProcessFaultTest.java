@@ -92,6 +92,18 @@ class ProcessFaultTest {
   }
 
   @Test
+  void aCancelledTaskThatEndsAtItsInterrupt_leavesNoKillPending_soCloseDoesNotWaitOutTheGrace() throws Exception {
+    Engine engine = open(b -> b.workers(1).cancelGrace(Duration.ofMinutes(2)));
+    TaskFuture<Object> f = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1));
+    await().atMost(PROMPTLY).until(() -> Files.exists(dir.resolve("pid-1")));
+    assertThat(f.cancel(true)).isTrue();
+    // The task ends at the interrupt and reports; the kill scheduled for after the grace must go
+    // with that report, or the engine's timer (and so termination) waits the whole two minutes.
+    engine.shutdown();
+    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+  }
+
+  @Test
   void systemExit_failsOnlyThatTask_namingTaskExitCodeAndStderr_andThePoolHeals() throws Exception {
     Engine engine = open(b -> b);
     TaskFuture<Object> other = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1));
