@@ -256,17 +256,9 @@ final class AttemptImpl implements Attempt, TaskContext {
     return null;
   }
 
-  /**
-   * The name of the thread running the work in-process, or null; an unnamed thread (a virtual
-   * thread, which backends leave unnamed to spare a string per task) as {@code VirtualThread[#<id>]},
-   * how thread dumps list it.
-   */
+  /** The name of the thread running the work in-process ({@link ThreadNames}), or null. */
   synchronized String runnerName() {
-    if (runner == null || finishedHere) {
-      return null;
-    }
-    String n = runner.getName();
-    return n.isEmpty() ? (runner.isVirtual() ? "VirtualThread" : "Thread") + "[#" + runner.threadId() + "]" : n;
+    return runner == null || finishedHere ? null : ThreadNames.of(runner);
   }
 
   /** Interrupts the work: its in-process thread if it runs here, and the backend's execution. */

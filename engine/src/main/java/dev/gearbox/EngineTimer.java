@@ -18,10 +18,11 @@ import java.util.function.Supplier;
  *
  * <p>Why: a plain {@code Timer.update} marks a meter (four adders and a clock read) and updates
  * an exponentially decaying reservoir (a clock read, an exponential and a sorted-map insertion),
- * together about 0.1 µs, which a trivial task pays twice. The snapshot was a sample already (the
- * reservoir keeps 1,028 durations, weighted to the last five minutes); below 10,000 tasks a
- * second every duration still goes into it, and above that the durations taken are spread evenly
- * in time. Every duration given through the {@code Timer} API ({@link #update}, {@link #time()})
+ * together about 0.1 µs uncontended (more when threads update one reservoir at once), which a
+ * trivial task pays twice. The snapshot was a sample already (the
+ * reservoir keeps 1,028 durations, weighted to the last five minutes); a duration goes into it
+ * unless another was taken less than 100 µs before, so durations that end further apart all go
+ * in, and those of a faster stream are taken at most one per 100 µs, spread evenly in time. Every duration given through the {@code Timer} API ({@link #update}, {@link #time()})
  * goes into the distribution.
  *
  * <p>Thread-safety: thread-safe. The count is a {@link LongAdder}; the meter is caught up under
@@ -30,7 +31,7 @@ import java.util.function.Supplier;
 final class EngineTimer extends Timer {
   /**
    * The least time between two durations sampled on the hot path: at most 10,000 samples a second
-   * (a sample costs about 0.5 µs; at 10 µs apart, trivial tasks on two threads spent a tenth of
+   * (a sample, contended by two threads, cost about 0.5 µs; at 10 µs apart, trivial tasks on two threads spent a tenth of
    * their time sampling).
    */
   static final long SAMPLE_GAP_NANOS = 100_000L;

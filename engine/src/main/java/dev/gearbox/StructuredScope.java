@@ -351,8 +351,8 @@ final class StructuredScope<T> implements Scope<T> {
 
   private void checkOwner(String what) {
     if (Thread.currentThread() != owner) {
-      throw new WrongThreadException(what + " on scope '" + name + "' from thread '" + Thread.currentThread().getName()
-          + "': the scope belongs to thread '" + owner.getName() + "', which opened it"
+      throw new WrongThreadException(what + " on scope '" + name + "' from thread '" + ThreadNames.of(Thread.currentThread())
+          + "': the scope belongs to thread '" + ThreadNames.of(owner) + "', which opened it"
           + ("fork".equals(what) ? " (ScopeOptions.newBuilder().confined(false) lets other threads fork)" : ""));
     }
   }

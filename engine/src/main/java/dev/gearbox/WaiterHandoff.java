@@ -108,7 +108,7 @@ final class WaiterHandoff {
     try {
       report.run();
     } catch (RuntimeException | Error e) {
-      log.warn("Gearbox: a report failed on {}", Thread.currentThread().getName(), e);
+      log.warn("Gearbox: a report failed on {}", ThreadNames.of(Thread.currentThread()), e);
     }
   }
 }

@@ -49,6 +49,8 @@ final class AsyncBackend implements Backend {
    * runners themselves (no node or table per thread, unlike a concurrent set). Guarded by itself.
    */
   private final Runner running = new Runner(null);
+  /** Set once shutdownNow has walked {@link #running}: a runner linked after that is interrupted by its starter. Guarded by {@link #running}. */
+  private boolean stopped;
   /** Stages in flight, for shutdownNow. */
   private final Set<StageExecution> stages = ConcurrentHashMap.newKeySet();
   private final AtomicLong active = new AtomicLong();
@@ -84,12 +86,15 @@ final class AsyncBackend implements Backend {
     if (attempt.work() instanceof AsyncWork work) {
       return startStage(attempt, work);
     }
+    Runner r = new Runner(attempt); // before the count: nothing between it and the try may throw
     active.incrementAndGet();
-    Runner r = new Runner(attempt);
     try {
       r.thread = threads.newThread(r);
-      r.link(); // registered before it starts, so shutdownNow cannot miss it
+      boolean stopped = r.link(); // registered before it starts: shutdownNow's walk finds it, or link saw that walk
       r.thread.start();
+      if (stopped) {
+        r.thread.interrupt(); // shutdownNow walked the list before it was linked
+      }
     } catch (Throwable e) {
       r.unlink();
       done();
@@ -197,10 +202,17 @@ final class AsyncBackend implements Backend {
   @Override
   public void shutdownNow() {
     shutdown = true;
+    // Copied under the lock, interrupted outside it: interrupting can take a while (closing a
+    // channel the thread blocks in), and every thread starting or ending waits for this lock.
+    java.util.List<Thread> toInterrupt = new java.util.ArrayList<>();
     synchronized (running) {
+      stopped = true;
       for (Runner r = running.next; r != null; r = r.next) {
-        r.thread.interrupt();
+        toInterrupt.add(r.thread);
       }
+    }
+    for (Thread t : toInterrupt) {
+      t.interrupt();
     }
     for (StageExecution s : stages) {
       s.interrupt(); // cancels the stage, or interrupts a call() still making it
@@ -244,7 +256,8 @@ final class AsyncBackend implements Backend {
       runBlocking(this);
     }
 
-    void link() {
+    /** Links this runner; returns whether shutdownNow has walked the list already (the caller interrupts it then). */
+    boolean link() {
       synchronized (running) {
         prev = running;
         next = running.next;
@@ -252,6 +265,7 @@ final class AsyncBackend implements Backend {
           next.prev = this;
         }
         running.next = this;
+        return stopped;
       }
     }
 

@@ -189,10 +189,14 @@ class AsyncBackendTest {
           release.await();
           return me;
         });
-        await().atMost(PROMPTLY).until(() -> engine.snapshot(10).tasks().stream()
-            .anyMatch(t -> t.state() == dev.gearbox.EngineSnapshot.TaskState.RUNNING && t.where() != null));
-        String where = engine.snapshot(10).tasks().get(0).where();
-        release.countDown();
+        String where;
+        try {
+          await().atMost(PROMPTLY).until(() -> engine.snapshot(10).tasks().stream()
+              .anyMatch(t -> t.state() == dev.gearbox.EngineSnapshot.TaskState.RUNNING && t.where() != null));
+          where = engine.snapshot(10).tasks().get(0).where();
+        } finally {
+          release.countDown(); // a failed wait must fail the test, not hang its close
+        }
         Thread runner = f.get(PROMPTLY.toSeconds(), TimeUnit.SECONDS);
         assertThat(runner.isVirtual()).isTrue();
         if (prefix == null) {
@@ -208,8 +212,8 @@ class AsyncBackendTest {
 
   /**
    * The backend's own shutdownNow reaches every running thread: tasks that ignore the engine's
-   * interrupt run on until close() forces the backend after the grace period, whose interrupt they
-   * obey.
+   * interrupt run on until the backend's shutdownNow interrupts them again (when the engine
+   * terminates, or when close() forces it after the grace period), and that interrupt they obey.
    */
   @Test
   void closeAfterShutdownNow_interruptsEveryThreadStillRunning_throughTheBackend() throws Exception {
@@ -239,12 +243,17 @@ class AsyncBackendTest {
         }
       });
     }
-    assertThat(started.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
-    engine.shutdownNow();
-    assertThat(firstInterrupts.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
-    obeyNext.set(true); // from now on only the backend interrupts them
-    engine.close();
-    assertThat(stopped.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
-    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    try {
+      assertThat(started.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      engine.shutdownNow();
+      assertThat(firstInterrupts.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      obeyNext.set(true); // from now on only the backend interrupts them
+      engine.close();
+      assertThat(stopped.await(PROMPTLY.toSeconds(), TimeUnit.SECONDS)).isTrue();
+      assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    } finally {
+      obeyNext.set(true); // whatever failed above, the tasks end at the next interrupt
+      engine.shutdownNow();
+    }
   }
 }
