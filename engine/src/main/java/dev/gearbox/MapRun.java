@@ -350,9 +350,14 @@ final class MapRun<I, O> implements Iterator<O> {
     if (sizer.isAdaptive()) {
       sizer.record(s.count, s.future.job.lastRunNanos);
     }
+    // A single-input job returns the output itself; a chunk returns its outputs, maybe packed, one per input.
+    if (s.count != 1 && (!isChunk(value) || Packed.length(value) != s.count)) {
+      throw failed(s, 0, new EngineException(s.future.taskId(), s.future.taskName(), "a chunk of " + s.count
+          + " inputs came back as " + (isChunk(value) ? Packed.length(value) + " outputs" : value == null ? "null" : "a " + value.getClass().getName())
+          + ": the worker or member that ran it is broken", null));
+    }
     current = s;
     pos = 0;
-    // A single-input job returns the output itself; a chunk returns its outputs, maybe packed.
     currentResults = s.count == 1 ? new Object[] {value} : value;
   }
 
@@ -412,6 +417,10 @@ final class MapRun<I, O> implements Iterator<O> {
     } finally {
       retrying = null;
     }
+  }
+
+  private static boolean isChunk(Object value) {
+    return value instanceof Object[] || value instanceof int[] || value instanceof long[] || value instanceof double[];
   }
 
   private RuntimeException failed(Slot s, int i, Throwable cause) {

@@ -43,6 +43,9 @@ final class BenchCommand implements Callable<Integer> {
   /** The per-task warm-up stops after this long on a level, whatever --warm-tasks says. */
   static final int WARM_SECONDS = 5;
 
+  /** How many warm-up tasks each level ran, as "level count", for the table's header. */
+  private final List<String> warmed = new ArrayList<>();
+
   @Option(names = "--n", description = "CPU workload: count primes below this (default: ${DEFAULT-VALUE})")
   long n = 4_000_000;
 
@@ -149,7 +152,7 @@ final class BenchCommand implements Callable<Integer> {
         Engine engine = Engine.open(EngineConfig.load(o));
         engines.add(engine);
         PrimesExample.warmUp(engine);
-        warmPerTaskPath(engine);
+        warmed.add(level + " " + String.format(Locale.ROOT, "%,d", warmPerTaskPath(engine)));
         labels.add("gearbox " + level + " (" + Example.describeParallelism(engine) + ")");
         cpuRuns.add(() -> {
           long c;
@@ -201,14 +204,15 @@ final class BenchCommand implements Callable<Integer> {
    * the JIT compiles only after it ran hundreds or thousands of times; 16 chunks a round never get
    * it there, so without this the rounds would measure the JIT's warm-up, not the level.
    */
-  private void warmPerTaskPath(Engine engine) {
+  private long warmPerTaskPath(Engine engine) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WARM_SECONDS);
-    int batch = 1_000;
-    for (int done = 0; done < warmTasks && System.nanoTime() < deadline; done += batch) {
-      try (Stream<Long> s = engine.mapUnordered(Primes::countChunk, java.util.Collections.nCopies(Math.min(batch, warmTasks - done),
-          new long[] {0, 100}), MapOptions.newBuilder().chunkSize(1).build())) {
-        s.forEach(c -> { });
-      }
+    long[] range = {0, 100};
+    // The inputs end at the deadline (or after --warm-tasks), so the warm-up overruns it by at most
+    // the map's window of tasks already sent.
+    Iterable<long[]> inputs = () -> Stream.generate(() -> range).limit(warmTasks)
+        .takeWhile(r -> System.nanoTime() < deadline).iterator();
+    try (Stream<Long> s = engine.mapUnordered(Primes::countChunk, inputs, MapOptions.newBuilder().chunkSize(1).build())) {
+      return s.count();
     }
   }
 
@@ -228,10 +232,11 @@ final class BenchCommand implements Callable<Integer> {
     // The whole command line as typed: it already starts with the subcommand (bench, or tour).
     String command = "./gearbox " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Files.writeString(md, "# gearbox bench\n\nMade by `" + command.strip() + "`.\n\n" + String.format(Locale.ROOT,
-        "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. Each level ran %,d tiny tasks (at most %d s)"
-        + " before the timing. %d rounds, each timing one thread and then every level in turn: a CPU speedup is the median"
-        + " of the per-round speedups, [lowest-highest]; times are medians. %d cores; Java %s.%n%n", n, chunks, waits,
-        waitMillis, warmTasks, WARM_SECONDS, repeat, CORES, Runtime.version())
+        "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. Each level ran up to %,d tiny tasks (for at"
+        + " most about %d s) before the timing (%s). %d rounds, each timing one thread and then every level in turn: a CPU"
+        + " speedup is the median of the per-round speedups, [lowest-highest]; times are medians. %d cores; Java %s.%n%n",
+        n, chunks, waits, waitMillis, warmTasks, WARM_SECONDS, warmed.isEmpty() ? "none ran" : String.join(", ", warmed),
+        repeat, CORES, Runtime.version())
         + table + "\n" + pythonNote + "\n" + faults, StandardCharsets.UTF_8);
     out.println("table: " + md.toAbsolutePath());
     try {

@@ -107,7 +107,8 @@ class ExamplesSmokeTest {
     assertThat(r.out()).contains("Java, one thread").contains("gearbox thread").contains("gearbox async");
     assertThat(Files.readString(dir.resolve("bench.md"))).contains("| level").contains("gearbox async")
         .contains("Made by `./gearbox bench --small --backends thread,async --out " + dir + "`")
-        .contains("Each level ran 5,000 tiny tasks"); // --small's per-task warm-up
+        .contains("Each level ran up to 5,000 tiny tasks") // --small's per-task warm-up
+        .containsPattern("\\(thread [\\d,]+, async [\\d,]+\\)"); // and how many each level ran
     assertThat(dir.resolve("bench.png")).isNotEmptyFile();
     // Every CPU speedup the table prints is within the cores, or is flagged as the fault it is.
     for (String line : Files.readAllLines(dir.resolve("bench.md"))) {
