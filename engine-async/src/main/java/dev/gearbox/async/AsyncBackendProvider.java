@@ -32,8 +32,9 @@ public final class AsyncBackendProvider implements BackendProvider {
       new ConfigKey(MAX_CONCURRENCY, "`gearbox.workers` if set explicitly, else 100,000",
           "tasks in flight at once; beyond it tasks wait in the engine's queue (`gearbox.queue.capacity`)"),
       new ConfigKey(NAME_PREFIX, "none: threads are unnamed, as the JDK's virtual-thread executor leaves them",
-          "names the virtual threads `<prefix>0`, `<prefix>1`... (a string per running task); snapshots show an"
-              + " unnamed one as `VirtualThread[#<thread id>]`"));
+          "names the virtual threads `<prefix>0`, `<prefix>1`... (a string per running task); snapshots, and the engine's own messages, show an"
+              + " unnamed one as `VirtualThread[#<thread id>]`; set a prefix if your log pattern's thread name"
+              + " (`%thread`) must tell tasks apart"));
 
   @Override
   public List<ConfigKey> declaredKeys() {
