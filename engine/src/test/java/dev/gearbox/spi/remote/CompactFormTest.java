@@ -77,6 +77,19 @@ class CompactFormTest {
   }
 
   @Test
+  void aByteArrayFillingTheLimitExactly_staysCompact_andOneByteMoreIsRefusedNamingTheKey() throws Exception {
+    byte[] exact = new byte[64 * 1024 - 6]; // tag, kind and length: 6 bytes
+    exact[exact.length - 1] = 7;
+    byte[] bytes = codec.encode(exact);
+    assertThat(bytes).hasSize(64 * 1024);
+    assertThat(bytes[0]).isEqualTo(CompactForm.TAG);
+    assertThat((byte[]) codec.decode(bytes, 0)).isEqualTo(exact);
+    // One byte more passes the limit in the compact form, and in JDK serialization, its fallback.
+    assertThatThrownBy(() -> codec.encode(new byte[exact.length + 1])).isInstanceOf(PayloadTooLargeException.class)
+        .hasMessageContaining("gearbox.test.max-payload");
+  }
+
+  @Test
   void aStringUtf8CannotCarry_travelsAsJdkSerialization() throws Exception {
     String lone = "a\uD800b";
     byte[] bytes = codec.encode(lone);
