@@ -351,10 +351,11 @@ final class MapRun<I, O> implements Iterator<O> {
       sizer.record(s.count, s.future.job.lastRunNanos);
     }
     // A single-input job returns the output itself; a chunk returns its outputs, maybe packed, one per input.
-    if (s.count != 1 && (!isChunk(value) || Packed.length(value) != s.count)) {
+    if (s.count != 1 && (!Packed.isChunk(value) || Packed.length(value) != s.count)) {
+      String got = Packed.isChunk(value) ? Packed.length(value) + " outputs"
+          : value == null ? "null" : "a " + value.getClass().getName();
       throw failed(s, 0, new EngineException(s.future.taskId(), s.future.taskName(), "a chunk of " + s.count
-          + " inputs came back as " + (isChunk(value) ? Packed.length(value) + " outputs" : value == null ? "null" : "a " + value.getClass().getName())
-          + ": the worker or member that ran it is broken", null));
+          + " inputs came back as " + got + ": the worker or member that ran it is broken", null));
     }
     current = s;
     pos = 0;
@@ -380,8 +381,7 @@ final class MapRun<I, O> implements Iterator<O> {
   }
 
   private Object resultAt(Slot s, int i) {
-    Object results = currentResults;
-    Object r = results instanceof Object[] a ? a[i] : Packed.get(results, i);
+    Object r = Packed.get(currentResults, i);
     if (r instanceof ItemFailure failure) {
       Throwable cause = failure.cause();
       if (retry.maxAttempts() > 1 && retry.shouldRetry(cause)) {
@@ -417,10 +417,6 @@ final class MapRun<I, O> implements Iterator<O> {
     } finally {
       retrying = null;
     }
-  }
-
-  private static boolean isChunk(Object value) {
-    return value instanceof Object[] || value instanceof int[] || value instanceof long[] || value instanceof double[];
   }
 
   private RuntimeException failed(Slot s, int i, Throwable cause) {

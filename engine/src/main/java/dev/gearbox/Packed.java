@@ -104,6 +104,11 @@ final class Packed {
     return k < n ? (Object[]) trim(a, k) : a;
   }
 
+  /** Whether {@code value} is a chunk: an {@code Object[]}, {@code int[]}, {@code long[]} or {@code double[]}. */
+  static boolean isChunk(Object value) {
+    return value instanceof Object[] || value instanceof int[] || value instanceof long[] || value instanceof double[];
+  }
+
   /** The number of values in a chunk. */
   static int length(Object chunk) {
     if (chunk instanceof Object[] a) {

@@ -97,26 +97,7 @@ public abstract class EngineVsRawBenchmark {
 
   /** Voluntary and involuntary context switches of every live thread of this JVM, or an empty array. */
   private static long[] contextSwitches() {
-    long voluntary = 0;
-    long involuntary = 0;
-    try (java.util.stream.Stream<java.nio.file.Path> threads = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
-      for (java.nio.file.Path t : (Iterable<java.nio.file.Path>) threads::iterator) {
-        try {
-          for (String line : java.nio.file.Files.readAllLines(t.resolve("status"))) {
-            if (line.startsWith("voluntary_ctxt_switches:")) {
-              voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-            } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
-              involuntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-            }
-          }
-        } catch (java.io.IOException | RuntimeException threadGone) {
-          // ended meanwhile
-        }
-      }
-    } catch (java.io.IOException noProc) {
-      return new long[0];
-    }
-    return new long[] {voluntary, involuntary};
+    return ContextSwitches.of(ProcessHandle.current().pid());
   }
 
   private static long processCpuNanos() {

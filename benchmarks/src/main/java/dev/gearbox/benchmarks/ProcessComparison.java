@@ -307,23 +307,8 @@ public final class ProcessComparison {
    * counts only its main thread); 0 where {@code /proc} is not there.
    */
   static long voluntarySwitches(long pid) {
-    long total = 0;
-    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-      for (Path task : (Iterable<Path>) tasks::iterator) {
-        try {
-          for (String line : Files.readAllLines(task.resolve("status"))) {
-            if (line.startsWith("voluntary_ctxt_switches:")) {
-              total += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
-            }
-          }
-        } catch (java.io.IOException threadGone) {
-          // a thread that ended meanwhile: its switches are no longer counted anywhere
-        }
-      }
-    } catch (java.io.IOException e) {
-      return 0;
-    }
-    return total;
+    long[] switches = ContextSwitches.of(pid);
+    return switches.length == 2 ? switches[0] : 0;
   }
 
   /** Maps of 1,000,000 inputs after the warm-up map, and how many of the first and of the last are reported. */
