@@ -156,8 +156,9 @@ final class ClusterBackend implements Backend {
     this.plain = isDurable ? null : new PlainSubmission(this, hz.getExecutorService(ClusterConfig.TASK_EXECUTOR), reports);
     this.durable = isDurable
         ? new DurableSubmission(this, hz.getDurableExecutorService(ClusterConfig.TASK_EXECUTOR), hz, reports) : null;
-    this.control = new MemberControl(owner, config.seal(), hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR), isDurable,
-        config.kill(), settings.cancelGrace());
+    this.control = new MemberControl(owner, config.seal(), hz.getExecutorService(ClusterConfig.CONTROL_EXECUTOR),
+        config.mode() != ClusterConfig.Mode.CLIENT && config.slots() > 0 ? hz : null, isDurable, config.kill(),
+        settings.cancelGrace());
     this.tasksLost = settings.metrics().counter(settings.metricName("cluster.tasks-lost"));
     settings.metrics().timer(settings.metricName("cluster.instance-startup")).update(started.startNanos(), TimeUnit.NANOSECONDS);
     this.assignments = new Assignments(config, settings, reports, this::send);

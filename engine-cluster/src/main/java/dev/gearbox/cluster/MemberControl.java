@@ -1,5 +1,6 @@
 package dev.gearbox.cluster;
 
+import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IExecutorService;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -12,6 +13,13 @@ import org.slf4j.LoggerFactory;
  * to every member. Halting is allowed only with {@code gearbox.cluster.kill=member}; killing a
  * task's worker process on its member ({@link KillTaskRequest}) only with {@code kill=task}.
  *
+ * <p>A cancel for this JVM's own member is applied on the caller's thread before {@link #cancel}
+ * returns, not queued on the control executor: an attempt held in that member's queue that is
+ * cancelled before its slot frees then never starts, however busy the control executor is. A
+ * cancel for another member travels as a message; if that member frees a slot and starts the
+ * held attempt before the message arrives, the task runs with its cooperative flag set from
+ * the moment the message arrives.
+ *
  * <p>Immutable and thread-safe; it sends on the caller's thread and holds no lock.
  */
 final class MemberControl {
@@ -21,6 +29,8 @@ final class MemberControl {
   private final String owner;
   private final Seal seal;
   private final IExecutorService control;
+  /** This JVM's instance if it is a member that runs tasks, else null. */
+  private final HazelcastInstance localMember;
   private final boolean durable;
   private final ClusterConfig.KillPolicy kill;
   private final Duration grace;
@@ -28,13 +38,15 @@ final class MemberControl {
   /**
    * @param owner names this engine's attempts on the members
    * @param seal seals every request with the deployment secret
+   * @param localMember this JVM's instance if it is a member that runs tasks, else null
    * @param grace how long a task may ignore its interrupt ({@code gearbox.cancel.grace})
    */
-  MemberControl(String owner, Seal seal, IExecutorService control, boolean durable, ClusterConfig.KillPolicy kill,
-      Duration grace) {
+  MemberControl(String owner, Seal seal, IExecutorService control, HazelcastInstance localMember, boolean durable,
+      ClusterConfig.KillPolicy kill, Duration grace) {
     this.owner = owner;
     this.seal = seal;
     this.control = control;
+    this.localMember = localMember;
     this.durable = durable;
     this.kill = kill;
     this.grace = grace;
@@ -69,8 +81,20 @@ final class MemberControl {
    */
   void cancel(long wireId, String taskName, boolean interrupt, MemberSlots target) {
     CancelRequest req = new CancelRequest(seal, owner, wireId, interrupt);
+    boolean here = localMember != null && (durable || target == null || target.member.localMember());
+    if (here) {
+      req.setHazelcastInstance(localMember);
+      req.run(); // set before this returns: a held attempt whose slot frees later never starts
+      if (!durable && target != null) {
+        return;
+      }
+    }
     try {
-      toTaskMember(req, target);
+      if (here) {
+        control.executeOnMembers(req, m -> !m.localMember()); // a durable task's copy may run on any member
+      } else {
+        toTaskMember(req, target);
+      }
     } catch (RuntimeException e) {
       log.debug("Gearbox: could not send a cancel for {}: {}", taskName, e.toString());
     }

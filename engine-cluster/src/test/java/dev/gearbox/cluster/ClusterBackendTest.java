@@ -150,26 +150,53 @@ class ClusterBackendTest {
     await().atMost(PROMPTLY).until(() -> engine.metrics().counter("gearbox.stopped-under.running").getCount() == 0);
   }
 
+  /**
+   * The engine's own member applies the cancel before {@code cancel} returns. Its control
+   * executor is kept busy here, so a cancel queued there (as a remote member's is) would arrive
+   * only after the slot freed and the task started.
+   */
   @Test
   void cancelWithoutInterrupt_ofAnAttemptWaitingForASlot_keepsItFromEverStarting() throws Exception {
     String d = dir.toString();
-    // One slot on the member, two attempts let through by the core: the second waits in the backend.
-    Engine engine = open(b -> b.name("parked-cancel").option("gearbox.cluster.slots", "1")
-        .option("gearbox.cluster.parallelism", "2"));
-    TaskFuture<Integer> first = engine.submit(ContractTasks.blockUntil(d, 1));
-    await().atMost(PROMPTLY).until(() -> Signals.isRaised(d, "started-1"));
-    Task<String> second = () -> {
-      Signals.raise(d, "started-2");
-      return "ran";
-    };
-    TaskFuture<String> parked = engine.submit(second);
-    Gauge<?> inFlight = engine.metrics().getGauges().get("gearbox.parked-cancel.in-flight");
-    await().atMost(PROMPTLY).until(() -> inFlight.getValue().equals(2));
-    assertThat(parked.cancel(false)).isTrue();
-    Signals.raise(d, "release-1");
-    assertThat(first.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(1);
-    await().atMost(PROMPTLY).until(() -> inFlight.getValue().equals(0)); // both attempts reported
-    assertThat(Signals.isRaised(d, "started-2")).as("the cancelled task ran when the slot freed").isFalse();
+    String cluster = "gearbox-parked-cancel-" + Long.toHexString(System.nanoTime());
+    // One slot on the member, two attempts let through by the core: the second waits in the member's queue.
+    Engine engine = open(b -> b.name("parked-cancel").option("gearbox.cluster.cluster-name", cluster)
+        .option("gearbox.cluster.slots", "1").option("gearbox.cluster.parallelism", "2"));
+    HazelcastInstance hz = Hazelcast.getAllHazelcastInstances().stream()
+        .filter(h -> h.getConfig().getClusterName().equals(cluster)).findFirst().orElseThrow();
+    try {
+      // The control executor's two threads, taken on the member's own execution service (a task
+      // sent through the executor would have to pass the member's serialization allow-list).
+      com.hazelcast.spi.impl.executionservice.ExecutionService executors =
+          ((com.hazelcast.instance.impl.HazelcastInstanceProxy) hz).getOriginal().node.getNodeEngine().getExecutionService();
+      for (int i = 1; i <= 2; i++) {
+        int n = i;
+        executors.execute(ClusterConfig.CONTROL_EXECUTOR, () -> {
+          Signals.raise(d, "control-held-" + n);
+          Signals.awaitIgnoringInterrupts(d, "control-free");
+        });
+      }
+      await().atMost(PROMPTLY).until(() -> Signals.isRaised(d, "control-held-1") && Signals.isRaised(d, "control-held-2"));
+      TaskFuture<Integer> first = engine.submit(ContractTasks.blockUntil(d, 1));
+      await().atMost(PROMPTLY).until(() -> Signals.isRaised(d, "started-1"));
+      Task<String> second = () -> {
+        Signals.raise(d, "started-2");
+        return "ran";
+      };
+      TaskFuture<String> parked = engine.submit(second);
+      await().atMost(PROMPTLY).until(() -> engine.snapshot().tasks().stream()
+          .anyMatch(t -> t.id() == parked.taskId() && t.where() != null)); // placed on the member
+      assertThat(parked.cancel(false)).isTrue();
+      Signals.raise(d, "release-1");
+      assertThat(first.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(1);
+      Gauge<?> running = engine.metrics().getGauges().get("gearbox.parked-cancel.in-flight");
+      await().atMost(PROMPTLY).until(() -> running.getValue().equals(0));
+      // The member's answer for the cancelled attempt came back once its slot freed: it did not run.
+      await().atMost(PROMPTLY).until(() -> engine.metrics().counter("gearbox.parked-cancel.running").getCount() == 0);
+      assertThat(Signals.isRaised(d, "started-2")).as("the cancelled task ran when the slot freed").isFalse();
+    } finally {
+      Signals.raise(d, "control-free");
+    }
   }
 
   /** The embedded member stopped by something else than the engine (the application, or Hazelcast after a fatal error). */
