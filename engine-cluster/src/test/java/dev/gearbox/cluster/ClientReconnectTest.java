@@ -23,8 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ClientReconnectTest {
   private static final Duration PROMPTLY = Duration.ofSeconds(20);
-  /** The engines' startup-timeout here: short, so that an outage can outlast it. */
-  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(2);
+  /**
+   * The engines' startup-timeout here: short, so that an outage can outlast it, yet long enough
+   * for a cold client to connect to and prove a new member on a loaded machine.
+   */
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(5);
   /** How long closing an engine whose cluster went away may take. */
   private static final Duration CLOSES_WITHIN = Duration.ofSeconds(10);
 

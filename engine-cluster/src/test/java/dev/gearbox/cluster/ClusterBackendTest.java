@@ -439,11 +439,11 @@ class ClusterBackendTest {
       return "a";
     });
     await().atMost(PROMPTLY).until(() -> Files.exists(Path.of(started)));
-    TaskFuture<String> b = e.submit(() -> "b", TaskOptions.newBuilder().timeout(Duration.ofMillis(300)).build());
+    TaskFuture<String> b = e.submit(() -> "b", TaskOptions.newBuilder().timeout(Duration.ofSeconds(1)).build());
     TaskFuture<String> c = e.submit(() -> "c");
     await().atMost(PROMPTLY).until(() -> sentToMembers(e) == 2); // a runs, b is held on the member, c waits here
     // Held for twice its timeout, b stays pending: its deadline has not started.
-    await().during(Duration.ofMillis(600)).atMost(PROMPTLY).until(() -> !b.isDone());
+    await().during(Duration.ofSeconds(2)).atMost(PROMPTLY).until(() -> !b.isDone());
     Files.createFile(Path.of(release));
     assertThat(a.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("a");
     assertThat(b.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo("b");

@@ -179,7 +179,7 @@ class RemoteMemberTest {
   @Test
   void timeout_failsAtTheDeadlineAndInterruptsTheTaskOnTheMember() {
     Engine e = open();
-    TaskFuture<Object> f = e.submit(sleepUntilInterrupted(dir.toString(), 1), TaskOptions.newBuilder().timeout(Duration.ofMillis(300)).build());
+    TaskFuture<Object> f = e.submit(sleepUntilInterrupted(dir.toString(), 1), TaskOptions.newBuilder().timeout(Duration.ofSeconds(1)).build());
     Throwable t = catchThrowable(() -> f.get(PROMPTLY.toMillis(), TimeUnit.MILLISECONDS));
     assertThat(t.getCause()).isInstanceOf(TaskTimeoutException.class);
     await().atMost(PROMPTLY).until(() -> Signals.isRaised(dir.toString(), "interrupted-1"));

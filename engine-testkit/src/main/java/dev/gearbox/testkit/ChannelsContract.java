@@ -201,6 +201,14 @@ public interface ChannelsContract extends ContractFixture {
   @Test
   default void aScopeOfChannelTasks_cancelledByItsDeadline_stopsTasksBlockedOnChannels() throws Exception {
     Engine engine = openForChannels(2);
+    // Both workers run a task first: the scope's deadline runs from its open, and a child that
+    // waited for a worker still starting could be cancelled before it ever ran.
+    TaskFuture<Integer> w1 = engine.submit(ContractTasks.blockUntil(dir(), 11));
+    TaskFuture<Integer> w2 = engine.submit(ContractTasks.blockUntil(dir(), 12));
+    await().until(() -> Signals.isRaised(dir(), "started-11") && Signals.isRaised(dir(), "started-12"));
+    Signals.raise(dir(), "release-11");
+    Signals.raise(dir(), "release-12");
+    assertThat(get(w1) + get(w2)).isEqualTo(23);
     Channel<Integer> ch = Channel.rendezvous("stalled");
     try (Scope<Integer> scope = engine.openScope(ScopeOptions.newBuilder().timeout(ScopesContract.SCOPE_DEADLINE).build())) {
       scope.fork(receiveOnce(dir(), ch, 1));

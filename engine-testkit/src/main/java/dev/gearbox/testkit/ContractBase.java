@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,6 +38,12 @@ public abstract class ContractBase implements ContractFixture {
     Awaitility.setDefaultTimeout(PROMPTLY);
     Awaitility.setDefaultPollInterval(Duration.ofMillis(5));
     Awaitility.setDefaultPollDelay(Duration.ZERO);
+  }
+
+  /** The defaults are global: the next test class in this JVM starts from Awaitility's own. */
+  @AfterAll
+  static void awaitilityReset() {
+    Awaitility.reset();
   }
 
   @Override
