@@ -109,11 +109,17 @@ record Baseline(List<CpuTime> times, String unpinnedWhy) {
     return isPinned() ? Math.min(times.size(), capacity() * (1 + TOLERANCE)) : BenchCommand.CORES;
   }
 
-  /** What the fault bound is, for a table cell: "capacity 1.77 (+5%)" or "2 cores". */
+  /**
+   * The fault bound and where it comes from, for a table cell: "1.86 (capacity +5%)", "2.00 (one
+   * per CPU)" where that is lower, or "2 cores" where unpinned.
+   */
   String boundText() {
-    return isPinned()
-        ? String.format(Locale.ROOT, "capacity %.2f (+%.0f%%)", capacity(), TOLERANCE * 100)
-        : BenchCommand.CORES + " cores";
+    if (!isPinned()) {
+      return BenchCommand.CORES + " cores";
+    }
+    return capacity() * (1 + TOLERANCE) <= times.size()
+        ? String.format(Locale.ROOT, "%.2f (capacity +%.0f%%)", faultBound(), TOLERANCE * 100)
+        : String.format(Locale.ROOT, "%.2f (one per CPU)", faultBound());
   }
 
   /** Where the baseline ran, for its row's label: "CPU 0, the fastest" or "unpinned". */

@@ -269,9 +269,8 @@ final class BenchCommand implements Callable<Integer> {
     String pythonNote = python ? runPython(rows, out) : "Python: not measured (--no-python).";
     String table = table(rows) + "\n" + baselineTable(baselineSides, baselines);
     String faults = rows.stream().anyMatch(Row::cpuFault) ? String.format(Locale.ROOT, "%nA CPU speedup above what the"
-        + " machine can do (the capacity above with its tolerance, or the %d cores where unpinned) cannot be real: where one"
-        + " was measured the table says \"fault\" and the chart leaves the bar out. Run again on a quieter machine.%n",
-        CORES) : "";
+        + " machine can do (the \"fault above\" column) cannot be real: where one was measured the table says \"fault\" and"
+        + " the chart leaves the bar out. Run again on a quieter machine.%n") : "";
     out.println();
     out.print(table);
     out.println(pythonNote);
@@ -526,7 +525,8 @@ final class BenchCommand implements Callable<Integer> {
     List<String> header = new ArrayList<>();
     header.add("one thread");
     header.addAll(columns);
-    header.add("speedups bounded by");
+    header.add("capacity");
+    header.add("fault above");
     List<String[]> body = new ArrayList<>();
     StringBuilder notes = new StringBuilder();
     for (int i = 0; i < baselines.size(); i++) {
@@ -538,7 +538,8 @@ final class BenchCommand implements Callable<Integer> {
         cells[1 + columns.indexOf(t.where())] = t.low() == t.high() ? fmt(t.median(), "%.3f s")
             : String.format(Locale.ROOT, "%.3f s [%.3f-%.3f]", t.median(), t.low(), t.high());
       }
-      cells[cells.length - 1] = b.isPinned() ? String.format(Locale.ROOT, "capacity %.2f", b.capacity()) : CORES + " cores";
+      cells[cells.length - 2] = b.isPinned() ? String.format(Locale.ROOT, "%.2f", b.capacity()) : "-";
+      cells[cells.length - 1] = b.boundText();
       body.add(cells);
       if (!b.isPinned()) {
         notes.append(String.format(Locale.ROOT, "%s's one thread ran unpinned (%s): its speedups are over wherever it"
@@ -551,9 +552,9 @@ final class BenchCommand implements Callable<Integer> {
     pw.flush();
     if (baselines.stream().anyMatch(Baseline::isPinned)) {
       notes.append(String.format(Locale.ROOT, "The one thread of each language is timed pinned to each CPU in every round"
-          + " (median [lowest-highest]); the fastest CPU's time is the baseline, and a speedup above the capacity, the sum over"
-          + " CPUs of (fastest time / that CPU's time), by more than %.0f%% is a measurement fault.%n",
-          Baseline.TOLERANCE * 100));
+          + " (median [lowest-highest]); the fastest CPU's time is the baseline. The capacity is what all the CPUs together"
+          + " can do in units of the fastest, the sum over CPUs of (fastest time / that CPU's time); a speedup above it by"
+          + " more than %.0f%%, or above one per CPU, in any round, is a measurement fault.%n", Baseline.TOLERANCE * 100));
     }
     return sw + "\n" + notes;
   }

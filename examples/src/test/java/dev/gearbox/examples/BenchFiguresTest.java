@@ -43,7 +43,7 @@ class BenchFiguresTest {
     assertThat(TWO_CPUS.whereText()).isEqualTo("CPU 0, the fastest");
     assertThat(TWO_CPUS.capacity()).isCloseTo(1.769, within(0.001));
     assertThat(TWO_CPUS.faultBound()).isCloseTo(1.769 * (1 + Baseline.TOLERANCE), within(0.001));
-    assertThat(TWO_CPUS.boundText()).isEqualTo("capacity 1.77 (+5%)");
+    assertThat(TWO_CPUS.boundText()).isEqualTo("1.86 (capacity +5%)");
     Baseline slowFirst = Baseline.pinned(List.of(new Baseline.CpuTime("CPU 0", 0.52, 0.51, 0.53),
         new Baseline.CpuTime("CPU 1", 0.40, 0.39, 0.41)));
     assertThat(slowFirst.fastest()).isEqualTo(1);
@@ -52,6 +52,7 @@ class BenchFiguresTest {
     Baseline equal = Baseline.pinned(List.of(new Baseline.CpuTime("CPU 0", 0.4, 0.4, 0.4), new Baseline.CpuTime("CPU 1", 0.4,
         0.4, 0.4)));
     assertThat(equal.faultBound()).isEqualTo(2.0);
+    assertThat(equal.boundText()).isEqualTo("2.00 (one per CPU)");
     assertThatThrownBy(() -> Baseline.pinned(List.of(new Baseline.CpuTime("CPU 0", 0.4, 0.4, 0.4))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least two");
   }
@@ -64,20 +65,21 @@ class BenchFiguresTest {
     assertThat(UNPINNED.boundText()).isEqualTo(BenchCommand.CORES + " cores");
     assertThat(UNPINNED.whereText()).isEqualTo("unpinned");
     String table = BenchCommand.baselineTable(List.of("Java"), List.of(UNPINNED));
-    assertThat(table).contains("| unpinned").contains("0.450 s [0.400-0.520]").contains(BenchCommand.CORES + " cores")
-        .contains("Java's one thread ran unpinned (no Linux /proc/thread-self)").doesNotContain("capacity");
+    assertThat(cells(table, "Java")).containsExactly("Java", "0.450 s [0.400-0.520]", "-", BenchCommand.CORES + " cores");
+    assertThat(table).contains("| unpinned").contains("Java's one thread ran unpinned (no Linux /proc/thread-self)")
+        .doesNotContain("timed pinned");
   }
 
   @Test
   void theBaselineTable_statesEachCpusTimeAndTheCapacity_perLanguage() {
     String table = BenchCommand.baselineTable(List.of("Java", "Python"), List.of(TWO_CPUS, UNPINNED));
     assertThat(table).contains("| one thread").contains("| CPU 0").contains("| CPU 1").contains("| unpinned")
-        .contains("0.400 s [0.390-0.410]").contains("0.520 s [0.510-0.530]").contains("capacity 1.77")
-        .contains("Python's one thread ran unpinned").contains("by more than 5% is a measurement fault");
+        .contains("| capacity").contains("| fault above").contains("Python's one thread ran unpinned")
+        .contains("by more than 5%, or above one per CPU, in any round, is a measurement fault");
     // Each side's row has its own times in its own columns, "-" where it has none.
-    assertThat(cells(table, "Java")).containsExactly("Java", "0.400 s [0.390-0.410]", "0.520 s [0.510-0.530]", "-",
-        "capacity 1.77");
-    assertThat(cells(table, "Python")).containsExactly("Python", "-", "-", "0.450 s [0.400-0.520]",
+    assertThat(cells(table, "Java")).containsExactly("Java", "0.400 s [0.390-0.410]", "0.520 s [0.510-0.530]", "-", "1.77",
+        "1.86 (capacity +5%)");
+    assertThat(cells(table, "Python")).containsExactly("Python", "-", "-", "0.450 s [0.400-0.520]", "-",
         BenchCommand.CORES + " cores");
   }
 
@@ -92,7 +94,7 @@ class BenchFiguresTest {
     BenchCommand.Row faulty = new BenchCommand.Row("Python ProcessPoolExecutor(2)", 0.21, aboveCapacity, 1.85, aboveCapacity,
         1, 2, TWO_CPUS);
     assertThat(faulty.cpuFault()).isTrue();
-    assertThat(BenchCommand.cpuCell(faulty)).isEqualTo("fault: 1.90x > capacity 1.77 (+5%)");
+    assertThat(BenchCommand.cpuCell(faulty)).isEqualTo("fault: 1.90x > 1.86 (capacity +5%)");
     BenchCommand.Row withinTolerance = new BenchCommand.Row("gearbox thread", 0.23, 1.80, 1.75, 1.85, 1, 2, TWO_CPUS);
     assertThat(withinTolerance.cpuFault()).isFalse();
     assertThat(BenchCommand.cpuCell(withinTolerance)).isEqualTo("1.80x [1.75-1.85]");

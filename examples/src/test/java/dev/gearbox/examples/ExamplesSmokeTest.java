@@ -113,29 +113,32 @@ class ExamplesSmokeTest {
         .containsPattern("\\(thread [\\d,]+, async [\\d,]+\\)"); // and how many each level ran
     assertThat(dir.resolve("bench.png")).isNotEmptyFile();
     List<String> table = Files.readAllLines(dir.resolve("bench.md"));
-    // Each language's one-thread baseline: its time per CPU and the bound of its speedups.
+    // Each language's one-thread baseline: its time per CPU, the capacity, and the bound of its speedups.
     Map<String, Double> bound = new HashMap<>();
     for (String line : table) {
       String[] cells = line.split("\\|");
-      if (cells.length > 2 && (cells[1].strip().equals("Java") || cells[1].strip().equals("Python"))) {
-        String last = cells[cells.length - 1].strip();
-        double capacity = Double.parseDouble(last.replaceAll("[^0-9.]+", ""));
-        if (last.startsWith("capacity")) {
-          // Pinned: the fastest CPU counts 1, every other at most 1 more.
-          long cpus = java.util.Arrays.stream(cells, 2, cells.length - 1).filter(c -> c.strip().matches("\\d+\\.\\d+ s.*")).count();
-          assertThat(cpus).as(line).isGreaterThanOrEqualTo(2);
-          assertThat(capacity).as(line).isBetween(1.0, (double) cpus);
-          bound.put(cells[1].strip(), Math.min(cpus, capacity * (1 + Baseline.TOLERANCE)));
+      String side = cells.length > 2 ? cells[1].strip() : "";
+      if (side.equals("Java") || side.equals("Python")) {
+        String capacity = cells[cells.length - 2].strip();
+        String faultAbove = cells[cells.length - 1].strip();
+        double over = Double.parseDouble(faultAbove.replaceFirst("^([0-9.]+).*$", "$1"));
+        if (capacity.equals("-")) {
+          assertThat(faultAbove).as("unpinned: the cores, as before").isEqualTo(BenchCommand.CORES + " cores");
         } else {
-          assertThat(last).as(line).isEqualTo(BenchCommand.CORES + " cores");
-          bound.put(cells[1].strip(), (double) BenchCommand.CORES);
+          // Pinned: the fastest CPU counts 1, every other at most 1 more; the bound adds the tolerance, at most one per CPU.
+          long cpus = java.util.Arrays.stream(cells, 2, cells.length - 2).filter(c -> c.strip().matches("\\d+\\.\\d+ s.*")).count();
+          double c = Double.parseDouble(capacity);
+          assertThat(cpus).as(line).isGreaterThanOrEqualTo(2);
+          assertThat(c).as(line).isBetween(1.0, (double) cpus);
+          assertThat(over).as(line).isCloseTo(Math.min(cpus, c * (1 + Baseline.TOLERANCE)), org.assertj.core.api.Assertions.within(0.011));
         }
+        bound.put(side, over);
       }
     }
     assertThat(bound).as("the table states the Java baseline's bound").containsKey("Java");
     if (CpuPinning.probe().available()) {
       assertThat(table).as("pinning works here, so the Java baseline was pinned").anyMatch(l -> l.startsWith("| Java ")
-          && l.contains("capacity"));
+          && l.contains(" s [") && !l.contains("cores"));
       assertThat(r.out()).contains("Java, one thread (CPU ").contains(", the fastest)");
     }
     // Every CPU speedup the table prints is within its language's bound, or is flagged as the fault it is.
@@ -148,7 +151,7 @@ class ExamplesSmokeTest {
           assertThat(Double.parseDouble(number)).as(line).isLessThanOrEqualTo(bound.get(side) + 0.005); // printed rounded
         }
       } else if (cells.length > 3 && cells[3].contains("fault")) {
-        assertThat(cells[3]).as(line).containsAnyOf("capacity", "cores");
+        assertThat(cells[3]).as(line).containsAnyOf("capacity", "one per CPU", "cores");
         String over = cells[3].replaceFirst("^\\s*fault: ([0-9.]+)x.*$", "$1");
         assertThat(Double.parseDouble(over)).as(line).isGreaterThan(bound.get(side) - 0.005);
       }
@@ -169,7 +172,7 @@ class ExamplesSmokeTest {
     assertThat(table).contains("Java, one thread (unpinned)").contains("| unpinned")
         .contains("Java's one thread ran unpinned (--no-pin)");
     assertThat(table.lines().filter(l -> l.startsWith("| Java ")).findFirst().orElseThrow()).as("the bound is the cores")
-        .matches(".*\\| " + BenchCommand.CORES + " cores +\\|$").doesNotContain("CPU").doesNotContain("capacity");
+        .matches(".*\\| - +\\| " + BenchCommand.CORES + " cores +\\|$").doesNotContain("CPU");
     if (r.out().contains("Python one thread")) {
       assertThat(table).contains("Python one thread (unpinned)").contains("Python's one thread ran unpinned (--no-pin)");
     }
