@@ -110,9 +110,8 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  /** The Java and the Python one-thread baselines (null where not measured), for the table's notes. */
-  private final List<Baseline> baselines = new ArrayList<>();
-  private final List<String> baselineSides = new ArrayList<>();
+  /** Each language's one-thread baseline, Java's then Python's (absent where Python did not run), for the second table. */
+  private final Map<String, Baseline> baselines = new LinkedHashMap<>();
 
   static final int CORES = Runtime.getRuntime().availableProcessors();
 
@@ -207,8 +206,7 @@ final class BenchCommand implements Callable<Integer> {
         perCpu.add(new Baseline.CpuTime(baselineWhere.get(i), median(cpu[i]), min(cpu[i]), max(cpu[i])));
       }
       Baseline java = unpinnedWhy == null ? Baseline.pinned(perCpu) : Baseline.unpinned(perCpu.getFirst(), unpinnedWhy);
-      baselineSides.add("Java");
-      baselines.add(java);
+      baselines.put("Java", java);
       double[] base = cpu[java.fastest()];
       rows.add(new Row("Java, one thread (" + java.whereText() + ")", median(base), 1, 1, 1, javaIoOne, 1, java));
       for (int i = 0; i < engines.size(); i++) {
@@ -267,7 +265,7 @@ final class BenchCommand implements Callable<Integer> {
   /** Writes the table, the chart and the notes. */
   private int finish(List<Row> rows, PrintWriter out, long waitMillis) throws Exception {
     String pythonNote = python ? runPython(rows, out) : "Python: not measured (--no-python).";
-    String table = table(rows) + "\n" + baselineTable(baselineSides, baselines);
+    String table = table(rows) + "\n" + baselineTable(baselines);
     String faults = rows.stream().anyMatch(Row::cpuFault) ? String.format(Locale.ROOT, "%nA CPU speedup above what the"
         + " machine can do (the \"fault above\" column) cannot be real: where one was measured the table says \"fault\" and"
         + " the chart leaves the bar out. Run again on a quieter machine.%n") : "";
@@ -471,8 +469,7 @@ final class BenchCommand implements Callable<Integer> {
         return "Python: skipped (bench.py printed no baseline).";
       }
       Baseline baseline = unpinnedWhy == null ? Baseline.pinned(perCpu) : Baseline.unpinned(perCpu.getFirst(), unpinnedWhy);
-      baselineSides.add("Python");
-      baselines.add(baseline);
+      baselines.put("Python", baseline);
       byLevel.forEach((level, v) -> rows.add(new Row("Python " + level + (level.equals("one thread")
           ? " (" + baseline.whereText() + ")" : ""), v[0], v[1], v[2], v[3], v[4], one[4] / v[4], baseline)));
       return String.format(Locale.ROOT, "Python %s measured in the same run; its CPU workload is primes below %,d (pure"
@@ -513,9 +510,9 @@ final class BenchCommand implements Callable<Integer> {
    * The one-thread time of each language on each CPU, and the capacity that bounds its speedups;
    * or, where a baseline ran unpinned, why, and the core count.
    */
-  static String baselineTable(List<String> sides, List<Baseline> baselines) {
+  static String baselineTable(Map<String, Baseline> baselines) {
     List<String> columns = new ArrayList<>();
-    for (Baseline b : baselines) {
+    for (Baseline b : baselines.values()) {
       for (Baseline.CpuTime t : b.times()) {
         if (!columns.contains(t.where())) {
           columns.add(t.where());
@@ -529,11 +526,11 @@ final class BenchCommand implements Callable<Integer> {
     header.add("fault above");
     List<String[]> body = new ArrayList<>();
     StringBuilder notes = new StringBuilder();
-    for (int i = 0; i < baselines.size(); i++) {
-      Baseline b = baselines.get(i);
+    for (Map.Entry<String, Baseline> side : baselines.entrySet()) {
+      Baseline b = side.getValue();
       String[] cells = new String[header.size()];
       Arrays.fill(cells, "-");
-      cells[0] = sides.get(i);
+      cells[0] = side.getKey();
       for (Baseline.CpuTime t : b.times()) {
         cells[1 + columns.indexOf(t.where())] = t.low() == t.high() ? fmt(t.median(), "%.3f s")
             : String.format(Locale.ROOT, "%.3f s [%.3f-%.3f]", t.median(), t.low(), t.high());
@@ -543,14 +540,14 @@ final class BenchCommand implements Callable<Integer> {
       body.add(cells);
       if (!b.isPinned()) {
         notes.append(String.format(Locale.ROOT, "%s's one thread ran unpinned (%s): its speedups are over wherever it"
-            + " ran, and bounded by the %d cores.%n", sides.get(i), b.unpinnedWhy(), CORES));
+            + " ran, and bounded by the %d cores.%n", side.getKey(), b.unpinnedWhy(), CORES));
       }
     }
     java.io.StringWriter sw = new java.io.StringWriter();
     PrintWriter pw = new PrintWriter(sw);
     Summary.printTable(pw, header, body);
     pw.flush();
-    if (baselines.stream().anyMatch(Baseline::isPinned)) {
+    if (baselines.values().stream().anyMatch(Baseline::isPinned)) {
       notes.append(String.format(Locale.ROOT, "The one thread of each language is timed pinned to each CPU in every round"
           + " (median [lowest-highest]); the fastest CPU's time is the baseline. The capacity is what all the CPUs together"
           + " can do in units of the fastest, the sum over CPUs of (fastest time / that CPU's time); a speedup above it by"

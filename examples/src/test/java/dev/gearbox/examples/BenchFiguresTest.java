@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** How the bench reports its CPU figures: per-round speedups, their median and range, the baseline's bound, and faults. */
@@ -64,7 +66,7 @@ class BenchFiguresTest {
     assertThat(UNPINNED.faultBound()).isEqualTo(BenchCommand.CORES);
     assertThat(UNPINNED.boundText()).isEqualTo(BenchCommand.CORES + " cores");
     assertThat(UNPINNED.whereText()).isEqualTo("unpinned");
-    String table = BenchCommand.baselineTable(List.of("Java"), List.of(UNPINNED));
+    String table = BenchCommand.baselineTable(Map.of("Java", UNPINNED));
     assertThat(cells(table, "Java")).containsExactly("Java", "0.450 s [0.400-0.520]", "-", BenchCommand.CORES + " cores");
     assertThat(table).contains("| unpinned").contains("Java's one thread ran unpinned (no Linux /proc/thread-self)")
         .doesNotContain("timed pinned");
@@ -72,7 +74,7 @@ class BenchFiguresTest {
 
   @Test
   void theBaselineTable_statesEachCpusTimeAndTheCapacity_perLanguage() {
-    String table = BenchCommand.baselineTable(List.of("Java", "Python"), List.of(TWO_CPUS, UNPINNED));
+    String table = BenchCommand.baselineTable(withPython(TWO_CPUS, UNPINNED));
     assertThat(table).contains("| one thread").contains("| CPU 0").contains("| CPU 1").contains("| unpinned")
         .contains("| capacity").contains("| fault above").contains("Python's one thread ran unpinned")
         .contains("by more than 5%, or above one per CPU, in any round, is a measurement fault");
@@ -81,6 +83,13 @@ class BenchFiguresTest {
         "1.86 (capacity +5%)");
     assertThat(cells(table, "Python")).containsExactly("Python", "-", "-", "0.450 s [0.400-0.520]", "-",
         BenchCommand.CORES + " cores");
+  }
+
+  private static Map<String, Baseline> withPython(Baseline java, Baseline python) {
+    Map<String, Baseline> sides = new LinkedHashMap<>();
+    sides.put("Java", java);
+    sides.put("Python", python);
+    return sides;
   }
 
   private static List<String> cells(String table, String side) {
