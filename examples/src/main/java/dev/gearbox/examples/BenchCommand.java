@@ -34,8 +34,12 @@ import picocli.CommandLine.Model.CommandSpec;
  *
  * <p>The CPU figures are measured in rounds: each round times one thread, then every level, in
  * turn, so that a slow moment of the machine falls on all of them alike; each level's speedup is
- * the median of its per-round speedups, shown with their range. A CPU speedup above the number of
- * cores cannot be real: it is reported as a measurement fault, never as a result.
+ * the median of its per-round speedups, shown with their range. The CPUs of a machine need not be
+ * equally fast, so where the thread can be pinned ({@link CpuPinning}) the one thread is timed on
+ * each CPU in every round, the fastest CPU is the baseline, and the machine's capacity bounds a real
+ * speedup ({@link Baseline}); elsewhere the baseline is unpinned and the bound is the core count,
+ * and the table says which. A CPU speedup above the bound cannot be real: it is reported as a
+ * measurement fault, never as a result. The levels themselves are never pinned.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Compare the levels side by side (and Python's concurrent.futures/asyncio); writes a table and a chart.")
@@ -85,20 +89,29 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--small", description = "a quick run with small sizes")
   boolean small;
 
+  @Option(names = "--pin", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "time the one-thread baselines pinned to each CPU in turn and take the fastest (Linux, with taskset;"
+          + " Python's with os.sched_setaffinity); --no-pin: one unpinned baseline, bounded by the core count (default: true)")
+  boolean pin;
+
   @Spec
   CommandSpec spec;
 
   /**
    * One level's figures; NaN where the level does not run the workload. {@code cpuLow} and
-   * {@code cpuHigh} are the range of the per-round CPU speedups whose median is {@code cpuSpeedup}.
+   * {@code cpuHigh} are the range of the per-round CPU speedups whose median is {@code cpuSpeedup};
+   * {@code baseline} is the one-thread baseline of the level's language, which they are over.
    */
   record Row(String level, double cpuSeconds, double cpuSpeedup, double cpuLow, double cpuHigh, double ioSeconds,
-      double ioSpeedup) {
-    /** A CPU speedup above the cores, in any round, measures the machine, not the level. */
+      double ioSpeedup, Baseline baseline) {
+    /** A CPU speedup above what the machine can do, in any round, measures the machine, not the level. */
     boolean cpuFault() {
-      return cpuSpeedup > CORES || cpuHigh > CORES;
+      return cpuSpeedup > baseline.faultBound() || cpuHigh > baseline.faultBound();
     }
   }
+
+  /** Each language's one-thread baseline, Java's then Python's (absent where Python did not run), for the second table. */
+  private final Map<String, Baseline> baselines = new LinkedHashMap<>();
 
   static final int CORES = Runtime.getRuntime().availableProcessors();
 
@@ -131,18 +144,42 @@ final class BenchCommand implements Callable<Integer> {
     }
     double javaIoOne = (System.nanoTime() - t0) / 1e9 / sample * waits;
 
+    Measured oneThread = () -> {
+      long c = 0;
+      for (long[] p : parts) {
+        c += Primes.countChunk(p);
+      }
+      check(c, expected, "one thread");
+    };
+    // The one-thread baseline: pinned to each CPU in turn where it can be, else unpinned.
+    CpuPinning pinning = pin ? CpuPinning.probe() : null;
+    String unpinnedWhy = pinning == null ? "--no-pin" : pinning.available() ? null : pinning.whyUnavailable();
+    List<String> baselineWhere = new ArrayList<>();
+    List<Timed> cpuRuns = new ArrayList<>();
+    if (unpinnedWhy == null) {
+      for (int cpu : pinning.cpus()) {
+        baselineWhere.add("CPU " + cpu);
+        cpuRuns.add(() -> {
+          CpuPinning.Pinned pinned = pinning.pin(cpu);
+          try {
+            return time(oneThread);
+          } finally {
+            pinned.close();
+          }
+        });
+      }
+    } else {
+      baselineWhere.add("unpinned");
+      cpuRuns.add(() -> time(oneThread));
+    }
+    out.println(unpinnedWhy == null ? "  one thread: timed pinned to each of CPUs " + pinning.cpus() + "; the fastest is the baseline"
+        : "  one thread: timed unpinned (" + unpinnedWhy + "); speedups are bounded by the " + CORES + " cores");
+    out.flush();
+
     List<String> labels = new ArrayList<>();
     List<Engine> engines = new ArrayList<>();
     List<Row> rows = new ArrayList<>();
     try {
-      List<Measured> cpuRuns = new ArrayList<>();
-      cpuRuns.add(() -> {
-        long c = 0;
-        for (long[] p : parts) {
-          c += Primes.countChunk(p);
-        }
-        check(c, expected, "one thread");
-      });
       for (String level : levels) {
         Map<String, String> o = new LinkedHashMap<>();
         o.put(EngineConfig.BACKEND, level);
@@ -154,16 +191,24 @@ final class BenchCommand implements Callable<Integer> {
         PrimesExample.warmUp(engine);
         warmed.add(level + " " + String.format(Locale.ROOT, "%,d", warmPerTaskPath(engine)));
         labels.add("gearbox " + level + " (" + Example.describeParallelism(engine) + ")");
-        cpuRuns.add(() -> {
+        cpuRuns.add(() -> time(() -> {
           long c;
           try (Stream<Long> counts = engine.mapUnordered(Primes::countChunk, parts, MapOptions.newBuilder().chunkSize(1).build())) {
             c = counts.mapToLong(Long::longValue).sum();
           }
           check(c, expected, level);
-        });
+        }));
       }
       double[][] cpu = rounds(cpuRuns);
-      rows.add(new Row("Java, one thread", median(cpu[0]), 1, 1, 1, javaIoOne, 1));
+      int cpus = baselineWhere.size();
+      List<Baseline.CpuTime> perCpu = new ArrayList<>();
+      for (int i = 0; i < cpus; i++) {
+        perCpu.add(new Baseline.CpuTime(baselineWhere.get(i), median(cpu[i]), min(cpu[i]), max(cpu[i])));
+      }
+      Baseline java = unpinnedWhy == null ? Baseline.pinned(perCpu) : Baseline.unpinned(perCpu.getFirst(), unpinnedWhy);
+      baselines.put("Java", java);
+      double[] base = cpu[java.fastest()];
+      rows.add(new Row("Java, one thread (" + java.whereText() + ")", median(base), 1, 1, 1, javaIoOne, 1, java));
       for (int i = 0; i < engines.size(); i++) {
         Engine engine = engines.get(i);
         double io = median(() -> {
@@ -178,8 +223,9 @@ final class BenchCommand implements Callable<Integer> {
             f.get();
           }
         });
-        double[] speedups = speedups(cpu[0], cpu[i + 1]);
-        Row row = new Row(labels.get(i), median(cpu[i + 1]), median(speedups), min(speedups), max(speedups), io, javaIoOne / io);
+        double[] speedups = speedups(base, cpu[cpus + i]);
+        Row row = new Row(labels.get(i), median(cpu[cpus + i]), median(speedups), min(speedups), max(speedups), io,
+            javaIoOne / io, java);
         rows.add(row);
         out.printf(Locale.ROOT, "  %-34s CPU %6.3f s (%s)   I/O %7.3f s (%6.1fx)%n", row.level(), row.cpuSeconds(),
             cpuCell(row), io, row.ioSpeedup());
@@ -219,10 +265,10 @@ final class BenchCommand implements Callable<Integer> {
   /** Writes the table, the chart and the notes. */
   private int finish(List<Row> rows, PrintWriter out, long waitMillis) throws Exception {
     String pythonNote = python ? runPython(rows, out) : "Python: not measured (--no-python).";
-    String table = table(rows);
-    String faults = rows.stream().anyMatch(Row::cpuFault) ? String.format(Locale.ROOT, "%nA CPU speedup above the %d"
-        + " cores this machine has cannot be real: where one was measured the table says \"fault\" and the chart leaves"
-        + " the bar out. Run again on a quieter machine.%n", CORES) : "";
+    String table = table(rows) + "\n" + baselineTable(baselines);
+    String faults = rows.stream().anyMatch(Row::cpuFault) ? String.format(Locale.ROOT, "%nA CPU speedup above what the"
+        + " machine can do (the \"fault above\" column) cannot be real: where one was measured the table says \"fault\" and"
+        + " the chart leaves the bar out. Run again on a quieter machine.%n") : "";
     out.println();
     out.print(table);
     out.println(pythonNote);
@@ -233,8 +279,9 @@ final class BenchCommand implements Callable<Integer> {
     String command = "./gearbox " + String.join(" ", spec.commandLine().getParseResult().originalArgs());
     Files.writeString(md, "# gearbox bench\n\nMade by `" + command.strip() + "`.\n\n" + String.format(Locale.ROOT,
         "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. Each level ran up to %,d tiny tasks (for at"
-        + " most about %d s) before the timing (%s). %d rounds, each timing one thread and then every level in turn: a CPU"
-        + " speedup is the median of the per-round speedups, [lowest-highest]; times are medians. %d cores; Java %s.%n%n",
+        + " most about %d s) before the timing (%s). %d rounds, each timing one thread (on each CPU in turn where it can be pinned) and then"
+        + " every level, unpinned, in turn: a CPU speedup is the median of the per-round speedups over the baseline,"
+        + " [lowest-highest]; times are medians. %d cores; Java %s.%n%n",
         n, chunks, waits, waitMillis, warmTasks, WARM_SECONDS, warmed.isEmpty() ? "none ran" : String.join(", ", warmed),
         repeat, CORES, Runtime.version())
         + table + "\n" + pythonNote + "\n" + faults, StandardCharsets.UTF_8);
@@ -254,20 +301,29 @@ final class BenchCommand implements Callable<Integer> {
     void run() throws Exception;
   }
 
+  /** A run that times itself (in seconds), so that what it does around the timing (pinning) is left out. */
+  private interface Timed {
+    double seconds() throws Exception;
+  }
+
+  private static double time(Measured m) throws Exception {
+    long t0 = System.nanoTime();
+    m.run();
+    return (System.nanoTime() - t0) / 1e9;
+  }
+
   /**
    * One untimed round of every run (compiles their paths everywhere), then {@code repeat} rounds,
    * each timing every run once, in order. Returns the seconds per run and round.
    */
-  private double[][] rounds(List<Measured> runs) throws Exception {
-    for (Measured m : runs) {
-      m.run();
+  private double[][] rounds(List<Timed> runs) throws Exception {
+    for (Timed m : runs) {
+      m.seconds();
     }
     double[][] t = new double[runs.size()][repeat];
     for (int r = 0; r < repeat; r++) {
       for (int i = 0; i < runs.size(); i++) {
-        long t0 = System.nanoTime();
-        runs.get(i).run();
-        t[i][r] = (System.nanoTime() - t0) / 1e9;
+        t[i][r] = runs.get(i).seconds();
       }
     }
     return t;
@@ -301,9 +357,7 @@ final class BenchCommand implements Callable<Integer> {
     m.run();
     double[] t = new double[repeat];
     for (int i = 0; i < repeat; i++) {
-      long t0 = System.nanoTime();
-      m.run();
-      t[i] = (System.nanoTime() - t0) / 1e9;
+      t[i] = time(m);
     }
     return median(t);
   }
@@ -338,7 +392,8 @@ final class BenchCommand implements Callable<Integer> {
         Files.write(script, in.readAllBytes());
       }
       String params = String.format(Locale.ROOT, "{\"cpu_n\": %d, \"chunks\": %d, \"repeat\": %d, \"waits\": %d,"
-          + " \"wait_ms\": %d, \"io_sample\": %d}", pn, chunks, repeat, waits, wait.toMillis(), Math.min(10, waits));
+          + " \"wait_ms\": %d, \"io_sample\": %d, \"pin\": %b}", pn, chunks, repeat, waits, wait.toMillis(), Math.min(10, waits),
+          pin);
       Process p;
       try {
         p = new ProcessBuilder("python3", script.toString(), params).redirectErrorStream(false).start();
@@ -368,8 +423,11 @@ final class BenchCommand implements Callable<Integer> {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
       }
-      // cpu: seconds, then the median, lowest and highest per-round speedup; io: seconds.
+      // cpu: seconds, then the median, lowest and highest per-round speedup; io: seconds; base: one CPU's
+      // one-thread seconds, median, lowest and highest; pin: "pinned", or "unpinned" and why.
       Map<String, double[]> byLevel = new LinkedHashMap<>();
+      List<Baseline.CpuTime> perCpu = new ArrayList<>();
+      String unpinnedWhy = "bench.py did not say where its baseline ran";
       String version = "?";
       for (String line : stdout.split("\n")) {
         String[] f = line.strip().split("\t");
@@ -378,6 +436,18 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (f[0].equals("version")) {
           version = f[2].strip();
+          continue;
+        }
+        if (f[0].equals("pin")) {
+          unpinnedWhy = f[1].equals("pinned") ? null : f[2].strip();
+          continue;
+        }
+        if (f[0].equals("base") && f.length == 5) {
+          try {
+            perCpu.add(new Baseline.CpuTime(f[1], Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])));
+          } catch (NumberFormatException e) {
+            out.println("  python3 printed a line that is not a measurement, ignored: " + line);
+          }
           continue;
         }
         double[] v = byLevel.computeIfAbsent(f[1], k -> new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN,
@@ -395,10 +465,13 @@ final class BenchCommand implements Callable<Integer> {
         }
       }
       double[] one = byLevel.get("one thread");
-      if (one == null) {
+      if (one == null || perCpu.isEmpty() || (unpinnedWhy == null && perCpu.size() < 2)) {
         return "Python: skipped (bench.py printed no baseline).";
       }
-      byLevel.forEach((level, v) -> rows.add(new Row("Python " + level, v[0], v[1], v[2], v[3], v[4], one[4] / v[4])));
+      Baseline baseline = unpinnedWhy == null ? Baseline.pinned(perCpu) : Baseline.unpinned(perCpu.getFirst(), unpinnedWhy);
+      baselines.put("Python", baseline);
+      byLevel.forEach((level, v) -> rows.add(new Row("Python " + level + (level.equals("one thread")
+          ? " (" + baseline.whereText() + ")" : ""), v[0], v[1], v[2], v[3], v[4], one[4] / v[4], baseline)));
       return String.format(Locale.ROOT, "Python %s measured in the same run; its CPU workload is primes below %,d (pure"
           + " Python is ~30x slower), so compare its speedups, not its seconds.", version, pn);
     } finally {
@@ -425,12 +498,62 @@ final class BenchCommand implements Callable<Integer> {
       return "-";
     }
     if (r.cpuFault()) {
-      return String.format(Locale.ROOT, "fault: %.2fx > %d cores", Math.max(r.cpuSpeedup(), r.cpuHigh()), CORES);
+      return String.format(Locale.ROOT, "fault: %.2fx > %s", Math.max(r.cpuSpeedup(), r.cpuHigh()), r.baseline().boundText());
     }
     if (r.cpuLow() == r.cpuHigh()) {
       return String.format(Locale.ROOT, "%.2fx", r.cpuSpeedup());
     }
     return String.format(Locale.ROOT, "%.2fx [%.2f-%.2f]", r.cpuSpeedup(), r.cpuLow(), r.cpuHigh());
+  }
+
+  /**
+   * The one-thread time of each language on each CPU, and the capacity that bounds its speedups;
+   * or, where a baseline ran unpinned, why, and the core count.
+   */
+  static String baselineTable(Map<String, Baseline> baselines) {
+    List<String> columns = new ArrayList<>();
+    for (Baseline b : baselines.values()) {
+      for (Baseline.CpuTime t : b.times()) {
+        if (!columns.contains(t.where())) {
+          columns.add(t.where());
+        }
+      }
+    }
+    List<String> header = new ArrayList<>();
+    header.add("one thread");
+    header.addAll(columns);
+    header.add("capacity");
+    header.add("fault above");
+    List<String[]> body = new ArrayList<>();
+    StringBuilder notes = new StringBuilder();
+    for (Map.Entry<String, Baseline> side : baselines.entrySet()) {
+      Baseline b = side.getValue();
+      String[] cells = new String[header.size()];
+      Arrays.fill(cells, "-");
+      cells[0] = side.getKey();
+      for (Baseline.CpuTime t : b.times()) {
+        cells[1 + columns.indexOf(t.where())] = t.low() == t.high() ? fmt(t.median(), "%.3f s")
+            : String.format(Locale.ROOT, "%.3f s [%.3f-%.3f]", t.median(), t.low(), t.high());
+      }
+      cells[cells.length - 2] = b.isPinned() ? String.format(Locale.ROOT, "%.2f", b.capacity()) : "-";
+      cells[cells.length - 1] = b.boundText();
+      body.add(cells);
+      if (!b.isPinned()) {
+        notes.append(String.format(Locale.ROOT, "%s's one thread ran unpinned (%s): its speedups are over wherever it"
+            + " ran, and bounded by the %d cores.%n", side.getKey(), b.unpinnedWhy(), CORES));
+      }
+    }
+    java.io.StringWriter sw = new java.io.StringWriter();
+    PrintWriter pw = new PrintWriter(sw);
+    Summary.printTable(pw, header, body);
+    pw.flush();
+    if (baselines.values().stream().anyMatch(Baseline::isPinned)) {
+      notes.append(String.format(Locale.ROOT, "The one thread of each language is timed pinned to each CPU in every round"
+          + " (median [lowest-highest]); the fastest CPU's time is the baseline. The capacity is what all the CPUs together"
+          + " can do in units of the fastest, the sum over CPUs of (fastest time / that CPU's time); a speedup above it by"
+          + " more than %.0f%%, or above one per CPU, in any round, is a measurement fault.%n", Baseline.TOLERANCE * 100));
+    }
+    return sw + "\n" + notes;
   }
 
   private static String fmt(double v, String format) {

@@ -2,14 +2,20 @@
 
 Reads its parameters as JSON on argv[1] and prints one line per measurement on stdout:
 "cpu\t<level>\t<median seconds>\t<median speedup>\t<lowest>\t<highest>" and
-"io\t<level>\t<median seconds>". Pools are started and warmed before timing, as the Java
-engines are. The CPU workload is timed in rounds, each timing one thread and then every pool in
-turn, and a speedup is the median of the per-round speedups, so that a slow moment of the
-machine falls on the baseline and the pools alike.
+"io\t<level>\t<median seconds>", and where the one-thread baseline ran:
+"pin\tpinned\t-" or "pin\tunpinned\t<why>", then "base\t<CPU n or unpinned>\t<median>\t<lowest>\t<highest>"
+per CPU. Pools are started and warmed before timing, as the Java engines are. The CPU workload is
+timed in rounds, each timing one thread and then every pool in turn, and a speedup is the median
+of the per-round speedups, so that a slow moment of the machine falls on the baseline and the
+pools alike. The CPUs need not be equally fast: where os.sched_setaffinity can pin the thread,
+each round times the one thread on each CPU in turn, and the fastest CPU is the baseline. The
+pools are never pinned: the thread is pinned only while it runs the baseline, so every thread or
+process a pool starts inherits all the CPUs.
 """
 import asyncio
 import concurrent.futures as cf
 import json
+import os
 import statistics
 import sys
 import time
@@ -45,6 +51,38 @@ def chunks(n, k):
     return [(c * step, min(n, (c + 1) * step)) for c in range(k)]
 
 
+def cpus_to_pin(wanted):
+    """The CPUs to time the one-thread baseline on, and None; or [] and why it cannot be pinned."""
+    if not wanted:
+        return [], "--no-pin"
+    if not hasattr(os, "sched_setaffinity"):
+        return [], "no os.sched_setaffinity on this platform"
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+        if len(allowed) < 2:
+            return [], "this process may run on one CPU only"
+        os.sched_setaffinity(0, {allowed[0]})
+        pinned = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, allowed)
+        if pinned != {allowed[0]}:
+            return [], "os.sched_setaffinity left the thread on CPUs %s" % sorted(pinned)
+        return allowed, None
+    except OSError as e:
+        return [], "os.sched_setaffinity failed: %s" % e
+
+
+def pinned(fn, cpu):
+    """fn, with the calling thread on CPU cpu only (os.sched_setaffinity(0) is the calling thread)."""
+    def run():
+        allowed = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {cpu})
+        try:
+            fn()
+        finally:
+            os.sched_setaffinity(0, allowed)
+    return run
+
+
 def median_time(fn, repeat):
     fn()  # untimed, as on the Java side
     times = []
@@ -66,6 +104,8 @@ def main():
     def one_thread():
         assert sum(count_primes(c) for c in parts) == expected
 
+    cpus, unpinned_why = cpus_to_pin(p.get("pin", True))
+
     t0 = time.perf_counter()
     for _ in range(sample):
         wait(wait_s)
@@ -76,7 +116,9 @@ def main():
         for pool in (threads, processes):
             list(pool.map(wait, [0] * pool._max_workers))
             pools["%s(%d)" % (type(pool).__name__, pool._max_workers)] = pool
-        runs = {"one thread": one_thread}
+        # The baseline runs first in each round, on each CPU in turn; its pinning is undone before the pools run.
+        baselines = {"CPU %d" % c: pinned(one_thread, c) for c in cpus} or {"unpinned": one_thread}
+        runs = dict(baselines)
         for name, pool in pools.items():
             def cpu(pool=pool):
                 assert sum(pool.map(count_primes, parts)) == expected
@@ -86,11 +128,15 @@ def main():
         times = {name: [] for name in runs}
         for _ in range(repeat):
             for name, fn in runs.items():
+                # a baseline's pinning is two system calls of a few microseconds, inside its time
                 t0 = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t0)
+        fastest = min(baselines, key=lambda b: statistics.median(times[b]))
+        base = {b: times.pop(b) for b in baselines}
+        times = {"one thread": base[fastest], **times}
         for name, ts in times.items():
-            speedups = [b / t for b, t in zip(times["one thread"], ts)]
+            speedups = [b / t for b, t in zip(base[fastest], ts)]
             out["cpu"][name] = (statistics.median(ts), statistics.median(speedups), min(speedups), max(speedups))
         for name, pool in pools.items():
             out["io"][name] = median_time(lambda: list(pool.map(wait, [wait_s] * waits)), repeat)
@@ -99,6 +145,9 @@ def main():
         await asyncio.gather(*(asyncio.sleep(wait_s) for _ in range(waits)))
     out["io"]["asyncio"] = median_time(lambda: asyncio.run(gather()), repeat)
     print("version\tpython\t" + sys.version.split()[0])
+    print("pin\tpinned\t-" if unpinned_why is None else "pin\tunpinned\t" + unpinned_why)
+    for where, ts in base.items():
+        print("base\t%s\t%.6f\t%.6f\t%.6f" % (where, statistics.median(ts), min(ts), max(ts)))
     for level, (seconds, speedup, low, high) in out["cpu"].items():
         print("cpu\t%s\t%.6f\t%.4f\t%.4f\t%.4f" % (level, seconds, speedup, low, high))
     for level, seconds in out["io"].items():

@@ -8,7 +8,9 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -110,22 +112,69 @@ class ExamplesSmokeTest {
         .contains("Each level ran up to 5,000 tiny tasks") // --small's per-task warm-up
         .containsPattern("\\(thread [\\d,]+, async [\\d,]+\\)"); // and how many each level ran
     assertThat(dir.resolve("bench.png")).isNotEmptyFile();
-    // Every CPU speedup the table prints is within the cores, or is flagged as the fault it is.
-    for (String line : Files.readAllLines(dir.resolve("bench.md"))) {
+    List<String> table = Files.readAllLines(dir.resolve("bench.md"));
+    // Each language's one-thread baseline: its time per CPU, the capacity, and the bound of its speedups.
+    Map<String, Double> bound = new HashMap<>();
+    for (String line : table) {
       String[] cells = line.split("\\|");
+      String side = cells.length > 2 ? cells[1].strip() : "";
+      if (side.equals("Java") || side.equals("Python")) {
+        String capacity = cells[cells.length - 2].strip();
+        String faultAbove = cells[cells.length - 1].strip();
+        double over = Double.parseDouble(faultAbove.replaceFirst("^([0-9.]+).*$", "$1"));
+        if (capacity.equals("-")) {
+          assertThat(faultAbove).as("unpinned: the cores, as before").isEqualTo(BenchCommand.CORES + " cores");
+        } else {
+          // Pinned: the fastest CPU counts 1, every other at most 1 more; the bound adds the tolerance, at most one per CPU.
+          long cpus = java.util.Arrays.stream(cells, 2, cells.length - 2).filter(c -> c.strip().matches("\\d+\\.\\d+ s.*")).count();
+          double c = Double.parseDouble(capacity);
+          assertThat(cpus).as(line).isGreaterThanOrEqualTo(2);
+          assertThat(c).as(line).isBetween(1.0, (double) cpus);
+          assertThat(over).as(line).isCloseTo(Math.min(cpus, c * (1 + Baseline.TOLERANCE)), org.assertj.core.api.Assertions.within(0.011));
+        }
+        bound.put(side, over);
+      }
+    }
+    assertThat(bound).as("the table states the Java baseline's bound").containsKey("Java");
+    if (CpuPinning.probe().available()) {
+      assertThat(table).as("pinning works here, so the Java baseline was pinned").anyMatch(l -> l.startsWith("| Java ")
+          && l.contains(" s [") && !l.contains("cores"));
+      assertThat(r.out()).contains("Java, one thread (CPU ").contains(", the fastest)");
+    }
+    // Every CPU speedup the table prints is within its language's bound, or is flagged as the fault it is.
+    for (String line : table) {
+      String[] cells = line.split("\\|");
+      String side = cells.length > 1 && cells[1].strip().startsWith("Python") ? "Python" : "Java";
       if (cells.length > 3 && cells[3].strip().matches("\\d+\\.\\d+x.*")) {
-        // the median, and the range's ends when there is one: "1.93x [1.89-2.00]"
+        // the median, and the range's ends when there is one: "1.73x [1.69-1.80]"
         for (String number : cells[3].replaceAll("[^0-9.]+", " ").strip().split(" ")) {
-          assertThat(Double.parseDouble(number)).as(line).isLessThanOrEqualTo(BenchCommand.CORES);
+          assertThat(Double.parseDouble(number)).as(line).isLessThanOrEqualTo(bound.get(side) + 0.005); // printed rounded
         }
       } else if (cells.length > 3 && cells[3].contains("fault")) {
-        assertThat(cells[3]).as(line).contains("cores");
+        assertThat(cells[3]).as(line).containsAnyOf("capacity", "one per CPU", "cores");
+        String over = cells[3].replaceFirst("^\\s*fault: ([0-9.]+)x.*$", "$1");
+        assertThat(Double.parseDouble(over)).as(line).isGreaterThan(bound.get(side) - 0.005);
       }
     }
     if (r.out().contains("Python one thread")) {
       assertThat(r.out()).contains("ProcessPoolExecutor").contains("asyncio");
     } else {
       assertThat(r.out()).as("python3 is absent, not broken").contains("Python: skipped (no python3 on the PATH)");
+    }
+  }
+
+  @Test
+  void bench_noPin_fallsBackToAnUnpinnedBaselineBoundedByTheCores_andSaysSo(@TempDir Path dir) throws Exception {
+    Run r = run("bench", "--small", "--no-pin", "--backends", "direct", "--n", "100_000", "--repeat", "1", "--warm-tasks", "0",
+        "--waits", "2", "--python-n", "10_000", "--out", dir.toString());
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    String table = Files.readString(dir.resolve("bench.md"));
+    assertThat(table).contains("Java, one thread (unpinned)").contains("| unpinned")
+        .contains("Java's one thread ran unpinned (--no-pin)");
+    assertThat(table.lines().filter(l -> l.startsWith("| Java ")).findFirst().orElseThrow()).as("the bound is the cores")
+        .matches(".*\\| - +\\| " + BenchCommand.CORES + " cores +\\|$").doesNotContain("CPU");
+    if (r.out().contains("Python one thread")) {
+      assertThat(table).contains("Python one thread (unpinned)").contains("Python's one thread ran unpinned (--no-pin)");
     }
   }
 
