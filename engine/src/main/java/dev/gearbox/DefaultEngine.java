@@ -441,7 +441,7 @@ final class DefaultEngine implements Engine {
       for (;;) {
         if (runState != RunState.RUNNING) {
           metrics.rejected.inc();
-          throw new RejectedExecutionException("engine '" + name + "' is shut down; task " + job + " was not accepted");
+          throw new RejectedExecutionException("engine '" + name + "' is shut down; task " + job.label() + " was not accepted");
         }
         if (busy < slots && queue.isEmpty()) {
           busy++;
@@ -462,7 +462,7 @@ final class DefaultEngine implements Engine {
         if (rejectWhenFull || AttemptImpl.engineRunningHere() == this) {
           metrics.rejected.inc();
           throw new RejectedExecutionException("engine '" + name + "': queue full (" + queueCapacity
-              + " tasks waiting, gearbox.queue.capacity); task " + job + " was not accepted"
+              + " tasks waiting, gearbox.queue.capacity); task " + job.label() + " was not accepted"
               + (rejectWhenFull ? "" : ". It was submitted from a task of the same engine, where waiting for"
                   + " space could deadlock the pool"));
         }
@@ -473,7 +473,7 @@ final class DefaultEngine implements Engine {
           Thread.currentThread().interrupt();
           metrics.rejected.inc();
           throw new RejectedExecutionException("interrupted while waiting for space in the queue of engine '"
-              + name + "'; task " + job + " was not accepted", e);
+              + name + "'; task " + job.label() + " was not accepted", e);
         } finally {
           blockedSubmitters--;
         }
@@ -495,7 +495,7 @@ final class DefaultEngine implements Engine {
     } else if (prefetched != null) {
       launch(prefetched);
     }
-    return job.future;
+    return job;
   }
 
   /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds mainLock. */
@@ -611,7 +611,7 @@ final class DefaultEngine implements Engine {
    * @return what reports made inside the start left on the frame, in order, or null
    */
   private ArrayDeque<Deferred> startAttempt(Job job) {
-    AttemptImpl a = attemptFor(job, System.nanoTime());
+    AttemptImpl a = attemptFor(job, System.nanoTime(), false);
     if (a == null) {
       return null;
     }
@@ -619,7 +619,7 @@ final class DefaultEngine implements Engine {
     try {
       Execution e = backend.start(a);
       a.execution = e;
-      if (a.cancelled) {
+      if (a.isCancelled()) {
         e.interrupt(); // a cancellation raced with start
       }
     } catch (RuntimeException | Error e) {
@@ -646,13 +646,18 @@ final class DefaultEngine implements Engine {
    * slot to the next queued job instead, so this returns an attempt of some job, or null.
    *
    * @param now {@link System#nanoTime()} as the job leaves the queue (ends its queue wait)
+   * @param handedBack whether the attempt goes back to a runHere that runs it at once, which then
+   *     takes {@code now} as its start
    */
-  private AttemptImpl attemptFor(Job job, long now) {
+  private AttemptImpl attemptFor(Job job, long now, boolean handedBack) {
     while (job != null) {
-      AttemptImpl a = new AttemptImpl(job, ++job.attempts);
-      job.current = a;
       metrics.recordQueueWait(now - job.enqueuedNanos, now);
-      if (!job.future.isDone()) {
+      if (handedBack) {
+        job.enqueuedNanos = now; // read back by runHere, in this thread, as the attempt's start
+      }
+      AttemptImpl a = new AttemptImpl(job, ++job.attempts, handedBack);
+      job.current = a;
+      if (!job.isDone()) {
         return a;
       }
       a.decide();
@@ -762,7 +767,7 @@ final class DefaultEngine implements Engine {
 
   /** The stop ladder: cooperative flag, then interrupt, then (if the backend can) kill after the grace period. */
   private void stop(AttemptImpl a, boolean interrupt) {
-    a.cancelled = true;
+    a.markCancelled();
     if (!interrupt) {
       Execution e = a.execution;
       if (e != null) {
@@ -811,11 +816,7 @@ final class DefaultEngine implements Engine {
   AttemptImpl onReportFromRunHere(AttemptImpl a, Object outcome) {
     // One clock read ends this attempt's run, the next job's queue wait, and starts its run.
     long now = System.nanoTime();
-    AttemptImpl next = attemptFor(finish(a, outcome, true, now), now);
-    if (next != null) {
-      next.dispatchedNanos = now;
-    }
-    return next;
+    return attemptFor(finish(a, outcome, true, now), now, true);
   }
 
   /**
@@ -830,9 +831,11 @@ final class DefaultEngine implements Engine {
    * @return the next job for the caller to run, or null
    */
   private Job finish(AttemptImpl a, Object outcome, boolean fromRunHere, long now) {
-    if (!a.claimReport()) {
+    int claim = a.claimReportAndDecide();
+    if (claim == AttemptImpl.CLAIMED_BEFORE) {
       return null;
     }
+    boolean decided = claim == AttemptImpl.REPORT_DECIDES;
     ScheduledFuture<?> d = a.deadline;
     if (d != null) {
       d.cancel(false);
@@ -844,7 +847,6 @@ final class DefaultEngine implements Engine {
       a.job.lastRunNanos = run;
     }
     Job job = a.job;
-    boolean decided = a.decide();
     Job next;
     boolean settled = false;
     lockQuickly();
@@ -874,7 +876,7 @@ final class DefaultEngine implements Engine {
       }
     }
     // The bookkeeping is done: now what it leads to.
-    if (next != null && fromRunHere && job.future.getNumberOfDependents() == 0) {
+    if (next != null && fromRunHere && job.getNumberOfDependents() == 0) {
       if (settled) {
         completeSettled(job, outcome);
       }
@@ -911,7 +913,7 @@ final class DefaultEngine implements Engine {
     try {
       retry = a.number < job.retry.maxAttempts() && job.retry.shouldRetry(failure);
     } catch (RuntimeException | Error e) {
-      log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job, failure, e);
+      log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job.label(), failure, e);
       if (e != failure) {
         failure.addSuppressed(e);
       }
@@ -1139,14 +1141,14 @@ final class DefaultEngine implements Engine {
         TaskEvent ev = job.event(attempt);
         bus.emit("taskSucceeded", l -> l.taskSucceeded(ev));
       }
-      job.future.succeed(outcome);
+      job.succeed(outcome);
     } else {
       Throwable f = Outcome.failureOf(outcome);
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(attempt);
         bus.emit("taskFailed", l -> l.taskFailed(ev, f));
       }
-      job.future.fail(f);
+      job.fail(f);
     }
   }
 
@@ -1167,7 +1169,7 @@ final class DefaultEngine implements Engine {
       TaskEvent ev = job.event(job.attempts);
       bus.emit("taskCancelled", l -> l.taskCancelled(ev));
     }
-    completing(() -> job.future.cancelInternal());
+    completing(() -> job.cancelInternal());
     if (wasRunning) {
       AttemptImpl a = job.current;
       if (a != null && a.decide()) {

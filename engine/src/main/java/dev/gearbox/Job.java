@@ -5,12 +5,15 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 
 /**
- * A submitted task as the core tracks it, across all its attempts.
+ * A submitted task as the core tracks it, across all its attempts; it is also the task's future,
+ * the {@link TaskFuture} the caller gets (one object per task instead of two: the caller sees only
+ * {@code TaskFuture}'s API, whose behaviour this class leaves as it is).
  *
- * <p>Thread-safety: not thread-safe by itself. Each mutable field says what guards it; most are
- * guarded by its engine's {@code mainLock} (see {@link DefaultEngine}).
+ * <p>Thread-safety: the future's side is thread-safe ({@link TaskFuture}); the job's fields are
+ * not by themselves: each mutable one says what guards it, most are guarded by its engine's
+ * {@code mainLock} (see {@link DefaultEngine}).
  */
-final class Job implements Comparable<Job> {
+final class Job extends TaskFuture<Object> {
   enum State { QUEUED, RUNNING, WAITING_RETRY, DONE }
 
   final DefaultEngine engine;
@@ -21,7 +24,6 @@ final class Job implements Comparable<Job> {
   final int priority;
   final Duration timeout;
   final RetryPolicy retry;
-  final TaskFuture<Object> future;
   final long submittedNanos;
 
   /**
@@ -34,7 +36,9 @@ final class Job implements Comparable<Job> {
   /**
    * When the job began waiting for its next attempt. Written under mainLock when the job is
    * admitted or requeued; read by the thread that starts that attempt, after it dispatched the
-   * job under mainLock.
+   * job under mainLock. That thread, when it hands the attempt back to a worker that runs it at
+   * once ({@link AttemptImpl#runHere()}), then writes the hand-back's time here: that attempt's
+   * start, read by the same thread.
    */
   long enqueuedNanos;
   /**
@@ -45,6 +49,12 @@ final class Job implements Comparable<Job> {
   int attempts;
   /** The latest attempt; written by the thread that starts it, read by cancel and shutdownNow. */
   volatile AttemptImpl current;
+  /**
+   * The last progress an attempt reported (with its number, so that a snapshot shows only the
+   * running attempt's), or null: written by progress reports, read by snapshots. Kept here rather
+   * than in each attempt, which stays smaller: progress is rare, attempts are not.
+   */
+  volatile AttemptImpl.Progress progress;
   /**
    * Whether the latest dispatch went into the backend's prefetch room (more work waited behind
    * it). Written under mainLock; read racily by shutdownNow.
@@ -67,7 +77,6 @@ final class Job implements Comparable<Job> {
     this.priority = options.priority();
     this.timeout = timeout;
     this.retry = retry;
-    this.future = new TaskFuture<>(this);
     this.submittedNanos = System.nanoTime();
   }
 
@@ -79,25 +88,10 @@ final class Job implements Comparable<Job> {
     return new TaskEvent(engine.name(), id, name(), attempt, System.nanoTime() - submittedNanos);
   }
 
-  /** Higher priority first, then submission order. */
-  @Override
-  public int compareTo(Job o) {
-    int c = Integer.compare(o.priority, priority);
-    return c != 0 ? c : Long.compare(id, o.id);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return this == o;
-  }
-
-  @Override
-  public int hashCode() {
-    return Long.hashCode(id);
-  }
-
-  @Override
-  public String toString() {
+  /**
+   * How messages name the job: its name and id. (Not {@code toString}, which stays the future's.)
+   */
+  String label() {
     return name() + " (id " + id + ")";
   }
 }
