@@ -17,8 +17,8 @@ import java.util.concurrent.ScheduledFuture;
  * </ul>
  *
  * <p>Thread-safety: thread-safe; backends call it from any thread, the core from its own. The
- * once-only flags are claimed by atomic bitwise-or; other fields are volatile or guarded by this
- * object's monitor, as each says.
+ * once-only flags are claimed by atomic bitwise-or; other fields are volatile or confined to one
+ * thread, as each says.
  */
 final class AttemptImpl implements Attempt, TaskContext {
   final Job job;
@@ -38,6 +38,14 @@ final class AttemptImpl implements Attempt, TaskContext {
    * in {@link Job#enqueuedNanos}) is its start too and saves a clock read. Set at construction.
    */
   private static final int HANDED_BACK = 8;
+  /** {@link #runHere()} runs the work: {@link #runner} is set. */
+  private static final int HERE = 16;
+  /** {@link #runHere()}'s work has returned (or was skipped): the runner is no longer this attempt's. */
+  private static final int DONE_HERE = 32;
+  /** {@link #interrupt()} is interrupting the runner: the runner waits for {@link #INTERRUPTED} before it goes on. */
+  private static final int INTERRUPTING = 64;
+  /** {@link #interrupt()} has interrupted the runner, which clears that interrupt when its work has returned. */
+  private static final int INTERRUPTED = 128;
   private static final java.lang.invoke.VarHandle FLAGS;
 
   static {
@@ -48,7 +56,12 @@ final class AttemptImpl implements Attempt, TaskContext {
     }
   }
 
-  /** {@link #DECIDED}, {@link #REPORTED}, {@link #CANCELLED}, {@link #HANDED_BACK}; bits are only ever set. */
+  /**
+   * {@link #DECIDED}, {@link #REPORTED}, {@link #CANCELLED}, {@link #HANDED_BACK}, and the in-process
+   * run's {@link #HERE}, {@link #DONE_HERE}, {@link #INTERRUPTING}, {@link #INTERRUPTED}. Bits are
+   * only ever set, each by one atomic operation: the runner and an interrupting thread meet here
+   * without a lock (see {@link #runHere()} and {@link #interrupt()}).
+   */
   private volatile int flags;
   /** The backend's handle: written by the thread that started the attempt, or by {@link #attach}. */
   volatile Execution execution;
@@ -72,12 +85,11 @@ final class AttemptImpl implements Attempt, TaskContext {
    */
   private AttemptImpl outerHere;
   /**
-   * Guarded by {@code this}: the thread running the work in-process, and whether we interrupted it.
-   * {@code runner} is written only by that thread, which may also read it without the monitor.
+   * The thread running the work in-process, or null: written only by that thread, set before it
+   * sets {@link #HERE} (which publishes it) and cleared once it has set {@link #DONE_HERE} and no
+   * interrupt of the engine is in flight.
    */
   private Thread runner;
-  private boolean interruptedByEngine;
-  private boolean finishedHere;
 
   /** @param handedBack whether {@link #runHere()} hands it back to the thread that reported the previous attempt */
   AttemptImpl(Job job, int number, boolean handedBack) {
@@ -220,16 +232,13 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   @Override
   public Attempt runHere() {
-    boolean skip;
-    synchronized (this) {
-      skip = isCancelled();
-      if (skip) {
-        finishedHere = true;
-      } else {
-        runner = Thread.currentThread();
-      }
-    }
-    if (skip) { // reported outside the monitor: reporting runs callbacks and may launch work
+    // The runner and interrupt() meet on the flags, each by one atomic operation, so they see
+    // each other in one order: either the runner's HERE came first, and interrupt() (which sets
+    // CANCELLED before it looks) interrupts the runner, or CANCELLED came first and the runner
+    // skips the work. An interrupt in flight is awaited and cleared by endHere either way.
+    runner = Thread.currentThread();
+    if ((set(HERE) & CANCELLED) != 0) {
+      endHere();
       return job.engine.onReportFromRunHere(this,
           Outcome.failure(new java.util.concurrent.CancellationException("cancelled before it started")));
     }
@@ -245,13 +254,7 @@ final class AttemptImpl implements Attempt, TaskContext {
       } catch (Throwable t) {
         outcome = Outcome.failure(t);
       } finally {
-        synchronized (this) {
-          runner = null;
-          finishedHere = true;
-          if (interruptedByEngine) {
-            Thread.interrupted(); // our interrupt must not leak into the thread's next job
-          }
-        }
+        endHere();
       }
       // Still marked as running here while reporting: completing the future runs the caller's
       // dependent actions here, and a submit from one of them must not block.
@@ -260,6 +263,25 @@ final class AttemptImpl implements Attempt, TaskContext {
       RunningHere.exit(outer);
       outerHere = null;
     }
+  }
+
+  /**
+   * The work has returned (or is skipped): from now on {@link #interrupt()} leaves this thread
+   * alone. If it is interrupting it right now, waits until it has (a few instructions) and clears
+   * that interrupt, which must not leak into the thread's next job.
+   */
+  private void endHere() {
+    if ((set(DONE_HERE) & INTERRUPTING) != 0) {
+      for (int spins = 0; (flags & INTERRUPTED) == 0; spins++) {
+        if (spins < 64) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield(); // the interrupting thread lost its core meanwhile
+        }
+      }
+      Thread.interrupted();
+    }
+    runner = null;
   }
 
   /** The engine whose attempt's runHere is active on this thread (its work or its report), or null. */
@@ -283,16 +305,22 @@ final class AttemptImpl implements Attempt, TaskContext {
   }
 
   /** The name of the thread running the work in-process ({@link ThreadNames}), or null. */
-  synchronized String runnerName() {
-    return runner == null || finishedHere ? null : ThreadNames.of(runner);
+  String runnerName() {
+    int f = flags;
+    Thread t = runner; // read after the flags, which published it
+    return (f & (HERE | DONE_HERE)) != HERE || t == null ? null : ThreadNames.of(t);
   }
 
-  /** Interrupts the work: its in-process thread if it runs here, and the backend's execution. */
+  /**
+   * Interrupts the work: its in-process thread if it runs here, and the backend's execution. The
+   * caller has marked the attempt cancelled first (see {@link #runHere()}).
+   */
   void interrupt() {
-    synchronized (this) {
-      if (runner != null && !finishedHere) {
-        interruptedByEngine = true;
-        runner.interrupt();
+    for (int f = flags; (f & (HERE | DONE_HERE | INTERRUPTING)) == HERE; f = flags) {
+      if (FLAGS.compareAndSet(this, f, f | INTERRUPTING)) {
+        runner.interrupt(); // still set: the runner waits for INTERRUPTED before it clears it
+        set(INTERRUPTED);
+        break;
       }
     }
     Execution e = execution;
