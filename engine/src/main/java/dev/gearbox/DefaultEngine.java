@@ -426,8 +426,7 @@ final class DefaultEngine implements Engine {
       work = InitializedWork.wrap(workerKey, initializer, work);
     }
     work = ContextualWork.wrap(carriers, work);
-    Job job = new Job(this, ids.incrementAndGet(), options.name().orElse(null), work, options,
-        options.timeout().orElse(defaultTimeout), options.retry().orElse(defaultRetry));
+    Job job = new Job(this, ids.incrementAndGet(), work, options);
     try {
       job.prepared = backend.prepare(work);
     } catch (RejectedExecutionException e) {
@@ -736,9 +735,10 @@ final class DefaultEngine implements Engine {
 
   void onStarted(AttemptImpl a) {
     Job job = a.job;
-    if (job.timeout != null && !a.isDecided()) {
+    Duration timeout = job.timeout();
+    if (timeout != null && !a.isDecided()) {
       try {
-        a.deadline = timer.schedule(() -> runOnDispatcher(() -> onDeadline(a)), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
+        a.deadline = timer.schedule(() -> runOnDispatcher(() -> onDeadline(a)), timeout.toNanos(), TimeUnit.NANOSECONDS);
         if (a.isReported()) {
           a.deadline.cancel(false); // the report came first, on another thread
         }
@@ -758,7 +758,7 @@ final class DefaultEngine implements Engine {
     }
     metrics.timedOut.inc();
     stop(a, true);
-    TaskTimeoutException failure = new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout);
+    TaskTimeoutException failure = new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout());
     Object timedOut = Outcome.failure(failure);
     if (retryOrSettle(a, failure)) {
       completeSettled(a.job, timedOut);
@@ -911,7 +911,7 @@ final class DefaultEngine implements Engine {
     Job job = a.job;
     boolean retry;
     try {
-      retry = a.number < job.retry.maxAttempts() && job.retry.shouldRetry(failure);
+      retry = a.number < job.retry().maxAttempts() && job.retry().shouldRetry(failure);
     } catch (RuntimeException | Error e) {
       log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job.label(), failure, e);
       if (e != failure) {
@@ -920,7 +920,7 @@ final class DefaultEngine implements Engine {
       retry = false;
     }
     if (retry) {
-      Duration delay = job.retry.delayBefore(a.number + 1);
+      Duration delay = job.retry().delayBefore(a.number + 1);
       boolean scheduled = false;
       lockQuickly();
       try {
@@ -1083,7 +1083,7 @@ final class DefaultEngine implements Engine {
       throw new IllegalStateException("task " + awaited.name() + " of engine '" + name + "' waits for its own future,"
           + " which completes only when the task returns: return the value instead of waiting for it");
     }
-    if (interruptible && (waiter.job.timeout != null || Thread.currentThread().isInterrupted())) {
+    if (interruptible && (waiter.job.timeout() != null || Thread.currentThread().isInterrupted())) {
       return false; // its deadline (or a pending interrupt) ends this wait: it does not block for ever
     }
     lockQuickly();

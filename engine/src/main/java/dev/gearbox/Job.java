@@ -18,12 +18,14 @@ final class Job extends TaskFuture<Object> {
 
   final DefaultEngine engine;
   final long id;
-  /** The given name, or null for the default {@code task-<id>} (built only when asked for). */
-  private final String givenName;
   final Work work;
-  final int priority;
-  final Duration timeout;
-  final RetryPolicy retry;
+  /**
+   * As submitted: the name (null for the default {@code task-<id>}, built only when asked for),
+   * priority, timeout and retry policy, the last two null for the engine's defaults. One reference
+   * to the caller's options (most tasks share {@link TaskOptions#defaults()}) instead of a field
+   * for each.
+   */
+  private final TaskOptions options;
   final long submittedNanos;
 
   /**
@@ -69,19 +71,32 @@ final class Job extends TaskFuture<Object> {
   /** Run time of the last attempt that reported, for adaptive batching; written by reports, read racily. */
   volatile long lastRunNanos;
 
-  Job(DefaultEngine engine, long id, String name, Work work, TaskOptions options, Duration timeout, RetryPolicy retry) {
+  Job(DefaultEngine engine, long id, Work work, TaskOptions options) {
     this.engine = engine;
     this.id = id;
-    this.givenName = name;
     this.work = work;
-    this.priority = options.priority();
-    this.timeout = timeout;
-    this.retry = retry;
+    this.options = options;
     this.submittedNanos = System.nanoTime();
   }
 
   String name() {
-    return givenName != null ? givenName : "task-" + id;
+    String given = options.nameOrNull();
+    return given != null ? given : "task-" + id;
+  }
+
+  int priority() {
+    return options.priority();
+  }
+
+  /** The task's timeout, or null for none. */
+  Duration timeout() {
+    Duration given = options.timeoutOrNull();
+    return given != null ? given : engine.defaultTimeout();
+  }
+
+  RetryPolicy retry() {
+    RetryPolicy given = options.retryOrNull();
+    return given != null ? given : engine.defaultRetry();
   }
 
   TaskEvent event(int attempt) {

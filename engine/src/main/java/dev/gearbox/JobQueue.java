@@ -15,7 +15,7 @@ import java.util.PriorityQueue;
 final class JobQueue {
   /** Higher priority first, then submission order. */
   static final Comparator<Job> RUN_ORDER = (x, y) -> {
-    int c = Integer.compare(y.priority, x.priority);
+    int c = Integer.compare(y.priority(), x.priority());
     return c != 0 ? c : Long.compare(x.id, y.id);
   };
 
@@ -26,9 +26,9 @@ final class JobQueue {
   private final PriorityQueue<Job> below = new PriorityQueue<>(RUN_ORDER);
 
   void add(Job job) {
-    if (job.priority == 0) {
+    if (job.priority() == 0) {
       normal.add(job);
-    } else if (job.priority > 0) {
+    } else if (job.priority() > 0) {
       above.add(job);
     } else {
       below.add(job);
@@ -37,7 +37,7 @@ final class JobQueue {
 
   /** A retried job goes back in order of its original submission among its priority. */
   void addRetry(Job job) {
-    if (job.priority == 0) {
+    if (job.priority() == 0) {
       normalRetries.add(job);
     } else {
       add(job); // the heaps order by (priority, id) already
@@ -59,10 +59,10 @@ final class JobQueue {
   }
 
   boolean remove(Job job) {
-    if (job.priority == 0) {
+    if (job.priority() == 0) {
       return normal.remove(job) || normalRetries.remove(job);
     }
-    return job.priority > 0 ? above.remove(job) : below.remove(job);
+    return job.priority() > 0 ? above.remove(job) : below.remove(job);
   }
 
   int size() {
