@@ -59,17 +59,24 @@ final class Job extends TaskFuture<Object> {
   volatile AttemptImpl.Progress progress;
   /**
    * Whether the latest dispatch went into the backend's prefetch room (more work waited behind
-   * it). Written under mainLock; read racily by shutdownNow.
+   * it). Written under mainLock, by the dispatch; read by shutdownNow after it has moved the engine
+   * to STOP under mainLock, from which on nothing is dispatched: it reads the last value. Not
+   * volatile, so that a dispatch costs no fence under the lock.
    */
-  volatile boolean prefetched;
+  boolean prefetched;
   /** The scheduled retry while WAITING_RETRY. Guarded by mainLock. */
   ScheduledFuture<?> pendingRetry;
   /** Links in the engine's list of live (running or retry-waiting) jobs. Guarded by mainLock. */
   Job prevLive;
   Job nextLive;
   boolean inLive;
-  /** Run time of the last attempt that reported, for adaptive batching; written by reports, read racily. */
-  volatile long lastRunNanos;
+  /**
+   * Run time of the last attempt that reported, for adaptive batching: written by a report before
+   * it completes the future, and read after the future completed (which publishes it). A late
+   * report of an attempt a timeout abandoned may overwrite it meanwhile: a sample either way. Not
+   * volatile, so that a report costs no fence for it.
+   */
+  long lastRunNanos;
 
   Job(DefaultEngine engine, long id, Work work, TaskOptions options) {
     this.engine = engine;
