@@ -11,49 +11,62 @@ import java.util.concurrent.ScheduledFuture;
  * One attempt of a {@link Job}. Two things end separately and each exactly once:
  * <ul>
  *   <li>the <em>outcome</em> is decided by whichever comes first of the backend's report, the
- *       deadline, or a cancellation ({@link #decided});
+ *       deadline, or a cancellation ({@link #decide()});
  *   <li>the backend's <em>slot</em> is released only by the backend's first report
- *       ({@link #reported}), so a task that runs on after its timeout still counts as running.
+ *       ({@link #claimReport()}), so a task that runs on after its timeout still counts as running.
  * </ul>
  *
  * <p>Thread-safety: thread-safe; backends call it from any thread, the core from its own. The
- * once-only flags are claimed by compare-and-set; other fields are volatile or guarded by this
- * object's monitor, as each says.
+ * once-only flags are claimed by atomic bitwise-or; other fields are volatile or confined to one
+ * thread, as each says.
  */
 final class AttemptImpl implements Attempt, TaskContext {
   final Job job;
   final int number;
-  // Two once-only flags; VarHandles spare two AtomicBoolean allocations per attempt.
-  private static final java.lang.invoke.VarHandle DECIDED;
-  private static final java.lang.invoke.VarHandle REPORTED;
+
+  // The once-only flags share one field, set by atomic bitwise-or through FLAGS: no field per flag
+  // (an attempt is 48 bytes), and a report claims its slot's release and the outcome in one step.
+  /** The outcome is decided: claimed by {@link #decide()}. */
+  private static final int DECIDED = 1;
+  /** The backend's first report came: claimed by {@link #claimReport()}. */
+  private static final int REPORTED = 2;
+  /** The core wants the attempt stopped (cancel, deadline, shutdownNow); read by backends and the work. */
+  private static final int CANCELLED = 4;
+  /**
+   * Handed to the thread that reported the previous attempt, to run next ({@link #runHere()}
+   * returned it): if that thread runs it here, it starts it at once, so the hand-back's time (kept
+   * in {@link Job#enqueuedNanos}) is its start too and saves a clock read. Set at construction.
+   */
+  private static final int HANDED_BACK = 8;
+  /** {@link #runHere()} runs the work: {@link #runner} is set. */
+  private static final int HERE = 16;
+  /** {@link #runHere()}'s work has returned (or was skipped): the runner is no longer this attempt's. */
+  private static final int DONE_HERE = 32;
+  /** {@link #interrupt()} is interrupting the runner: the runner waits for {@link #INTERRUPTED} before it goes on. */
+  private static final int INTERRUPTING = 64;
+  /** {@link #interrupt()} has interrupted the runner, which clears that interrupt when its work has returned. */
+  private static final int INTERRUPTED = 128;
+  private static final java.lang.invoke.VarHandle FLAGS;
 
   static {
     try {
-      java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
-      DECIDED = l.findVarHandle(AttemptImpl.class, "decided", boolean.class);
-      REPORTED = l.findVarHandle(AttemptImpl.class, "reported", boolean.class);
+      FLAGS = java.lang.invoke.MethodHandles.lookup().findVarHandle(AttemptImpl.class, "flags", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
-  @SuppressWarnings("unused") // accessed through DECIDED
-  private volatile boolean decided;
-  @SuppressWarnings("unused") // accessed through REPORTED
-  private volatile boolean reported;
-  /** Set once the core wants the attempt stopped (cancel, deadline, shutdownNow); read by backends and the work. */
-  volatile boolean cancelled;
+  /**
+   * {@link #DECIDED}, {@link #REPORTED}, {@link #CANCELLED}, {@link #HANDED_BACK}, and the in-process
+   * run's {@link #HERE}, {@link #DONE_HERE}, {@link #INTERRUPTING}, {@link #INTERRUPTED}. Bits are
+   * only ever set, each by one atomic operation: the runner and an interrupting thread meet here
+   * without a lock (see {@link #runHere()} and {@link #interrupt()}).
+   */
+  private volatile int flags;
   /** The backend's handle: written by the thread that started the attempt, or by {@link #attach}. */
   volatile Execution execution;
   /** When {@link #started()} was first called, or 0. */
   volatile long startedNanos;
-  /**
-   * When the core handed this attempt to the thread that reported the previous one, to run next
-   * ({@link #runHere()} returned it), or 0: if that thread runs it here, it starts it at once, so
-   * this time is its start too and saves a clock read. Written before the hand-back, read by the
-   * thread it was handed to.
-   */
-  long dispatchedNanos;
   /**
    * The deadline's timer entry, then, once the attempt is stopped with an interrupt, the kill's:
    * written by the thread that reports the start or stops the attempt, cancelled by the report.
@@ -61,13 +74,10 @@ final class AttemptImpl implements Attempt, TaskContext {
   volatile ScheduledFuture<?> deadline;
 
   /**
-   * The last progress reported (fraction and message, read together), or null: for snapshots;
-   * written by progress reports. One field, made only when a task reports progress.
+   * A progress report of an attempt (its number, a fraction within [0, 1] and its message, or
+   * null), kept by the job ({@link Job#progress}) for snapshots, which show it for that attempt only.
    */
-  volatile Progress progress;
-
-  /** A progress report: a fraction within [0, 1] and its message (or null). */
-  record Progress(double fraction, String message) {}
+  record Progress(int attempt, double fraction, String message) {}
 
   /**
    * The attempt whose runHere was active on this thread when this one's began (one run inside
@@ -75,34 +85,63 @@ final class AttemptImpl implements Attempt, TaskContext {
    */
   private AttemptImpl outerHere;
   /**
-   * Guarded by {@code this}: the thread running the work in-process, and whether we interrupted it.
-   * {@code runner} is written only by that thread, which may also read it without the monitor.
+   * The thread running the work in-process, or null: written only by that thread, set before it
+   * sets {@link #HERE} (which publishes it) and cleared once it has set {@link #DONE_HERE} and no
+   * interrupt of the engine is in flight.
    */
   private Thread runner;
-  private boolean interruptedByEngine;
-  private boolean finishedHere;
 
-  AttemptImpl(Job job, int number) {
+  /** @param handedBack whether {@link #runHere()} hands it back to the thread that reported the previous attempt */
+  AttemptImpl(Job job, int number, boolean handedBack) {
     this.job = job;
     this.number = number;
+    this.flags = handedBack ? HANDED_BACK : 0; // before the attempt is published (Job#current)
+  }
+
+  /** Sets {@code bits}; returns the flags as they were. */
+  private int set(int bits) {
+    return (int) FLAGS.getAndBitwiseOr(this, bits);
   }
 
   /** Claims the right to decide this attempt's outcome; true for the one caller that gets it. */
   boolean decide() {
-    return DECIDED.compareAndSet(this, false, true);
+    return (set(DECIDED) & DECIDED) == 0;
   }
 
   boolean isDecided() {
-    return decided;
+    return (flags & DECIDED) != 0;
   }
 
   /** Claims the backend's report (and the slot release that goes with it); true once. */
   boolean claimReport() {
-    return REPORTED.compareAndSet(this, false, true);
+    return (set(REPORTED) & REPORTED) == 0;
+  }
+
+  /** {@link #claimReportAndDecide()}: a report came before this one; nothing to do. */
+  static final int CLAIMED_BEFORE = -1;
+  /** {@link #claimReportAndDecide()}: the report is claimed, the outcome was decided before it (a deadline, a cancel). */
+  static final int REPORT_ONLY = 0;
+  /** {@link #claimReportAndDecide()}: the report is claimed and decides the outcome. */
+  static final int REPORT_DECIDES = 1;
+
+  /**
+   * {@link #claimReport()} and then {@link #decide()}, in one atomic step, for a report: one of
+   * {@link #CLAIMED_BEFORE}, {@link #REPORT_ONLY}, {@link #REPORT_DECIDES}. The same as the two
+   * calls in a row, minus the moment between them: every report claims both at once, and the
+   * only other claim of the report (the start of a job cancelled since dispatch) decides first.
+   */
+  int claimReportAndDecide() {
+    int was = set(REPORTED | DECIDED);
+    return (was & REPORTED) != 0 ? CLAIMED_BEFORE : (was & DECIDED) == 0 ? REPORT_DECIDES : REPORT_ONLY;
   }
 
   boolean isReported() {
-    return reported;
+    return (flags & REPORTED) != 0;
+  }
+
+  /** Marks the attempt as one the core wants stopped: see {@link #isCancelled()}. */
+  void markCancelled() {
+    set(CANCELLED);
   }
 
   // ---- Attempt (backend side)
@@ -144,7 +183,7 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   @Override
   public boolean isCancelled() {
-    return cancelled;
+    return (flags & CANCELLED) != 0;
   }
 
   @Override
@@ -178,7 +217,7 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   @Override
   public void report(Runnable report, java.util.concurrent.Executor executor) {
-    if (!job.future.offerReport(report)) {
+    if (!job.offerReport(report)) {
       executor.execute(report);
     }
   }
@@ -186,23 +225,20 @@ final class AttemptImpl implements Attempt, TaskContext {
   @Override
   public void attach(Execution e) {
     execution = e;
-    if (cancelled) {
+    if (isCancelled()) {
       e.interrupt();
     }
   }
 
   @Override
   public Attempt runHere() {
-    boolean skip;
-    synchronized (this) {
-      skip = cancelled;
-      if (skip) {
-        finishedHere = true;
-      } else {
-        runner = Thread.currentThread();
-      }
-    }
-    if (skip) { // reported outside the monitor: reporting runs callbacks and may launch work
+    // The runner and interrupt() meet on the flags, each by one atomic operation, so they see
+    // each other in one order: either the runner's HERE came first, and interrupt() (which sets
+    // CANCELLED before it looks) interrupts the runner, or CANCELLED came first and the runner
+    // skips the work. An interrupt in flight is awaited and cleared by endHere either way.
+    runner = Thread.currentThread();
+    if ((set(HERE) & CANCELLED) != 0) {
+      endHere();
       return job.engine.onReportFromRunHere(this,
           Outcome.failure(new java.util.concurrent.CancellationException("cancelled before it started")));
     }
@@ -213,19 +249,12 @@ final class AttemptImpl implements Attempt, TaskContext {
     try {
       Object outcome;
       try {
-        long handedBack = dispatchedNanos;
-        startedAt(handedBack != 0L ? handedBack : System.nanoTime());
+        startedAt((flags & HANDED_BACK) != 0 ? job.enqueuedNanos : System.nanoTime());
         outcome = Outcome.success(job.work.run(this));
       } catch (Throwable t) {
         outcome = Outcome.failure(t);
       } finally {
-        synchronized (this) {
-          runner = null;
-          finishedHere = true;
-          if (interruptedByEngine) {
-            Thread.interrupted(); // our interrupt must not leak into the thread's next job
-          }
-        }
+        endHere();
       }
       // Still marked as running here while reporting: completing the future runs the caller's
       // dependent actions here, and a submit from one of them must not block.
@@ -234,6 +263,25 @@ final class AttemptImpl implements Attempt, TaskContext {
       RunningHere.exit(outer);
       outerHere = null;
     }
+  }
+
+  /**
+   * The work has returned (or is skipped): from now on {@link #interrupt()} leaves this thread
+   * alone. If it is interrupting it right now, waits until it has (a few instructions) and clears
+   * that interrupt, which must not leak into the thread's next job.
+   */
+  private void endHere() {
+    if ((set(DONE_HERE) & INTERRUPTING) != 0) {
+      for (int spins = 0; (flags & INTERRUPTED) == 0; spins++) {
+        if (spins < 64) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield(); // the interrupting thread lost its core meanwhile
+        }
+      }
+      Thread.interrupted();
+    }
+    runner = null;
   }
 
   /** The engine whose attempt's runHere is active on this thread (its work or its report), or null. */
@@ -257,16 +305,22 @@ final class AttemptImpl implements Attempt, TaskContext {
   }
 
   /** The name of the thread running the work in-process ({@link ThreadNames}), or null. */
-  synchronized String runnerName() {
-    return runner == null || finishedHere ? null : ThreadNames.of(runner);
+  String runnerName() {
+    int f = flags;
+    Thread t = runner; // read after the flags, which published it
+    return (f & (HERE | DONE_HERE)) != HERE || t == null ? null : ThreadNames.of(t);
   }
 
-  /** Interrupts the work: its in-process thread if it runs here, and the backend's execution. */
+  /**
+   * Interrupts the work: its in-process thread if it runs here, and the backend's execution. The
+   * caller has marked the attempt cancelled first (see {@link #runHere()}).
+   */
   void interrupt() {
-    synchronized (this) {
-      if (runner != null && !finishedHere) {
-        interruptedByEngine = true;
-        runner.interrupt();
+    for (int f = flags; (f & (HERE | DONE_HERE | INTERRUPTING)) == HERE; f = flags) {
+      if (FLAGS.compareAndSet(this, f, f | INTERRUPTING)) {
+        runner.interrupt(); // still set: the runner waits for INTERRUPTED before it clears it
+        set(INTERRUPTED);
+        break;
       }
     }
     Execution e = execution;
@@ -285,13 +339,13 @@ final class AttemptImpl implements Attempt, TaskContext {
   @Override
   public void progress(double fraction, String message) {
     checkArgument(fraction >= 0.0 && fraction <= 1.0, "progress fraction must be within [0, 1], got %s", fraction);
-    progress = new Progress(fraction, message);
+    job.progress = new Progress(number, fraction, message);
     job.engine.onProgress(this, fraction, message);
   }
 
   @Override
   public String toString() {
-    return "attempt " + number + " of " + job;
+    return "attempt " + number + " of " + job.label();
   }
 
   /**

@@ -426,8 +426,7 @@ final class DefaultEngine implements Engine {
       work = InitializedWork.wrap(workerKey, initializer, work);
     }
     work = ContextualWork.wrap(carriers, work);
-    Job job = new Job(this, ids.incrementAndGet(), options.name().orElse(null), work, options,
-        options.timeout().orElse(defaultTimeout), options.retry().orElse(defaultRetry));
+    Job job = new Job(this, ids.incrementAndGet(), work, options);
     try {
       job.prepared = backend.prepare(work);
     } catch (RejectedExecutionException e) {
@@ -441,7 +440,7 @@ final class DefaultEngine implements Engine {
       for (;;) {
         if (runState != RunState.RUNNING) {
           metrics.rejected.inc();
-          throw new RejectedExecutionException("engine '" + name + "' is shut down; task " + job + " was not accepted");
+          throw new RejectedExecutionException("engine '" + name + "' is shut down; task " + job.label() + " was not accepted");
         }
         if (busy < slots && queue.isEmpty()) {
           busy++;
@@ -462,7 +461,7 @@ final class DefaultEngine implements Engine {
         if (rejectWhenFull || AttemptImpl.engineRunningHere() == this) {
           metrics.rejected.inc();
           throw new RejectedExecutionException("engine '" + name + "': queue full (" + queueCapacity
-              + " tasks waiting, gearbox.queue.capacity); task " + job + " was not accepted"
+              + " tasks waiting, gearbox.queue.capacity); task " + job.label() + " was not accepted"
               + (rejectWhenFull ? "" : ". It was submitted from a task of the same engine, where waiting for"
                   + " space could deadlock the pool"));
         }
@@ -473,7 +472,7 @@ final class DefaultEngine implements Engine {
           Thread.currentThread().interrupt();
           metrics.rejected.inc();
           throw new RejectedExecutionException("interrupted while waiting for space in the queue of engine '"
-              + name + "'; task " + job + " was not accepted", e);
+              + name + "'; task " + job.label() + " was not accepted", e);
         } finally {
           blockedSubmitters--;
         }
@@ -495,7 +494,7 @@ final class DefaultEngine implements Engine {
     } else if (prefetched != null) {
       launch(prefetched);
     }
-    return job.future;
+    return job;
   }
 
   /** Tasks waiting to run: queued here, or held unstarted in the backend's prefetch room. Caller holds mainLock. */
@@ -611,7 +610,7 @@ final class DefaultEngine implements Engine {
    * @return what reports made inside the start left on the frame, in order, or null
    */
   private ArrayDeque<Deferred> startAttempt(Job job) {
-    AttemptImpl a = attemptFor(job, System.nanoTime());
+    AttemptImpl a = attemptFor(job, System.nanoTime(), false);
     if (a == null) {
       return null;
     }
@@ -619,7 +618,7 @@ final class DefaultEngine implements Engine {
     try {
       Execution e = backend.start(a);
       a.execution = e;
-      if (a.cancelled) {
+      if (a.isCancelled()) {
         e.interrupt(); // a cancellation raced with start
       }
     } catch (RuntimeException | Error e) {
@@ -646,13 +645,18 @@ final class DefaultEngine implements Engine {
    * slot to the next queued job instead, so this returns an attempt of some job, or null.
    *
    * @param now {@link System#nanoTime()} as the job leaves the queue (ends its queue wait)
+   * @param handedBack whether the attempt goes back to a runHere that runs it at once, which then
+   *     takes {@code now} as its start
    */
-  private AttemptImpl attemptFor(Job job, long now) {
+  private AttemptImpl attemptFor(Job job, long now, boolean handedBack) {
     while (job != null) {
-      AttemptImpl a = new AttemptImpl(job, ++job.attempts);
-      job.current = a;
       metrics.recordQueueWait(now - job.enqueuedNanos, now);
-      if (!job.future.isDone()) {
+      if (handedBack) {
+        job.enqueuedNanos = now; // read back by runHere, in this thread, as the attempt's start
+      }
+      AttemptImpl a = new AttemptImpl(job, ++job.attempts, handedBack);
+      job.current = a;
+      if (!job.isDone()) {
         return a;
       }
       a.decide();
@@ -731,9 +735,10 @@ final class DefaultEngine implements Engine {
 
   void onStarted(AttemptImpl a) {
     Job job = a.job;
-    if (job.timeout != null && !a.isDecided()) {
+    Duration timeout = job.timeout();
+    if (timeout != null && !a.isDecided()) {
       try {
-        a.deadline = timer.schedule(() -> runOnDispatcher(() -> onDeadline(a)), job.timeout.toNanos(), TimeUnit.NANOSECONDS);
+        a.deadline = timer.schedule(() -> runOnDispatcher(() -> onDeadline(a)), timeout.toNanos(), TimeUnit.NANOSECONDS);
         if (a.isReported()) {
           a.deadline.cancel(false); // the report came first, on another thread
         }
@@ -753,7 +758,7 @@ final class DefaultEngine implements Engine {
     }
     metrics.timedOut.inc();
     stop(a, true);
-    TaskTimeoutException failure = new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout);
+    TaskTimeoutException failure = new TaskTimeoutException(a.job.id, a.job.name(), a.job.timeout());
     Object timedOut = Outcome.failure(failure);
     if (retryOrSettle(a, failure)) {
       completeSettled(a.job, timedOut);
@@ -762,7 +767,7 @@ final class DefaultEngine implements Engine {
 
   /** The stop ladder: cooperative flag, then interrupt, then (if the backend can) kill after the grace period. */
   private void stop(AttemptImpl a, boolean interrupt) {
-    a.cancelled = true;
+    a.markCancelled();
     if (!interrupt) {
       Execution e = a.execution;
       if (e != null) {
@@ -811,11 +816,7 @@ final class DefaultEngine implements Engine {
   AttemptImpl onReportFromRunHere(AttemptImpl a, Object outcome) {
     // One clock read ends this attempt's run, the next job's queue wait, and starts its run.
     long now = System.nanoTime();
-    AttemptImpl next = attemptFor(finish(a, outcome, true, now), now);
-    if (next != null) {
-      next.dispatchedNanos = now;
-    }
-    return next;
+    return attemptFor(finish(a, outcome, true, now), now, true);
   }
 
   /**
@@ -830,9 +831,11 @@ final class DefaultEngine implements Engine {
    * @return the next job for the caller to run, or null
    */
   private Job finish(AttemptImpl a, Object outcome, boolean fromRunHere, long now) {
-    if (!a.claimReport()) {
+    int claim = a.claimReportAndDecide();
+    if (claim == AttemptImpl.CLAIMED_BEFORE) {
       return null;
     }
+    boolean decided = claim == AttemptImpl.REPORT_DECIDES;
     ScheduledFuture<?> d = a.deadline;
     if (d != null) {
       d.cancel(false);
@@ -844,7 +847,6 @@ final class DefaultEngine implements Engine {
       a.job.lastRunNanos = run;
     }
     Job job = a.job;
-    boolean decided = a.decide();
     Job next;
     boolean settled = false;
     lockQuickly();
@@ -874,7 +876,7 @@ final class DefaultEngine implements Engine {
       }
     }
     // The bookkeeping is done: now what it leads to.
-    if (next != null && fromRunHere && job.future.getNumberOfDependents() == 0) {
+    if (next != null && fromRunHere && job.getNumberOfDependents() == 0) {
       if (settled) {
         completeSettled(job, outcome);
       }
@@ -909,16 +911,16 @@ final class DefaultEngine implements Engine {
     Job job = a.job;
     boolean retry;
     try {
-      retry = a.number < job.retry.maxAttempts() && job.retry.shouldRetry(failure);
+      retry = a.number < job.retry().maxAttempts() && job.retry().shouldRetry(failure);
     } catch (RuntimeException | Error e) {
-      log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job, failure, e);
+      log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job.label(), failure, e);
       if (e != failure) {
         failure.addSuppressed(e);
       }
       retry = false;
     }
     if (retry) {
-      Duration delay = job.retry.delayBefore(a.number + 1);
+      Duration delay = job.retry().delayBefore(a.number + 1);
       boolean scheduled = false;
       lockQuickly();
       try {
@@ -1081,7 +1083,7 @@ final class DefaultEngine implements Engine {
       throw new IllegalStateException("task " + awaited.name() + " of engine '" + name + "' waits for its own future,"
           + " which completes only when the task returns: return the value instead of waiting for it");
     }
-    if (interruptible && (waiter.job.timeout != null || Thread.currentThread().isInterrupted())) {
+    if (interruptible && (waiter.job.timeout() != null || Thread.currentThread().isInterrupted())) {
       return false; // its deadline (or a pending interrupt) ends this wait: it does not block for ever
     }
     lockQuickly();
@@ -1139,14 +1141,14 @@ final class DefaultEngine implements Engine {
         TaskEvent ev = job.event(attempt);
         bus.emit("taskSucceeded", l -> l.taskSucceeded(ev));
       }
-      job.future.succeed(outcome);
+      job.succeed(outcome);
     } else {
       Throwable f = Outcome.failureOf(outcome);
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(attempt);
         bus.emit("taskFailed", l -> l.taskFailed(ev, f));
       }
-      job.future.fail(f);
+      job.fail(f);
     }
   }
 
@@ -1167,7 +1169,7 @@ final class DefaultEngine implements Engine {
       TaskEvent ev = job.event(job.attempts);
       bus.emit("taskCancelled", l -> l.taskCancelled(ev));
     }
-    completing(() -> job.future.cancelInternal());
+    completing(() -> job.cancelInternal());
     if (wasRunning) {
       AttemptImpl a = job.current;
       if (a != null && a.decide()) {

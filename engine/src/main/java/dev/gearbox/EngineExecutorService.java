@@ -252,7 +252,7 @@ final class EngineExecutorService implements ExecutorService {
 
     @Override
     public String toString() {
-      return "never started: " + job;
+      return "never started: " + job.label();
     }
   }
 

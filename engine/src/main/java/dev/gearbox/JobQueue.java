@@ -2,6 +2,7 @@ package dev.gearbox;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
 
@@ -12,16 +13,22 @@ import java.util.PriorityQueue;
  * thread-safe: guarded by its engine's {@code mainLock}.
  */
 final class JobQueue {
-  private final PriorityQueue<Job> above = new PriorityQueue<>();
+  /** Higher priority first, then submission order. */
+  static final Comparator<Job> RUN_ORDER = (x, y) -> {
+    int c = Integer.compare(y.priority(), x.priority());
+    return c != 0 ? c : Long.compare(x.id, y.id);
+  };
+
+  private final PriorityQueue<Job> above = new PriorityQueue<>(RUN_ORDER);
   private final ArrayDeque<Job> normal = new ArrayDeque<>();
   /** Retried default-priority jobs, by id: they rejoin in the order they were first submitted. */
-  private final PriorityQueue<Job> normalRetries = new PriorityQueue<>();
-  private final PriorityQueue<Job> below = new PriorityQueue<>();
+  private final PriorityQueue<Job> normalRetries = new PriorityQueue<>(RUN_ORDER);
+  private final PriorityQueue<Job> below = new PriorityQueue<>(RUN_ORDER);
 
   void add(Job job) {
-    if (job.priority == 0) {
+    if (job.priority() == 0) {
       normal.add(job);
-    } else if (job.priority > 0) {
+    } else if (job.priority() > 0) {
       above.add(job);
     } else {
       below.add(job);
@@ -30,7 +37,7 @@ final class JobQueue {
 
   /** A retried job goes back in order of its original submission among its priority. */
   void addRetry(Job job) {
-    if (job.priority == 0) {
+    if (job.priority() == 0) {
       normalRetries.add(job);
     } else {
       add(job); // the heaps order by (priority, id) already
@@ -52,10 +59,10 @@ final class JobQueue {
   }
 
   boolean remove(Job job) {
-    if (job.priority == 0) {
+    if (job.priority() == 0) {
       return normal.remove(job) || normalRetries.remove(job);
     }
-    return job.priority > 0 ? above.remove(job) : below.remove(job);
+    return job.priority() > 0 ? above.remove(job) : below.remove(job);
   }
 
   int size() {
@@ -76,7 +83,7 @@ final class JobQueue {
       return;
     }
     List<Job> a = new ArrayList<>(above);
-    a.sort(null);
+    a.sort(RUN_ORDER);
     addUpTo(out, a, limit);
     if (!normalRetries.isEmpty()) {
       List<Job> n = new ArrayList<>(normalRetries);
@@ -87,7 +94,7 @@ final class JobQueue {
         }
         n.add(j);
       }
-      n.sort(null);
+      n.sort(RUN_ORDER);
       addUpTo(out, n, limit);
     } else {
       for (Job j : normal) {
@@ -99,7 +106,7 @@ final class JobQueue {
     }
     if (out.size() < limit && !below.isEmpty()) {
       List<Job> b = new ArrayList<>(below);
-      b.sort(null);
+      b.sort(RUN_ORDER);
       addUpTo(out, b, limit);
     }
   }
@@ -117,14 +124,14 @@ final class JobQueue {
   List<Job> snapshotInRunOrder() {
     List<Job> all = new ArrayList<>(size());
     List<Job> a = new ArrayList<>(above);
-    a.sort(null);
+    a.sort(RUN_ORDER);
     all.addAll(a);
     List<Job> n = new ArrayList<>(normal);
     n.addAll(normalRetries);
-    n.sort(null);
+    n.sort(RUN_ORDER);
     all.addAll(n);
     List<Job> b = new ArrayList<>(below);
-    b.sort(null);
+    b.sort(RUN_ORDER);
     all.addAll(b);
     return all;
   }

@@ -65,8 +65,8 @@ final class Snapshots {
         }
         long t = a.startedNanos;
         started = t == 0L ? null : at(now, nanoNow, t);
-        AttemptImpl.Progress p = a.progress;
-        if (p != null) {
+        AttemptImpl.Progress p = j.progress;
+        if (p != null && p.attempt() == a.number) {
           progress = p.fraction();
           message = p.message();
         }

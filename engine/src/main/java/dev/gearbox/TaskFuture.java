@@ -27,10 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * @param <T> the result type
  */
-public final class TaskFuture<T> extends CompletableFuture<T> implements ListenableFuture<T> {
+public sealed class TaskFuture<T> extends CompletableFuture<T> implements ListenableFuture<T> permits Job {
   private static final Logger log = LoggerFactory.getLogger(TaskFuture.class);
 
-  final Job job;
   /**
    * The caller waiting in {@link #get()} or {@link #join()}, to whom a remote backend may hand the
    * report, or that report: {@link WaiterHandoff}'s slot, kept here so that it costs no object.
@@ -70,23 +69,27 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     }
   }
 
-  TaskFuture(Job job) {
-    this.job = job;
+  /** Only {@link Job}: a task's future is its job, one object (see Job). */
+  TaskFuture() {}
+
+  /** The job this future is. */
+  final Job job() {
+    return (Job) (TaskFuture<?>) this;
   }
 
   /** The task's engine-wide id. */
   public long taskId() {
-    return job.id;
+    return job().id;
   }
 
   /** The task's name. */
   public String taskName() {
-    return job.name();
+    return job().name();
   }
 
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
-    job.engine.cancel(job, mayInterruptIfRunning);
+    job().engine.cancel(job(), mayInterruptIfRunning);
     return isCancelled();
   }
 
@@ -99,7 +102,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
       try {
         executor.execute(listener);
       } catch (RuntimeException e) {
-        log.error("Gearbox: executor {} refused listener {} of task {}", executor, listener, job.name(), e);
+        log.error("Gearbox: executor {} refused listener {} of task {}", executor, listener, job().name(), e);
       }
     });
   }
@@ -118,7 +121,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     if (isDone()) {
       return super.get();
     }
-    boolean counted = job.engine.enterNestedWait(job, true);
+    boolean counted = job().engine.enterNestedWait(job(), true);
     try {
       if (Thread.currentThread() instanceof ForkJoinWorkerThread) {
         return super.get(); // a managed block, so that the pool can compensate for this worker
@@ -127,7 +130,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
       return super.get();
     } finally {
       if (counted) {
-        job.engine.exitNestedWait(job);
+        job().engine.exitNestedWait(job());
       }
     }
   }
@@ -138,7 +141,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
     if (isDone()) {
       return super.join();
     }
-    boolean counted = job.engine.enterNestedWait(job, false);
+    boolean counted = job().engine.enterNestedWait(job(), false);
     try {
       if (Thread.currentThread() instanceof ForkJoinWorkerThread) {
         return super.join(); // a managed block, so that the pool can compensate for this worker
@@ -151,7 +154,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
       return super.join();
     } finally {
       if (counted) {
-        job.engine.exitNestedWait(job);
+        job().engine.exitNestedWait(job());
       }
     }
   }
@@ -200,12 +203,12 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
   /** Not supported: use {@link TaskOptions.Builder#timeout} so the task is stopped too. */
   @Override
   public CompletableFuture<T> orTimeout(long timeout, java.util.concurrent.TimeUnit unit) {
-    throw new UnsupportedOperationException("task " + job.name() + ": orTimeout would fail the future but leave the task running;"
+    throw new UnsupportedOperationException("task " + job().name() + ": orTimeout would fail the future but leave the task running;"
         + " set TaskOptions.newBuilder().timeout(...) so the engine stops the task too");
   }
 
   private UnsupportedOperationException handCompletion() {
-    return new UnsupportedOperationException("task " + job.name()
+    return new UnsupportedOperationException("task " + job().name()
         + ": only the engine completes a task's future; use cancel(mayInterruptIfRunning) to stop it");
   }
 
@@ -244,7 +247,7 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
           java.util.concurrent.locks.LockSupport.park(this);
           if (Thread.interrupted()) {
             if (interruptible) {
-              throw new InterruptedException("interrupted while waiting for task " + job.name());
+              throw new InterruptedException("interrupted while waiting for task " + job().name());
             }
             interrupted = true;
           }
@@ -320,6 +323,6 @@ public final class TaskFuture<T> extends CompletableFuture<T> implements Listena
 
   @Override
   public String toString() {
-    return "TaskFuture[" + job.name() + " (id " + job.id + "), " + super.toString() + "]";
+    return "TaskFuture[" + job().name() + " (id " + job().id + "), " + super.toString() + "]";
   }
 }

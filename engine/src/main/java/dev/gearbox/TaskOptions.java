@@ -78,6 +78,20 @@ public final class TaskOptions {
     return priority;
   }
 
+  // Without an Optional, for the engine, which reads them per task.
+
+  String nameOrNull() {
+    return name;
+  }
+
+  Duration timeoutOrNull() {
+    return timeout;
+  }
+
+  RetryPolicy retryOrNull() {
+    return retry;
+  }
+
   @Override
   public String toString() {
     return "TaskOptions[name=" + name + ", timeout=" + timeout + ", retry=" + retry

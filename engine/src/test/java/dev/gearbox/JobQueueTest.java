@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 class JobQueueTest {
   private static Job job(long id, int priority) {
-    return new Job(null, id, null, ctx -> null, TaskOptions.newBuilder().priority(priority).build(), null, RetryPolicy.none());
+    return new Job(null, id, ctx -> null, TaskOptions.newBuilder().priority(priority).build());
   }
 
   @Test

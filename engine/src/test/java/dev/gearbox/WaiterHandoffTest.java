@@ -15,7 +15,7 @@ class WaiterHandoffTest {
 
   /** A future whose hand-off slot the test uses (its own completion plays no part). */
   private static TaskFuture<?> holder() {
-    return new Job(null, 1, null, ctx -> null, TaskOptions.defaults(), null, RetryPolicy.none()).future;
+    return new Job(null, 1, ctx -> null, TaskOptions.defaults());
   }
 
   /** Starts a thread that waits in the handoff until {@code done} completes; returns it once it is parked there. */
