@@ -95,7 +95,9 @@ final class AttemptImpl implements Attempt, TaskContext {
   AttemptImpl(Job job, int number, boolean handedBack) {
     this.job = job;
     this.number = number;
-    this.flags = handedBack ? HANDED_BACK : 0; // before the attempt is published (Job#current)
+    if (handedBack) {
+      FLAGS.set(this, HANDED_BACK); // a plain write: publishing the attempt (Job#current) publishes it
+    }
   }
 
   /** Sets {@code bits}; returns the flags as they were. */
@@ -318,8 +320,11 @@ final class AttemptImpl implements Attempt, TaskContext {
   void interrupt() {
     for (int f = flags; (f & (HERE | DONE_HERE | INTERRUPTING)) == HERE; f = flags) {
       if (FLAGS.compareAndSet(this, f, f | INTERRUPTING)) {
-        runner.interrupt(); // still set: the runner waits for INTERRUPTED before it clears it
-        set(INTERRUPTED);
+        try {
+          runner.interrupt(); // still set: the runner waits for INTERRUPTED before it clears it
+        } finally {
+          set(INTERRUPTED); // even if interrupt() threw: the runner must not wait for ever
+        }
         break;
       }
     }
@@ -339,7 +344,9 @@ final class AttemptImpl implements Attempt, TaskContext {
   @Override
   public void progress(double fraction, String message) {
     checkArgument(fraction >= 0.0 && fraction <= 1.0, "progress fraction must be within [0, 1], got %s", fraction);
-    job.progress = new Progress(number, fraction, message);
+    if (job.current == this) { // an attempt abandoned at its timeout must not hide the current one's
+      job.progress = new Progress(number, fraction, message);
+    }
     job.engine.onProgress(this, fraction, message);
   }
 

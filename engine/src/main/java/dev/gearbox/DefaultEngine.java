@@ -844,7 +844,9 @@ final class DefaultEngine implements Engine {
     if (startedAt != 0L) {
       long run = now - startedAt;
       metrics.recordRunTime(run, now);
-      a.job.lastRunNanos = run;
+      if (a.job.current == a) { // not a late report of an attempt abandoned at its timeout: no race on the field
+        a.job.lastRunNanos = run;
+      }
     }
     Job job = a.job;
     Job next;

@@ -72,9 +72,9 @@ final class Job extends TaskFuture<Object> {
   boolean inLive;
   /**
    * Run time of the last attempt that reported, for adaptive batching: written by a report before
-   * it completes the future, and read after the future completed (which publishes it). A late
-   * report of an attempt a timeout abandoned may overwrite it meanwhile: a sample either way. Not
-   * volatile, so that a report costs no fence for it.
+   * it completes the future, and read after the future completed (which publishes it). Only the
+   * job's current attempt writes it, so a late report of an attempt a timeout abandoned cannot
+   * race that read. Not volatile, so that a report costs no fence for it.
    */
   long lastRunNanos;
 
