@@ -26,9 +26,10 @@ final class JobQueue {
   private final PriorityQueue<Job> below = new PriorityQueue<>(RUN_ORDER);
 
   void add(Job job) {
-    if (job.priority() == 0) {
+    int priority = job.priority();
+    if (priority == 0) {
       normal.add(job);
-    } else if (job.priority() > 0) {
+    } else if (priority > 0) {
       above.add(job);
     } else {
       below.add(job);
@@ -59,10 +60,11 @@ final class JobQueue {
   }
 
   boolean remove(Job job) {
-    if (job.priority() == 0) {
+    int priority = job.priority();
+    if (priority == 0) {
       return normal.remove(job) || normalRetries.remove(job);
     }
-    return job.priority() > 0 ? above.remove(job) : below.remove(job);
+    return priority > 0 ? above.remove(job) : below.remove(job);
   }
 
   int size() {

@@ -323,6 +323,6 @@ public sealed class TaskFuture<T> extends CompletableFuture<T> implements Listen
 
   @Override
   public String toString() {
-    return "TaskFuture[" + job().name() + " (id " + job().id + "), " + state() + "]";
+    return "TaskFuture[" + job().label() + ", " + state() + "]";
   }
 }

@@ -133,18 +133,27 @@ public final class FreshJob {
     return records;
   }
 
+  /** The CPU so far of this JVM and of each of its child processes, by process id. */
+  static Map<Long, ThreadCpu> selfAndChildren() {
+    Map<Long, ThreadCpu> now = new HashMap<>();
+    now.put(PID, ThreadCpu.of(PID));
+    ProcessHandle.current().children().forEach(c -> now.put(c.pid(), ThreadCpu.of(c.pid())));
+    return now;
+  }
+
   /**
    * One timed job: on {@code kept}, or (when null) on a new engine of {@code backend}, opened inside
    * the timing and closed after it. The CPU of this JVM and of the workers is counted from just
    * before the start (a worker started for the job: from its birth) to the last result.
    */
   static JobRun job(Engine kept, String backend, long micros, int tasks) throws Exception {
-    Map<Long, ThreadCpu> before = new HashMap<>();
-    before.put(PID, ThreadCpu.of(PID));
+    Map<Long, ThreadCpu> before;
     if (kept == null) {
       // a new engine may take workers another engine left warm: their CPU counts from here, not from their birth
-      ProcessHandle.current().children().forEach(c -> before.put(c.pid(), ThreadCpu.of(c.pid())));
+      before = selfAndChildren();
     } else {
+      before = new HashMap<>();
+      before.put(PID, ThreadCpu.of(PID));
       for (EngineSnapshot.WorkerInfo w : kept.snapshot(0).workers()) {
         if (w.pid() > 0 && w.pid() != PID) {
           before.put(w.pid(), ThreadCpu.of(w.pid()));

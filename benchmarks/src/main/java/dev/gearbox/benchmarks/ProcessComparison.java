@@ -288,7 +288,7 @@ public final class ProcessComparison {
     for (int i = 0; i < 2_000; i++) {
       e.submit(TRIVIAL).get();
     }
-    long[] pids = e.snapshot(0).workers().stream().mapToLong(EngineSnapshot.WorkerInfo::pid).filter(p -> p > 0).toArray();
+    long[] pids = workerPids(e);
     long self = ProcessHandle.current().pid();
     long engine0 = voluntarySwitches(self);
     long workers0 = LongStream.of(pids).map(ProcessComparison::voluntarySwitches).sum();
@@ -300,6 +300,11 @@ public final class ProcessComparison {
     long engine1 = voluntarySwitches(self);
     long workers1 = LongStream.of(pids).map(ProcessComparison::voluntarySwitches).sum();
     return new double[] {micros, (engine1 - engine0) / (double) ROUND_TRIPS, (workers1 - workers0) / (double) ROUND_TRIPS};
+  }
+
+  /** The process ids of the engine's live workers. */
+  private static long[] workerPids(Engine e) {
+    return e.snapshot(0).workers().stream().mapToLong(EngineSnapshot.WorkerInfo::pid).filter(p -> p > 0).toArray();
   }
 
   /**
@@ -326,7 +331,7 @@ public final class ProcessComparison {
    * allocated per input.
    */
   private static double[] mapRound(Engine e, int n) {
-    long[] pids = e.snapshot(0).workers().stream().mapToLong(EngineSnapshot.WorkerInfo::pid).filter(p -> p > 0).toArray();
+    long[] pids = workerPids(e);
     var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     long self = ProcessHandle.current().pid();
     long cpu0 = ThreadCpu.of(self).total();
@@ -337,8 +342,8 @@ public final class ProcessComparison {
     long alloc = threads.getTotalThreadAllocatedBytes() - alloc0;
     long bytes = pipeBytes(e) - bytes0;
     double perMillion = 1e6 / n;
-    return new double[] {rate / 1e6, (ThreadCpu.of(self).total() - cpu0) * 10 * perMillion,
-        (LongStream.of(pids).map(p -> ThreadCpu.of(p).total()).sum() - workers0) * 10 * perMillion,
+    return new double[] {rate / 1e6, (ThreadCpu.of(self).total() - cpu0) * ThreadCpu.MILLIS_PER_TICK * perMillion,
+        (LongStream.of(pids).map(p -> ThreadCpu.of(p).total()).sum() - workers0) * ThreadCpu.MILLIS_PER_TICK * perMillion,
         bytes / (double) n, alloc / (double) n};
   }
 
@@ -347,10 +352,6 @@ public final class ProcessComparison {
     return e.metrics().getCounters().entrySet().stream()
         .filter(c -> c.getKey().endsWith("process.bytes-sent") || c.getKey().endsWith("process.bytes-received"))
         .mapToLong(c -> c.getValue().getCount()).sum();
-  }
-
-  private static double mapRate(Engine e) {
-    return mapRate(e, 1_000_000);
   }
 
   private static double mapRate(Engine e, int n) {
@@ -388,7 +389,7 @@ public final class ProcessComparison {
         e.submit(TRIVIAL).get();
       }
       phases.add("1,000 tasks " + rss(pids));
-      mapRate(e);
+      mapRate(e, 1_000_000);
       phases.add("map 1M " + rss(pids));
     }
     String py = pythonLine("""
@@ -517,9 +518,7 @@ public final class ProcessComparison {
 
   private static PrimesRun timedPrimes(Engine e, long expected) {
     long self = ProcessHandle.current().pid();
-    Map<Long, ThreadCpu> before = new HashMap<>();
-    before.put(self, ThreadCpu.of(self));
-    ProcessHandle.current().children().forEach(c -> before.put(c.pid(), ThreadCpu.of(c.pid())));
+    Map<Long, ThreadCpu> before = FreshJob.selfAndChildren();
     long t = System.nanoTime();
     long count = 0;
     long busy = 0;
@@ -533,12 +532,9 @@ public final class ProcessComparison {
     double wall = (System.nanoTime() - t) / 1e6;
     check(count, expected);
     Map<String, Double> engine = ThreadCpu.of(self).since(before.get(self), java.util.Set.of(), 1000); // µs per 1,000: ms
-    double workerCompilers = 0;
-    for (Map.Entry<Long, ThreadCpu> b : before.entrySet()) {
-      if (b.getKey() != self) {
-        workerCompilers += ThreadCpu.of(b.getKey()).since(b.getValue(), java.util.Set.of(), 1000).getOrDefault("compiler", 0.0);
-      }
-    }
+    double workerCompilers = ThreadCpu.add(before.entrySet().stream().filter(b -> b.getKey() != self)
+        .map(b -> ThreadCpu.of(b.getKey()).since(b.getValue(), java.util.Set.of(), 1000)).toList())
+        .getOrDefault("compiler", 0.0);
     return new PrimesRun(wall, busy / 1e6, engine.values().stream().mapToDouble(Double::doubleValue).sum(),
         engine.getOrDefault("compiler", 0.0), workerCompilers);
   }

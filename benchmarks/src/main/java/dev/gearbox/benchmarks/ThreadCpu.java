@@ -22,7 +22,9 @@ import java.util.stream.Stream;
  */
 record ThreadCpu(Map<Long, Long> ticks, Map<Long, String> names) {
   static final ThreadCpu NONE = new ThreadCpu(Map.of(), Map.of());
-  private static final double MICROS_PER_TICK = 10_000;
+  /** The length of a clock tick, the unit of {@code /proc}'s CPU times (USER_HZ 100). */
+  static final int MILLIS_PER_TICK = 10;
+  private static final double MICROS_PER_TICK = MILLIS_PER_TICK * 1_000;
   static final String[] GROUPS = {"compiler", "gearbox", "tasks", "main", "gc", "other"};
 
   /** Every thread of {@code pid} now; threads that end while this reads are left out. */

@@ -81,17 +81,18 @@ final class MemberControl {
    */
   void cancel(long wireId, String taskName, boolean interrupt, MemberSlots target) {
     CancelRequest req = new CancelRequest(seal, owner, wireId, interrupt);
-    boolean here = localMember != null && (durable || target == null || target.member.localMember());
+    boolean everywhere = durable || target == null;
+    boolean here = localMember != null && (everywhere || target.member.localMember());
     if (here) {
       req.setHazelcastInstance(localMember);
       req.run(); // set before this returns: a held attempt whose slot frees later never starts
-      if (!durable && target != null) {
+      if (!everywhere) {
         return;
       }
     }
     try {
       if (here) {
-        control.executeOnMembers(req, m -> !m.localMember()); // a durable task's copy may run on any member
+        control.executeOnMembers(req, m -> !m.localMember()); // the rest of everywhere
       } else {
         toTaskMember(req, target);
       }

@@ -59,6 +59,11 @@ record Baseline(List<CpuTime> times, String unpinnedWhy) {
     return new Baseline(List.of(time), Objects.requireNonNull(why, "why"));
   }
 
+  /** {@link #pinned} on the times per CPU, or, with {@code unpinnedWhy}, {@link #unpinned} on the one unpinned time. */
+  static Baseline of(List<CpuTime> perCpu, String unpinnedWhy) {
+    return unpinnedWhy == null ? pinned(perCpu) : unpinned(perCpu.getFirst(), unpinnedWhy);
+  }
+
   boolean isPinned() {
     return unpinnedWhy == null;
   }
@@ -117,9 +122,10 @@ record Baseline(List<CpuTime> times, String unpinnedWhy) {
     if (!isPinned()) {
       return BenchCommand.CORES + " cores";
     }
-    return capacity() * (1 + TOLERANCE) <= times.size()
-        ? String.format(Locale.ROOT, "%.2f (capacity +%.0f%%)", faultBound(), TOLERANCE * 100)
-        : String.format(Locale.ROOT, "%.2f (one per CPU)", faultBound());
+    double withTolerance = capacity() * (1 + TOLERANCE);
+    return withTolerance <= times.size()
+        ? String.format(Locale.ROOT, "%.2f (capacity +%.0f%%)", withTolerance, TOLERANCE * 100)
+        : String.format(Locale.ROOT, "%.2f (one per CPU)", (double) times.size());
   }
 
   /** Where the baseline ran, for its row's label: "CPU 0, the fastest" or "unpinned". */

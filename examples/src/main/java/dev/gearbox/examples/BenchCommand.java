@@ -106,7 +106,8 @@ final class BenchCommand implements Callable<Integer> {
       double ioSpeedup, Baseline baseline) {
     /** A CPU speedup above what the machine can do, in any round, measures the machine, not the level. */
     boolean cpuFault() {
-      return cpuSpeedup > baseline.faultBound() || cpuHigh > baseline.faultBound();
+      double bound = baseline.faultBound();
+      return cpuSpeedup > bound || cpuHigh > bound;
     }
   }
 
@@ -205,7 +206,7 @@ final class BenchCommand implements Callable<Integer> {
       for (int i = 0; i < cpus; i++) {
         perCpu.add(new Baseline.CpuTime(baselineWhere.get(i), median(cpu[i]), min(cpu[i]), max(cpu[i])));
       }
-      Baseline java = unpinnedWhy == null ? Baseline.pinned(perCpu) : Baseline.unpinned(perCpu.getFirst(), unpinnedWhy);
+      Baseline java = Baseline.of(perCpu, unpinnedWhy);
       baselines.put("Java", java);
       double[] base = cpu[java.fastest()];
       rows.add(new Row("Java, one thread (" + java.whereText() + ")", median(base), 1, 1, 1, javaIoOne, 1, java));
@@ -468,7 +469,7 @@ final class BenchCommand implements Callable<Integer> {
       if (one == null || perCpu.isEmpty() || (unpinnedWhy == null && perCpu.size() < 2)) {
         return "Python: skipped (bench.py printed no baseline).";
       }
-      Baseline baseline = unpinnedWhy == null ? Baseline.pinned(perCpu) : Baseline.unpinned(perCpu.getFirst(), unpinnedWhy);
+      Baseline baseline = Baseline.of(perCpu, unpinnedWhy);
       baselines.put("Python", baseline);
       byLevel.forEach((level, v) -> rows.add(new Row("Python " + level + (level.equals("one thread")
           ? " (" + baseline.whereText() + ")" : ""), v[0], v[1], v[2], v[3], v[4], one[4] / v[4], baseline)));

@@ -167,9 +167,9 @@ final class CpuPinning {
     if (p.exitValue() != 0) {
       throw new IOException(taskset + " -p -c " + cpuList + " " + tid + " failed (exit " + p.exitValue() + "): " + output);
     }
-    String now = list(allowedCpus(threadSelf));
-    if (!now.equals(list(parseList(cpuList)))) {
-      throw new IOException(taskset + " -p -c " + cpuList + " " + tid + " left the thread on CPUs " + now);
+    List<Integer> now = allowedCpus(threadSelf);
+    if (!now.equals(parseList(cpuList))) {
+      throw new IOException(taskset + " -p -c " + cpuList + " " + tid + " left the thread on CPUs " + list(now));
     }
   }
 
