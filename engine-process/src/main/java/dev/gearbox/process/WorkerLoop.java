@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The worker side of the protocol: reads {@link WorkerBound} frames from the engine, runs tasks,
@@ -26,7 +27,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the frames. Whichever thread reads a RUN runs that task itself if fewer than
  * {@code concurrency} run, after handing the reading to an idle thread (leader/follower): a task
  * starts without a wake-up. Otherwise the task waits in {@link #waiting} (the engine's prefetch:
- * the next task is here when one ends) and the thread that ends a task runs it next. Answers the
+ * the next task is here when one ends) and the thread that ends a task runs it next.
+ *
+ * <p>With {@code concurrency} 1 the reading is handed on lazily: while the other thread stands by
+ * (ticks every {@link #TICK_NANOS}), the thread that read a task runs it and reads on after it, so a
+ * short task costs this JVM no wake-up besides the read. The standby takes the reading once the same
+ * task has run through a whole tick (at most two ticks after it started), so a CANCEL, REVOKE or
+ * channel reply behind it is read within that; a task about to wait for a channel reply passes the
+ * reading on at once ({@link #passReadingOn}). The standby goes back to the pool after
+ * {@link #IDLE_TICKS} ticks without a task; the next task then hands the reading on at once, as
+ * above, and its thread stands by after it. Answers the
  * reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
  * from the reader: a reader blocked writing to a full pipe while the engine is blocked writing to
  * our full stdin would wait for ever.
@@ -58,13 +68,42 @@ final class WorkerLoop implements WorkerBound.Handler {
   /** The tasks' channel handles and their calls to the engine. */
   private final RemoteChannels channels;
 
+  /** How often the standby looks at the task the reading thread runs (lazy hand-over, concurrency 1). */
+  static final long TICK_NANOS = 1_000_000;
+  /** Ticks without a task after which the standby goes back to the pool. */
+  static final int IDLE_TICKS = 3;
+  /** Whether the reading is handed on lazily: with concurrency 1 (one task runs at a time). */
+  private final boolean lazyReading;
+  /** Guards the lazy hand-over's fields below. */
+  private final Object roles = new Object();
+  /**
+   * The thread that holds the reading (reading frames, or running a task it read); null while it is
+   * passed to the standby; {@link #IN_TRANSIT} while an idle thread of the pool is on its way to it.
+   */
+  private Object reader;
+  private static final Object IN_TRANSIT = new Object();
+  /** The thread running a task that it read while holding the reading, or null. */
+  private Thread runner;
+  /** How many tasks a reading thread began to run itself; tells the standby whether it saw the same one last tick. */
+  private long readerRuns;
+  /**
+   * The thread whose reading was taken while it ran its task: it stands by after it, and reads no
+   * more. Kept per thread: the new reader may begin a task of its own before this one's has ended.
+   */
+  private Thread takenFrom;
+  /** The thread that stands by, or will as soon as its task ends; null when none will (it went back to the pool). */
+  private Thread standby;
+  /** Whether {@link #standby} is in its tick loop (so it must be unparked to take a reading passed on). */
+  private boolean ticking;
+
   WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency) {
     this.codec = codec;
     this.channel = channel;
     this.frames = frames;
     this.maxFrame = Protocol.maxFrame(codec.maxBytes());
     this.concurrency = concurrency;
-    this.channels = new RemoteChannels(codec, this::send, maxFrame);
+    this.lazyReading = concurrency == 1;
+    this.channels = new RemoteChannels(codec, this::send, this::passReadingOn, maxFrame);
     AtomicInteger n = new AtomicInteger();
     this.tasks = Executors.newFixedThreadPool(concurrency + 1, r -> {
       Thread t = new Thread(r, "gearbox-task-" + n.incrementAndGet());
@@ -81,24 +120,174 @@ final class WorkerLoop implements WorkerBound.Handler {
 
   /** Reads frames until they end. On a task, hands the reading to another thread of the pool and runs the task itself. */
   private void serveFrames() {
+    if (lazyReading) {
+      serveFramesLazily();
+      return;
+    }
     for (;;) {
       Runnable task = readUntilTask();
       if (task == null) {
         return;
       }
-      boolean handedOn = true;
-      try {
-        tasks.execute(this::serveFrames);
-      } catch (RejectedExecutionException e) {
-        // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
-      } catch (Throwable e) {
-        // No thread to take the reading (unable to create a native thread, say): this one reads
-        // again after the task, which meanwhile cannot hear a CANCEL (its deadline still kills it).
-        handedOn = false;
-      }
+      boolean handedOn = handOn();
       task.run();
       if (handedOn) {
         return;
+      }
+    }
+  }
+
+  /** Passes the reading to an idle thread of the pool; false if none can take it (this thread reads on after its task). */
+  private boolean handOn() {
+    try {
+      tasks.execute(this::serveFrames);
+      return true;
+    } catch (RejectedExecutionException e) {
+      // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
+      return true;
+    } catch (Throwable e) {
+      // No thread to take the reading (unable to create a native thread, say): this one reads
+      // again after the task, which meanwhile cannot hear a CANCEL (its deadline still kills it).
+      return false;
+    }
+  }
+
+  /**
+   * The lazy hand-over (concurrency 1): reads frames; runs a task it read itself and reads on after
+   * it while another thread stands by, else hands the reading on first, as {@link #serveFrames}
+   * does; stands by once it no longer reads, and reads again if it takes the reading back.
+   */
+  private void serveFramesLazily() {
+    Thread me = Thread.currentThread();
+    synchronized (roles) {
+      reader = me;
+    }
+    for (;;) {
+      Runnable task = readUntilTask();
+      if (task == null) {
+        return; // a standby sees the end at its next tick
+      }
+      boolean keep;
+      synchronized (roles) {
+        keep = standby != null;
+        if (keep) {
+          runner = me;
+          readerRuns++;
+        } else {
+          standby = me; // after this task: whoever reads next may count on it
+          reader = IN_TRANSIT;
+        }
+      }
+      if (keep) {
+        task.run();
+        synchronized (roles) {
+          if (runner == me) {
+            runner = null;
+          }
+          keep = takenFrom != me;
+          if (!keep) {
+            takenFrom = null;
+          }
+        }
+        if (keep) {
+          continue;
+        }
+      } else if (handOn()) {
+        task.run();
+      } else {
+        synchronized (roles) {
+          standby = null;
+          reader = me;
+        }
+        task.run();
+        continue;
+      }
+      if (!standBy(me)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Ticks while the reading thread runs tasks, and takes the reading when one task has run through a
+   * whole tick, or when a task passed it on. Returns true when this thread now holds the reading,
+   * false when it goes back to the pool (no task for {@link #IDLE_TICKS} ticks, or the frames ended).
+   */
+  private boolean standBy(Thread me) {
+    long seen = -1;
+    long last;
+    int idle = 0;
+    synchronized (roles) {
+      standby = me;
+      ticking = true;
+      last = readerRuns;
+    }
+    for (;;) {
+      synchronized (roles) {
+        if (served.isDone()) {
+          standby = null;
+          ticking = false;
+          return false;
+        }
+        boolean passedOn = reader == null;
+        if (passedOn || (runner != null && reader == runner && readerRuns == seen)) {
+          if (!passedOn) {
+            takenFrom = runner;
+          }
+          standby = runner; // it stands by once its task ends
+          reader = me;
+          ticking = false;
+          return true;
+        }
+        seen = runner != null ? readerRuns : -1;
+        idle = runner == null && readerRuns == last ? idle + 1 : 0;
+        last = readerRuns;
+        if (idle >= IDLE_TICKS) {
+          standby = null;
+          ticking = false;
+          return false;
+        }
+      }
+      Thread.interrupted(); // a stale interrupt would turn the timed park into a spin
+      LockSupport.parkNanos(this, TICK_NANOS);
+    }
+  }
+
+  /**
+   * Called by a task's thread before it waits for an answer from the engine (a channel reply): if
+   * it holds the reading, it passes it on at once (to the standby, or to an idle thread of the
+   * pool), since nobody would read the answer otherwise.
+   */
+  void passReadingOn() {
+    if (!lazyReading) {
+      return;
+    }
+    Thread me = Thread.currentThread();
+    Thread wake = null;
+    boolean spawn = false;
+    synchronized (roles) {
+      if (runner != me || reader != me || takenFrom == me) {
+        return;
+      }
+      takenFrom = me;
+      if (standby == null) {
+        standby = me;
+        reader = IN_TRANSIT;
+        spawn = true;
+      } else {
+        reader = null;
+        if (ticking) {
+          wake = standby;
+        } // else the standby is about to tick, and sees the reading passed on first
+      }
+    }
+    if (wake != null) {
+      LockSupport.unpark(wake);
+    } else if (spawn && !handOn()) {
+      synchronized (roles) { // nobody can take it: this thread reads again after its task
+        takenFrom = null;
+        reader = me;
+        standby = null;
       }
     }
   }
