@@ -30,14 +30,25 @@ import java.util.concurrent.locks.LockSupport;
  * the next task is here when one ends) and the thread that ends a task runs it next.
  *
  * <p>With {@code concurrency} 1 the reading is handed on lazily: while the other thread stands by
- * (ticks every {@link #TICK_NANOS}), the thread that read a task runs it and reads on after it, so a
- * short task costs this JVM no wake-up besides the read. The standby takes the reading once the same
- * task has run through a whole tick (at most two ticks after it started), so a CANCEL, REVOKE or
- * channel reply behind it is read within that; a task about to wait for a channel reply passes the
- * reading on at once ({@link #passReadingOn}). The standby goes back to the pool after
- * {@link #IDLE_TICKS} ticks without a task; the next task then hands the reading on at once, as
- * above, and its thread stands by after it. Answers the
- * reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
+ * (ticks every {@link #TICK_NANOS}), the thread that read a task runs it keeping the reading (a
+ * {@link Hold}) and reads on after it, so a short task costs this JVM no wake-up besides the read.
+ * The standby takes the reading once the same hold has lasted through a whole tick (at most two
+ * ticks after the task started), so a CANCEL, REVOKE or channel reply behind it is read within
+ * that; a task about to wait for a channel reply passes the reading on at once
+ * ({@link #passReadingOn}), and withdraws the pass if its task ends before the standby took it.
+ * The standby goes back to the pool after {@link #IDLE_TICKS} ticks without a task; the next task
+ * then hands the reading on at once, as above, and its thread stands by after it. A task run
+ * keeping the reading leaves its OK unflushed when a whole frame already waits on stdin: the next
+ * task's STARTED takes it along in one write (it is flushed before any read that could block).
+ *
+ * <p>Invariant of the lazy hand-over (all under {@link #roles}): exactly one thread owns the
+ * reading (it reads frames, or runs a task under a hold that is not TAKEN), and at most one is the
+ * {@link #standby}; only the standby moves the reading, by marking the current hold TAKEN (then the
+ * hold's thread becomes the standby, reading nothing more), and a thread decides whether to read on
+ * after its task from its own hold alone, so a hold begun by the new owner meanwhile cannot mislead
+ * it. A hold begins only while a standby exists, so none lasts without a thread to take it; and
+ * with one task running at a time, the standby's own task has ended before a hold begins. Answers
+ * the reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
  * from the reader: a reader blocked writing to a full pipe while the engine is blocked writing to
  * our full stdin would wait for ever.
  *
@@ -74,27 +85,32 @@ final class WorkerLoop implements WorkerBound.Handler {
   static final int IDLE_TICKS = 3;
   /** Whether the reading is handed on lazily: with concurrency 1 (one task runs at a time). */
   private final boolean lazyReading;
-  /** Guards the lazy hand-over's fields below. */
+  /** Guards the lazy hand-over's fields below and every {@link Hold}'s state. */
   private final Object roles = new Object();
-  /**
-   * The thread that holds the reading (reading frames, or running a task it read); null while it is
-   * passed to the standby; {@link #IN_TRANSIT} while an idle thread of the pool is on its way to it.
-   */
-  private Object reader;
-  private static final Object IN_TRANSIT = new Object();
-  /** The thread running a task that it read while holding the reading, or null. */
-  private Thread runner;
-  /** How many tasks a reading thread began to run itself; tells the standby whether it saw the same one last tick. */
-  private long readerRuns;
-  /**
-   * The thread whose reading was taken while it ran its task: it stands by after it, and reads no
-   * more. Kept per thread: the new reader may begin a task of its own before this one's has ended.
-   */
-  private Thread takenFrom;
+  /** The hold of the thread that runs a task while it keeps the reading; null when none does (or it was taken). */
+  private Hold held;
+  /** How many holds began; tells the standby whether a task came and went between two ticks. */
+  private long holds;
   /** The thread that stands by, or will as soon as its task ends; null when none will (it went back to the pool). */
   private Thread standby;
   /** Whether {@link #standby} is in its tick loop (so it must be unparked to take a reading passed on). */
   private boolean ticking;
+
+  /** The reading kept by a thread while it runs a task it read (lazy hand-over); its state is guarded by {@link #roles}. */
+  private static final class Hold {
+    /** The thread reads on after the task. */
+    static final int KEPT = 0;
+    /** A channel call passed the reading to the standby, which has not taken it yet (the thread may still withdraw it). */
+    static final int PASSED = 1;
+    /** The standby reads now; the thread stands by after its task. */
+    static final int TAKEN = 2;
+    final Thread thread;
+    int state = KEPT;
+
+    Hold(Thread thread) {
+      this.thread = thread;
+    }
+  }
 
   WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency) {
     this.codec = codec;
@@ -155,49 +171,48 @@ final class WorkerLoop implements WorkerBound.Handler {
   /**
    * The lazy hand-over (concurrency 1): reads frames; runs a task it read itself and reads on after
    * it while another thread stands by, else hands the reading on first, as {@link #serveFrames}
-   * does; stands by once it no longer reads, and reads again if it takes the reading back.
+   * does; stands by once it no longer reads, and reads again if it takes the reading back. A task
+   * it ran keeping the reading leaves its OK unflushed when a whole frame already waits on stdin,
+   * so that the OK goes out with the next task's STARTED in one write.
    */
   private void serveFramesLazily() {
     Thread me = Thread.currentThread();
-    synchronized (roles) {
-      reader = me;
-    }
+    boolean owed = false; // an OK of this thread's waits in the channel's buffer
     for (;;) {
-      Runnable task = readUntilTask();
+      Runnable task = readUntilTask(owed);
+      owed = false; // flushed, or the task's STARTED flushes it
       if (task == null) {
         return; // a standby sees the end at its next tick
       }
-      boolean keep;
+      Hold hold = null;
       synchronized (roles) {
-        keep = standby != null;
-        if (keep) {
-          runner = me;
-          readerRuns++;
+        if (standby != null) {
+          hold = new Hold(me);
+          held = hold;
+          holds++;
         } else {
           standby = me; // after this task: whoever reads next may count on it
-          reader = IN_TRANSIT;
         }
       }
-      if (keep) {
-        task.run();
+      if (hold != null) {
+        runThenWaiting(((Begin) task).first, false);
+        boolean keep;
         synchronized (roles) {
-          if (runner == me) {
-            runner = null;
+          if (held == hold) {
+            held = null;
           }
-          keep = takenFrom != me;
-          if (!keep) {
-            takenFrom = null;
-          }
+          keep = hold.state != Hold.TAKEN; // a reading passed on and not yet taken is withdrawn
         }
         if (keep) {
+          owed = true;
           continue;
         }
+        flush();
       } else if (handOn()) {
         task.run();
       } else {
         synchronized (roles) {
           standby = null;
-          reader = me;
         }
         task.run();
         continue;
@@ -214,13 +229,13 @@ final class WorkerLoop implements WorkerBound.Handler {
    * false when it goes back to the pool (no task for {@link #IDLE_TICKS} ticks, or the frames ended).
    */
   private boolean standBy(Thread me) {
-    long seen = -1;
+    Hold seen = null;
     long last;
     int idle = 0;
     synchronized (roles) {
       standby = me;
       ticking = true;
-      last = readerRuns;
+      last = holds;
     }
     for (;;) {
       synchronized (roles) {
@@ -229,19 +244,17 @@ final class WorkerLoop implements WorkerBound.Handler {
           ticking = false;
           return false;
         }
-        boolean passedOn = reader == null;
-        if (passedOn || (runner != null && reader == runner && readerRuns == seen)) {
-          if (!passedOn) {
-            takenFrom = runner;
-          }
-          standby = runner; // it stands by once its task ends
-          reader = me;
+        Hold h = held;
+        if (h != null && (h.state == Hold.PASSED || h == seen)) {
+          h.state = Hold.TAKEN;
+          held = null;
+          standby = h.thread; // it stands by once its task ends
           ticking = false;
           return true;
         }
-        seen = runner != null ? readerRuns : -1;
-        idle = runner == null && readerRuns == last ? idle + 1 : 0;
-        last = readerRuns;
+        seen = h;
+        idle = h == null && holds == last ? idle + 1 : 0;
+        last = holds;
         if (idle >= IDLE_TICKS) {
           standby = null;
           ticking = false;
@@ -255,47 +268,45 @@ final class WorkerLoop implements WorkerBound.Handler {
 
   /**
    * Called by a task's thread before it waits for an answer from the engine (a channel reply): if
-   * it holds the reading, it passes it on at once (to the standby, or to an idle thread of the
-   * pool), since nobody would read the answer otherwise.
+   * it keeps the reading, it passes it to the standby at once (waking it if it ticks), since nobody
+   * would read the answer otherwise.
    */
   void passReadingOn() {
     if (!lazyReading) {
       return;
     }
-    Thread me = Thread.currentThread();
     Thread wake = null;
-    boolean spawn = false;
     synchronized (roles) {
-      if (runner != me || reader != me || takenFrom == me) {
-        return;
+      Hold h = held;
+      if (h == null || h.thread != Thread.currentThread() || h.state != Hold.KEPT || standby == null) {
+        return; // it does not keep the reading (or the frames ended, and the calls are answered as gone)
       }
-      takenFrom = me;
-      if (standby == null) {
-        standby = me;
-        reader = IN_TRANSIT;
-        spawn = true;
-      } else {
-        reader = null;
-        if (ticking) {
-          wake = standby;
-        } // else the standby is about to tick, and sees the reading passed on first
-      }
+      h.state = Hold.PASSED;
+      if (ticking) {
+        wake = standby;
+      } // else the standby's task has just ended: it sees the reading passed on at its first look
     }
     if (wake != null) {
       LockSupport.unpark(wake);
-    } else if (spawn && !handOn()) {
-      synchronized (roles) { // nobody can take it: this thread reads again after its task
-        takenFrom = null;
-        reader = me;
-        standby = null;
-      }
     }
   }
 
   /** Handles frames until one is a task to run here (returned) or the frames end (null; {@link #served} completed). */
   private Runnable readUntilTask() {
+    return readUntilTask(false);
+  }
+
+  /**
+   * As {@link #readUntilTask()}; with {@code owed}, frames written to the engine may wait in the
+   * channel's buffer: they are flushed before a read that could block, and before returning null.
+   */
+  private Runnable readUntilTask(boolean owed) {
     try {
       for (;;) {
+        if (owed && !Protocol.frameReady(frames)) {
+          flush();
+          owed = false;
+        }
         Protocol.Raw raw = Protocol.read(frames, maxFrame);
         if (raw == null) {
           channels.engineGone("the engine is gone");
@@ -307,6 +318,9 @@ final class WorkerLoop implements WorkerBound.Handler {
           return task;
         }
         if (served.isDone()) {
+          if (owed) {
+            flush();
+          }
           return null; // SHUTDOWN
         }
       }
@@ -337,7 +351,21 @@ final class WorkerLoop implements WorkerBound.Handler {
       }
       active++;
     }
-    return () -> runThenWaiting(task);
+    return new Begin(task);
+  }
+
+  /** A task to begin on the thread that read it, then the tasks waiting behind it. */
+  private final class Begin implements Runnable {
+    final WorkerTask first;
+
+    Begin(WorkerTask first) {
+      this.first = first;
+    }
+
+    @Override
+    public void run() {
+      runThenWaiting(first, true);
+    }
   }
 
   @Override
@@ -402,9 +430,10 @@ final class WorkerLoop implements WorkerBound.Handler {
   /**
    * Runs a task, then the tasks waiting behind it, until none waits. A task's OK frame is flushed
    * together with the STARTED of the task that follows it here, so that the engine's reader wakes
-   * once for both; it is flushed at once when none follows.
+   * once for both; when none follows, it is flushed at once, or with {@code flushLast} false left
+   * for the caller to flush.
    */
-  private void runThenWaiting(WorkerTask first) {
+  private void runThenWaiting(WorkerTask first, boolean flushLast) {
     WorkerTask task = first;
     while (task != null) {
       run(task);
@@ -414,7 +443,7 @@ final class WorkerLoop implements WorkerBound.Handler {
           active--;
         }
       }
-      if (task == null) {
+      if (task == null && flushLast) {
         flush();
       }
     }
