@@ -2,6 +2,7 @@ package dev.gearbox.process;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.function.LongSupplier;
 
 /**
  * The engine's pipe reader waiting a moment for a task's outcome without blocking, right after the
@@ -24,6 +25,7 @@ final class OutcomeSpin {
   static final long SHORT_NANOS = 100_000;
   private static final long UNKNOWN = -1;
 
+  private final LongSupplier nanoTime;
   private long wire;
   /** When the last STARTED was read; 0 once its outcome came. */
   private long startedAt;
@@ -32,10 +34,19 @@ final class OutcomeSpin {
   /** Moving average of the gap from STARTED to the outcome, or {@link #UNKNOWN}. */
   private long gap = UNKNOWN;
 
+  OutcomeSpin() {
+    this(System::nanoTime);
+  }
+
+  /** With the clock given (tests). */
+  OutcomeSpin(LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
+  }
+
   /** A STARTED of attempt {@code wire} was read. */
   void started(long wire) {
     this.wire = wire;
-    startedAt = System.nanoTime();
+    startedAt = nanoTime.getAsLong();
     afterStarted = true;
   }
 
@@ -44,7 +55,7 @@ final class OutcomeSpin {
     if (wire != this.wire || startedAt == 0) {
       return;
     }
-    long sample = System.nanoTime() - startedAt;
+    long sample = nanoTime.getAsLong() - startedAt;
     gap = gap == UNKNOWN ? sample : (3 * gap + sample) / 4;
     startedAt = 0;
   }
@@ -59,7 +70,7 @@ final class OutcomeSpin {
       return;
     }
     long end = startedAt + Math.min(2 * gap, MAX_SPIN_NANOS);
-    while (in.available() == 0 && System.nanoTime() - end < 0) {
+    while (in.available() == 0 && nanoTime.getAsLong() - end < 0) {
       Thread.onSpinWait();
     }
   }

@@ -6,14 +6,23 @@ import java.io.InputStream;
 import org.junit.jupiter.api.Test;
 
 class OutcomeSpinTest {
-  /** A pipe that stays empty, counting how often it was polled. */
-  static final class EmptyPipe extends InputStream {
+  /** A clock that moves 1 µs each time it is read; tests move it further by hand. */
+  private final long[] now = {0};
+  private final OutcomeSpin spin = new OutcomeSpin(() -> now[0] += 1_000);
+
+  /** A pipe that holds {@code bytes} waiting, counting how often it was polled. */
+  static final class Pipe extends InputStream {
+    final int bytes;
     int polls;
+
+    Pipe(int bytes) {
+      this.bytes = bytes;
+    }
 
     @Override
     public int available() {
       polls++;
-      return 0;
+      return bytes;
     }
 
     @Override
@@ -22,73 +31,56 @@ class OutcomeSpinTest {
     }
   }
 
+  /** Polls after a STARTED of attempt 2, attempt 1 having taken {@code gapNanos} from STARTED to outcome; returns the polls. */
+  private int pollsAfter(long gapNanos, int bytesWaiting) throws Exception {
+    spin.started(1);
+    now[0] += gapNanos;
+    spin.outcome(1);
+    spin.started(2);
+    Pipe pipe = new Pipe(bytesWaiting);
+    spin.beforeRead(pipe);
+    return pipe.polls;
+  }
+
   @Test
   void beforeAnyGapIsKnown_theReaderBlocksAtOnce() throws Exception {
-    OutcomeSpin spin = new OutcomeSpin();
-    EmptyPipe pipe = new EmptyPipe();
+    Pipe pipe = new Pipe(0);
     spin.started(1);
     spin.beforeRead(pipe);
     assertThat(pipe.polls).isZero();
   }
 
   @Test
-  void afterAShortTask_theReaderPollsAfterTheNextStarted_andStopsWhenTheBudgetIsSpent() throws Exception {
-    OutcomeSpin spin = new OutcomeSpin();
-    spin.started(1);
-    spin.outcome(1); // a gap of microseconds
-    EmptyPipe pipe = new EmptyPipe();
-    spin.started(2);
-    spin.beforeRead(pipe); // returns: the budget is bounded even if nothing ever comes
-    assertThat(pipe.polls).isPositive();
-    int polls = pipe.polls;
+  void afterAShortTask_theReaderPollsAfterTheNextStarted_untilTwiceTheGapHasPassed() throws Exception {
+    // gap 11 µs (10 by hand, 1 reading the clock): polls until 22 µs after the STARTED, one per µs
+    assertThat(pollsAfter(10_000, 0)).isBetween(20, 23);
+    Pipe pipe = new Pipe(0);
     spin.beforeRead(pipe); // no STARTED since: no poll
-    assertThat(pipe.polls).isEqualTo(polls);
+    assertThat(pipe.polls).isZero();
+  }
+
+  @Test
+  void theLongestPoll_isBounded() throws Exception {
+    // gap 81 µs: short, but twice it is above the bound of 50 µs
+    assertThat(pollsAfter(80_000, 0)).isBetween(49, 51);
   }
 
   @Test
   void afterALongerTask_theReaderBlocksAtOnce() throws Exception {
-    OutcomeSpin spin = new OutcomeSpin();
-    spin.started(1);
-    long until = System.nanoTime() + 2 * OutcomeSpin.SHORT_NANOS; // the task "runs" longer than a short one
-    while (System.nanoTime() - until < 0) {
-      Thread.onSpinWait();
-    }
-    spin.outcome(1);
-    EmptyPipe pipe = new EmptyPipe();
-    spin.started(2);
-    spin.beforeRead(pipe);
-    assertThat(pipe.polls).isZero();
+    assertThat(pollsAfter(2 * OutcomeSpin.SHORT_NANOS, 0)).isZero();
   }
 
   @Test
   void whenBytesWait_theReaderDoesNotSpin() throws Exception {
-    OutcomeSpin spin = new OutcomeSpin();
-    spin.started(1);
-    spin.outcome(1);
-    spin.started(2);
-    int[] polls = {0};
-    spin.beforeRead(new InputStream() {
-      @Override
-      public int available() {
-        polls[0]++;
-        return 1;
-      }
-
-      @Override
-      public int read() {
-        return 0;
-      }
-    });
-    assertThat(polls[0]).isEqualTo(1);
+    assertThat(pollsAfter(10_000, 1)).isEqualTo(1);
   }
 
   @Test
   void anOutcomeOfAnotherAttempt_doesNotCountAsAGap() throws Exception {
-    OutcomeSpin spin = new OutcomeSpin();
     spin.started(1);
     spin.outcome(2); // a late frame of another attempt
-    EmptyPipe pipe = new EmptyPipe();
     spin.started(3);
+    Pipe pipe = new Pipe(0);
     spin.beforeRead(pipe);
     assertThat(pipe.polls).isZero();
   }
