@@ -27,19 +27,24 @@ import java.util.concurrent.locks.LockSupport;
  * the frames. Whichever thread reads a RUN runs that task itself if fewer than
  * {@code concurrency} run, after handing the reading to an idle thread (leader/follower): a task
  * starts without a wake-up. Otherwise the task waits in {@link #waiting} (the engine's prefetch:
- * the next task is here when one ends) and the thread that ends a task runs it next.
+ * the next task is here when one ends) and the thread that ends a task runs it next. A thread that
+ * ends a task flushes its OK before the task stops counting as running.
  *
  * <p>With {@code concurrency} 1 the reading is handed on lazily: while the other thread stands by
  * (ticks every {@link #TICK_NANOS}), the thread that read a task runs it keeping the reading (a
  * {@link Hold}) and reads on after it, so a short task costs this JVM no wake-up besides the read.
  * The standby takes the reading once the same hold has lasted through a whole tick (at most two
  * ticks after the task started), so a CANCEL, REVOKE or channel reply behind it is read within
- * that; a task about to wait for a channel reply passes the reading on at once
- * ({@link #passReadingOn}), and withdraws the pass if its task ends before the standby took it.
+ * that; a task about to wait for a channel reply (on any of its threads) passes the reading on at
+ * once ({@link #passReadingOn}), and the pass is withdrawn if the task ends before the standby took
+ * it. Every RUN waits in {@link #waiting} until the frames already whole on stdin are read: a task
+ * starts only then, so a CANCEL or REVOKE that came right behind its RUN takes it out unstarted.
  * The standby goes back to the pool after {@link #IDLE_TICKS} ticks without a task; the next task
  * then hands the reading on at once, as above, and its thread stands by after it. A task run
  * keeping the reading leaves its OK unflushed when a whole frame already waits on stdin: the next
- * task's STARTED takes it along in one write (it is flushed before any read that could block).
+ * task's STARTED takes it along in one write (it is flushed before any read that could block,
+ * under a hold of its own, so that the standby takes the reading if the flush waits for room in a
+ * full pipe).
  *
  * <p>Invariant of the lazy hand-over (all under {@link #roles}): exactly one thread owns the
  * reading (it reads frames, or runs a task under a hold that is not TAKEN), and at most one is the
@@ -47,7 +52,8 @@ import java.util.concurrent.locks.LockSupport;
  * hold's thread becomes the standby, reading nothing more), and a thread decides whether to read on
  * after its task from its own hold alone, so a hold begun by the new owner meanwhile cannot mislead
  * it. A hold begins only while a standby exists, so none lasts without a thread to take it; and
- * with one task running at a time, the standby's own task has ended before a hold begins. Answers
+ * with one task running at a time, the standby's own task has ended (its OK flushed) before a hold
+ * begins, so no hold counts on a standby blocked in a flush. Answers
  * the reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
  * from the reader: a reader blocked writing to a full pipe while the engine is blocked writing to
  * our full stdin would wait for ever.
@@ -184,6 +190,12 @@ final class WorkerLoop implements WorkerBound.Handler {
       if (task == null) {
         return; // a standby sees the end at its next tick
       }
+      if (task == STAND_BY) {
+        if (!standBy(me)) { // the standby took the reading while this thread flushed
+          return;
+        }
+        continue;
+      }
       Hold hold = null;
       synchronized (roles) {
         if (standby != null) {
@@ -195,7 +207,7 @@ final class WorkerLoop implements WorkerBound.Handler {
         }
       }
       if (hold != null) {
-        runThenWaiting(((Begin) task).first, false);
+        run(((Begin) task).first);
         boolean keep;
         synchronized (roles) {
           if (held == hold) {
@@ -204,10 +216,24 @@ final class WorkerLoop implements WorkerBound.Handler {
           keep = hold.state != Hold.TAKEN; // a reading passed on and not yet taken is withdrawn
         }
         if (keep) {
+          synchronized (waiting) {
+            active--; // the next task starts from readUntilTask, once the frames already here are read
+          }
           owed = true;
           continue;
         }
-        flush();
+        // Another thread reads now: the tasks it queued meanwhile run here, as after a task handed on.
+        flush(); // still counted as running, so no hold begins (and waits for this thread) before it is done
+        WorkerTask next;
+        synchronized (waiting) {
+          next = waiting.poll();
+          if (next == null) {
+            active--;
+          }
+        }
+        if (next != null) {
+          runThenWaiting(next);
+        }
       } else if (handOn()) {
         task.run();
       } else {
@@ -220,6 +246,47 @@ final class WorkerLoop implements WorkerBound.Handler {
       if (!standBy(me)) {
         return;
       }
+    }
+  }
+
+  /** Returned by {@link #readUntilTask(boolean)} when the standby took the reading while this thread flushed: it stands by now. */
+  private static final Runnable STAND_BY = () -> { };
+
+  /**
+   * Flushes what the reading thread owes, under a hold the standby can take if the flush blocks (a
+   * full pipe to the engine while the engine waits to write to our stdin); with no standby, the
+   * replies thread flushes it. Returns false if the standby took the reading meanwhile.
+   */
+  private boolean flushOwed() {
+    Hold hold = null;
+    synchronized (roles) {
+      if (standby != null) {
+        hold = new Hold(Thread.currentThread());
+        held = hold;
+        holds++;
+      }
+    }
+    if (hold == null) {
+      reply(this::flush); // in order after any reply already queued; nothing else is written meanwhile but by the replies thread or a task
+      return true;
+    }
+    flush();
+    synchronized (roles) {
+      if (held == hold) {
+        held = null;
+      }
+      return hold.state != Hold.TAKEN;
+    }
+  }
+
+  /** Lazy reading: the first task waiting, counted as running, if fewer than {@code concurrency} run; else null. */
+  private Begin startWaiting() {
+    synchronized (waiting) {
+      if (active >= concurrency || waiting.isEmpty()) {
+        return null;
+      }
+      active++;
+      return new Begin(waiting.poll());
     }
   }
 
@@ -267,9 +334,11 @@ final class WorkerLoop implements WorkerBound.Handler {
   }
 
   /**
-   * Called by a task's thread before it waits for an answer from the engine (a channel reply): if
-   * it keeps the reading, it passes it to the standby at once (waking it if it ticks), since nobody
-   * would read the answer otherwise.
+   * Called by a thread of a task before it waits for an answer from the engine (a channel reply):
+   * if a thread keeps the reading through its task (this one, or the task's own thread when another
+   * thread of the task calls), the reading is passed to the standby at once (waking it if it
+   * ticks), since nobody would read the answer otherwise. With one task at a time, the hold kept
+   * is that of the caller's task.
    */
   void passReadingOn() {
     if (!lazyReading) {
@@ -278,7 +347,7 @@ final class WorkerLoop implements WorkerBound.Handler {
     Thread wake = null;
     synchronized (roles) {
       Hold h = held;
-      if (h == null || h.thread != Thread.currentThread() || h.state != Hold.KEPT || standby == null) {
+      if (h == null || h.state != Hold.KEPT || standby == null) {
         return; // it does not keep the reading (or the frames ended, and the calls are answered as gone)
       }
       h.state = Hold.PASSED;
@@ -303,12 +372,32 @@ final class WorkerLoop implements WorkerBound.Handler {
   private Runnable readUntilTask(boolean owed) {
     try {
       for (;;) {
-        if (owed && !Protocol.frameReady(frames)) {
+        if (lazyReading && (served.isDone() || !Protocol.frameReady(frames))) {
+          // Every whole frame already here is handled first, so that a CANCEL or REVOKE behind a
+          // RUN finds that task still waiting, as it would on the thread that reads while tasks run.
+          Begin next = startWaiting();
+          if (next != null) {
+            return next; // its STARTED flushes what is owed
+          }
+          if (owed) {
+            owed = false;
+            if (!flushOwed()) {
+              return STAND_BY;
+            }
+            continue;
+          }
+          if (served.isDone()) {
+            return null; // SHUTDOWN
+          }
+        } else if (owed && !Protocol.frameReady(frames)) {
           flush();
           owed = false;
         }
         Protocol.Raw raw = Protocol.read(frames, maxFrame);
         if (raw == null) {
+          if (owed) {
+            reply(this::flush);
+          }
           channels.engineGone("the engine is gone");
           served.complete(false);
           return null;
@@ -317,10 +406,7 @@ final class WorkerLoop implements WorkerBound.Handler {
         if (task != null) {
           return task;
         }
-        if (served.isDone()) {
-          if (owed) {
-            flush();
-          }
+        if (served.isDone() && !lazyReading) {
           return null; // SHUTDOWN
         }
       }
@@ -345,8 +431,10 @@ final class WorkerLoop implements WorkerBound.Handler {
     WorkerTask task = new WorkerTask(frame, (wire, fraction, message) -> send(new EngineBound.Progress(wire, fraction, message)));
     running.put(frame.wire(), task);
     synchronized (waiting) {
-      if (active >= concurrency) {
-        waiting.add(task); // prefetched: the next thread to end a task runs it
+      if (lazyReading || active >= concurrency) {
+        // Prefetched, the next thread to end a task runs it; with lazy reading every task waits
+        // here until the frames already on stdin are read (readUntilTask starts it).
+        waiting.add(task);
         return null;
       }
       active++;
@@ -364,7 +452,7 @@ final class WorkerLoop implements WorkerBound.Handler {
 
     @Override
     public void run() {
-      runThenWaiting(first, true);
+      runThenWaiting(first);
     }
   }
 
@@ -430,21 +518,25 @@ final class WorkerLoop implements WorkerBound.Handler {
   /**
    * Runs a task, then the tasks waiting behind it, until none waits. A task's OK frame is flushed
    * together with the STARTED of the task that follows it here, so that the engine's reader wakes
-   * once for both; when none follows, it is flushed at once, or with {@code flushLast} false left
-   * for the caller to flush.
+   * once for both; when none follows, it is flushed before the task stops counting as running.
    */
-  private void runThenWaiting(WorkerTask first, boolean flushLast) {
+  private void runThenWaiting(WorkerTask first) {
     WorkerTask task = first;
     while (task != null) {
       run(task);
       synchronized (waiting) {
         task = waiting.poll();
-        if (task == null) {
-          active--;
-        }
       }
-      if (task == null && flushLast) {
+      if (task == null) {
+        // Flushed while this task still counts as running: a thread that may block in the flush
+        // must not let a new task begin that keeps the reading and counts on it as the standby.
         flush();
+        synchronized (waiting) {
+          task = waiting.poll();
+          if (task == null) {
+            active--;
+          }
+        }
       }
     }
   }
@@ -485,7 +577,7 @@ final class WorkerLoop implements WorkerBound.Handler {
         return;
       }
       try {
-        write(new EngineBound.Ok(wire, heapInUse(), bytes, 0)); // flushed by runThenWaiting, with the next STARTED if one follows
+        write(new EngineBound.Ok(wire, heapInUse(), bytes, 0)); // flushed with the next STARTED if one follows here, else before this thread blocks or stops counting as running
       } catch (IOException e) {
         channelLost(e);
       }
