@@ -16,6 +16,10 @@ import java.util.function.LongSupplier;
  * {@link #MAX_SPIN_NANOS}; it does not run at all while that gap is above {@link #SHORT_NANOS}
  * (longer tasks: the reader blocks, as before).
  *
+ * <p>It polls only when this machine has more CPUs than the engine has workers
+ * ({@link #worthPolling}): each worker's reader may poll, and a poll that takes a CPU a worker
+ * needs delays the very outcome it waits for.
+ *
  * <p>Thread-confined: only the worker's pipe reader uses it.
  */
 final class OutcomeSpin {
@@ -26,6 +30,8 @@ final class OutcomeSpin {
   private static final long UNKNOWN = -1;
 
   private final LongSupplier nanoTime;
+  /** False: the reader never polls (not CPUs enough to spare). */
+  private final boolean enabled;
   private long wire;
   /** When the last STARTED was read; 0 once its outcome came. */
   private long startedAt;
@@ -34,13 +40,25 @@ final class OutcomeSpin {
   /** Moving average of the gap from STARTED to the outcome, or {@link #UNKNOWN}. */
   private long gap = UNKNOWN;
 
-  OutcomeSpin() {
-    this(System::nanoTime);
+  /** For one of an engine's {@code workers} workers, on this machine's CPUs. */
+  static OutcomeSpin forWorkers(int workers) {
+    return new OutcomeSpin(System::nanoTime, worthPolling(Runtime.getRuntime().availableProcessors(), workers));
   }
 
-  /** With the clock given (tests). */
-  OutcomeSpin(LongSupplier nanoTime) {
+  /** With the clock given (tests); {@code enabled} false: it never polls. */
+  OutcomeSpin(LongSupplier nanoTime, boolean enabled) {
     this.nanoTime = nanoTime;
+    this.enabled = enabled;
+  }
+
+  /** Whether the readers of {@code workers} workers may poll on {@code cpus} CPUs: only with a CPU to spare beyond one per worker. */
+  static boolean worthPolling(int cpus, int workers) {
+    return cpus > workers;
+  }
+
+  /** Whether it may poll at all. */
+  boolean enabled() {
+    return enabled;
   }
 
   /** A STARTED of attempt {@code wire} was read. */
@@ -62,7 +80,7 @@ final class OutcomeSpin {
 
   /** Before a read that may block: right after a STARTED of a short task, polls {@code in} a moment. */
   void beforeRead(InputStream in) throws IOException {
-    if (!afterStarted) {
+    if (!afterStarted || !enabled) {
       return;
     }
     afterStarted = false;

@@ -111,10 +111,11 @@ final class WorkerProcess implements EngineBound.Handler {
   private final CountDownLatch launched = new CountDownLatch(1);
   private volatile Thread reader;
   /** The reader's short poll for a tiny task's outcome after its STARTED; confined to the reader. */
-  private final OutcomeSpin outcomeSpin = new OutcomeSpin();
+  private final OutcomeSpin outcomeSpin;
 
-  WorkerProcess(Listener listener, String engineName, int index, Path fifo, int maxPayload) {
+  WorkerProcess(Listener listener, String engineName, int index, Path fifo, int maxPayload, int workers) {
     this.listener = listener;
+    this.outcomeSpin = OutcomeSpin.forWorkers(workers);
     this.index = index;
     this.fifo = fifo;
     this.maxFrame = Protocol.maxFrame(maxPayload);

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class OutcomeSpinTest {
   /** A clock that moves 1 µs each time it is read; tests move it further by hand. */
   private final long[] now = {0};
-  private final OutcomeSpin spin = new OutcomeSpin(() -> now[0] += 1_000);
+  private final OutcomeSpin spin = new OutcomeSpin(() -> now[0] += 1_000, true);
 
   /** A pipe that holds {@code bytes} waiting, counting how often it was polled. */
   static final class Pipe extends InputStream {
@@ -83,5 +83,27 @@ class OutcomeSpinTest {
     Pipe pipe = new Pipe(0);
     spin.beforeRead(pipe);
     assertThat(pipe.polls).isZero();
+  }
+
+  @Test
+  void withoutACpuToSpareBeyondOnePerWorker_theReaderNeverPolls() throws Exception {
+    assertThat(OutcomeSpin.worthPolling(2, 2)).isFalse();
+    assertThat(OutcomeSpin.worthPolling(2, 4)).isFalse();
+    assertThat(OutcomeSpin.worthPolling(4, 2)).isTrue();
+    OutcomeSpin off = new OutcomeSpin(() -> now[0] += 1_000, false);
+    off.started(1);
+    now[0] += 10_000;
+    off.outcome(1);
+    off.started(2);
+    Pipe pipe = new Pipe(0);
+    off.beforeRead(pipe); // the same short gap that makes an enabled one poll about 20 times
+    assertThat(pipe.polls).isZero();
+  }
+
+  @Test
+  void forWorkers_pollsOnlyWhenThisMachineHasCpusToSpare() throws Exception {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    assertThat(OutcomeSpin.forWorkers(cpus).enabled()).isFalse();
+    assertThat(OutcomeSpin.forWorkers(cpus - 1).enabled()).isTrue();
   }
 }
