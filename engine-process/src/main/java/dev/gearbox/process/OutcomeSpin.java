@@ -2,6 +2,7 @@ package dev.gearbox.process;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -16,11 +17,14 @@ import java.util.function.LongSupplier;
  * {@link #MAX_SPIN_NANOS}; it does not run at all while that gap is above {@link #SHORT_NANOS}
  * (longer tasks: the reader blocks, as before).
  *
- * <p>It polls only when this machine has more CPUs than the engine has workers
- * ({@link #worthPolling}): each worker's reader may poll, and a poll that takes a CPU a worker
- * needs delays the very outcome it waits for.
+ * <p>It polls only with a CPU to spare: the pipe readers of every engine in this JVM share one
+ * count of the CPUs they take or leave taken ({@link Cpus}): a task started in any worker and
+ * not yet reported, and a reader polling, each count one; a reader polls only if that keeps the
+ * count within the machine's CPUs. A poll that took the CPU a worker needs would delay the very
+ * outcome it waits for. So on 2 CPUs a single task in flight is polled for, and two workers'
+ * tasks in flight at once are not.
  *
- * <p>Thread-confined: only the worker's pipe reader uses it.
+ * <p>Thread-confined: only the worker's pipe reader uses it (the shared count is atomic).
  */
 final class OutcomeSpin {
   /** The longest poll after a STARTED. */
@@ -29,9 +33,48 @@ final class OutcomeSpin {
   static final long SHORT_NANOS = 100_000;
   private static final long UNKNOWN = -1;
 
+  /**
+   * The CPUs that the engines' pipe readers share, and how many are taken: by tasks started and
+   * not yet reported, and by readers polling. Thread-safe.
+   */
+  static final class Cpus {
+    /** Every reader of this JVM, on this machine's CPUs. */
+    static final Cpus MACHINE = new Cpus(Runtime.getRuntime().availableProcessors());
+
+    private final int cpus;
+    private final AtomicInteger taken = new AtomicInteger();
+
+    Cpus(int cpus) {
+      this.cpus = cpus;
+    }
+
+    /** Takes one for a poll if one is spare; true if taken (then {@link #give} it back). */
+    boolean tryTake() {
+      if (taken.incrementAndGet() > cpus) {
+        taken.decrementAndGet();
+        return false;
+      }
+      return true;
+    }
+
+    void take() {
+      taken.incrementAndGet();
+    }
+
+    void give(int n) {
+      taken.addAndGet(-n);
+    }
+
+    /** How many are taken now. */
+    int taken() {
+      return taken.get();
+    }
+  }
+
   private final LongSupplier nanoTime;
-  /** False: the reader never polls (not CPUs enough to spare). */
-  private final boolean enabled;
+  private final Cpus cpus;
+  /** Tasks of this worker started and not yet reported, as counted in {@link #cpus}. */
+  private int tasks;
   private long wire;
   /** When the last STARTED was read; 0 once its outcome came. */
   private long startedAt;
@@ -40,29 +83,21 @@ final class OutcomeSpin {
   /** Moving average of the gap from STARTED to the outcome, or {@link #UNKNOWN}. */
   private long gap = UNKNOWN;
 
-  /** For one of an engine's {@code workers} workers, on this machine's CPUs. */
-  static OutcomeSpin forWorkers(int workers) {
-    return new OutcomeSpin(System::nanoTime, worthPolling(Runtime.getRuntime().availableProcessors(), workers));
+  /** For a worker's pipe reader, sharing this machine's CPUs with every other reader of this JVM. */
+  static OutcomeSpin forReader() {
+    return new OutcomeSpin(System::nanoTime, Cpus.MACHINE);
   }
 
-  /** With the clock given (tests); {@code enabled} false: it never polls. */
-  OutcomeSpin(LongSupplier nanoTime, boolean enabled) {
+  /** With the clock and the shared CPUs given (tests). */
+  OutcomeSpin(LongSupplier nanoTime, Cpus cpus) {
     this.nanoTime = nanoTime;
-    this.enabled = enabled;
-  }
-
-  /** Whether the readers of {@code workers} workers may poll on {@code cpus} CPUs: only with a CPU to spare beyond one per worker. */
-  static boolean worthPolling(int cpus, int workers) {
-    return cpus > workers;
-  }
-
-  /** Whether it may poll at all. */
-  boolean enabled() {
-    return enabled;
+    this.cpus = cpus;
   }
 
   /** A STARTED of attempt {@code wire} was read. */
   void started(long wire) {
+    tasks++;
+    cpus.take();
     this.wire = wire;
     startedAt = nanoTime.getAsLong();
     afterStarted = true;
@@ -70,6 +105,10 @@ final class OutcomeSpin {
 
   /** An outcome of attempt {@code wire} was read. */
   void outcome(long wire) {
+    if (tasks > 0) { // an outcome without a STARTED (a task cancelled unstarted) took none
+      tasks--;
+      cpus.give(1);
+    }
     if (wire != this.wire || startedAt == 0) {
       return;
     }
@@ -80,16 +119,26 @@ final class OutcomeSpin {
 
   /** Before a read that may block: right after a STARTED of a short task, polls {@code in} a moment. */
   void beforeRead(InputStream in) throws IOException {
-    if (!afterStarted || !enabled) {
+    if (!afterStarted) {
       return;
     }
     afterStarted = false;
-    if (gap == UNKNOWN || gap > SHORT_NANOS || startedAt == 0) {
+    if (gap == UNKNOWN || gap > SHORT_NANOS || startedAt == 0 || !cpus.tryTake()) {
       return;
     }
-    long end = startedAt + Math.min(2 * gap, MAX_SPIN_NANOS);
-    while (in.available() == 0 && nanoTime.getAsLong() - end < 0) {
-      Thread.onSpinWait();
+    try {
+      long end = startedAt + Math.min(2 * gap, MAX_SPIN_NANOS);
+      while (in.available() == 0 && nanoTime.getAsLong() - end < 0) {
+        Thread.onSpinWait();
+      }
+    } finally {
+      cpus.give(1);
     }
+  }
+
+  /** The reader stops: its tasks not reported no longer take a CPU. */
+  void close() {
+    cpus.give(tasks);
+    tasks = 0;
   }
 }

@@ -365,7 +365,7 @@ final class WorkerPool {
   private WorkerProcess spawnLocked(int slot) {
     int index = ++nextWorkerIndex;
     Path fifo = runDir.resolve("w" + index + ".pipe");
-    WorkerProcess w = new WorkerProcess(listener, engineName, index, fifo, config.maxPayload(), config.workers());
+    WorkerProcess w = new WorkerProcess(listener, engineName, index, fifo, config.maxPayload());
     try {
       Process mk = new ProcessBuilder("mkfifo", "-m", "600", fifo.toString()).redirectErrorStream(true).start();
       String out = new String(mk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

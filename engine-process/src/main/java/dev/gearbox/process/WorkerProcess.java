@@ -113,9 +113,9 @@ final class WorkerProcess implements EngineBound.Handler {
   /** The reader's short poll for a tiny task's outcome after its STARTED; confined to the reader. */
   private final OutcomeSpin outcomeSpin;
 
-  WorkerProcess(Listener listener, String engineName, int index, Path fifo, int maxPayload, int workers) {
+  WorkerProcess(Listener listener, String engineName, int index, Path fifo, int maxPayload) {
     this.listener = listener;
-    this.outcomeSpin = OutcomeSpin.forWorkers(workers);
+    this.outcomeSpin = OutcomeSpin.forReader();
     this.index = index;
     this.fifo = fifo;
     this.maxFrame = Protocol.maxFrame(maxPayload);
@@ -249,6 +249,7 @@ final class WorkerProcess implements EngineBound.Handler {
         kill();
       }
     } finally {
+      outcomeSpin.close();
       try {
         Files.deleteIfExists(fifo);
       } catch (IOException e) {

@@ -8,7 +8,9 @@ import org.junit.jupiter.api.Test;
 class OutcomeSpinTest {
   /** A clock that moves 1 µs each time it is read; tests move it further by hand. */
   private final long[] now = {0};
-  private final OutcomeSpin spin = new OutcomeSpin(() -> now[0] += 1_000, true);
+  /** Two CPUs, shared with nothing else unless a test says so. */
+  private final OutcomeSpin.Cpus cpus = new OutcomeSpin.Cpus(2);
+  private final OutcomeSpin spin = new OutcomeSpin(() -> now[0] += 1_000, cpus);
 
   /** A pipe that holds {@code bytes} waiting, counting how often it was polled. */
   static final class Pipe extends InputStream {
@@ -86,24 +88,30 @@ class OutcomeSpinTest {
   }
 
   @Test
-  void withoutACpuToSpareBeyondOnePerWorker_theReaderNeverPolls() throws Exception {
-    assertThat(OutcomeSpin.worthPolling(2, 2)).isFalse();
-    assertThat(OutcomeSpin.worthPolling(2, 4)).isFalse();
-    assertThat(OutcomeSpin.worthPolling(4, 2)).isTrue();
-    OutcomeSpin off = new OutcomeSpin(() -> now[0] += 1_000, false);
-    off.started(1);
-    now[0] += 10_000;
-    off.outcome(1);
-    off.started(2);
+  void withEveryCpuTakenByTasksInFlight_theReaderDoesNotPoll() throws Exception {
+    OutcomeSpin other = new OutcomeSpin(() -> now[0] += 1_000, cpus);
+    other.started(7); // another worker's task runs: with this one's, both CPUs are taken
+    assertThat(pollsAfter(10_000, 0)).isZero(); // the same short gap that makes it poll about 20 times alone
+    assertThat(cpus.taken()).isEqualTo(2);
+    other.outcome(7);
+    spin.outcome(2);
+    spin.started(3);
     Pipe pipe = new Pipe(0);
-    off.beforeRead(pipe); // the same short gap that makes an enabled one poll about 20 times
-    assertThat(pipe.polls).isZero();
+    spin.beforeRead(pipe); // one task in flight, one CPU spare: it polls
+    assertThat(pipe.polls).isGreaterThan(1);
+    assertThat(cpus.taken()).as("the poll gave its CPU back").isEqualTo(1);
   }
 
   @Test
-  void forWorkers_pollsOnlyWhenThisMachineHasCpusToSpare() throws Exception {
-    int cpus = Runtime.getRuntime().availableProcessors();
-    assertThat(OutcomeSpin.forWorkers(cpus).enabled()).isFalse();
-    assertThat(OutcomeSpin.forWorkers(cpus - 1).enabled()).isTrue();
+  void theCpusCounted_followTheTasksInFlight_andAreGivenBackWhenTheReaderStops() {
+    spin.started(1);
+    spin.outcome(1);
+    spin.outcome(2); // an outcome without a STARTED (cancelled unstarted) takes nothing back
+    assertThat(cpus.taken()).isZero();
+    spin.started(3);
+    spin.started(4);
+    assertThat(cpus.taken()).isEqualTo(2);
+    spin.close(); // the worker died with both unreported
+    assertThat(cpus.taken()).isZero();
   }
 }
