@@ -37,9 +37,10 @@ import java.util.concurrent.locks.LockSupport;
  * ticks after the task started), so a CANCEL, REVOKE or channel reply behind it is read within
  * that; a task about to wait for a channel reply (on any of its threads) passes the reading on at
  * once ({@link #passReadingOn}), and the pass is withdrawn if the task ends before the standby took
- * it. Every RUN waits in {@link #waiting} until the frames already whole on stdin are read: a task
- * starts only then, so a CANCEL or REVOKE that came right behind its RUN takes it out unstarted.
- * The standby goes back to the pool after {@link #IDLE_TICKS} ticks without a task; the next task
+ * it. Every RUN waits in {@link #waiting} until the reading thread has read the frames already
+ * whole on stdin and released it ({@link WorkerTask#released}); only a released task starts,
+ * whichever thread starts it, so a CANCEL or REVOKE that came right behind its RUN takes it out
+ * unstarted. The standby goes back to the pool after {@code idleTicks} ticks without a task; the next task
  * then hands the reading on at once, as above, and its thread stands by after it. A task run
  * keeping the reading leaves its OK unflushed when a whole frame already waits on stdin: the next
  * task's STARTED takes it along in one write (it is flushed before any read that could block,
@@ -52,8 +53,9 @@ import java.util.concurrent.locks.LockSupport;
  * hold's thread becomes the standby, reading nothing more), and a thread decides whether to read on
  * after its task from its own hold alone, so a hold begun by the new owner meanwhile cannot mislead
  * it. A hold begins only while a standby exists, so none lasts without a thread to take it; and
- * with one task running at a time, the standby's own task has ended (its OK flushed) before a hold
- * begins, so no hold counts on a standby blocked in a flush. Answers
+ * a thread counts as running (in {@link #active}) until its last flush is done, also when it
+ * flushes an owed OK under a hold, so that with one task running at a time no hold begins that
+ * counts on a standby blocked in a flush. Answers
  * the reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
  * from the reader: a reader blocked writing to a full pipe while the engine is blocked writing to
  * our full stdin would wait for ever.
@@ -89,6 +91,11 @@ final class WorkerLoop implements WorkerBound.Handler {
   static final long TICK_NANOS = 1_000_000;
   /** Ticks without a task after which the standby goes back to the pool. */
   static final int IDLE_TICKS = 3;
+  /** {@link #TICK_NANOS} and {@link #IDLE_TICKS}, or what a test sets. */
+  private final long tickNanos;
+  private final int idleTicks;
+  /** Owed outcomes whose flush outlasted the hold it ran under (the standby took the reading meanwhile); guarded by {@link #roles}; for tests. */
+  private int flushesOutlasted;
   /** Whether the reading is handed on lazily: with concurrency 1 (one task runs at a time). */
   private final boolean lazyReading;
   /** Guards the lazy hand-over's fields below and every {@link Hold}'s state. */
@@ -119,6 +126,13 @@ final class WorkerLoop implements WorkerBound.Handler {
   }
 
   WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency) {
+    this(codec, channel, frames, concurrency, TICK_NANOS, IDLE_TICKS);
+  }
+
+  /** With the standby's tick and idle ticks given (tests choose them). */
+  WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency, long tickNanos, int idleTicks) {
+    this.tickNanos = tickNanos;
+    this.idleTicks = idleTicks;
     this.codec = codec;
     this.channel = channel;
     this.frames = frames;
@@ -222,18 +236,8 @@ final class WorkerLoop implements WorkerBound.Handler {
           owed = true;
           continue;
         }
-        // Another thread reads now: the tasks it queued meanwhile run here, as after a task handed on.
         flush(); // still counted as running, so no hold begins (and waits for this thread) before it is done
-        WorkerTask next;
-        synchronized (waiting) {
-          next = waiting.poll();
-          if (next == null) {
-            active--;
-          }
-        }
-        if (next != null) {
-          runThenWaiting(next);
-        }
+        runReleasedOrStop();
       } else if (handOn()) {
         task.run();
       } else {
@@ -270,18 +274,67 @@ final class WorkerLoop implements WorkerBound.Handler {
       reply(this::flush); // in order after any reply already queued; nothing else is written meanwhile but by the replies thread or a task
       return true;
     }
+    synchronized (waiting) {
+      active++; // counted as running while it flushes: a reader that takes over starts no task that would count on this thread
+    }
     flush();
+    boolean kept;
     synchronized (roles) {
       if (held == hold) {
         held = null;
       }
-      return hold.state != Hold.TAKEN;
+      kept = hold.state != Hold.TAKEN;
+      if (!kept) {
+        flushesOutlasted++;
+      }
+    }
+    if (kept) {
+      synchronized (waiting) {
+        active--;
+      }
+      return true;
+    }
+    runReleasedOrStop();
+    return false;
+  }
+
+  /**
+   * After this thread stopped reading (the standby took its hold) and flushed, still counted as
+   * running: runs the tasks the reader released meanwhile, as a thread that ends a task does, and
+   * stops counting as running when none is left.
+   */
+  private void runReleasedOrStop() {
+    WorkerTask next;
+    synchronized (waiting) {
+      next = pollReleased();
+      if (next == null) {
+        active--;
+      }
+    }
+    if (next != null) {
+      runThenWaiting(next);
     }
   }
 
-  /** Lazy reading: the first task waiting, counted as running, if fewer than {@code concurrency} run; else null. */
+  /**
+   * Under {@link #waiting}: the first task waiting, if it may start now: with lazy reading only once
+   * the reading thread released it; else null.
+   */
+  private WorkerTask pollReleased() {
+    WorkerTask first = waiting.peek();
+    return first != null && (first.released || !lazyReading) ? waiting.poll() : null;
+  }
+
+  /**
+   * Lazy reading, once the frames whole on stdin are read: releases every task waiting, and returns
+   * the first, counted as running, if fewer than {@code concurrency} run; else null (the thread
+   * that ends the running task starts it).
+   */
   private Begin startWaiting() {
     synchronized (waiting) {
+      for (WorkerTask t : waiting) {
+        t.released = true; // the frames whole on stdin are read: nothing behind it can take it out unstarted
+      }
       if (active >= concurrency || waiting.isEmpty()) {
         return null;
       }
@@ -322,14 +375,28 @@ final class WorkerLoop implements WorkerBound.Handler {
         seen = h;
         idle = h == null && holds == last ? idle + 1 : 0;
         last = holds;
-        if (idle >= IDLE_TICKS) {
+        if (idle >= idleTicks) {
           standby = null;
           ticking = false;
           return false;
         }
       }
       Thread.interrupted(); // a stale interrupt would turn the timed park into a spin
-      LockSupport.parkNanos(this, TICK_NANOS);
+      LockSupport.parkNanos(this, tickNanos);
+    }
+  }
+
+  /** How many owed flushes outlasted their hold (tests check the path they meant to take). */
+  int flushesOutlasted() {
+    synchronized (roles) {
+      return flushesOutlasted;
+    }
+  }
+
+  /** Whether a thread stands by, ticking, now (tests wait for it). */
+  boolean standingBy() {
+    synchronized (roles) {
+      return ticking;
     }
   }
 
@@ -389,9 +456,6 @@ final class WorkerLoop implements WorkerBound.Handler {
           if (served.isDone()) {
             return null; // SHUTDOWN
           }
-        } else if (owed && !Protocol.frameReady(frames)) {
-          flush();
-          owed = false;
         }
         Protocol.Raw raw = Protocol.read(frames, maxFrame);
         if (raw == null) {
@@ -525,14 +589,14 @@ final class WorkerLoop implements WorkerBound.Handler {
     while (task != null) {
       run(task);
       synchronized (waiting) {
-        task = waiting.poll();
+        task = pollReleased();
       }
       if (task == null) {
         // Flushed while this task still counts as running: a thread that may block in the flush
         // must not let a new task begin that keeps the reading and counts on it as the standby.
         flush();
         synchronized (waiting) {
-          task = waiting.poll();
+          task = pollReleased();
           if (task == null) {
             active--;
           }
@@ -551,7 +615,22 @@ final class WorkerLoop implements WorkerBound.Handler {
     }
   }
 
+  /**
+   * Runs a task and sends its outcome. Anything thrown out of that (the outcome could not be
+   * written, nor the failure described) ends the worker: the engine sees a crash of this task and
+   * replaces the worker, where a thread left dead here would leave the task counted as running for
+   * ever.
+   */
   private void run(WorkerTask task) {
+    try {
+      runTask(task);
+    } catch (Throwable e) {
+      System.err.println("gearbox worker: cannot finish task " + task.taskName() + ": " + e);
+      Runtime.getRuntime().halt(70);
+    }
+  }
+
+  private void runTask(WorkerTask task) {
     long wire = task.wire();
     TaggingStream.CURRENT_TASK.set(task.taskId());
     task.bind(Thread.currentThread());

@@ -35,6 +35,14 @@ class WorkerLoopTest {
   /** The wires of the tasks that ran (the loop runs in this JVM). */
   static final Set<Long> RAN = ConcurrentHashMap.newKeySet();
 
+  /** Idle ticks after which the standby would go back to the pool: never, within a test. */
+  private static final int STANDING_BY = Integer.MAX_VALUE;
+  /**
+   * The standby's tick: long enough for a task of these tests to end within it (so that its thread
+   * keeps the reading), short enough for the standby to take a reading held two ticks.
+   */
+  private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+
   private final MemoryPipe toWorker = new MemoryPipe(Integer.MAX_VALUE);
   /** Small, so that an outcome of a few kilobytes fills it. */
   private final MemoryPipe toEngine = new MemoryPipe(1024);
@@ -46,7 +54,7 @@ class WorkerLoopTest {
   void start() throws Exception {
     RAN.clear();
     loop = new WorkerLoop(codec, new DataOutputStream(new BufferedOutputStream(toEngine.out, 1 << 16)),
-        new DataInputStream(new BufferedInputStream(toWorker.in, 1 << 16)), 1);
+        new DataInputStream(new BufferedInputStream(toWorker.in, 1 << 16)), 1, TICK_NANOS, STANDING_BY);
     loop.start();
     assertThat(next()).isInstanceOf(EngineBound.Hello.class);
   }
@@ -99,23 +107,29 @@ class WorkerLoopTest {
   }
 
   @Test
-  void aReadingThreadBlockedFlushingAnOutcome_letsTheStandbyReadOn() throws Exception {
+  void aReadingThreadBlockedFlushingAnOutcome_letsTheStandbyReadOn_andNoTaskStartsUntilTheFlushIsDone() throws Exception {
     Work big = context -> new byte[8 * 1024]; // an OK larger than the pipe to the engine holds
-    WorkerBound.Run second = WorkerBound.Run.of(2, 2, 1, "big", codec.encode(big));
-    send(run(1)); // its thread hands the reading on and stands by after it
-    EngineBound started = next();
-    EngineBound ok = next();
-    send(second); // at once: run keeping the reading, while the first thread stands by (for 3 ms without a task)
-    assertThat(started).isEqualTo(new EngineBound.Started(1));
-    assertThat(ok).isInstanceOf(EngineBound.Ok.class);
+    send(WorkerBound.Run.of(1, 1, 1, "big", codec.encode(big))); // its thread hands the reading on and stands by after it
+    assertThat(next()).isEqualTo(new EngineBound.Started(1));
+    assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+    await().atMost(Duration.ofSeconds(10)).until(loop::standingBy);
+    send(WorkerBound.Run.of(2, 2, 1, "big", codec.encode(big))); // runs keeping the reading, while the first thread stands by
     // The engine reads nothing for now: the OK fills the pipe, and its flush blocks after the task ended.
     await().atMost(Duration.ofSeconds(10)).until(() -> toEngine.in.available() == toEngine.capacity);
     send(run(3));
     await("the worker reads its stdin while a flush blocks").atMost(Duration.ofSeconds(10))
         .until(() -> toWorker.in.available() == 0);
+    // Task 3 must not start behind the blocked flush (its STARTED would wait for it, and nobody would read this):
+    send(new WorkerBound.Cancel(3, true));
+    await("the worker reads on while a flush blocks and a task waits").atMost(Duration.ofSeconds(10))
+        .until(() -> toWorker.in.available() == 0);
     assertThat(next()).isEqualTo(new EngineBound.Started(2));
     assertThat(next()).isInstanceOf(EngineBound.Ok.class);
-    assertThat(next()).isEqualTo(new EngineBound.Started(3));
+    assertThat(next()).isInstanceOf(EngineBound.Fail.class).extracting(f -> ((EngineBound.Fail) f).wire()).isEqualTo(3L);
+    assertThat(RAN).as("task 3 never ran").isEmpty();
+    assertThat(loop.flushesOutlasted()).as("the flush of task 2's OK outlasted its hold (the path under test)").isEqualTo(1);
+    send(run(4)); // and the loop goes on
+    assertThat(next()).isEqualTo(new EngineBound.Started(4));
     assertThat(next()).isInstanceOf(EngineBound.Ok.class);
   }
 
