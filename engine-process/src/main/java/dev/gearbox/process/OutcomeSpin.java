@@ -73,7 +73,12 @@ final class OutcomeSpin {
 
   private final LongSupplier nanoTime;
   private final Cpus cpus;
-  /** Tasks of this worker started and not yet reported, as counted in {@link #cpus}. */
+  /**
+   * The attempts of this worker counted in {@link #cpus}: started and not yet reported; the first
+   * {@link #tasks} entries. Only their outcomes give a CPU back (not that of a task cancelled
+   * before it started, nor that of an attempt whose late STARTED was not counted).
+   */
+  private long[] counted = new long[4];
   private int tasks;
   private long wire;
   /** When the last STARTED was read; 0 once its outcome came. */
@@ -96,7 +101,10 @@ final class OutcomeSpin {
 
   /** A STARTED of attempt {@code wire} was read. */
   void started(long wire) {
-    tasks++;
+    if (tasks == counted.length) {
+      counted = java.util.Arrays.copyOf(counted, 2 * tasks);
+    }
+    counted[tasks++] = wire;
     cpus.take();
     this.wire = wire;
     startedAt = nanoTime.getAsLong();
@@ -105,9 +113,12 @@ final class OutcomeSpin {
 
   /** An outcome of attempt {@code wire} was read. */
   void outcome(long wire) {
-    if (tasks > 0) { // an outcome without a STARTED (a task cancelled unstarted) took none
-      tasks--;
-      cpus.give(1);
+    for (int i = 0; i < tasks; i++) {
+      if (counted[i] == wire) {
+        counted[i] = counted[--tasks];
+        cpus.give(1);
+        break;
+      }
     }
     if (wire != this.wire || startedAt == 0) {
       return;

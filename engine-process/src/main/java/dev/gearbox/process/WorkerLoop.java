@@ -53,9 +53,9 @@ import java.util.concurrent.locks.LockSupport;
  * hold's thread becomes the standby, reading nothing more), and a thread decides whether to read on
  * after its task from its own hold alone, so a hold begun by the new owner meanwhile cannot mislead
  * it. A hold begins only while a standby exists, so none lasts without a thread to take it; and
- * a thread counts as running (in {@link #active}) until its last flush is done, also when it
- * flushes an owed OK under a hold, so that with one task running at a time no hold begins that
- * counts on a standby blocked in a flush. Answers
+ * a thread counts as running (in {@link #active}) from before its hold begins until its last flush
+ * is done, also when it flushes an owed OK under a hold, so that with one task running at a time
+ * no hold begins that counts on a standby blocked in a flush. Answers
  * the reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
  * from the reader: a reader blocked writing to a full pipe while the engine is blocked writing to
  * our full stdin would wait for ever.
@@ -154,12 +154,24 @@ final class WorkerLoop implements WorkerBound.Handler {
     tasks.execute(this::serveFrames);
   }
 
-  /** Reads frames until they end. On a task, hands the reading to another thread of the pool and runs the task itself. */
+  /** Reads frames until they end, running the tasks as the concurrency says; ends the worker if this thread fails. */
   private void serveFrames() {
-    if (lazyReading) {
-      serveFramesLazily();
-      return;
+    try {
+      if (lazyReading) {
+        serveFramesLazily();
+      } else {
+        serveFramesEagerly();
+      }
+    } catch (Throwable e) {
+      // The reading, or a task counted as running, would be lost with this thread: the worker could
+      // only hang. Ending it lets the engine see a crash and replace it.
+      System.err.println("gearbox worker: the thread reading the engine's frames failed: " + e);
+      Runtime.getRuntime().halt(70);
     }
+  }
+
+  /** Reads frames; on a task, hands the reading on at once and runs the task (concurrency above 1). */
+  private void serveFramesEagerly() {
     for (;;) {
       Runnable task = readUntilTask();
       if (task == null) {
@@ -190,7 +202,7 @@ final class WorkerLoop implements WorkerBound.Handler {
 
   /**
    * The lazy hand-over (concurrency 1): reads frames; runs a task it read itself and reads on after
-   * it while another thread stands by, else hands the reading on first, as {@link #serveFrames}
+   * it while another thread stands by, else hands the reading on first, as {@link #serveFramesEagerly}
    * does; stands by once it no longer reads, and reads again if it takes the reading back. A task
    * it ran keeping the reading leaves its OK unflushed when a whole frame already waits on stdin,
    * so that the OK goes out with the next task's STARTED in one write.
@@ -262,6 +274,9 @@ final class WorkerLoop implements WorkerBound.Handler {
    * replies thread flushes it. Returns false if the standby took the reading meanwhile.
    */
   private boolean flushOwed() {
+    synchronized (waiting) {
+      active++; // counted as running before its hold can be taken: a reader that takes over starts no task that counts on this thread
+    }
     Hold hold = null;
     synchronized (roles) {
       if (standby != null) {
@@ -271,11 +286,11 @@ final class WorkerLoop implements WorkerBound.Handler {
       }
     }
     if (hold == null) {
+      synchronized (waiting) {
+        active--;
+      }
       reply(this::flush); // in order after any reply already queued; nothing else is written meanwhile but by the replies thread or a task
       return true;
-    }
-    synchronized (waiting) {
-      active++; // counted as running while it flushes: a reader that takes over starts no task that would count on this thread
     }
     flush();
     boolean kept;
@@ -346,7 +361,7 @@ final class WorkerLoop implements WorkerBound.Handler {
   /**
    * Ticks while the reading thread runs tasks, and takes the reading when one task has run through a
    * whole tick, or when a task passed it on. Returns true when this thread now holds the reading,
-   * false when it goes back to the pool (no task for {@link #IDLE_TICKS} ticks, or the frames ended).
+   * false when it goes back to the pool (no task for {@code idleTicks} ticks, or the frames ended).
    */
   private boolean standBy(Thread me) {
     Hold seen = null;
@@ -391,6 +406,18 @@ final class WorkerLoop implements WorkerBound.Handler {
     synchronized (roles) {
       return flushesOutlasted;
     }
+  }
+
+  /** How many tasks wait released (tests wait for it). */
+  int releasedWaiting() {
+    synchronized (waiting) {
+      return (int) waiting.stream().filter(t -> t.released).count();
+    }
+  }
+
+  /** Whether the task sent as {@code wire} is here, waiting or running (tests wait for it to go). */
+  boolean hasTask(long wire) {
+    return running.containsKey(wire);
   }
 
   /** Whether a thread stands by, ticking, now (tests wait for it). */

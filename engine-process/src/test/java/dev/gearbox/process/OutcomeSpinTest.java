@@ -111,6 +111,8 @@ class OutcomeSpinTest {
     spin.started(3);
     spin.started(4);
     assertThat(cpus.taken()).isEqualTo(2);
+    spin.outcome(9); // nor does an outcome of an attempt not counted (a late STARTED), while counted ones run
+    assertThat(cpus.taken()).isEqualTo(2);
     spin.close(); // the worker died with both unreported
     assertThat(cpus.taken()).isZero();
   }

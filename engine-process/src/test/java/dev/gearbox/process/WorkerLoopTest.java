@@ -38,10 +38,11 @@ class WorkerLoopTest {
   /** Idle ticks after which the standby would go back to the pool: never, within a test. */
   private static final int STANDING_BY = Integer.MAX_VALUE;
   /**
-   * The standby's tick: long enough for a task of these tests to end within it (so that its thread
-   * keeps the reading), short enough for the standby to take a reading held two ticks.
+   * The standby's tick: long enough for a task of these tests to end within it even on a loaded
+   * machine (so that its thread keeps the reading), short enough for the awaits to see the standby
+   * take a reading held two ticks.
    */
-  private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
+  private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final MemoryPipe toWorker = new MemoryPipe(Integer.MAX_VALUE);
   /** Small, so that an outcome of a few kilobytes fills it. */
@@ -107,22 +108,12 @@ class WorkerLoopTest {
   }
 
   @Test
-  void aReadingThreadBlockedFlushingAnOutcome_letsTheStandbyReadOn_andNoTaskStartsUntilTheFlushIsDone() throws Exception {
-    Work big = context -> new byte[8 * 1024]; // an OK larger than the pipe to the engine holds
-    send(WorkerBound.Run.of(1, 1, 1, "big", codec.encode(big))); // its thread hands the reading on and stands by after it
-    assertThat(next()).isEqualTo(new EngineBound.Started(1));
-    assertThat(next()).isInstanceOf(EngineBound.Ok.class);
-    await().atMost(Duration.ofSeconds(10)).until(loop::standingBy);
-    send(WorkerBound.Run.of(2, 2, 1, "big", codec.encode(big))); // runs keeping the reading, while the first thread stands by
-    // The engine reads nothing for now: the OK fills the pipe, and its flush blocks after the task ended.
-    await().atMost(Duration.ofSeconds(10)).until(() -> toEngine.in.available() == toEngine.capacity);
-    send(run(3));
-    await("the worker reads its stdin while a flush blocks").atMost(Duration.ofSeconds(10))
-        .until(() -> toWorker.in.available() == 0);
+  void aTaskCancelledWhileAFlushBlocks_neverStarts() throws Exception {
+    blockAFlushUnderItsHold_thenRun3();
     // Task 3 must not start behind the blocked flush (its STARTED would wait for it, and nobody would read this):
     send(new WorkerBound.Cancel(3, true));
     await("the worker reads on while a flush blocks and a task waits").atMost(Duration.ofSeconds(10))
-        .until(() -> toWorker.in.available() == 0);
+        .until(() -> !loop.hasTask(3));
     assertThat(next()).isEqualTo(new EngineBound.Started(2));
     assertThat(next()).isInstanceOf(EngineBound.Ok.class);
     assertThat(next()).isInstanceOf(EngineBound.Fail.class).extracting(f -> ((EngineBound.Fail) f).wire()).isEqualTo(3L);
@@ -131,6 +122,35 @@ class WorkerLoopTest {
     send(run(4)); // and the loop goes on
     assertThat(next()).isEqualTo(new EngineBound.Started(4));
     assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+  }
+
+  @Test
+  void aTaskReadWhileAFlushBlocks_runsOnceTheFlushIsDone() throws Exception {
+    blockAFlushUnderItsHold_thenRun3();
+    await("task 3 read and released, not started").atMost(Duration.ofSeconds(10)).until(() -> loop.releasedWaiting() == 1);
+    assertThat(next()).isEqualTo(new EngineBound.Started(2));
+    assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+    assertThat(next()).isEqualTo(new EngineBound.Started(3));
+    assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+    assertThat(RAN).containsExactly(3L);
+    assertThat(loop.flushesOutlasted()).as("the flush of task 2's OK outlasted its hold (the path under test)").isEqualTo(1);
+  }
+
+  /**
+   * Task 2 runs keeping the reading; its OK, larger than the pipe to the engine, blocks its flush
+   * (the engine reads nothing for now) until the standby takes the reading, which then reads task 3.
+   */
+  private void blockAFlushUnderItsHold_thenRun3() throws Exception {
+    Work big = context -> new byte[8 * 1024]; // an OK larger than the pipe to the engine holds
+    send(WorkerBound.Run.of(1, 1, 1, "big", codec.encode(big))); // its thread hands the reading on and stands by after it
+    assertThat(next()).isEqualTo(new EngineBound.Started(1));
+    assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+    await().atMost(Duration.ofSeconds(10)).until(loop::standingBy);
+    send(WorkerBound.Run.of(2, 2, 1, "big", codec.encode(big))); // runs keeping the reading, while the first thread stands by
+    await().atMost(Duration.ofSeconds(10)).until(() -> toEngine.in.available() == toEngine.capacity);
+    send(run(3));
+    await("the worker reads its stdin while a flush blocks").atMost(Duration.ofSeconds(10))
+        .until(() -> toWorker.in.available() == 0);
   }
 
   private WorkerBound.Run run(long wire) throws IOException {
