@@ -71,6 +71,25 @@ final class Protocol {
   }
 
   /**
+   * Whether a whole frame can be read from {@code in} now without blocking: its header and the
+   * payload it announces are buffered or waiting in the pipe. False when unsure ({@code in} cannot
+   * mark). Reads nothing: the stream is reset to where it was.
+   */
+  static boolean frameReady(DataInputStream in) throws IOException {
+    int available = in.available();
+    if (available < HEADER_BYTES || !in.markSupported()) {
+      return false;
+    }
+    in.mark(HEADER_BYTES);
+    try {
+      in.skipNBytes(HEADER_BYTES - Integer.BYTES);
+      return available - HEADER_BYTES >= in.readInt();
+    } finally {
+      in.reset();
+    }
+  }
+
+  /**
    * Reads one frame.
    *
    * @return the frame, or null at a clean end of stream (between frames)

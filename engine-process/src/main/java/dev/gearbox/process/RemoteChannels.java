@@ -48,6 +48,8 @@ final class RemoteChannels {
 
   private final Codec codec;
   private final FrameSink sink;
+  /** Called before a call's thread waits for its answer: whoever would read the answer must not be that thread. */
+  private final Runnable beforeWaiting;
   /** Why the engine can no longer answer; null while it can. */
   private volatile String gone;
   private final int maxFrame;
@@ -56,9 +58,10 @@ final class RemoteChannels {
   /** The route of the task whose bytes this thread decodes now. */
   private final ThreadLocal<TaskRoute> decoding = new ThreadLocal<>();
 
-  RemoteChannels(Codec codec, FrameSink sink, int maxFrame) {
+  RemoteChannels(Codec codec, FrameSink sink, Runnable beforeWaiting, int maxFrame) {
     this.codec = codec;
     this.sink = sink;
+    this.beforeWaiting = beforeWaiting;
     this.maxFrame = maxFrame;
     ChannelHost.routeHandles(decoding::get);
   }
@@ -286,6 +289,7 @@ final class RemoteChannels {
         f.complete(goneReply(call.call()));
         return f;
       }
+      beforeWaiting.run(); // every call is waited for
       write(call);
       return f;
     }

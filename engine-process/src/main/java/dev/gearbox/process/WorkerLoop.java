@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The worker side of the protocol: reads {@link WorkerBound} frames from the engine, runs tasks,
@@ -26,8 +27,36 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the frames. Whichever thread reads a RUN runs that task itself if fewer than
  * {@code concurrency} run, after handing the reading to an idle thread (leader/follower): a task
  * starts without a wake-up. Otherwise the task waits in {@link #waiting} (the engine's prefetch:
- * the next task is here when one ends) and the thread that ends a task runs it next. Answers the
- * reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
+ * the next task is here when one ends) and the thread that ends a task runs it next. A thread that
+ * ends a task flushes its OK before the task stops counting as running.
+ *
+ * <p>With {@code concurrency} 1 the reading is handed on lazily: while the other thread stands by
+ * (ticks every {@link #TICK_NANOS}), the thread that read a task runs it keeping the reading (a
+ * {@link Hold}) and reads on after it, so a short task costs this JVM no wake-up besides the read.
+ * The standby takes the reading once the same hold has lasted through a whole tick (at most two
+ * ticks after the task started), so a CANCEL, REVOKE or channel reply behind it is read within
+ * that; a task about to wait for a channel reply (on any of its threads) passes the reading on at
+ * once ({@link #passReadingOn}), and the pass is withdrawn if the task ends before the standby took
+ * it. Every RUN waits in {@link #waiting} until the reading thread has read the frames already
+ * whole on stdin and released it ({@link WorkerTask#released}); only a released task starts,
+ * whichever thread starts it, so a CANCEL or REVOKE that came right behind its RUN takes it out
+ * unstarted. The standby goes back to the pool after {@code idleTicks} ticks without a task; the next task
+ * then hands the reading on at once, as above, and its thread stands by after it. A task run
+ * keeping the reading leaves its OK unflushed when a whole frame already waits on stdin: the next
+ * task's STARTED takes it along in one write (it is flushed before any read that could block,
+ * under a hold of its own, so that the standby takes the reading if the flush waits for room in a
+ * full pipe).
+ *
+ * <p>Invariant of the lazy hand-over (all under {@link #roles}): exactly one thread owns the
+ * reading (it reads frames, or runs a task under a hold that is not TAKEN), and at most one is the
+ * {@link #standby}; only the standby moves the reading, by marking the current hold TAKEN (then the
+ * hold's thread becomes the standby, reading nothing more), and a thread decides whether to read on
+ * after its task from its own hold alone, so a hold begun by the new owner meanwhile cannot mislead
+ * it. A hold begins only while a standby exists, so none lasts without a thread to take it; and
+ * a thread counts as running (in {@link #active}) from before its hold begins until its last flush
+ * is done, also when it flushes an owed OK under a hold, so that with one task running at a time
+ * no hold begins that counts on a standby blocked in a flush. Answers
+ * the reader owes the engine (REVOKED, a held task's cancellation) go from one replies thread, never
  * from the reader: a reader blocked writing to a full pipe while the engine is blocked writing to
  * our full stdin would wait for ever.
  *
@@ -58,13 +87,59 @@ final class WorkerLoop implements WorkerBound.Handler {
   /** The tasks' channel handles and their calls to the engine. */
   private final RemoteChannels channels;
 
+  /** How often the standby looks at the task the reading thread runs (lazy hand-over, concurrency 1). */
+  static final long TICK_NANOS = 1_000_000;
+  /** Ticks without a task after which the standby goes back to the pool. */
+  static final int IDLE_TICKS = 3;
+  /** {@link #TICK_NANOS} and {@link #IDLE_TICKS}, or what a test sets. */
+  private final long tickNanos;
+  private final int idleTicks;
+  /** Owed outcomes whose flush outlasted the hold it ran under (the standby took the reading meanwhile); guarded by {@link #roles}; for tests. */
+  private int flushesOutlasted;
+  /** Whether the reading is handed on lazily: with concurrency 1 (one task runs at a time). */
+  private final boolean lazyReading;
+  /** Guards the lazy hand-over's fields below and every {@link Hold}'s state. */
+  private final Object roles = new Object();
+  /** The hold of the thread that runs a task while it keeps the reading; null when none does (or it was taken). */
+  private Hold held;
+  /** How many holds began; tells the standby whether a task came and went between two ticks. */
+  private long holds;
+  /** The thread that stands by, or will as soon as its task ends; null when none will (it went back to the pool). */
+  private Thread standby;
+  /** Whether {@link #standby} is in its tick loop (so it must be unparked to take a reading passed on). */
+  private boolean ticking;
+
+  /** The reading kept by a thread while it runs a task it read (lazy hand-over); its state is guarded by {@link #roles}. */
+  private static final class Hold {
+    /** The thread reads on after the task. */
+    static final int KEPT = 0;
+    /** A channel call passed the reading to the standby, which has not taken it yet (the thread may still withdraw it). */
+    static final int PASSED = 1;
+    /** The standby reads now; the thread stands by after its task. */
+    static final int TAKEN = 2;
+    final Thread thread;
+    int state = KEPT;
+
+    Hold(Thread thread) {
+      this.thread = thread;
+    }
+  }
+
   WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency) {
+    this(codec, channel, frames, concurrency, TICK_NANOS, IDLE_TICKS);
+  }
+
+  /** With the standby's tick and idle ticks given (tests choose them). */
+  WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency, long tickNanos, int idleTicks) {
+    this.tickNanos = tickNanos;
+    this.idleTicks = idleTicks;
     this.codec = codec;
     this.channel = channel;
     this.frames = frames;
     this.maxFrame = Protocol.maxFrame(codec.maxBytes());
     this.concurrency = concurrency;
-    this.channels = new RemoteChannels(codec, this::send, maxFrame);
+    this.lazyReading = concurrency == 1;
+    this.channels = new RemoteChannels(codec, this::send, this::passReadingOn, maxFrame);
     AtomicInteger n = new AtomicInteger();
     this.tasks = Executors.newFixedThreadPool(concurrency + 1, r -> {
       Thread t = new Thread(r, "gearbox-task-" + n.incrementAndGet());
@@ -79,23 +154,30 @@ final class WorkerLoop implements WorkerBound.Handler {
     tasks.execute(this::serveFrames);
   }
 
-  /** Reads frames until they end. On a task, hands the reading to another thread of the pool and runs the task itself. */
+  /** Reads frames until they end, running the tasks as the concurrency says; ends the worker if this thread fails. */
   private void serveFrames() {
+    try {
+      if (lazyReading) {
+        serveFramesLazily();
+      } else {
+        serveFramesEagerly();
+      }
+    } catch (Throwable e) {
+      // The reading, or a task counted as running, would be lost with this thread: the worker could
+      // only hang. Ending it lets the engine see a crash and replace it.
+      System.err.println("gearbox worker: the thread reading the engine's frames failed: " + e);
+      Runtime.getRuntime().halt(70);
+    }
+  }
+
+  /** Reads frames; on a task, hands the reading on at once and runs the task (concurrency above 1). */
+  private void serveFramesEagerly() {
     for (;;) {
       Runnable task = readUntilTask();
       if (task == null) {
         return;
       }
-      boolean handedOn = true;
-      try {
-        tasks.execute(this::serveFrames);
-      } catch (RejectedExecutionException e) {
-        // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
-      } catch (Throwable e) {
-        // No thread to take the reading (unable to create a native thread, say): this one reads
-        // again after the task, which meanwhile cannot hear a CANCEL (its deadline still kills it).
-        handedOn = false;
-      }
+      boolean handedOn = handOn();
       task.run();
       if (handedOn) {
         return;
@@ -103,12 +185,310 @@ final class WorkerLoop implements WorkerBound.Handler {
     }
   }
 
+  /** Passes the reading to an idle thread of the pool; false if none can take it (this thread reads on after its task). */
+  private boolean handOn() {
+    try {
+      tasks.execute(this::serveFrames);
+      return true;
+    } catch (RejectedExecutionException e) {
+      // Only after the frames ended (the pool shuts down then): nobody needs to read any more.
+      return true;
+    } catch (Throwable e) {
+      // No thread to take the reading (unable to create a native thread, say): this one reads
+      // again after the task, which meanwhile cannot hear a CANCEL (its deadline still kills it).
+      return false;
+    }
+  }
+
+  /**
+   * The lazy hand-over (concurrency 1): reads frames; runs a task it read itself and reads on after
+   * it while another thread stands by, else hands the reading on first, as {@link #serveFramesEagerly}
+   * does; stands by once it no longer reads, and reads again if it takes the reading back. A task
+   * it ran keeping the reading leaves its OK unflushed when a whole frame already waits on stdin,
+   * so that the OK goes out with the next task's STARTED in one write.
+   */
+  private void serveFramesLazily() {
+    Thread me = Thread.currentThread();
+    boolean owed = false; // an OK of this thread's waits in the channel's buffer
+    for (;;) {
+      Runnable task = readUntilTask(owed);
+      owed = false; // flushed, or the task's STARTED flushes it
+      if (task == null) {
+        return; // a standby sees the end at its next tick
+      }
+      if (task == STAND_BY) {
+        if (!standBy(me)) { // the standby took the reading while this thread flushed
+          return;
+        }
+        continue;
+      }
+      Hold hold = null;
+      synchronized (roles) {
+        if (standby != null) {
+          hold = new Hold(me);
+          held = hold;
+          holds++;
+        } else {
+          standby = me; // after this task: whoever reads next may count on it
+        }
+      }
+      if (hold != null) {
+        run(((Begin) task).first);
+        boolean keep;
+        synchronized (roles) {
+          if (held == hold) {
+            held = null;
+          }
+          keep = hold.state != Hold.TAKEN; // a reading passed on and not yet taken is withdrawn
+        }
+        if (keep) {
+          synchronized (waiting) {
+            active--; // the next task starts from readUntilTask, once the frames already here are read
+          }
+          owed = true;
+          continue;
+        }
+        flush(); // still counted as running, so no hold begins (and waits for this thread) before it is done
+        runReleasedOrStop();
+      } else if (handOn()) {
+        task.run();
+      } else {
+        synchronized (roles) {
+          standby = null;
+        }
+        task.run();
+        continue;
+      }
+      if (!standBy(me)) {
+        return;
+      }
+    }
+  }
+
+  /** Returned by {@link #readUntilTask(boolean)} when the standby took the reading while this thread flushed: it stands by now. */
+  private static final Runnable STAND_BY = () -> { };
+
+  /**
+   * Flushes what the reading thread owes, under a hold the standby can take if the flush blocks (a
+   * full pipe to the engine while the engine waits to write to our stdin); with no standby, the
+   * replies thread flushes it. Returns false if the standby took the reading meanwhile.
+   */
+  private boolean flushOwed() {
+    synchronized (waiting) {
+      active++; // counted as running before its hold can be taken: a reader that takes over starts no task that counts on this thread
+    }
+    Hold hold = null;
+    synchronized (roles) {
+      if (standby != null) {
+        hold = new Hold(Thread.currentThread());
+        held = hold;
+        holds++;
+      }
+    }
+    if (hold == null) {
+      synchronized (waiting) {
+        active--;
+      }
+      reply(this::flush); // in order after any reply already queued; nothing else is written meanwhile but by the replies thread or a task
+      return true;
+    }
+    flush();
+    boolean kept;
+    synchronized (roles) {
+      if (held == hold) {
+        held = null;
+      }
+      kept = hold.state != Hold.TAKEN;
+      if (!kept) {
+        flushesOutlasted++;
+      }
+    }
+    if (kept) {
+      synchronized (waiting) {
+        active--;
+      }
+      return true;
+    }
+    runReleasedOrStop();
+    return false;
+  }
+
+  /**
+   * After this thread stopped reading (the standby took its hold) and flushed, still counted as
+   * running: runs the tasks the reader released meanwhile, as a thread that ends a task does, and
+   * stops counting as running when none is left.
+   */
+  private void runReleasedOrStop() {
+    WorkerTask next;
+    synchronized (waiting) {
+      next = pollReleased();
+      if (next == null) {
+        active--;
+      }
+    }
+    if (next != null) {
+      runThenWaiting(next);
+    }
+  }
+
+  /**
+   * Under {@link #waiting}: the first task waiting, if it may start now: with lazy reading only once
+   * the reading thread released it; else null.
+   */
+  private WorkerTask pollReleased() {
+    WorkerTask first = waiting.peek();
+    return first != null && (first.released || !lazyReading) ? waiting.poll() : null;
+  }
+
+  /**
+   * Lazy reading, once the frames whole on stdin are read: releases every task waiting, and returns
+   * the first, counted as running, if fewer than {@code concurrency} run; else null (the thread
+   * that ends the running task starts it).
+   */
+  private Begin startWaiting() {
+    synchronized (waiting) {
+      for (WorkerTask t : waiting) {
+        t.released = true; // the frames whole on stdin are read: nothing behind it can take it out unstarted
+      }
+      if (active >= concurrency || waiting.isEmpty()) {
+        return null;
+      }
+      active++;
+      return new Begin(waiting.poll());
+    }
+  }
+
+  /**
+   * Ticks while the reading thread runs tasks, and takes the reading when one task has run through a
+   * whole tick, or when a task passed it on. Returns true when this thread now holds the reading,
+   * false when it goes back to the pool (no task for {@code idleTicks} ticks, or the frames ended).
+   */
+  private boolean standBy(Thread me) {
+    Hold seen = null;
+    long last;
+    int idle = 0;
+    synchronized (roles) {
+      standby = me;
+      ticking = true;
+      last = holds;
+    }
+    for (;;) {
+      synchronized (roles) {
+        if (served.isDone()) {
+          standby = null;
+          ticking = false;
+          return false;
+        }
+        Hold h = held;
+        if (h != null && (h.state == Hold.PASSED || h == seen)) {
+          h.state = Hold.TAKEN;
+          held = null;
+          standby = h.thread; // it stands by once its task ends
+          ticking = false;
+          return true;
+        }
+        seen = h;
+        idle = h == null && holds == last ? idle + 1 : 0;
+        last = holds;
+        if (idle >= idleTicks) {
+          standby = null;
+          ticking = false;
+          return false;
+        }
+      }
+      Thread.interrupted(); // a stale interrupt would turn the timed park into a spin
+      LockSupport.parkNanos(this, tickNanos);
+    }
+  }
+
+  /** How many owed flushes outlasted their hold (tests check the path they meant to take). */
+  int flushesOutlasted() {
+    synchronized (roles) {
+      return flushesOutlasted;
+    }
+  }
+
+  /** How many tasks wait released (tests wait for it). */
+  int releasedWaiting() {
+    synchronized (waiting) {
+      return (int) waiting.stream().filter(t -> t.released).count();
+    }
+  }
+
+  /** Whether the task sent as {@code wire} is here, waiting or running (tests wait for it to go). */
+  boolean hasTask(long wire) {
+    return running.containsKey(wire);
+  }
+
+  /** Whether a thread stands by, ticking, now (tests wait for it). */
+  boolean standingBy() {
+    synchronized (roles) {
+      return ticking;
+    }
+  }
+
+  /**
+   * Called by a thread of a task before it waits for an answer from the engine (a channel reply):
+   * if a thread keeps the reading through its task (this one, or the task's own thread when another
+   * thread of the task calls), the reading is passed to the standby at once (waking it if it
+   * ticks), since nobody would read the answer otherwise. With one task at a time, the hold kept
+   * is that of the caller's task.
+   */
+  void passReadingOn() {
+    if (!lazyReading) {
+      return;
+    }
+    Thread wake = null;
+    synchronized (roles) {
+      Hold h = held;
+      if (h == null || h.state != Hold.KEPT || standby == null) {
+        return; // it does not keep the reading (or the frames ended, and the calls are answered as gone)
+      }
+      h.state = Hold.PASSED;
+      if (ticking) {
+        wake = standby;
+      } // else the standby's task has just ended: it sees the reading passed on at its first look
+    }
+    if (wake != null) {
+      LockSupport.unpark(wake);
+    }
+  }
+
   /** Handles frames until one is a task to run here (returned) or the frames end (null; {@link #served} completed). */
   private Runnable readUntilTask() {
+    return readUntilTask(false);
+  }
+
+  /**
+   * As {@link #readUntilTask()}; with {@code owed}, frames written to the engine may wait in the
+   * channel's buffer: they are flushed before a read that could block, and before returning null.
+   */
+  private Runnable readUntilTask(boolean owed) {
     try {
       for (;;) {
+        if (lazyReading && (served.isDone() || !Protocol.frameReady(frames))) {
+          // Every whole frame already here is handled first, so that a CANCEL or REVOKE behind a
+          // RUN finds that task still waiting, as it would on the thread that reads while tasks run.
+          Begin next = startWaiting();
+          if (next != null) {
+            return next; // its STARTED flushes what is owed
+          }
+          if (owed) {
+            owed = false;
+            if (!flushOwed()) {
+              return STAND_BY;
+            }
+            continue;
+          }
+          if (served.isDone()) {
+            return null; // SHUTDOWN
+          }
+        }
         Protocol.Raw raw = Protocol.read(frames, maxFrame);
         if (raw == null) {
+          if (owed) {
+            reply(this::flush);
+          }
           channels.engineGone("the engine is gone");
           served.complete(false);
           return null;
@@ -117,7 +497,7 @@ final class WorkerLoop implements WorkerBound.Handler {
         if (task != null) {
           return task;
         }
-        if (served.isDone()) {
+        if (served.isDone() && !lazyReading) {
           return null; // SHUTDOWN
         }
       }
@@ -142,13 +522,29 @@ final class WorkerLoop implements WorkerBound.Handler {
     WorkerTask task = new WorkerTask(frame, (wire, fraction, message) -> send(new EngineBound.Progress(wire, fraction, message)));
     running.put(frame.wire(), task);
     synchronized (waiting) {
-      if (active >= concurrency) {
-        waiting.add(task); // prefetched: the next thread to end a task runs it
+      if (lazyReading || active >= concurrency) {
+        // Prefetched, the next thread to end a task runs it; with lazy reading every task waits
+        // here until the frames already on stdin are read (readUntilTask starts it).
+        waiting.add(task);
         return null;
       }
       active++;
     }
-    return () -> runThenWaiting(task);
+    return new Begin(task);
+  }
+
+  /** A task to begin on the thread that read it, then the tasks waiting behind it. */
+  private final class Begin implements Runnable {
+    final WorkerTask first;
+
+    Begin(WorkerTask first) {
+      this.first = first;
+    }
+
+    @Override
+    public void run() {
+      runThenWaiting(first);
+    }
   }
 
   @Override
@@ -213,20 +609,25 @@ final class WorkerLoop implements WorkerBound.Handler {
   /**
    * Runs a task, then the tasks waiting behind it, until none waits. A task's OK frame is flushed
    * together with the STARTED of the task that follows it here, so that the engine's reader wakes
-   * once for both; it is flushed at once when none follows.
+   * once for both; when none follows, it is flushed before the task stops counting as running.
    */
   private void runThenWaiting(WorkerTask first) {
     WorkerTask task = first;
     while (task != null) {
       run(task);
       synchronized (waiting) {
-        task = waiting.poll();
-        if (task == null) {
-          active--;
-        }
+        task = pollReleased();
       }
       if (task == null) {
+        // Flushed while this task still counts as running: a thread that may block in the flush
+        // must not let a new task begin that keeps the reading and counts on it as the standby.
         flush();
+        synchronized (waiting) {
+          task = pollReleased();
+          if (task == null) {
+            active--;
+          }
+        }
       }
     }
   }
@@ -241,7 +642,22 @@ final class WorkerLoop implements WorkerBound.Handler {
     }
   }
 
+  /**
+   * Runs a task and sends its outcome. Anything thrown out of that (the outcome could not be
+   * written, nor the failure described) ends the worker: the engine sees a crash of this task and
+   * replaces the worker, where a thread left dead here would leave the task counted as running for
+   * ever.
+   */
   private void run(WorkerTask task) {
+    try {
+      runTask(task);
+    } catch (Throwable e) {
+      System.err.println("gearbox worker: cannot finish task " + task.taskName() + ": " + e);
+      Runtime.getRuntime().halt(70);
+    }
+  }
+
+  private void runTask(WorkerTask task) {
     long wire = task.wire();
     TaggingStream.CURRENT_TASK.set(task.taskId());
     task.bind(Thread.currentThread());
@@ -267,7 +683,7 @@ final class WorkerLoop implements WorkerBound.Handler {
         return;
       }
       try {
-        write(new EngineBound.Ok(wire, heapInUse(), bytes, 0)); // flushed by runThenWaiting, with the next STARTED if one follows
+        write(new EngineBound.Ok(wire, heapInUse(), bytes, 0)); // flushed with the next STARTED if one follows here, else before this thread blocks or stops counting as running
       } catch (IOException e) {
         channelLost(e);
       }

@@ -110,9 +110,12 @@ final class WorkerProcess implements EngineBound.Handler {
   /** Counted down once commons-exec has started the process (or failed to). */
   private final CountDownLatch launched = new CountDownLatch(1);
   private volatile Thread reader;
+  /** The reader's short poll for a tiny task's outcome after its STARTED; confined to the reader. */
+  private final OutcomeSpin outcomeSpin;
 
   WorkerProcess(Listener listener, String engineName, int index, Path fifo, int maxPayload) {
     this.listener = listener;
+    this.outcomeSpin = OutcomeSpin.forReader();
     this.index = index;
     this.fifo = fifo;
     this.maxFrame = Protocol.maxFrame(maxPayload);
@@ -228,6 +231,7 @@ final class WorkerProcess implements EngineBound.Handler {
     try (DataInputStream in = new DataInputStream(new BufferedInputStream(new FileInputStream(fifo.toFile()), 1 << 16))) {
       connected = true;
       for (;;) {
+        outcomeSpin.beforeRead(in);
         Protocol.Raw raw = Protocol.read(in, maxFrame);
         if (raw == null) {
           break;
@@ -245,6 +249,7 @@ final class WorkerProcess implements EngineBound.Handler {
         kill();
       }
     } finally {
+      outcomeSpin.close();
       try {
         Files.deleteIfExists(fifo);
       } catch (IOException e) {
@@ -267,6 +272,7 @@ final class WorkerProcess implements EngineBound.Handler {
     WireAttempt a = inFlight.get(started.wire());
     if (a != null && a.worker == this) { // not a late frame about an attempt that has moved on
       a.started = true; // it can no longer move to another worker
+      outcomeSpin.started(started.wire());
       Map<String, String> mdc = a.attempt.loggingContext();
       if (!mdc.isEmpty()) {
         synchronized (recentMdc) {
@@ -282,11 +288,13 @@ final class WorkerProcess implements EngineBound.Handler {
 
   @Override
   public void ok(EngineBound.Ok ok) {
+    outcomeSpin.outcome(ok.wire());
     listener.outcome(this, ok);
   }
 
   @Override
   public void fail(EngineBound.Fail fail) {
+    outcomeSpin.outcome(fail.wire());
     listener.outcome(this, fail);
   }
 

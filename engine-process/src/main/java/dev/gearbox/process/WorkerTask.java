@@ -24,6 +24,12 @@ final class WorkerTask implements TaskContext {
   private Thread thread;
   private boolean interruptRequested;
   private volatile boolean cancelled;
+  /**
+   * Whether it may start: the worker's reading thread has read every frame that was whole on
+   * stdin behind its RUN (so a CANCEL or REVOKE there found it unstarted). Guarded by the worker
+   * loop's waiting line.
+   */
+  boolean released;
 
   WorkerTask(WorkerBound.Run frame, ProgressSink sink) {
     this.frame = frame;

@@ -79,13 +79,17 @@ class DashboardBrowserTest {
       await().atMost(PAGE).until(() -> "live".equals(page.eval("document.getElementById('live')?.textContent")));
 
       TaskFuture<String> slow = engine.submit(blockUntil(signals, "release-slow"), TaskOptions.named("slow-report"));
-      await().atMost(PAGE).until(() -> "RUNNING".equals(
-          page.eval("[...document.querySelectorAll('#tasks tr[data-id]')].filter(r => r.textContent.includes('slow-report'))"
-              + ".map(r => r.dataset.state)[0]")));
-      String where = page.eval("[...document.querySelectorAll('#tasks tr[data-id]')].find(r => r.textContent.includes('slow-report'))"
-          + ".children[4].textContent");
-      assertThat(where).as("where it runs").startsWith("worker-");
-      Signals.raise(signals, "release-slow");
+      try {
+        // RUNNING from its dispatch on; the worker it runs on shows once the worker said it started.
+        await().atMost(PAGE).until(() -> "RUNNING".equals(
+            page.eval("[...document.querySelectorAll('#tasks tr[data-id]')].filter(r => r.textContent.includes('slow-report'))"
+                + ".map(r => r.dataset.state)[0]")));
+        await("where it runs").atMost(PAGE).until(() -> String.valueOf(page.eval(
+            "[...document.querySelectorAll('#tasks tr[data-id]')].find(r => r.textContent.includes('slow-report'))"
+                + "?.children[4].textContent")).startsWith("worker-"));
+      } finally {
+        Signals.raise(signals, "release-slow"); // else closing the engine would wait for the task for ever
+      }
       assertThat(slow.get(30, TimeUnit.SECONDS)).isEqualTo("release-slow");
       await().atMost(PAGE).until(() -> "succeeded".equals(
           page.eval("[...document.querySelectorAll('#finished .line')].find(l => l.textContent.includes('slow-report'))?.dataset.outcome")));

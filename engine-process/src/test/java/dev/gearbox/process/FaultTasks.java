@@ -100,6 +100,18 @@ final class FaultTasks {
     return WorkerOnlyResult::new;
   }
 
+  /** Raises {@code started}, then spins without ever blocking until its thread is interrupted, then raises {@code interrupted}. */
+  static Task<Object> spinUntilInterrupted(String dir, String started, String interrupted) {
+    return () -> {
+      Signals.raise(dir, started);
+      while (!Thread.currentThread().isInterrupted()) {
+        Thread.onSpinWait();
+      }
+      Signals.raise(dir, interrupted);
+      return null;
+    };
+  }
+
   /** Raises {@code signal}: a trace that it ran. */
   static Task<Object> raise(String dir, String signal) {
     return () -> {

@@ -423,6 +423,21 @@ class ProcessFaultTest {
   }
 
   @Test
+  void aTaskThatNeverBlocks_onTheThreadThatReadIt_stillHearsItsInterrupt() throws Exception {
+    // Only the interrupt can raise "interrupted": a kill at the end of the grace would leave it unraised.
+    Engine engine = open(b -> b.workers(1).cancelGrace(Duration.ofSeconds(5)));
+    for (int i = 0; i < 50; i++) { // back-to-back short tasks: the thread that reads each one runs it and reads on
+      assertThat(get(engine.submit(FaultTasks.square(i)))).isEqualTo(i * i);
+    }
+    TaskFuture<Object> spinning = engine.submit(FaultTasks.spinUntilInterrupted(dir.toString(), "spinning", "interrupted"));
+    await().atMost(PROMPTLY).until(() -> Signals.isRaised(dir.toString(), "spinning"));
+    assertThat(spinning.cancel(true)).isTrue();
+    await().atMost(PROMPTLY).until(() -> Signals.isRaised(dir.toString(), "interrupted"));
+    assertThat(get(engine.submit(FaultTasks.square(7)))).isEqualTo(49);
+    assertThat(counter(engine, "process.workers-crashed")).isZero();
+  }
+
+  @Test
   void recycling_afterMaxTasksPerWorker_replacesTheWorker() throws Exception {
     Engine engine = open(b -> b.workers(1).option("gearbox.process.max-tasks-per-worker", "3"));
     List<Long> pids = new ArrayList<>();
