@@ -91,7 +91,7 @@ final class BenchCommand implements Callable<Integer> {
   boolean small;
 
   @Option(names = "--pin", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "time the one-thread baselines pinned to each CPU in turn and take the fastest (Linux, with taskset;"
+      description = "time the one-thread baselines pinned to each CPU in turn and take each round's fastest (Linux, with taskset;"
           + " Python's with os.sched_setaffinity); --no-pin: one unpinned baseline, bounded by the core count (default: true)")
   boolean pin;
 
@@ -196,7 +196,8 @@ final class BenchCommand implements Callable<Integer> {
       baselineWhere.add("unpinned");
       cpuRuns.add(() -> time(oneThread));
     }
-    out.println(unpinnedWhy == null ? "  one thread: timed pinned to each of CPUs " + pinning.cpus() + " in every round; each round's fastest is its baseline"
+    out.println(unpinnedWhy == null
+        ? "  one thread: timed pinned to each of CPUs " + pinning.cpus() + " in every round; each round's fastest is its baseline"
         : "  one thread: timed unpinned (" + unpinnedWhy + "); speedups are bounded by the " + CORES + " cores");
     out.flush();
 
