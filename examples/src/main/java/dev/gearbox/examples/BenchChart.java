@@ -16,7 +16,7 @@ import org.knowm.xchart.style.CategoryStyler;
 
 /**
  * The bench chart: two bar charts one above the other, the speedup of each level over one
- * thread of the same language (for CPU-bound work, on the fastest CPU where it can be pinned) for
+ * thread of the same language (for CPU-bound work, on each round's fastest CPU where it can be pinned) for
  * the CPU-bound workload (linear) and the I/O-bound one (log).
  */
 final class BenchChart {
@@ -28,7 +28,7 @@ final class BenchChart {
   static Path write(List<BenchCommand.Row> rows, Path png) throws IOException {
     System.setProperty("java.awt.headless", "true");
     // A CPU speedup above what the machine can do is a measurement fault: its bar is left out (the table says so).
-    String over = rows.stream().allMatch(r -> r.baseline().isPinned()) ? "one thread on the fastest CPU" : "one thread";
+    String over = rows.stream().allMatch(r -> r.baseline().isPinned()) ? "one thread on each round's fastest CPU" : "one thread";
     BufferedImage cpu = BitmapEncoder.getBufferedImage(chart(rows, r -> r.cpuFault() ? Double.NaN : r.cpuSpeedup(),
         "CPU-bound: primes in chunks - speedup over " + over + " (higher is better)", false, new Color(0x3B75AF)));
     BufferedImage io = BitmapEncoder.getBufferedImage(chart(rows, BenchCommand.Row::ioSpeedup,

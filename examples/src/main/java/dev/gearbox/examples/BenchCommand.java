@@ -35,11 +35,12 @@ import picocli.CommandLine.Model.CommandSpec;
  * <p>The CPU figures are measured in rounds: each round times one thread, then every level, in
  * turn, so that a slow moment of the machine falls on all of them alike; each level's speedup is
  * the median of its per-round speedups, shown with their range. The CPUs of a machine need not be
- * equally fast, so where the thread can be pinned ({@link CpuPinning}) the one thread is timed on
- * each CPU in every round, the fastest CPU is the baseline, and the machine's capacity bounds a real
- * speedup ({@link Baseline}); elsewhere the baseline is unpinned and the bound is the core count,
- * and the table says which. A CPU speedup above the bound cannot be real: it is reported as a
- * measurement fault, never as a result. The levels themselves are never pinned.
+ * equally fast, and which one is slow can change between rounds, so where the thread can be pinned
+ * ({@link CpuPinning}) the one thread is timed on each CPU in every round and each round is taken on
+ * its own: the round's fastest CPU is its baseline, and the round's capacity bounds a real speedup
+ * in that round ({@link Baseline}); elsewhere the baseline is unpinned and the bound is the core
+ * count, and the table says which. A CPU speedup above its round's bound cannot be real: it is
+ * reported as a measurement fault, never as a result. The levels themselves are never pinned.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Compare the levels side by side (and Python's concurrent.futures/asyncio); writes a table and a chart.")
@@ -90,7 +91,7 @@ final class BenchCommand implements Callable<Integer> {
   boolean small;
 
   @Option(names = "--pin", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "time the one-thread baselines pinned to each CPU in turn and take the fastest (Linux, with taskset;"
+      description = "time the one-thread baselines pinned to each CPU in turn and take each round's fastest (Linux, with taskset;"
           + " Python's with os.sched_setaffinity); --no-pin: one unpinned baseline, bounded by the core count (default: true)")
   boolean pin;
 
@@ -98,17 +99,39 @@ final class BenchCommand implements Callable<Integer> {
   CommandSpec spec;
 
   /**
-   * One level's figures; NaN where the level does not run the workload. {@code cpuLow} and
-   * {@code cpuHigh} are the range of the per-round CPU speedups whose median is {@code cpuSpeedup};
-   * {@code baseline} is the one-thread baseline of the level's language, which they are over.
+   * One level's figures; NaN where the level does not run the workload, and no CPU speedups.
+   * {@code cpuSpeedups} are the level's speedups in each round over that round's baseline
+   * ({@link Baseline#speedups}), {@code baseline} the one-thread baseline of the level's language.
    */
-  record Row(String level, double cpuSeconds, double cpuSpeedup, double cpuLow, double cpuHigh, double ioSeconds,
-      double ioSpeedup, Baseline baseline) {
-    /** A CPU speedup above what the machine can do, in any round, measures the machine, not the level. */
-    boolean cpuFault() {
-      double bound = baseline.faultBound();
-      return cpuSpeedup > bound || cpuHigh > bound;
+  record Row(String level, double cpuSeconds, double[] cpuSpeedups, double ioSeconds, double ioSpeedup, Baseline baseline) {
+    Row {
+      cpuSpeedups = cpuSpeedups.clone();
     }
+
+    /** The median of the per-round CPU speedups; NaN if none. */
+    double cpuSpeedup() {
+      return cpuSpeedups.length == 0 ? Double.NaN : median(cpuSpeedups);
+    }
+
+    double cpuLow() {
+      return min(cpuSpeedups);
+    }
+
+    double cpuHigh() {
+      return max(cpuSpeedups);
+    }
+
+    /** A CPU speedup above what the machine could do in its round measures the machine, not the level. */
+    boolean cpuFault() {
+      return cpuSpeedups.length > 0 && baseline.faultRound(cpuSpeedups) >= 0;
+    }
+  }
+
+  /** The one-thread row of a language: its time is the median of the rounds' baselines, its speedup 1 in every round. */
+  static Row baselineRow(String label, Baseline baseline, double ioSeconds) {
+    double[] base = baseline.perRound();
+    return new Row(label + " (" + baseline.whereText() + ")", median(base), baseline.speedups(base), ioSeconds,
+        Double.isNaN(ioSeconds) ? Double.NaN : 1, baseline);
   }
 
   /** Each language's one-thread baseline, Java's then Python's (absent where Python did not run), for the second table. */
@@ -173,7 +196,8 @@ final class BenchCommand implements Callable<Integer> {
       baselineWhere.add("unpinned");
       cpuRuns.add(() -> time(oneThread));
     }
-    out.println(unpinnedWhy == null ? "  one thread: timed pinned to each of CPUs " + pinning.cpus() + "; the fastest is the baseline"
+    out.println(unpinnedWhy == null
+        ? "  one thread: timed pinned to each of CPUs " + pinning.cpus() + " in every round; each round's fastest is its baseline"
         : "  one thread: timed unpinned (" + unpinnedWhy + "); speedups are bounded by the " + CORES + " cores");
     out.flush();
 
@@ -202,14 +226,9 @@ final class BenchCommand implements Callable<Integer> {
       }
       double[][] cpu = rounds(cpuRuns);
       int cpus = baselineWhere.size();
-      List<Baseline.CpuTime> perCpu = new ArrayList<>();
-      for (int i = 0; i < cpus; i++) {
-        perCpu.add(new Baseline.CpuTime(baselineWhere.get(i), median(cpu[i]), min(cpu[i]), max(cpu[i])));
-      }
-      Baseline java = Baseline.of(perCpu, unpinnedWhy);
+      Baseline java = Baseline.of(baselineWhere, Arrays.copyOf(cpu, cpus), unpinnedWhy);
       baselines.put("Java", java);
-      double[] base = cpu[java.fastest()];
-      rows.add(new Row("Java, one thread (" + java.whereText() + ")", median(base), 1, 1, 1, javaIoOne, 1, java));
+      rows.add(baselineRow("Java, one thread", java, javaIoOne));
       for (int i = 0; i < engines.size(); i++) {
         Engine engine = engines.get(i);
         double io = median(() -> {
@@ -224,9 +243,7 @@ final class BenchCommand implements Callable<Integer> {
             f.get();
           }
         });
-        double[] speedups = speedups(base, cpu[cpus + i]);
-        Row row = new Row(labels.get(i), median(cpu[cpus + i]), median(speedups), min(speedups), max(speedups), io,
-            javaIoOne / io, java);
+        Row row = new Row(labels.get(i), median(cpu[cpus + i]), java.speedups(cpu[cpus + i]), io, javaIoOne / io, java);
         rows.add(row);
         out.printf(Locale.ROOT, "  %-34s CPU %6.3f s (%s)   I/O %7.3f s (%6.1fx)%n", row.level(), row.cpuSeconds(),
             cpuCell(row), io, row.ioSpeedup());
@@ -281,8 +298,8 @@ final class BenchCommand implements Callable<Integer> {
     Files.writeString(md, "# gearbox bench\n\nMade by `" + command.strip() + "`.\n\n" + String.format(Locale.ROOT,
         "CPU: primes below %,d in %d tasks. I/O: %d tasks that wait %d ms. Each level ran up to %,d tiny tasks (for at"
         + " most about %d s) before the timing (%s). %d rounds, each timing one thread (on each CPU in turn where it can be pinned) and then"
-        + " every level, unpinned, in turn: a CPU speedup is the median of the per-round speedups over the baseline,"
-        + " [lowest-highest]; times are medians. %d cores; Java %s.%n%n",
+        + " every level, unpinned, in turn: a CPU speedup is the median of the per-round speedups, each over its round's"
+        + " baseline, [lowest-highest]; times are medians. %d cores; Java %s.%n%n",
         n, chunks, waits, waitMillis, warmTasks, WARM_SECONDS, warmed.isEmpty() ? "none ran" : String.join(", ", warmed),
         repeat, CORES, Runtime.version())
         + table + "\n" + pythonNote + "\n" + faults, StandardCharsets.UTF_8);
@@ -328,15 +345,6 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     return t;
-  }
-
-  /** Per round: the baseline's time over the level's. */
-  static double[] speedups(double[] baseline, double[] level) {
-    double[] s = new double[level.length];
-    for (int r = 0; r < s.length; r++) {
-      s[r] = baseline[r] / level[r];
-    }
-    return s;
   }
 
   static double median(double[] values) {
@@ -424,60 +432,86 @@ final class BenchCommand implements Callable<Integer> {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
       }
-      // cpu: seconds, then the median, lowest and highest per-round speedup; io: seconds; base: one CPU's
-      // one-thread seconds, median, lowest and highest; pin: "pinned", or "unpinned" and why.
-      Map<String, double[]> byLevel = new LinkedHashMap<>();
-      List<Baseline.CpuTime> perCpu = new ArrayList<>();
-      String unpinnedWhy = "bench.py did not say where its baseline ran";
-      String version = "?";
-      for (String line : stdout.split("\n")) {
-        String[] f = line.strip().split("\t");
-        if (f.length < 3) {
-          continue;
-        }
-        if (f[0].equals("version")) {
-          version = f[2].strip();
-          continue;
-        }
-        if (f[0].equals("pin")) {
-          unpinnedWhy = f[1].equals("pinned") ? null : f[2].strip();
-          continue;
-        }
-        if (f[0].equals("base") && f.length == 5) {
-          try {
-            perCpu.add(new Baseline.CpuTime(f[1], Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])));
-          } catch (NumberFormatException e) {
-            out.println("  python3 printed a line that is not a measurement, ignored: " + line);
-          }
-          continue;
-        }
-        double[] v = byLevel.computeIfAbsent(f[1], k -> new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-            Double.NaN});
-        try {
-          if (f[0].equals("cpu") && f.length == 6) {
-            for (int i = 0; i < 4; i++) {
-              v[i] = Double.parseDouble(f[2 + i]);
-            }
-          } else if (f[0].equals("io")) {
-            v[4] = Double.parseDouble(f[2]);
-          }
-        } catch (NumberFormatException e) {
-          out.println("  python3 printed a line that is not a measurement, ignored: " + line);
-        }
+      PythonFigures figures;
+      try {
+        figures = readPython(stdout, out);
+      } catch (IllegalArgumentException e) {
+        return "Python: skipped (bench.py's figures cannot be used: " + e.getMessage() + ").";
       }
-      double[] one = byLevel.get("one thread");
-      if (one == null || perCpu.isEmpty() || (unpinnedWhy == null && perCpu.size() < 2)) {
-        return "Python: skipped (bench.py printed no baseline).";
-      }
-      Baseline baseline = Baseline.of(perCpu, unpinnedWhy);
-      baselines.put("Python", baseline);
-      byLevel.forEach((level, v) -> rows.add(new Row("Python " + level + (level.equals("one thread")
-          ? " (" + baseline.whereText() + ")" : ""), v[0], v[1], v[2], v[3], v[4], one[4] / v[4], baseline)));
+      baselines.put("Python", figures.baseline());
+      rows.addAll(figures.rows());
       return String.format(Locale.ROOT, "Python %s measured in the same run; its CPU workload is primes below %,d (pure"
-          + " Python is ~30x slower), so compare its speedups, not its seconds.", version, pn);
+          + " Python is ~30x slower), so compare its speedups, not its seconds.", figures.version(), pn);
     } finally {
       Files.deleteIfExists(script);
     }
+  }
+
+  /** What bench.py measured: its version, its one-thread baseline, and its rows, the one-thread row first. */
+  record PythonFigures(String version, Baseline baseline, List<Row> rows) {}
+
+  /**
+   * Reads what bench.py printed, one tab-separated line per figure: "version\tpython\t3.11.7";
+   * "pin\tpinned\t-" or "pin\tunpinned\t<why>"; "base\t<CPU n, or unpinned>\t<seconds of each round,
+   * comma-separated>" for the one thread on each CPU; "cpu\t<level>\t<seconds of each round>"; and
+   * "io\t<level>\t<median seconds>". The per-round arithmetic is {@link Baseline}'s, as for Java.
+   * A line that is not a measurement is reported on {@code out} and skipped.
+   *
+   * @throws IllegalArgumentException if there is no baseline, or the rounds do not match up
+   */
+  static PythonFigures readPython(String stdout, PrintWriter out) {
+    List<String> where = new ArrayList<>();
+    List<double[]> base = new ArrayList<>();
+    Map<String, double[]> cpu = new LinkedHashMap<>();
+    Map<String, Double> io = new LinkedHashMap<>();
+    String unpinnedWhy = "bench.py did not say where its baseline ran";
+    String version = "?";
+    for (String line : stdout.split("\n")) {
+      String[] f = line.strip().split("\t");
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        if (f.length != 3) {
+          throw new NumberFormatException("not three fields");
+        }
+        switch (f[0]) {
+          case "version" -> version = f[2].strip();
+          case "pin" -> unpinnedWhy = f[1].equals("pinned") ? null : f[2].strip();
+          case "base" -> {
+            base.add(perRound(f[2]));
+            where.add(f[1]);
+          }
+          case "cpu" -> cpu.put(f[1], perRound(f[2]));
+          case "io" -> io.put(f[1], Double.parseDouble(f[2]));
+          default -> out.println("  python3 printed a line that is not a measurement, ignored: " + line);
+        }
+      } catch (NumberFormatException e) {
+        out.println("  python3 printed a line that is not a measurement, ignored: " + line);
+      }
+    }
+    if (base.isEmpty()) {
+      throw new IllegalArgumentException("no one-thread baseline");
+    }
+    Baseline baseline = Baseline.of(where, base.toArray(double[][]::new), unpinnedWhy);
+    List<Row> rows = new ArrayList<>();
+    double ioOne = io.getOrDefault("one thread", Double.NaN);
+    rows.add(baselineRow("Python one thread", baseline, ioOne));
+    java.util.Set<String> levels = new java.util.LinkedHashSet<>(cpu.keySet());
+    levels.addAll(io.keySet());
+    levels.remove("one thread");
+    for (String level : levels) {
+      double[] t = cpu.get(level);
+      double ioSeconds = io.getOrDefault(level, Double.NaN);
+      rows.add(new Row("Python " + level, t == null ? Double.NaN : median(t), t == null ? new double[0] : baseline.speedups(t),
+          ioSeconds, ioOne / ioSeconds, baseline));
+    }
+    return new PythonFigures(version, baseline, List.copyOf(rows));
+  }
+
+  /** "0.41,0.40,0.42": one time per round. */
+  private static double[] perRound(String commaSeparated) {
+    return Arrays.stream(commaSeparated.split(",")).map(String::strip).mapToDouble(Double::parseDouble).toArray();
   }
 
   static String table(List<Row> rows) {
@@ -493,36 +527,44 @@ final class BenchCommand implements Callable<Integer> {
     return sw.toString();
   }
 
-  /** The CPU speedup with its range, or the fault it is. */
+  /** The CPU speedup with its range, or the fault it is: the round furthest above its bound. */
   static String cpuCell(Row r) {
-    if (Double.isNaN(r.cpuSpeedup())) {
+    if (r.cpuSpeedups().length == 0) {
       return "-";
     }
-    if (r.cpuFault()) {
-      return String.format(Locale.ROOT, "fault: %.2fx > %s", Math.max(r.cpuSpeedup(), r.cpuHigh()), r.baseline().boundText());
+    int fault = r.baseline().faultRound(r.cpuSpeedups());
+    if (fault >= 0) {
+      return String.format(Locale.ROOT, "fault: %.2fx > %s", r.cpuSpeedups()[fault], r.baseline().boundText(fault));
     }
-    if (r.cpuLow() == r.cpuHigh()) {
-      return String.format(Locale.ROOT, "%.2fx", r.cpuSpeedup());
-    }
-    return String.format(Locale.ROOT, "%.2fx [%.2f-%.2f]", r.cpuSpeedup(), r.cpuLow(), r.cpuHigh());
+    return medianAndRange(r.cpuSpeedups(), "%.2f", "x");
+  }
+
+  /** "0.507 s [0.495-0.518]": the median of {@code values} and their range, or only the median when they are all equal. */
+  static String medianAndRange(double[] values, String number, String unit) {
+    double low = min(values);
+    double high = max(values);
+    String median = String.format(Locale.ROOT, number, median(values)) + unit;
+    return low == high ? median : median + String.format(Locale.ROOT, " [" + number + "-" + number + "]", low, high);
   }
 
   /**
-   * The one-thread time of each language on each CPU, and the capacity that bounds its speedups;
+   * The one-thread time of each language on each CPU, which CPU was the fastest in how many rounds,
+   * and the per-round capacity and bound of its speedups (median [lowest-highest] over the rounds);
    * or, where a baseline ran unpinned, why, and the core count.
    */
   static String baselineTable(Map<String, Baseline> baselines) {
     List<String> columns = new ArrayList<>();
     for (Baseline b : baselines.values()) {
-      for (Baseline.CpuTime t : b.times()) {
-        if (!columns.contains(t.where())) {
-          columns.add(t.where());
+      for (String where : b.where()) {
+        if (!columns.contains(where)) {
+          columns.add(where);
         }
       }
     }
     List<String> header = new ArrayList<>();
     header.add("one thread");
     header.addAll(columns);
+    header.add("fastest");
     header.add("capacity");
     header.add("fault above");
     List<String[]> body = new ArrayList<>();
@@ -532,12 +574,12 @@ final class BenchCommand implements Callable<Integer> {
       String[] cells = new String[header.size()];
       Arrays.fill(cells, "-");
       cells[0] = side.getKey();
-      for (Baseline.CpuTime t : b.times()) {
-        cells[1 + columns.indexOf(t.where())] = t.low() == t.high() ? fmt(t.median(), "%.3f s")
-            : String.format(Locale.ROOT, "%.3f s [%.3f-%.3f]", t.median(), t.low(), t.high());
+      for (int i = 0; i < b.where().size(); i++) {
+        cells[1 + columns.indexOf(b.where().get(i))] = medianAndRange(b.seconds(i), "%.3f", " s");
       }
-      cells[cells.length - 2] = b.isPinned() ? String.format(Locale.ROOT, "%.2f", b.capacity()) : "-";
-      cells[cells.length - 1] = b.boundText();
+      cells[cells.length - 3] = b.fastestText();
+      cells[cells.length - 2] = b.isPinned() ? medianAndRange(b.capacities(), "%.2f", "") : "-";
+      cells[cells.length - 1] = b.isPinned() ? medianAndRange(b.bounds(), "%.2f", "") : CORES + " cores";
       body.add(cells);
       if (!b.isPinned()) {
         notes.append(String.format(Locale.ROOT, "%s's one thread ran unpinned (%s): its speedups are over wherever it"
@@ -550,9 +592,12 @@ final class BenchCommand implements Callable<Integer> {
     pw.flush();
     if (baselines.values().stream().anyMatch(Baseline::isPinned)) {
       notes.append(String.format(Locale.ROOT, "The one thread of each language is timed pinned to each CPU in every round"
-          + " (median [lowest-highest]); the fastest CPU's time is the baseline. The capacity is what all the CPUs together"
-          + " can do in units of the fastest, the sum over CPUs of (fastest time / that CPU's time); a speedup above it by"
-          + " more than %.0f%%, or above one per CPU, in any round, is a measurement fault.%n", Baseline.TOLERANCE * 100));
+          + " (median [lowest-highest] over the rounds). Which CPU is slow can change from one round to the next, so each"
+          + " round is taken on its own: its fastest CPU's time is the round's baseline, a level's speedup in the round is"
+          + " that baseline over the level's time, and the round's capacity, what all the CPUs together can do in units"
+          + " of its fastest, is the sum over CPUs of (the round's fastest time / that CPU's time). A speedup above its"
+          + " round's capacity by more than %.0f%%, or above one per CPU, is a measurement fault. Capacity and fault"
+          + " above are median [lowest-highest] of the per-round figures.%n", Baseline.TOLERANCE * 100));
     }
     return sw + "\n" + notes;
   }

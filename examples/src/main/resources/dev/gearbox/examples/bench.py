@@ -1,16 +1,18 @@
 """The Python side of `gearbox bench`: the same workloads on concurrent.futures and asyncio.
 
-Reads its parameters as JSON on argv[1] and prints one line per measurement on stdout:
-"cpu\t<level>\t<median seconds>\t<median speedup>\t<lowest>\t<highest>" and
-"io\t<level>\t<median seconds>", and where the one-thread baseline ran:
-"pin\tpinned\t-" or "pin\tunpinned\t<why>", then "base\t<CPU n or unpinned>\t<median>\t<lowest>\t<highest>"
-per CPU. Pools are started and warmed before timing, as the Java engines are. The CPU workload is
-timed in rounds, each timing one thread and then every pool in turn, and a speedup is the median
-of the per-round speedups, so that a slow moment of the machine falls on the baseline and the
-pools alike. The CPUs need not be equally fast: where os.sched_setaffinity can pin the thread,
-each round times the one thread on each CPU in turn, and the fastest CPU is the baseline. The
-pools are never pinned: the thread is pinned only while it runs the baseline, so every thread or
-process a pool starts inherits all the CPUs.
+Reads its parameters as JSON on argv[1] and prints one tab-separated line per figure on stdout:
+"version\tpython\t<version>"; where the one-thread baseline ran, "pin\tpinned\t-" or
+"pin\tunpinned\t<why>"; the one thread's seconds in each round, comma-separated, on each CPU (or
+unpinned), "base\t<CPU n or unpinned>\t<s1>,<s2>,..."; each pool's seconds in each round,
+"cpu\t<level>\t<s1>,<s2>,..."; and "io\t<level>\t<median seconds>". It computes no speedup: the
+bench reads the per-round times and does the arithmetic for Python as for Java (its Baseline).
+
+Pools are started and warmed before timing, as the Java engines are. The CPU workload is timed in
+rounds, each timing one thread and then every pool in turn, so that a slow moment of the machine
+falls on the baseline and the pools alike. The CPUs need not be equally fast, nor the same one
+slow in every round: where os.sched_setaffinity can pin the thread, each round times the one
+thread on each CPU in turn. The pools are never pinned: the thread is pinned only while it runs
+the baseline, so every thread or process a pool starts inherits all the CPUs.
 """
 import asyncio
 import concurrent.futures as cf
@@ -132,12 +134,8 @@ def main():
                 t0 = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - t0)
-        fastest = min(baselines, key=lambda b: statistics.median(times[b]))
         base = {b: times.pop(b) for b in baselines}
-        times = {"one thread": base[fastest], **times}
-        for name, ts in times.items():
-            speedups = [b / t for b, t in zip(base[fastest], ts)]
-            out["cpu"][name] = (statistics.median(ts), statistics.median(speedups), min(speedups), max(speedups))
+        out["cpu"] = times
         for name, pool in pools.items():
             out["io"][name] = median_time(lambda: list(pool.map(wait, [wait_s] * waits)), repeat)
 
@@ -147,9 +145,9 @@ def main():
     print("version\tpython\t" + sys.version.split()[0])
     print("pin\tpinned\t-" if unpinned_why is None else "pin\tunpinned\t" + unpinned_why)
     for where, ts in base.items():
-        print("base\t%s\t%.6f\t%.6f\t%.6f" % (where, statistics.median(ts), min(ts), max(ts)))
-    for level, (seconds, speedup, low, high) in out["cpu"].items():
-        print("cpu\t%s\t%.6f\t%.4f\t%.4f\t%.4f" % (level, seconds, speedup, low, high))
+        print("base\t%s\t%s" % (where, ",".join("%.6f" % t for t in ts)))
+    for level, ts in out["cpu"].items():
+        print("cpu\t%s\t%s" % (level, ",".join("%.6f" % t for t in ts)))
     for level, seconds in out["io"].items():
         print("io\t%s\t%.6f" % (level, seconds))
 

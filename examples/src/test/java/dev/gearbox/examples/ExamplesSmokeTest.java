@@ -1,6 +1,7 @@
 package dev.gearbox.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.gearbox.Engine;
 import java.io.PrintWriter;
@@ -113,47 +114,69 @@ class ExamplesSmokeTest {
         .containsPattern("\\(thread [\\d,]+, async [\\d,]+\\)"); // and how many each level ran
     assertThat(dir.resolve("bench.png")).isNotEmptyFile();
     List<String> table = Files.readAllLines(dir.resolve("bench.md"));
-    // Each language's one-thread baseline: its time per CPU, the capacity, and the bound of its speedups.
-    Map<String, Double> bound = new HashMap<>();
+    // Each language's one-thread baseline: its times per CPU, which CPU was the fastest of each round, and the
+    // per-round capacity and bound of its speedups, each as median [lowest-highest] over the rounds.
+    Map<String, double[]> bound = new HashMap<>();
     for (String line : table) {
       String[] cells = line.split("\\|");
       String side = cells.length > 2 ? cells[1].strip() : "";
       if (side.equals("Java") || side.equals("Python")) {
+        String fastest = cells[cells.length - 3].strip();
         String capacity = cells[cells.length - 2].strip();
         String faultAbove = cells[cells.length - 1].strip();
-        double over = Double.parseDouble(faultAbove.replaceFirst("^([0-9.]+).*$", "$1"));
         if (capacity.equals("-")) {
           assertThat(faultAbove).as("unpinned: the cores, as before").isEqualTo(BenchCommand.CORES + " cores");
+          assertThat(fastest).as(line).isEqualTo("-");
+          bound.put(side, new double[] {BenchCommand.CORES, BenchCommand.CORES, BenchCommand.CORES});
         } else {
-          // Pinned: the fastest CPU counts 1, every other at most 1 more; the bound adds the tolerance, at most one per CPU.
-          long cpus = java.util.Arrays.stream(cells, 2, cells.length - 2).filter(c -> c.strip().matches("\\d+\\.\\d+ s.*")).count();
-          double c = Double.parseDouble(capacity);
+          // Pinned: each round's fastest CPU counts 1, every other at most 1 more; each round's bound adds the
+          // tolerance, at most one per CPU. min(1.05 c, cpus) keeps the order, so the lowest and highest bounds are
+          // those of the lowest and highest capacities.
+          long cpus = java.util.Arrays.stream(cells, 2, cells.length - 3).filter(c -> c.strip().matches("\\d+\\.\\d+ s.*")).count();
           assertThat(cpus).as(line).isGreaterThanOrEqualTo(2);
-          assertThat(c).as(line).isBetween(1.0, (double) cpus);
-          assertThat(over).as(line).isCloseTo(Math.min(cpus, c * (1 + Baseline.TOLERANCE)), org.assertj.core.api.Assertions.within(0.011));
+          assertThat(fastest).as(line).matches("CPU \\d+ in \\d+ rounds?(, CPU \\d+ in \\d+)*");
+          assertThat(java.util.regex.Pattern.compile("in (\\d+)").matcher(fastest).results()
+              .mapToInt(m -> Integer.parseInt(m.group(1))).sum()).as("one fastest CPU per round: " + line).isEqualTo(3);
+          double[] c = figures(capacity);
+          double[] b = figures(faultAbove);
+          assertThat(c[1]).as(line).isGreaterThanOrEqualTo(1.0);
+          assertThat(c[2]).as(line).isLessThanOrEqualTo((double) cpus);
+          assertThat(b[1]).as(line).isCloseTo(Math.min(cpus, c[1] * (1 + Baseline.TOLERANCE)), within(0.011));
+          assertThat(b[2]).as(line).isCloseTo(Math.min(cpus, c[2] * (1 + Baseline.TOLERANCE)), within(0.011));
+          bound.put(side, b);
         }
-        bound.put(side, over);
       }
     }
     assertThat(bound).as("the table states the Java baseline's bound").containsKey("Java");
     if (CpuPinning.probe().available()) {
       assertThat(table).as("pinning works here, so the Java baseline was pinned").anyMatch(l -> l.startsWith("| Java ")
           && l.contains(" s [") && !l.contains("cores"));
-      assertThat(r.out()).contains("Java, one thread (CPU ").contains(", the fastest)");
+      assertThat(r.out()).contains("Java, one thread (the fastest CPU of each round)");
     }
-    // Every CPU speedup the table prints is within its language's bound, or is flagged as the fault it is.
+    // Every CPU speedup the table prints is within its round's bound, or flagged as the fault it is. Where each
+    // round's speedup is within its round's bound, the lowest, the median and the highest speedup are each within
+    // the lowest, the median and the highest bound.
     for (String line : table) {
       String[] cells = line.split("\\|");
       String side = cells.length > 1 && cells[1].strip().startsWith("Python") ? "Python" : "Java";
+      double[] b = bound.get(side);
       if (cells.length > 3 && cells[3].strip().matches("\\d+\\.\\d+x.*")) {
-        // the median, and the range's ends when there is one: "1.73x [1.69-1.80]"
-        for (String number : cells[3].replaceAll("[^0-9.]+", " ").strip().split(" ")) {
-          assertThat(Double.parseDouble(number)).as(line).isLessThanOrEqualTo(bound.get(side) + 0.005); // printed rounded
+        double[] s = figures(cells[3]);
+        for (int i = 0; i < 3; i++) {
+          assertThat(s[i]).as(line).isLessThanOrEqualTo(b[i] + 0.005); // printed rounded
         }
       } else if (cells.length > 3 && cells[3].contains("fault")) {
-        assertThat(cells[3]).as(line).containsAnyOf("capacity", "one per CPU", "cores");
-        String over = cells[3].replaceFirst("^\\s*fault: ([0-9.]+)x.*$", "$1");
-        assertThat(Double.parseDouble(over)).as(line).isGreaterThan(bound.get(side) - 0.005);
+        java.util.regex.Matcher m = java.util.regex.Pattern
+            .compile("fault: ([0-9.]+)x > ([0-9.]+)(?: in round ([0-9]+) \\((capacity \\+5%|one per CPU)\\)| cores)")
+            .matcher(cells[3].strip());
+        assertThat(m.matches()).as(line).isTrue();
+        double over = Double.parseDouble(m.group(1));
+        double roundBound = Double.parseDouble(m.group(2));
+        assertThat(over).as(line).isGreaterThan(roundBound - 0.005);
+        assertThat(roundBound).as("the round's bound is among the rounds' bounds: " + line).isBetween(b[1] - 0.005, b[2] + 0.005);
+        if (m.group(3) != null) {
+          assertThat(Integer.parseInt(m.group(3))).as(line).isBetween(1, 3);
+        }
       }
     }
     if (r.out().contains("Python one thread")) {
@@ -161,6 +184,14 @@ class ExamplesSmokeTest {
     } else {
       assertThat(r.out()).as("python3 is absent, not broken").contains("Python: skipped (no python3 on the PATH)");
     }
+  }
+
+  /** "1.87x [1.72-1.99]", "1.96 [1.90-2.00]" or "2.00": the median, lowest and highest, which are equal without a range. */
+  private static double[] figures(String cell) {
+    double[] v = java.util.Arrays.stream(cell.replaceAll("[^0-9.]+", " ").strip().split(" ")).mapToDouble(Double::parseDouble)
+        .toArray();
+    assertThat(v.length).as(cell).isIn(1, 3);
+    return v.length == 1 ? new double[] {v[0], v[0], v[0]} : v;
   }
 
   @Test
