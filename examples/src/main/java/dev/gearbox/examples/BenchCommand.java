@@ -455,43 +455,76 @@ final class BenchCommand implements Callable<Integer> {
    * "pin\tpinned\t-" or "pin\tunpinned\t<why>"; "base\t<CPU n, or unpinned>\t<seconds of each round,
    * comma-separated>" for the one thread on each CPU; "cpu\t<level>\t<seconds of each round>"; and
    * "io\t<level>\t<median seconds>". The per-round arithmetic is {@link Baseline}'s, as for Java.
-   * A line that is not a measurement is reported on {@code out} and skipped.
+   * A line of another kind is reported on {@code out} and skipped; a measurement line that is
+   * malformed or repeated, or a missing "pin" line, makes the figures unusable.
    *
-   * @throws IllegalArgumentException if there is no baseline, or the rounds do not match up
+   * @throws IllegalArgumentException if there is no baseline, a measurement line is malformed or
+   *     repeated, or the rounds do not match up
    */
   static PythonFigures readPython(String stdout, PrintWriter out) {
     List<String> where = new ArrayList<>();
     List<double[]> base = new ArrayList<>();
     Map<String, double[]> cpu = new LinkedHashMap<>();
     Map<String, Double> io = new LinkedHashMap<>();
-    String unpinnedWhy = "bench.py did not say where its baseline ran";
+    String unpinnedWhy = null;
     String version = "?";
+    boolean pinSaid = false;
     for (String line : stdout.split("\n")) {
-      String[] f = line.strip().split("\t");
       if (line.isBlank()) {
         continue;
       }
+      String[] f = line.strip().split("\t");
+      String kind = f[0];
+      if (!List.of("version", "pin", "base", "cpu", "io").contains(kind)) {
+        out.println("  python3 printed a line that is not a measurement, ignored: " + line);
+        continue;
+      }
+      // A measurement line that is malformed, or said twice, makes the figures unusable: skipping
+      // it would silently change a baseline, a capacity or a speedup.
+      if (f.length != 3) {
+        throw new IllegalArgumentException("a '" + kind + "' line without three tab-separated fields: " + line);
+      }
       try {
-        if (f.length != 3) {
-          throw new NumberFormatException("not three fields");
-        }
-        switch (f[0]) {
+        switch (kind) {
           case "version" -> version = f[2].strip();
-          case "pin" -> unpinnedWhy = f[1].equals("pinned") ? null : f[2].strip();
+          case "pin" -> {
+            pinSaid = true;
+            unpinnedWhy = f[1].equals("pinned") ? null : f[2].strip();
+          }
           case "base" -> {
+            if (where.contains(f[1])) {
+              throw new IllegalArgumentException("two baselines for " + f[1]);
+            }
             base.add(perRound(f[2]));
             where.add(f[1]);
           }
-          case "cpu" -> cpu.put(f[1], perRound(f[2]));
-          case "io" -> io.put(f[1], Double.parseDouble(f[2]));
-          default -> out.println("  python3 printed a line that is not a measurement, ignored: " + line);
+          case "cpu" -> {
+            if (cpu.put(f[1], perRound(f[2])) != null) {
+              throw new IllegalArgumentException("two CPU figures for " + f[1]);
+            }
+          }
+          default -> { // io
+            double seconds = Double.parseDouble(f[2]);
+            if (!(seconds > 0) || Double.isInfinite(seconds)) {
+              throw new NumberFormatException("not a positive time");
+            }
+            if (io.put(f[1], seconds) != null) {
+              throw new IllegalArgumentException("two I/O figures for " + f[1]);
+            }
+          }
         }
       } catch (NumberFormatException e) {
-        out.println("  python3 printed a line that is not a measurement, ignored: " + line);
+        throw new IllegalArgumentException("a '" + kind + "' line with a figure that is not a time (" + e.getMessage() + "): " + line, e);
       }
     }
     if (base.isEmpty()) {
       throw new IllegalArgumentException("no one-thread baseline");
+    }
+    if (!pinSaid) {
+      throw new IllegalArgumentException("bench.py did not say where its baseline ran");
+    }
+    if (unpinnedWhy != null && !where.equals(List.of("unpinned"))) {
+      throw new IllegalArgumentException("an unpinned baseline must be one line labelled 'unpinned', not " + where);
     }
     Baseline baseline = Baseline.of(where, base.toArray(double[][]::new), unpinnedWhy);
     List<Row> rows = new ArrayList<>();
@@ -509,9 +542,13 @@ final class BenchCommand implements Callable<Integer> {
     return new PythonFigures(version, baseline, List.copyOf(rows));
   }
 
-  /** "0.41,0.40,0.42": one time per round. */
+  /** "0.41,0.40,0.42": one time per round, at least one, each a number. */
   private static double[] perRound(String commaSeparated) {
-    return Arrays.stream(commaSeparated.split(",")).map(String::strip).mapToDouble(Double::parseDouble).toArray();
+    double[] t = Arrays.stream(commaSeparated.split(",", -1)).map(String::strip).mapToDouble(Double::parseDouble).toArray();
+    if (t.length == 0) {
+      throw new NumberFormatException("no rounds");
+    }
+    return t;
   }
 
   static String table(List<Row> rows) {

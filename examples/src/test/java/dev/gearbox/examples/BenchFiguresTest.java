@@ -200,6 +200,23 @@ class BenchFiguresTest {
   }
 
   @Test
+  void aMalformedOrRepeatedPythonMeasurement_makesTheFiguresUnusable_insteadOfBeingSkipped() {
+    String pinned = "pin\tpinned\t-\nbase\tCPU 0\t0.4,0.4\nbase\tCPU 1\t0.5,0.5\n";
+    java.util.Map<String, String> bad = new java.util.LinkedHashMap<>();
+    bad.put(pinned + "cpu\tProcessPoolExecutor(2)\t,\n", "not a time");
+    bad.put(pinned + "cpu\tProcessPoolExecutor(2)\t0.2,\n", "not a time");
+    bad.put(pinned + "base\tCPU 1\t0.5,0.5\n", "two baselines for CPU 1");
+    bad.put(pinned + "cpu\tX\t0.2,0.2\ncpu\tX\t0.3,0.3\n", "two CPU figures for X");
+    bad.put(pinned + "io\tone thread\t0\n", "not a time");
+    bad.put(pinned + "io\tone thread\t-1\n", "not a time");
+    bad.put(pinned + "base\tCPU 2\n", "three tab-separated fields");
+    bad.put("base\tCPU 0\t0.4,0.4\nbase\tCPU 1\t0.5,0.5\n", "did not say where");
+    bad.put("pin\tunpinned\t--no-pin\nbase\tCPU 0\t0.4,0.4\nbase\tCPU 1\t0.5,0.5\n", "labelled 'unpinned'");
+    bad.forEach((printed, why) -> assertThatThrownBy(() -> BenchCommand.readPython(printed, new PrintWriter(new StringWriter())))
+        .as(printed).isInstanceOf(IllegalArgumentException.class).hasMessageContaining(why));
+  }
+
+  @Test
   void aRangeIsPrintedOnlyWhereTheValuesDiffer() {
     assertThat(BenchCommand.medianAndRange(new double[] {1.0, 1.5, 0.9}, "%.2f", "x")).isEqualTo("1.00x [0.90-1.50]");
     assertThat(BenchCommand.medianAndRange(new double[] {2.0, 2.0}, "%.2f", "")).isEqualTo("2.00");

@@ -156,11 +156,17 @@ class ExamplesSmokeTest {
     // Every CPU speedup the table prints is within its round's bound, or flagged as the fault it is. Where each
     // round's speedup is within its round's bound, the lowest, the median and the highest speedup are each within
     // the lowest, the median and the highest bound.
+    java.util.Map<String, Integer> speedupRows = new java.util.HashMap<>(); // per side: rows with a CPU speedup or a fault
+    int withinBound = 0;
     for (String line : table) {
       String[] cells = line.split("\\|");
       String side = cells.length > 1 && cells[1].strip().startsWith("Python") ? "Python" : "Java";
       double[] b = bound.get(side);
+      if (cells.length > 3 && (cells[3].strip().matches("\\d+\\.\\d+x.*") || cells[3].contains("fault"))) {
+        speedupRows.merge(side, 1, Integer::sum);
+      }
       if (cells.length > 3 && cells[3].strip().matches("\\d+\\.\\d+x.*")) {
+        withinBound++;
         double[] s = figures(cells[3]);
         for (int i = 0; i < 3; i++) {
           assertThat(s[i]).as(line).isLessThanOrEqualTo(b[i] + 0.005); // printed rounded
@@ -179,7 +185,11 @@ class ExamplesSmokeTest {
         }
       }
     }
+    assertThat(speedupRows.getOrDefault("Java", 0)).as("Java's one thread and its levels each have a CPU speedup cell: " + table)
+        .isGreaterThanOrEqualTo(4);
+    assertThat(withinBound).as("some speedups were checked against their bound, not only faults").isPositive();
     if (r.out().contains("Python one thread")) {
+      assertThat(speedupRows.getOrDefault("Python", 0)).as("Python's one thread and pools have CPU speedup cells").isGreaterThanOrEqualTo(3);
       assertThat(r.out()).contains("ProcessPoolExecutor").contains("asyncio");
     } else {
       assertThat(r.out()).as("python3 is absent, not broken").contains("Python: skipped (no python3 on the PATH)");
