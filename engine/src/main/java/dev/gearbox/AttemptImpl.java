@@ -20,7 +20,7 @@ import java.util.concurrent.ScheduledFuture;
  * once-only flags are claimed by atomic bitwise-or; other fields are volatile or confined to one
  * thread, as each says.
  */
-final class AttemptImpl implements Attempt, TaskContext {
+final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptionHandler {
   final Job job;
   final int number;
 
@@ -80,10 +80,12 @@ final class AttemptImpl implements Attempt, TaskContext {
   record Progress(int attempt, double fraction, String message) {}
 
   /**
-   * The attempt whose runHere was active on this thread when this one's began (one run inside
-   * another's task, as the direct backend does), or null. Written and read only by that thread.
+   * What this one's runHere displaced on its thread ({@link RunningHere#enter}): the attempt whose
+   * runHere was active there when this one's began (one run inside another's task, as the direct
+   * backend does), or on a virtual thread the uncaught-exception handler the thread had, or null.
+   * Written and read only by that thread (and by {@link #uncaughtException}, on it).
    */
-  private AttemptImpl outerHere;
+  private Object outerHere;
   /**
    * The thread running the work in-process, or null: written only by that thread, set before it
    * sets {@link #HERE} (which publishes it) and cleared once it has set {@link #DONE_HERE} and no
@@ -165,17 +167,17 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   @Override
   public Work work() {
-    return job.work;
+    return job.work();
   }
 
   @Override
   public java.util.Map<String, String> loggingContext() {
-    return ContextualWork.mdcOf(job.work);
+    return ContextualWork.mdcOf(job.work());
   }
 
   @Override
   public Object prepared() {
-    return job.prepared;
+    return job.prepared();
   }
 
   @Override
@@ -246,13 +248,13 @@ final class AttemptImpl implements Attempt, TaskContext {
     }
     // Marked from before the work starts until the report has returned (so also while the report
     // completes the future and runs the caller's dependent actions): see RunningHere.
-    AttemptImpl outer = RunningHere.enter(this);
+    Object outer = RunningHere.enter(this);
     outerHere = outer;
     try {
       Object outcome;
       try {
         startedAt((flags & HANDED_BACK) != 0 ? job.enqueuedNanos : System.nanoTime());
-        outcome = Outcome.success(job.work.run(this));
+        outcome = Outcome.success(job.runWork(this));
       } catch (Throwable t) {
         outcome = Outcome.failure(t);
       } finally {
@@ -298,7 +300,7 @@ final class AttemptImpl implements Attempt, TaskContext {
    */
   static AttemptImpl workRunningHere() {
     Thread me = Thread.currentThread();
-    for (AttemptImpl a = RunningHere.current(); a != null; a = a.outerHere) {
+    for (AttemptImpl a = RunningHere.current(); a != null; a = a.outerHere instanceof AttemptImpl o ? o : null) {
       if (a.runner == me) { // written by this very thread
         return a;
       }
@@ -331,6 +333,20 @@ final class AttemptImpl implements Attempt, TaskContext {
     Execution e = execution;
     if (e != null) {
       e.interrupt();
+    }
+  }
+
+  /**
+   * As the marker of a virtual thread running this attempt ({@link RunningHere}): passes the
+   * exception on as the thread would have without the marker, to the handler it displaced or to
+   * the thread's group. Not expected to be called: no exception leaves runHere while it is set.
+   */
+  @Override
+  public void uncaughtException(Thread t, Throwable e) {
+    if (outerHere instanceof Thread.UncaughtExceptionHandler h) {
+      h.uncaughtException(t, e);
+    } else {
+      t.getThreadGroup().uncaughtException(t, e);
     }
   }
 

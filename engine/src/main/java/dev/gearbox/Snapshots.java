@@ -71,7 +71,7 @@ final class Snapshots {
           message = p.message();
         }
       }
-      tasks.add(new EngineSnapshot.TaskInfo(j.id, j.name(), state, j.attempts, where,
+      tasks.add(new EngineSnapshot.TaskInfo(j.id, j.name(), state, j.attempts(), where,
           at(now, nanoNow, j.submittedNanos), started, progress, message));
     }
     List<EngineSnapshot.MapInfo> maps = new ArrayList<>();
