@@ -845,12 +845,12 @@ final class DefaultEngine implements Engine {
       d.cancel(false);
     }
     long startedAt = a.startedNanos;
+    long run = startedAt != 0L ? now - startedAt : 0L;
     if (startedAt != 0L) {
-      long run = now - startedAt;
       metrics.recordRunTime(run, now);
-      if (a.job.current == a) { // not a late report of an attempt abandoned at its timeout: no race on the field
-        a.job.lastRunNanos = run;
-      }
+    }
+    if (decided && Outcome.succeeded(outcome)) {
+      a.job.enqueuedNanos = run; // the job ends with this success: its queue time gives way to the run time (Job#successRunNanos)
     }
     Job job = a.job;
     Job next;

@@ -9,12 +9,13 @@ import java.util.concurrent.ScheduledFuture;
  * the {@link TaskFuture} the caller gets (one object per task instead of two: the caller sees only
  * {@code TaskFuture}'s API, whose behaviour this class leaves as it is).
  *
- * <p>Memory: 96 bytes (compressed references, 8-byte alignment), held for the task's whole life,
- * with the future's four references, nine of its own and four {@code long}s. What is rare or
+ * <p>Memory: 88 bytes (compressed references, 8-byte alignment), held for the task's whole life,
+ * with the future's four references, nine of its own and three {@code long}s. What is rare or
  * derivable has no field: the attempts started are the current attempt's number, whether the job
  * is linked in the live list follows from its links, a dispatch into the prefetch room is a
- * {@link State}, what a remote backend kept at submit shares the work's field, and a plain task
- * is kept without a {@link Work} wrapper. A field more crosses to 104 bytes.
+ * {@link State}, what a remote backend kept at submit shares the work's field, the run time of
+ * the attempt that succeeded takes the place of the queue time, which is no longer needed then,
+ * and a plain task is kept without a {@link Work} wrapper. A field more crosses to 96 bytes.
  *
  * <p>Thread-safety: the future's side is thread-safe ({@link TaskFuture}); the job's fields are
  * not by themselves: each mutable one says what guards it, most are guarded by its engine's
@@ -58,6 +59,12 @@ final class Job extends TaskFuture<Object> {
    * job under mainLock. That thread, when it hands the attempt back to a worker that runs it at
    * once ({@link AttemptImpl#runHere()}), then writes the hand-back's time here: that attempt's
    * start, read by the same thread.
+   *
+   * <p>Once a report of success ends the job, no attempt follows, and the field holds that
+   * attempt's run time instead ({@link #successRunNanos()}), for adaptive batching: written by the
+   * report before it completes the future, read after the future completed (which publishes it).
+   * Not a field of its own, nor volatile: the job stays within 88 bytes, and a report costs no
+   * fence for it.
    */
   long enqueuedNanos;
   /**
@@ -81,13 +88,6 @@ final class Job extends TaskFuture<Object> {
    */
   Job prevLive;
   Job nextLive;
-  /**
-   * Run time of the last attempt that reported, for adaptive batching: written by a report before
-   * it completes the future, and read after the future completed (which publishes it). Only the
-   * job's current attempt writes it, so a late report of an attempt a timeout abandoned cannot
-   * race that read. Not volatile, so that a report costs no fence for it.
-   */
-  long lastRunNanos;
 
   /**
    * @param work a {@link Work}, or a {@link Task} to run as one
@@ -109,6 +109,14 @@ final class Job extends TaskFuture<Object> {
   /** What the backend kept from checking the work at submit (see Backend.prepare), or null. */
   Object prepared() {
     return work instanceof Prepared p ? p.prepared() : null;
+  }
+
+  /**
+   * The run time of the attempt whose success ended the job (0 if it never reported its start);
+   * read only once the future has completed with that success (see {@link #enqueuedNanos}).
+   */
+  long successRunNanos() {
+    return enqueuedNanos;
   }
 
   /** Attempts started so far. */
