@@ -22,10 +22,10 @@ import java.util.concurrent.ScheduledFuture;
  */
 final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptionHandler {
   final Job job;
-  final int number;
 
   // The once-only flags share one field, set by atomic bitwise-or through FLAGS: no field per flag
-  // (an attempt is 48 bytes), and a report claims its slot's release and the outcome in one step.
+  // (an attempt is 40 bytes), and a report claims its slot's release and the outcome in one step.
+  // The attempt's number takes the field's upper bits (NUMBER_SHIFT), written once at construction.
   /** The outcome is decided: claimed by {@link #decide()}. */
   private static final int DECIDED = 1;
   /** The backend's first report came: claimed by {@link #claimReport()}. */
@@ -46,6 +46,10 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
   private static final int INTERRUPTING = 64;
   /** {@link #interrupt()} has interrupted the runner, which clears that interrupt when its work has returned. */
   private static final int INTERRUPTED = 128;
+  /** The flags' bits below the attempt's number. */
+  private static final int NUMBER_SHIFT = 8;
+  /** The highest attempt number: the engine runs no more attempts of a task (see {@link RetryPolicy#maxAttempts()}). */
+  static final int MAX_NUMBER = Integer.MAX_VALUE >>> (NUMBER_SHIFT - 1);
   private static final java.lang.invoke.VarHandle FLAGS;
 
   static {
@@ -58,9 +62,9 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
 
   /**
    * {@link #DECIDED}, {@link #REPORTED}, {@link #CANCELLED}, {@link #HANDED_BACK}, and the in-process
-   * run's {@link #HERE}, {@link #DONE_HERE}, {@link #INTERRUPTING}, {@link #INTERRUPTED}. Bits are
-   * only ever set, each by one atomic operation: the runner and an interrupting thread meet here
-   * without a lock (see {@link #runHere()} and {@link #interrupt()}).
+   * run's {@link #HERE}, {@link #DONE_HERE}, {@link #INTERRUPTING}, {@link #INTERRUPTED}; above them
+   * the attempt's number. Bits are only ever set, each by one atomic operation: the runner and an
+   * interrupting thread meet here without a lock (see {@link #runHere()} and {@link #interrupt()}).
    */
   private volatile int flags;
   /** The backend's handle: written by the thread that started the attempt, or by {@link #attach}. */
@@ -80,26 +84,21 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
   record Progress(int attempt, double fraction, String message) {}
 
   /**
-   * What this one's runHere displaced on its thread ({@link RunningHere#enter}): the attempt whose
-   * runHere was active there when this one's began (one run inside another's task, as the direct
-   * backend does), or on a virtual thread the uncaught-exception handler the thread had, or null.
-   * Written and read only by that thread (and by {@link #uncaughtException}, on it).
-   */
-  private Object outerHere;
-  /**
    * The thread running the work in-process, or null: written only by that thread, set before it
    * sets {@link #HERE} (which publishes it) and cleared once it has set {@link #DONE_HERE} and no
    * interrupt of the engine is in flight.
    */
   private Thread runner;
 
-  /** @param handedBack whether {@link #runHere()} hands it back to the thread that reported the previous attempt */
+  /**
+   * @param number the attempt's number, from 1 to {@link #MAX_NUMBER}
+   * @param handedBack whether {@link #runHere()} hands it back to the thread that reported the previous attempt
+   */
   AttemptImpl(Job job, int number, boolean handedBack) {
+    checkArgument(number >= 1 && number <= MAX_NUMBER, "attempt number %s", number);
     this.job = job;
-    this.number = number;
-    if (handedBack) {
-      FLAGS.set(this, HANDED_BACK); // a plain write: publishing the attempt (Job#current) publishes it
-    }
+    // A plain write: publishing the attempt (Job#current) publishes it.
+    FLAGS.set(this, number << NUMBER_SHIFT | (handedBack ? HANDED_BACK : 0));
   }
 
   /** Sets {@code bits}; returns the flags as they were. */
@@ -162,7 +161,7 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
 
   @Override
   public int number() {
-    return number;
+    return flags >>> NUMBER_SHIFT;
   }
 
   @Override
@@ -249,7 +248,6 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
     // Marked from before the work starts until the report has returned (so also while the report
     // completes the future and runs the caller's dependent actions): see RunningHere.
     Object outer = RunningHere.enter(this);
-    outerHere = outer;
     try {
       Object outcome;
       try {
@@ -265,7 +263,6 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
       return job.engine.onReportFromRunHere(this, outcome);
     } finally {
       RunningHere.exit(outer);
-      outerHere = null;
     }
   }
 
@@ -299,13 +296,12 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
    * the innermost one, past those whose work has returned and which are reporting. Null if none.
    */
   static AttemptImpl workRunningHere() {
-    Thread me = Thread.currentThread();
-    for (AttemptImpl a = RunningHere.current(); a != null; a = a.outerHere instanceof AttemptImpl o ? o : null) {
-      if (a.runner == me) { // written by this very thread
-        return a;
-      }
-    }
-    return null;
+    return RunningHere.workingHere();
+  }
+
+  /** Whether this attempt's work runs on the current thread: called by that thread only (it wrote {@link #runner}). */
+  boolean worksHere() {
+    return runner == Thread.currentThread();
   }
 
   /** The name of the thread running the work in-process ({@link ThreadNames}), or null. */
@@ -337,38 +333,34 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
   }
 
   /**
-   * As the marker of a virtual thread running this attempt ({@link RunningHere}): passes the
-   * exception on as the thread would have without the marker, to the handler it displaced or to
-   * the thread's group. Not expected to be called: no exception leaves runHere while it is set.
+   * As the marker of a virtual thread running this attempt ({@link RunningHere}) that displaced no
+   * handler: passes the exception on as the thread would have without the marker, to its group.
+   * Not expected to be called: no exception leaves runHere while it is set.
    */
   @Override
   public void uncaughtException(Thread t, Throwable e) {
-    if (outerHere instanceof Thread.UncaughtExceptionHandler h) {
-      h.uncaughtException(t, e);
-    } else {
-      t.getThreadGroup().uncaughtException(t, e);
-    }
+    t.getThreadGroup().uncaughtException(t, e);
   }
 
   // ---- TaskContext (task side, in-process)
 
   @Override
   public int attempt() {
-    return number;
+    return number();
   }
 
   @Override
   public void progress(double fraction, String message) {
     checkArgument(fraction >= 0.0 && fraction <= 1.0, "progress fraction must be within [0, 1], got %s", fraction);
     if (job.current == this) { // an attempt abandoned at its timeout must not hide the current one's
-      job.progress = new Progress(number, fraction, message);
+      job.progress = new Progress(number(), fraction, message);
     }
     job.engine.onProgress(this, fraction, message);
   }
 
   @Override
   public String toString() {
-    return "attempt " + number + " of " + job.label();
+    return "attempt " + number() + " of " + job.label();
   }
 
   /**

@@ -751,7 +751,7 @@ final class DefaultEngine implements Engine {
       }
     }
     if (!bus.isEmpty()) {
-      TaskEvent ev = job.event(a.number);
+      TaskEvent ev = job.event(a.number());
       bus.emit("taskStarted", l -> l.taskStarted(ev));
     }
   }
@@ -917,7 +917,7 @@ final class DefaultEngine implements Engine {
     Job job = a.job;
     boolean retry;
     try {
-      retry = a.number < job.retry().maxAttempts() && job.retry().shouldRetry(failure);
+      retry = a.number() < Math.min(job.retry().maxAttempts(), AttemptImpl.MAX_NUMBER) && job.retry().shouldRetry(failure);
     } catch (RuntimeException | Error e) {
       log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job.label(), failure, e);
       if (e != failure) {
@@ -926,7 +926,7 @@ final class DefaultEngine implements Engine {
       retry = false;
     }
     if (retry) {
-      Duration delay = job.retry().delayBefore(a.number + 1);
+      Duration delay = job.retry().delayBefore(a.number() + 1);
       boolean scheduled = false;
       lockQuickly();
       try {
@@ -949,7 +949,7 @@ final class DefaultEngine implements Engine {
       if (scheduled) {
         log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure, delay.toMillis());
         if (!bus.isEmpty()) {
-          TaskEvent ev = job.event(a.number);
+          TaskEvent ev = job.event(a.number());
           bus.emit("taskRetried", l -> l.taskRetried(ev, failure, delay));
         }
         return false;
@@ -1262,7 +1262,7 @@ final class DefaultEngine implements Engine {
 
   void onProgress(AttemptImpl a, double fraction, String message) {
     if (!bus.isEmpty()) {
-      TaskEvent ev = a.job.event(a.number);
+      TaskEvent ev = a.job.event(a.number());
       bus.emit("taskProgress", l -> l.taskProgress(ev, fraction, message));
     }
   }

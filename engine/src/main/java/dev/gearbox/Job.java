@@ -122,7 +122,7 @@ final class Job extends TaskFuture<Object> {
   /** Attempts started so far. */
   int attempts() {
     AttemptImpl a = current;
-    return a == null ? 0 : a.number;
+    return a == null ? 0 : a.number();
   }
 
   /** A job's work with what the backend kept from checking it (only where a backend keeps something). */

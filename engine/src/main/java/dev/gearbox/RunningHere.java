@@ -12,10 +12,16 @@ package dev.gearbox;
  * (about 24 bytes). A virtual thread has no other per-thread slot, except one the engine's virtual
  * threads do not otherwise use: the thread's {@linkplain Thread#getUncaughtExceptionHandler()
  * uncaught-exception handler}. So on a virtual thread the attempt itself is the thread's handler
- * while its runHere is active (it costs no object), and the handler it displaced (an outer
- * attempt, or a handler the thread had) is put back when it ends. As a handler, an attempt passes
- * an exception on to the handler it displaced, or to the thread's group, as the thread would have
- * without it (no exception leaves runHere while it is set, so this is a formality).
+ * while its runHere is active (it costs no object), and what it displaced is put back when it
+ * ends. As a handler, the marker passes an exception on to the handler it displaced, or to the
+ * thread's group, as the thread would have without it (no exception leaves runHere while it is
+ * set, so this is a formality).
+ *
+ * <p>Nesting: when an attempt's runHere begins while another's is active on the thread (one run
+ * inside another's task, as the direct backend does), or on a virtual thread that has a handler of
+ * its own, the marker is a {@link Nested} pair of the attempt and what it displaced, the only
+ * object this makes; so the chain of attempts on a thread, innermost first, needs no field in
+ * each attempt.
  *
  * <p>Limit: a task that sets its own virtual thread's uncaught-exception handler replaces the
  * marker. For the rest of that attempt the engine no longer sees it running there (so a submit or
@@ -27,23 +33,41 @@ package dev.gearbox;
  * handler of an engine's virtual thread may see an attempt.
  */
 final class RunningHere {
-  private static final ThreadLocal<AttemptImpl> PLATFORM = new ThreadLocal<>();
+  /** The marker of a platform thread: an attempt, a {@link Nested}, or null. */
+  private static final ThreadLocal<Object> PLATFORM = new ThreadLocal<>();
 
   private RunningHere() {}
 
   /**
+   * The marker of an attempt whose runHere began while something else was marked on the thread, or
+   * on a virtual thread with a handler of its own: the attempt, and what it displaced (an outer
+   * attempt, another Nested, or the thread's own handler).
+   */
+  private record Nested(AttemptImpl attempt, Object displaced) implements Thread.UncaughtExceptionHandler {
+    @Override
+    public void uncaughtException(Thread t, Throwable e) {
+      if (displaced instanceof Thread.UncaughtExceptionHandler h) {
+        h.uncaughtException(t, e);
+      } else {
+        t.getThreadGroup().uncaughtException(t, e);
+      }
+    }
+  }
+
+  /**
    * Marks {@code a}'s runHere as active on this thread; returns what it displaces, to give to
-   * {@link #exit}: the outer attempt, or on a virtual thread the handler the thread had, or null.
+   * {@link #exit}: the outer marker, or on a virtual thread the handler the thread had, or null.
    */
   static Object enter(AttemptImpl a) {
     Thread me = Thread.currentThread();
     if (me.isVirtual()) {
       Thread.UncaughtExceptionHandler had = me.getUncaughtExceptionHandler();
-      me.setUncaughtExceptionHandler(a);
-      return had == me.getThreadGroup() ? null : had; // the group is what a thread without a handler of its own reports
+      Object displaced = had == me.getThreadGroup() ? null : had; // the group is what a thread without a handler of its own reports
+      me.setUncaughtExceptionHandler(displaced == null ? a : new Nested(a, displaced));
+      return displaced;
     }
-    AttemptImpl outer = PLATFORM.get();
-    PLATFORM.set(a);
+    Object outer = PLATFORM.get();
+    PLATFORM.set(outer == null ? a : new Nested(a, outer));
     return outer;
   }
 
@@ -53,16 +77,40 @@ final class RunningHere {
     if (me.isVirtual()) {
       me.setUncaughtExceptionHandler((Thread.UncaughtExceptionHandler) displaced);
     } else {
-      PLATFORM.set((AttemptImpl) displaced); // set, not removed: a pool thread keeps its entry for its next attempt
+      PLATFORM.set(displaced); // set, not removed: a pool thread keeps its entry for its next attempt
     }
+  }
+
+  private static Object marker() {
+    Thread me = Thread.currentThread();
+    return me.isVirtual() ? me.getUncaughtExceptionHandler() : PLATFORM.get();
   }
 
   /** The innermost attempt whose runHere is active on this thread, or null. */
   static AttemptImpl current() {
-    Thread me = Thread.currentThread();
-    if (me.isVirtual()) {
-      return me.getUncaughtExceptionHandler() instanceof AttemptImpl a ? a : null;
+    Object m = marker();
+    return m instanceof AttemptImpl a ? a : m instanceof Nested n ? n.attempt() : null;
+  }
+
+  /**
+   * The innermost attempt whose work (not its report) runs on this thread, past those whose work
+   * has returned and which are reporting; null if none.
+   */
+  static AttemptImpl workingHere() {
+    for (Object m = marker(); ; ) {
+      AttemptImpl a;
+      if (m instanceof AttemptImpl x) {
+        a = x;
+        m = null;
+      } else if (m instanceof Nested n) {
+        a = n.attempt();
+        m = n.displaced();
+      } else {
+        return null; // nothing marked, or the thread's own handler below the attempts
+      }
+      if (a.worksHere()) {
+        return a;
+      }
     }
-    return PLATFORM.get();
   }
 }

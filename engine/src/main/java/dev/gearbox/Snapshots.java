@@ -66,7 +66,7 @@ final class Snapshots {
         long t = a.startedNanos;
         started = t == 0L ? null : at(now, nanoNow, t);
         AttemptImpl.Progress p = j.progress;
-        if (p != null && p.attempt() == a.number) {
+        if (p != null && p.attempt() == a.number()) {
           progress = p.fraction();
           message = p.message();
         }
