@@ -30,7 +30,7 @@ package dev.gearbox;
  * back over the task's. Platform threads are not affected.
  *
  * <p>Thread-safety: a thread reads and writes only its own marker. Another thread that reads the
- * handler of an engine's virtual thread may see an attempt.
+ * handler of a virtual thread running an attempt sees the marker (the attempt, or a pair).
  */
 final class RunningHere {
   /** The marker of a platform thread: an attempt, a {@link Nested}, or null. */
