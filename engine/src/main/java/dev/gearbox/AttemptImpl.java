@@ -20,12 +20,12 @@ import java.util.concurrent.ScheduledFuture;
  * once-only flags are claimed by atomic bitwise-or; other fields are volatile or confined to one
  * thread, as each says.
  */
-final class AttemptImpl implements Attempt, TaskContext {
+final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptionHandler {
   final Job job;
-  final int number;
 
   // The once-only flags share one field, set by atomic bitwise-or through FLAGS: no field per flag
-  // (an attempt is 48 bytes), and a report claims its slot's release and the outcome in one step.
+  // (an attempt is 40 bytes), and a report claims its slot's release and the outcome in one step.
+  // The attempt's number takes the field's upper bits (NUMBER_SHIFT), written once at construction.
   /** The outcome is decided: claimed by {@link #decide()}. */
   private static final int DECIDED = 1;
   /** The backend's first report came: claimed by {@link #claimReport()}. */
@@ -46,6 +46,10 @@ final class AttemptImpl implements Attempt, TaskContext {
   private static final int INTERRUPTING = 64;
   /** {@link #interrupt()} has interrupted the runner, which clears that interrupt when its work has returned. */
   private static final int INTERRUPTED = 128;
+  /** The flags' bits below the attempt's number. */
+  private static final int NUMBER_SHIFT = 8;
+  /** The highest attempt number: the engine runs no more attempts of a task (see {@link RetryPolicy#maxAttempts()}). */
+  static final int MAX_NUMBER = Integer.MAX_VALUE >>> (NUMBER_SHIFT - 1);
   private static final java.lang.invoke.VarHandle FLAGS;
 
   static {
@@ -58,9 +62,9 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   /**
    * {@link #DECIDED}, {@link #REPORTED}, {@link #CANCELLED}, {@link #HANDED_BACK}, and the in-process
-   * run's {@link #HERE}, {@link #DONE_HERE}, {@link #INTERRUPTING}, {@link #INTERRUPTED}. Bits are
-   * only ever set, each by one atomic operation: the runner and an interrupting thread meet here
-   * without a lock (see {@link #runHere()} and {@link #interrupt()}).
+   * run's {@link #HERE}, {@link #DONE_HERE}, {@link #INTERRUPTING}, {@link #INTERRUPTED}; above them
+   * the attempt's number. Bits are only ever set, each by one atomic operation: the runner and an
+   * interrupting thread meet here without a lock (see {@link #runHere()} and {@link #interrupt()}).
    */
   private volatile int flags;
   /** The backend's handle: written by the thread that started the attempt, or by {@link #attach}. */
@@ -80,24 +84,21 @@ final class AttemptImpl implements Attempt, TaskContext {
   record Progress(int attempt, double fraction, String message) {}
 
   /**
-   * The attempt whose runHere was active on this thread when this one's began (one run inside
-   * another's task, as the direct backend does), or null. Written and read only by that thread.
-   */
-  private AttemptImpl outerHere;
-  /**
    * The thread running the work in-process, or null: written only by that thread, set before it
    * sets {@link #HERE} (which publishes it) and cleared once it has set {@link #DONE_HERE} and no
    * interrupt of the engine is in flight.
    */
   private Thread runner;
 
-  /** @param handedBack whether {@link #runHere()} hands it back to the thread that reported the previous attempt */
+  /**
+   * @param number the attempt's number, from 1 to {@link #MAX_NUMBER}
+   * @param handedBack whether {@link #runHere()} hands it back to the thread that reported the previous attempt
+   */
   AttemptImpl(Job job, int number, boolean handedBack) {
+    checkArgument(number >= 1 && number <= MAX_NUMBER, "attempt number %s", number);
     this.job = job;
-    this.number = number;
-    if (handedBack) {
-      FLAGS.set(this, HANDED_BACK); // a plain write: publishing the attempt (Job#current) publishes it
-    }
+    // A plain write: publishing the attempt (Job#current) publishes it.
+    FLAGS.set(this, number << NUMBER_SHIFT | (handedBack ? HANDED_BACK : 0));
   }
 
   /** Sets {@code bits}; returns the flags as they were. */
@@ -160,22 +161,22 @@ final class AttemptImpl implements Attempt, TaskContext {
 
   @Override
   public int number() {
-    return number;
+    return flags >>> NUMBER_SHIFT;
   }
 
   @Override
   public Work work() {
-    return job.work;
+    return job.work();
   }
 
   @Override
   public java.util.Map<String, String> loggingContext() {
-    return ContextualWork.mdcOf(job.work);
+    return ContextualWork.mdcOf(job.work());
   }
 
   @Override
   public Object prepared() {
-    return job.prepared;
+    return job.prepared();
   }
 
   @Override
@@ -246,13 +247,12 @@ final class AttemptImpl implements Attempt, TaskContext {
     }
     // Marked from before the work starts until the report has returned (so also while the report
     // completes the future and runs the caller's dependent actions): see RunningHere.
-    AttemptImpl outer = RunningHere.enter(this);
-    outerHere = outer;
+    Object outer = RunningHere.enter(this);
     try {
       Object outcome;
       try {
         startedAt((flags & HANDED_BACK) != 0 ? job.enqueuedNanos : System.nanoTime());
-        outcome = Outcome.success(job.work.run(this));
+        outcome = Outcome.success(job.runWork(this));
       } catch (Throwable t) {
         outcome = Outcome.failure(t);
       } finally {
@@ -263,7 +263,6 @@ final class AttemptImpl implements Attempt, TaskContext {
       return job.engine.onReportFromRunHere(this, outcome);
     } finally {
       RunningHere.exit(outer);
-      outerHere = null;
     }
   }
 
@@ -297,13 +296,12 @@ final class AttemptImpl implements Attempt, TaskContext {
    * the innermost one, past those whose work has returned and which are reporting. Null if none.
    */
   static AttemptImpl workRunningHere() {
-    Thread me = Thread.currentThread();
-    for (AttemptImpl a = RunningHere.current(); a != null; a = a.outerHere) {
-      if (a.runner == me) { // written by this very thread
-        return a;
-      }
-    }
-    return null;
+    return RunningHere.workingHere();
+  }
+
+  /** Whether this attempt's work runs on the current thread: called by that thread only (it wrote {@link #runner}). */
+  boolean worksHere() {
+    return runner == Thread.currentThread();
   }
 
   /** The name of the thread running the work in-process ({@link ThreadNames}), or null. */
@@ -334,25 +332,35 @@ final class AttemptImpl implements Attempt, TaskContext {
     }
   }
 
+  /**
+   * As the marker of a virtual thread running this attempt ({@link RunningHere}) that displaced no
+   * handler: passes the exception on as the thread would have without the marker, to its group.
+   * Not expected to be called: no exception leaves runHere while it is set.
+   */
+  @Override
+  public void uncaughtException(Thread t, Throwable e) {
+    t.getThreadGroup().uncaughtException(t, e);
+  }
+
   // ---- TaskContext (task side, in-process)
 
   @Override
   public int attempt() {
-    return number;
+    return number();
   }
 
   @Override
   public void progress(double fraction, String message) {
     checkArgument(fraction >= 0.0 && fraction <= 1.0, "progress fraction must be within [0, 1], got %s", fraction);
     if (job.current == this) { // an attempt abandoned at its timeout must not hide the current one's
-      job.progress = new Progress(number, fraction, message);
+      job.progress = new Progress(number(), fraction, message);
     }
     job.engine.onProgress(this, fraction, message);
   }
 
   @Override
   public String toString() {
-    return "attempt " + number + " of " + job.label();
+    return "attempt " + number() + " of " + job.label();
   }
 
   /**

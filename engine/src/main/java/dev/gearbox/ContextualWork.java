@@ -18,8 +18,11 @@ import java.util.concurrent.CompletionStage;
 final class ContextualWork {
   private ContextualWork() {}
 
-  /** {@code work} with what {@code carriers} capture in the calling thread, or {@code work} itself if they capture nothing. */
-  static Work wrap(ContextCarrier[] carriers, Work work) {
+  /**
+   * {@code work} (a {@link Work}, or a {@link Task} to run as one: see {@link Job#asWork}) with what
+   * {@code carriers} capture in the calling thread, or {@code work} itself if they capture nothing.
+   */
+  static Object wrap(ContextCarrier[] carriers, Object work) {
     CarriedContext first = null;
     CarriedContext[] all = null;
     int n = 0;
@@ -43,7 +46,8 @@ final class ContextualWork {
       return work;
     }
     List<CarriedContext> contexts = n == 1 ? List.of(first) : List.of(java.util.Arrays.copyOf(all, n));
-    return work instanceof AsyncWork async ? new Async(contexts, async) : new Sync(contexts, work);
+    Work w = Job.asWork(work);
+    return w instanceof AsyncWork async ? new Async(contexts, async) : new Sync(contexts, w);
   }
 
   /** The work inside, for code that looks at what the user submitted. */
@@ -55,7 +59,7 @@ final class ContextualWork {
   }
 
   /** The submitter's MDC carried by {@code work}, or an empty map. */
-  static Map<String, String> mdcOf(Work work) {
+  static Map<String, String> mdcOf(Object work) {
     List<CarriedContext> contexts = work instanceof Sync s ? s.contexts() : work instanceof Async a ? a.contexts() : List.of();
     for (CarriedContext c : contexts) {
       if (c instanceof MdcContext m) {

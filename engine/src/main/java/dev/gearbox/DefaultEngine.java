@@ -361,7 +361,7 @@ final class DefaultEngine implements Engine {
   @Override
   public <T> TaskFuture<T> submit(Task<T> task, TaskOptions options) {
     requireNonNull(task, "task");
-    return cast(submitWork(new TaskWork(task), options));
+    return cast(submitWork(task, options)); // the task itself: no wrapper held while it runs (Job#work)
   }
 
   @Override
@@ -416,23 +416,28 @@ final class DefaultEngine implements Engine {
     }
   }
 
-  /** Admission: starts the job at once, queues it, waits for space, or rejects it. */
-  TaskFuture<Object> submitWork(Work work, TaskOptions options) {
+  /**
+   * Admission: starts the job at once, queues it, waits for space, or rejects it.
+   *
+   * @param work a {@link Work}, or a {@link Task} to run as one (see {@link Job#work})
+   */
+  TaskFuture<Object> submitWork(Object work, TaskOptions options) {
     requireNonNull(options, "options");
     if (serialCheck != null) {
-      checkSerializable(work);
+      checkSerializable(Job.asWork(work));
     }
     if (initializer != null) {
-      work = InitializedWork.wrap(workerKey, initializer, work);
+      work = InitializedWork.wrap(workerKey, initializer, Job.asWork(work));
     }
     work = ContextualWork.wrap(carriers, work);
-    Job job = new Job(this, ids.incrementAndGet(), work, options);
+    Object prepared;
     try {
-      job.prepared = backend.prepare(work);
+      prepared = backend.prepare(Job.asWork(work));
     } catch (RejectedExecutionException e) {
       metrics.rejected.inc();
       throw e;
     }
+    Job job = new Job(this, ids.incrementAndGet(), work, prepared, options);
     boolean dispatch = false;
     Job prefetched = null;
     lockQuickly();
@@ -518,9 +523,8 @@ final class DefaultEngine implements Engine {
   private Job dispatchHeadLocked() {
     Job next = queue.poll();
     if (next != null) {
-      next.prefetched = busy >= slots;
+      next.state = busy >= slots ? Job.State.PREFETCHED : Job.State.RUNNING;
       busy++;
-      next.state = Job.State.RUNNING;
       addLive(next);
     }
     return next;
@@ -654,7 +658,7 @@ final class DefaultEngine implements Engine {
       if (handedBack) {
         job.enqueuedNanos = now; // read back by runHere, in this thread, as the attempt's start
       }
-      AttemptImpl a = new AttemptImpl(job, ++job.attempts, handedBack);
+      AttemptImpl a = new AttemptImpl(job, job.attempts() + 1, handedBack);
       job.current = a;
       if (!job.isDone()) {
         return a;
@@ -747,7 +751,7 @@ final class DefaultEngine implements Engine {
       }
     }
     if (!bus.isEmpty()) {
-      TaskEvent ev = job.event(a.number);
+      TaskEvent ev = job.event(a.number());
       bus.emit("taskStarted", l -> l.taskStarted(ev));
     }
   }
@@ -841,12 +845,12 @@ final class DefaultEngine implements Engine {
       d.cancel(false);
     }
     long startedAt = a.startedNanos;
+    long run = startedAt != 0L ? now - startedAt : 0L;
     if (startedAt != 0L) {
-      long run = now - startedAt;
       metrics.recordRunTime(run, now);
-      if (a.job.current == a) { // not a late report of an attempt abandoned at its timeout: no race on the field
-        a.job.lastRunNanos = run;
-      }
+    }
+    if (decided && Outcome.succeeded(outcome)) {
+      a.job.enqueuedNanos = run; // the job ends with this success: its queue time gives way to the run time (Job#successRunNanos)
     }
     Job job = a.job;
     Job next;
@@ -913,7 +917,7 @@ final class DefaultEngine implements Engine {
     Job job = a.job;
     boolean retry;
     try {
-      retry = a.number < job.retry().maxAttempts() && job.retry().shouldRetry(failure);
+      retry = a.number() < Math.min(job.retry().maxAttempts(), AttemptImpl.MAX_NUMBER) && job.retry().shouldRetry(failure);
     } catch (RuntimeException | Error e) {
       log.warn("Gearbox: the retry policy of {} threw while judging {}; not retrying", job.label(), failure, e);
       if (e != failure) {
@@ -922,7 +926,7 @@ final class DefaultEngine implements Engine {
       retry = false;
     }
     if (retry) {
-      Duration delay = job.retry().delayBefore(a.number + 1);
+      Duration delay = job.retry().delayBefore(a.number() + 1);
       boolean scheduled = false;
       lockQuickly();
       try {
@@ -945,7 +949,7 @@ final class DefaultEngine implements Engine {
       if (scheduled) {
         log.debug("Gearbox: {} failed ({}); retrying in {} ms", a, failure, delay.toMillis());
         if (!bus.isEmpty()) {
-          TaskEvent ev = job.event(a.number);
+          TaskEvent ev = job.event(a.number());
           bus.emit("taskRetried", l -> l.taskRetried(ev, failure, delay));
         }
         return false;
@@ -1137,7 +1141,7 @@ final class DefaultEngine implements Engine {
 
   /** Queues the events of a job just settled and completes its future. */
   private void complete(Job job, Object outcome) {
-    int attempt = job.attempts;
+    int attempt = job.attempts();
     if (Outcome.succeeded(outcome)) {
       if (!bus.isEmpty()) {
         TaskEvent ev = job.event(attempt);
@@ -1159,7 +1163,7 @@ final class DefaultEngine implements Engine {
     boolean wasRunning;
     lockQuickly();
     try {
-      wasRunning = job.state == Job.State.RUNNING;
+      wasRunning = job.state == Job.State.RUNNING || job.state == Job.State.PREFETCHED;
       if (!settleLocked(job)) {
         return;
       }
@@ -1168,7 +1172,7 @@ final class DefaultEngine implements Engine {
       mainLock.unlock();
     }
     if (!bus.isEmpty()) {
-      TaskEvent ev = job.event(job.attempts);
+      TaskEvent ev = job.event(job.attempts());
       bus.emit("taskCancelled", l -> l.taskCancelled(ev));
     }
     completing(() -> job.cancelInternal());
@@ -1196,12 +1200,16 @@ final class DefaultEngine implements Engine {
     mainLock.lock();
   }
 
+  /** Whether {@code job} is in the list of live jobs. Caller holds mainLock. */
+  private boolean isLiveLocked(Job job) {
+    return job.prevLive != null || liveHead == job;
+  }
+
   /** Caller holds mainLock. */
   private void addLive(Job job) {
-    if (job.inLive) {
+    if (isLiveLocked(job)) {
       return;
     }
-    job.inLive = true;
     job.prevLive = null;
     job.nextLive = liveHead;
     if (liveHead != null) {
@@ -1212,10 +1220,9 @@ final class DefaultEngine implements Engine {
 
   /** Caller holds mainLock. */
   private void removeLive(Job job) {
-    if (!job.inLive) {
+    if (!isLiveLocked(job)) {
       return;
     }
-    job.inLive = false;
     if (job.prevLive != null) {
       job.prevLive.nextLive = job.nextLive;
     } else {
@@ -1255,7 +1262,7 @@ final class DefaultEngine implements Engine {
 
   void onProgress(AttemptImpl a, double fraction, String message) {
     if (!bus.isEmpty()) {
-      TaskEvent ev = a.job.event(a.number);
+      TaskEvent ev = a.job.event(a.number());
       bus.emit("taskProgress", l -> l.taskProgress(ev, fraction, message));
     }
   }
@@ -1385,6 +1392,7 @@ final class DefaultEngine implements Engine {
   List<Job> shutdownNowReturningQueued() {
     List<Job> queued;
     List<Job> running;
+    List<Job> held; // dispatched into the backend's prefetch room: from STOP on nothing is dispatched, so this stays
     boolean releasing;
     lockQuickly();
     try {
@@ -1392,8 +1400,9 @@ final class DefaultEngine implements Engine {
       advanceRunStateLocked(RunState.STOP);
       queued = queue.snapshotInRunOrder();
       running = new ArrayList<>();
+      held = new ArrayList<>();
       for (Job j = liveHead; j != null; j = j.nextLive) {
-        running.add(j);
+        (j.state == Job.State.PREFETCHED ? held : running).add(j);
       }
       notFull.signalAll();
     } finally {
@@ -1401,7 +1410,7 @@ final class DefaultEngine implements Engine {
     }
     List<Job> neverStarted = new ArrayList<>();
     for (Job job : queued) {
-      if (job.attempts == 0) {
+      if (job.attempts() == 0) {
         neverStarted.add(job);
       }
       cancel(job, true);
@@ -1411,15 +1420,16 @@ final class DefaultEngine implements Engine {
     // would take, and it must find its cancel there before it starts (best effort, as
     // ExecutorService allows: one starting this very moment is interrupted instead).
     List<Job> started = new ArrayList<>();
-    for (Job job : running) {
+    for (Job job : held) {
       AttemptImpl a = job.current;
-      if (job.prefetched && job.attempts == 1 && a != null && a.startedNanos == 0L) {
+      if (job.attempts() == 1 && a != null && a.startedNanos == 0L) {
         neverStarted.add(job);
         cancel(job, true);
       } else {
         started.add(job);
       }
     }
+    started.addAll(running);
     for (Job job : started) {
       cancel(job, true);
     }

@@ -228,7 +228,7 @@ final class EngineExecutorService implements ExecutorService {
   public List<Runnable> shutdownNow() {
     List<Runnable> never = new ArrayList<>();
     for (Job job : engine.shutdownNowReturningQueued()) {
-      if (InitializedWork.unwrap(ContextualWork.unwrap(job.work)) instanceof DefaultEngine.TaskWork tw && tw.task() instanceof RunnableWork rw) {
+      if (InitializedWork.unwrap(ContextualWork.unwrap(job.work())) instanceof DefaultEngine.TaskWork tw && tw.task() instanceof RunnableWork rw) {
         never.add(rw.runnable());
       } else {
         never.add(new NeverStarted(job));
@@ -242,7 +242,7 @@ final class EngineExecutorService implements ExecutorService {
     @Override
     public void run() {
       try {
-        job.work.run(new DetachedContext(job));
+        job.runWork(new DetachedContext(job));
       } catch (RuntimeException e) {
         throw e;
       } catch (Exception e) {

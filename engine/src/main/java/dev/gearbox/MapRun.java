@@ -348,7 +348,7 @@ final class MapRun<I, O> implements Iterator<O> {
       throw e;
     }
     if (sizer.isAdaptive()) {
-      sizer.record(s.count, s.future.job().lastRunNanos);
+      sizer.record(s.count, s.future.job().successRunNanos());
     }
     // A single-input job returns the output itself; a chunk returns its outputs, maybe packed, one per input.
     if (s.count != 1 && (!Packed.isChunk(value) || Packed.length(value) != s.count)) {

@@ -60,7 +60,10 @@ public final class RetryPolicy {
     return new Builder();
   }
 
-  /** Total attempts, including the first; 1 means no retry. */
+  /**
+   * Total attempts, including the first; 1 means no retry. The engine runs at most 16,777,215
+   * attempts of one task, whatever this says.
+   */
   public int maxAttempts() {
     return maxAttempts;
   }

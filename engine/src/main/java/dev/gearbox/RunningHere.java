@@ -1,7 +1,5 @@
 package dev.gearbox;
 
-import java.util.IdentityHashMap;
-
 /**
  * Which attempt's {@code runHere} is active on the current thread (see
  * {@link AttemptImpl#runHere()}): how the engine tells a task, or a dependent action its report
@@ -10,74 +8,109 @@ import java.util.IdentityHashMap;
  * <p>A platform thread keeps it in a thread-local: a pool thread runs many attempts, and its one
  * entry is set and cleared without allocating. A virtual thread usually runs one attempt and ends;
  * a thread-local would give each one a map of its own (a table of 16 entries, the map and the
- * entry: 136 bytes, held while the task waits), so virtual threads are kept in shared tables
- * instead: {@value #STRIPES} identity maps, by thread id, each guarded by its own monitor. An
- * identity map keeps a thread and its attempt side by side in one array (12 to 24 bytes per
- * thread; a concurrent map's node and table took about 40). An entry is removed when the
- * attempt's runHere returns; the tables keep the size of the most virtual threads that ever ran
- * attempts at once. The monitors are held for a lookup only, never while blocking.
+ * entry: 136 bytes, held while the task waits), and even a shared table keeps an entry per thread
+ * (about 24 bytes). A virtual thread has no other per-thread slot, except one the engine's virtual
+ * threads do not otherwise use: the thread's {@linkplain Thread#getUncaughtExceptionHandler()
+ * uncaught-exception handler}. So on a virtual thread the attempt itself is the thread's handler
+ * while its runHere is active (it costs no object), and what it displaced is put back when it
+ * ends. As a handler, the marker passes an exception on to the handler it displaced, or to the
+ * thread's group, as the thread would have without it (no exception leaves runHere while it is
+ * set, so this is a formality).
  *
- * <p>Thread-safe. A thread reads only its own entry, which only it writes.
+ * <p>Nesting: when an attempt's runHere begins while another's is active on the thread (one run
+ * inside another's task, as the direct backend does), or on a virtual thread that has a handler of
+ * its own, the marker is a {@link Nested} pair of the attempt and what it displaced, the only
+ * object this makes; so the chain of attempts on a thread, innermost first, needs no field in
+ * each attempt.
+ *
+ * <p>Limit: a task that sets its own virtual thread's uncaught-exception handler replaces the
+ * marker. For the rest of that attempt the engine no longer sees it running there (so a submit or
+ * a wait of it on its own engine is not detected as nested: a wait that could never end then
+ * hangs instead of failing), and when the attempt ends the handler the attempt displaced is put
+ * back over the task's. Platform threads are not affected.
+ *
+ * <p>Thread-safety: a thread reads and writes only its own marker. Another thread that reads the
+ * handler of a virtual thread running an attempt sees the marker (the attempt, or a pair).
  */
 final class RunningHere {
-  private static final ThreadLocal<AttemptImpl> PLATFORM = new ThreadLocal<>();
-  /** Stripes of the virtual threads' tables: a power of two. */
-  private static final int STRIPES = 64;
-  @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type
-  private static final IdentityHashMap<Thread, AttemptImpl>[] VIRTUAL = new IdentityHashMap[STRIPES];
-
-  static {
-    for (int i = 0; i < STRIPES; i++) {
-      VIRTUAL[i] = new IdentityHashMap<>();
-    }
-  }
+  /** The marker of a platform thread: an attempt, a {@link Nested}, or null. */
+  private static final ThreadLocal<Object> PLATFORM = new ThreadLocal<>();
 
   private RunningHere() {}
 
-  /** Marks {@code a}'s runHere as active on this thread; returns the attempt it displaces, or null. */
-  static AttemptImpl enter(AttemptImpl a) {
-    Thread me = Thread.currentThread();
-    if (me.isVirtual()) {
-      IdentityHashMap<Thread, AttemptImpl> m = tableOf(me);
-      synchronized (m) {
-        return m.put(me, a);
+  /**
+   * The marker of an attempt whose runHere began while something else was marked on the thread, or
+   * on a virtual thread with a handler of its own: the attempt, and what it displaced (an outer
+   * attempt, another Nested, or the thread's own handler).
+   */
+  private record Nested(AttemptImpl attempt, Object displaced) implements Thread.UncaughtExceptionHandler {
+    @Override
+    public void uncaughtException(Thread t, Throwable e) {
+      if (displaced instanceof Thread.UncaughtExceptionHandler h) {
+        h.uncaughtException(t, e);
+      } else {
+        t.getThreadGroup().uncaughtException(t, e);
       }
     }
-    AttemptImpl outer = PLATFORM.get();
-    PLATFORM.set(a);
+  }
+
+  /**
+   * Marks {@code a}'s runHere as active on this thread; returns what it displaces, to give to
+   * {@link #exit}: the outer marker, or on a virtual thread the handler the thread had, or null.
+   */
+  static Object enter(AttemptImpl a) {
+    Thread me = Thread.currentThread();
+    if (me.isVirtual()) {
+      Thread.UncaughtExceptionHandler had = me.getUncaughtExceptionHandler();
+      Object displaced = had == me.getThreadGroup() ? null : had; // the group is what a thread without a handler of its own reports
+      me.setUncaughtExceptionHandler(displaced == null ? a : new Nested(a, displaced));
+      return displaced;
+    }
+    Object outer = PLATFORM.get();
+    PLATFORM.set(outer == null ? a : new Nested(a, outer));
     return outer;
   }
 
-  /** Ends the runHere that {@link #enter} began, giving the thread back to {@code outer} (or to none). */
-  static void exit(AttemptImpl outer) {
+  /** Ends the runHere that {@link #enter} began, giving the thread back to what it displaced. */
+  static void exit(Object displaced) {
     Thread me = Thread.currentThread();
     if (me.isVirtual()) {
-      IdentityHashMap<Thread, AttemptImpl> m = tableOf(me);
-      synchronized (m) {
-        if (outer == null) {
-          m.remove(me);
-        } else {
-          m.put(me, outer);
-        }
-      }
+      me.setUncaughtExceptionHandler((Thread.UncaughtExceptionHandler) displaced);
     } else {
-      PLATFORM.set(outer); // set, not removed: a pool thread keeps its entry for its next attempt
+      PLATFORM.set(displaced); // set, not removed: a pool thread keeps its entry for its next attempt
     }
+  }
+
+  private static Object marker() {
+    Thread me = Thread.currentThread();
+    return me.isVirtual() ? me.getUncaughtExceptionHandler() : PLATFORM.get();
   }
 
   /** The innermost attempt whose runHere is active on this thread, or null. */
   static AttemptImpl current() {
-    Thread me = Thread.currentThread();
-    if (me.isVirtual()) {
-      IdentityHashMap<Thread, AttemptImpl> m = tableOf(me);
-      synchronized (m) {
-        return m.get(me);
-      }
-    }
-    return PLATFORM.get();
+    Object m = marker();
+    return m instanceof AttemptImpl a ? a : m instanceof Nested n ? n.attempt() : null;
   }
 
-  private static IdentityHashMap<Thread, AttemptImpl> tableOf(Thread t) {
-    return VIRTUAL[(int) t.threadId() & (STRIPES - 1)];
+  /**
+   * The innermost attempt whose work (not its report) runs on this thread, past those whose work
+   * has returned and which are reporting; null if none.
+   */
+  static AttemptImpl workingHere() {
+    for (Object m = marker(); ; ) {
+      AttemptImpl a;
+      if (m instanceof AttemptImpl x) {
+        a = x;
+        m = null;
+      } else if (m instanceof Nested n) {
+        a = n.attempt();
+        m = n.displaced();
+      } else {
+        return null; // nothing marked, or the thread's own handler below the attempts
+      }
+      if (a.worksHere()) {
+        return a;
+      }
+    }
   }
 }

@@ -66,12 +66,12 @@ final class Snapshots {
         long t = a.startedNanos;
         started = t == 0L ? null : at(now, nanoNow, t);
         AttemptImpl.Progress p = j.progress;
-        if (p != null && p.attempt() == a.number) {
+        if (p != null && p.attempt() == a.number()) {
           progress = p.fraction();
           message = p.message();
         }
       }
-      tasks.add(new EngineSnapshot.TaskInfo(j.id, j.name(), state, j.attempts, where,
+      tasks.add(new EngineSnapshot.TaskInfo(j.id, j.name(), state, j.attempts(), where,
           at(now, nanoNow, j.submittedNanos), started, progress, message));
     }
     List<EngineSnapshot.MapInfo> maps = new ArrayList<>();

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Test;
 
 class JobQueueTest {
   private static Job job(long id, int priority) {
-    return new Job(null, id, ctx -> null, TaskOptions.newBuilder().priority(priority).build());
+    return new Job(null, id, (dev.gearbox.spi.Work) ctx -> null, null, TaskOptions.newBuilder().priority(priority).build());
   }
 
   @Test

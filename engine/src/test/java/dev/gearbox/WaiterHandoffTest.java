@@ -15,7 +15,7 @@ class WaiterHandoffTest {
 
   /** A future whose hand-off slot the test uses (its own completion plays no part). */
   private static TaskFuture<?> holder() {
-    return new Job(null, 1, ctx -> null, TaskOptions.defaults());
+    return new Job(null, 1, (dev.gearbox.spi.Work) ctx -> null, null, TaskOptions.defaults());
   }
 
   /** Starts a thread that waits in the handoff until {@code done} completes; returns it once it is parked there. */

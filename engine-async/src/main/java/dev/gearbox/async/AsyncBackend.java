@@ -29,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * The concurrency limit is the engine's slot count ({@link #parallelism()}); tasks beyond it wait
  * in the engine's queue, and the engine's {@code queued} counter counts those waits.
  *
- * <p>Memory: a blocked task holds its virtual thread, the core's bookkeeping and one {@link Runner}
- * (the thread's body, linked into the list of running threads that {@link #shutdownNow()}
- * interrupts). Threads are unnamed unless {@code gearbox.async.name-prefix} is set, as the JDK's
- * own virtual-thread executor leaves them: a name is a string per thread.
+ * <p>Memory: a blocked task holds its virtual thread, the core's bookkeeping (the job, which is
+ * its future, and the attempt) and one {@link Runner} of 24 bytes (the thread's body, then its
+ * link in the list of running threads that {@link #shutdownNow()} interrupts). Threads are
+ * unnamed unless {@code gearbox.async.name-prefix} is set, as the JDK's own virtual-thread
+ * executor leaves them: a name is a string per thread.
  *
  * <p>Pinning: before JDK 24, a virtual thread that blocks inside {@code synchronized} pins its
  * carrier thread (JEP 491 removed that in 24). The backend logs a warning once when it runs on an
@@ -46,10 +47,11 @@ final class AsyncBackend implements Backend {
   private final java.util.concurrent.ThreadFactory threads;
   /**
    * Virtual threads running blocking work, for shutdownNow: a doubly linked list through the
-   * runners themselves (no node or table per thread, unlike a concurrent set). Guarded by itself.
+   * runners themselves (no node or table per thread, unlike a concurrent set), which each thread
+   * joins as it begins to run. Guarded by itself.
    */
-  private final Runner running = new Runner(null);
-  /** Set once shutdownNow has walked {@link #running}: a runner linked after that is interrupted by its starter. Guarded by {@link #running}. */
+  private final Head running = new Head(this);
+  /** Set once shutdownNow has walked {@link #running}: a runner linked after that interrupts its own thread. Guarded by {@link #running}. */
   private boolean stopped;
   /** Stages in flight, for shutdownNow. */
   private final Set<StageExecution> stages = ConcurrentHashMap.newKeySet();
@@ -86,17 +88,11 @@ final class AsyncBackend implements Backend {
     if (attempt.work() instanceof AsyncWork work) {
       return startStage(attempt, work);
     }
-    Runner r = new Runner(attempt); // before the count: nothing between it and the try may throw
+    Runner r = new Runner(running, attempt); // before the count: nothing between it and the try may throw
     active.incrementAndGet();
     try {
-      r.thread = threads.newThread(r);
-      boolean stopped = r.link(); // registered before it starts: shutdownNow's walk finds it, or link saw that walk
-      r.thread.start();
-      if (stopped) {
-        r.thread.interrupt(); // shutdownNow walked the list before it was linked
-      }
+      threads.newThread(r).start(); // counted before it starts: awaitTermination waits for it from now on
     } catch (Throwable e) {
-      r.unlink();
       done();
       throw new RejectedExecutionException("the async backend could not start a virtual thread: " + e, e);
     }
@@ -104,24 +100,17 @@ final class AsyncBackend implements Backend {
   }
 
   /** The body of a virtual thread: this attempt, then each attempt the core hands over. */
-  private void runBlocking(Runner r) {
-    try {
-      Attempt a = r.first;
-      r.first = null; // not held while the thread runs the attempts handed over after it
-      while (a != null) {
-        if (a.work() instanceof AsyncWork work) {
-          try {
-            a.attach(startStage(a, work)); // a stage needs no thread: do not hold this one for it
-          } catch (RuntimeException | Error e) {
-            a.lost(new EngineException(a.taskId(), a.taskName(), "the async backend could not start it: " + e, e));
-          }
-          break;
+  private void runBlocking(Attempt a) {
+    while (a != null) {
+      if (a.work() instanceof AsyncWork work) {
+        try {
+          a.attach(startStage(a, work)); // a stage needs no thread: do not hold this one for it
+        } catch (RuntimeException | Error e) {
+          a.lost(new EngineException(a.taskId(), a.taskName(), "the async backend could not start it: " + e, e));
         }
-        a = a.runHere();
+        break;
       }
-    } finally {
-      r.unlink();
-      done();
+      a = a.runHere();
     }
   }
 
@@ -208,7 +197,7 @@ final class AsyncBackend implements Backend {
     synchronized (running) {
       stopped = true;
       for (Runner r = running.next; r != null; r = r.next) {
-        toInterrupt.add(r.thread);
+        toInterrupt.add((Thread) r.who); // a linked runner holds its thread
       }
     }
     for (Thread t : toInterrupt) {
@@ -235,45 +224,63 @@ final class AsyncBackend implements Backend {
   }
 
   /**
-   * A virtual thread running blocking work: its body, and its link in {@link #running}. The list's
-   * head is a runner without a thread. Links are guarded by {@link #running}.
+   * A virtual thread running blocking work: its body, then its link in {@link #running}. Three
+   * fields (24 bytes), each doing two jobs: until the thread runs, {@link #who} is its first
+   * attempt and {@link #prev} the list's head, which leads to the backend; once the thread has
+   * linked itself, they are the thread (for shutdownNow) and its predecessor. The links are
+   * guarded by the head; the starting values are written before the thread starts.
    */
-  private final class Runner implements Runnable {
-    /** The attempt the thread starts with; cleared once taken. */
-    Attempt first;
-    /** Written before the thread starts and before the runner is linked; read by shutdownNow. */
-    Thread thread;
-    /** Null while not linked (the head is every linked runner's first predecessor). */
-    private Runner prev;
-    private Runner next;
+  private static class Runner implements Runnable {
+    /** The first attempt until the thread runs; then the thread. */
+    Object who;
+    /** The list's head until linked; then the predecessor, or null once unlinked. */
+    Runner prev;
+    Runner next;
 
-    Runner(Attempt first) {
-      this.first = first;
+    Runner(Runner head, Attempt first) {
+      this.prev = head;
+      this.who = first;
     }
 
     @Override
     public void run() {
-      runBlocking(this);
-    }
-
-    /** Links this runner; returns whether shutdownNow has walked the list already (the caller interrupts it then). */
-    boolean link() {
-      synchronized (running) {
-        prev = running;
-        next = running.next;
-        if (next != null) {
-          next.prev = this;
+      Head head = (Head) prev;
+      try {
+        try {
+          head.backend.runBlocking(link(head)); // no local keeps the first attempt while later ones run
+        } finally {
+          unlink(head);
         }
-        running.next = this;
-        return stopped;
+      } finally {
+        head.backend.done();
       }
     }
 
-    void unlink() {
-      synchronized (running) {
-        if (prev == null) {
-          return;
+    /**
+     * Links this runner with its thread, interrupting the thread if shutdownNow has walked the list
+     * already; returns the first attempt, which the runner no longer holds.
+     */
+    private Attempt link(Head head) {
+      Attempt first = (Attempt) who;
+      boolean stopped;
+      synchronized (head) {
+        who = Thread.currentThread();
+        prev = head;
+        next = head.next;
+        if (next != null) {
+          next.prev = this;
         }
+        head.next = this;
+        stopped = head.backend.stopped;
+      }
+      if (stopped) {
+        Thread.currentThread().interrupt(); // shutdownNow walked the list before this thread joined it
+      }
+      return first;
+    }
+
+    private void unlink(Head head) {
+      synchronized (head) {
         prev.next = next;
         if (next != null) {
           next.prev = prev;
@@ -281,6 +288,16 @@ final class AsyncBackend implements Backend {
         prev = null;
         next = null;
       }
+    }
+  }
+
+  /** The head of {@link #running}: a runner without a thread, leading to the backend. */
+  private static final class Head extends Runner {
+    final AsyncBackend backend;
+
+    Head(AsyncBackend backend) {
+      super(null, null);
+      this.backend = backend;
     }
   }
 
