@@ -247,7 +247,13 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
     }
     // Marked from before the work starts until the report has returned (so also while the report
     // completes the future and runs the caller's dependent actions): see RunningHere.
-    Object outer = RunningHere.enter(this);
+    Object outer;
+    try {
+      outer = RunningHere.enter(this);
+    } catch (Throwable t) { // no memory for the marker's pair: the attempt still reports
+      endHere();
+      return job.engine.onReportFromRunHere(this, Outcome.failure(t));
+    }
     try {
       Object outcome;
       try {
@@ -335,7 +341,8 @@ final class AttemptImpl implements Attempt, TaskContext, Thread.UncaughtExceptio
   /**
    * As the marker of a virtual thread running this attempt ({@link RunningHere}) that displaced no
    * handler: passes the exception on as the thread would have without the marker, to its group.
-   * Not expected to be called: no exception leaves runHere while it is set.
+   * Called when code of the task hands an exception to its thread's handler itself, as some
+   * libraries do with errors they cannot throw.
    */
   @Override
   public void uncaughtException(Thread t, Throwable e) {

@@ -179,7 +179,7 @@ final class DefaultEngine implements Engine {
   /** Jobs waiting for a slot. Guarded by mainLock. */
   private final JobQueue queue = new JobQueue();
   /**
-   * Jobs RUNNING or WAITING_RETRY (queued ones are in {@link #queue}), as an intrusive list
+   * Jobs RUNNING, PREFETCHED or WAITING_RETRY (queued ones are in {@link #queue}), as an intrusive list
    * through {@link Job#prevLive}/{@link Job#nextLive}: shutdownNow needs them, and linking is
    * cheaper under the lock than hashing. Guarded by mainLock.
    */

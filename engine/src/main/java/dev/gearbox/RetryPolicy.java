@@ -111,7 +111,10 @@ public final class RetryPolicy {
 
     private Builder() {}
 
-    /** Total attempts including the first; at least 1. */
+    /**
+     * Total attempts including the first; at least 1. The engine runs at most 16,777,215 attempts
+     * of one task, so a larger value (a policy meant to retry for ever) stops there.
+     */
     public Builder maxAttempts(int maxAttempts) {
       checkArgument(maxAttempts >= 1, "maxAttempts must be >= 1, got %s", maxAttempts);
       this.maxAttempts = maxAttempts;

@@ -14,8 +14,8 @@ package dev.gearbox;
  * uncaught-exception handler}. So on a virtual thread the attempt itself is the thread's handler
  * while its runHere is active (it costs no object), and what it displaced is put back when it
  * ends. As a handler, the marker passes an exception on to the handler it displaced, or to the
- * thread's group, as the thread would have without it (no exception leaves runHere while it is
- * set, so this is a formality).
+ * thread's group, as the thread would have without it: libraries that cannot throw an error hand
+ * it to the current thread's handler, and it reaches the handler the task would have had.
  *
  * <p>Nesting: when an attempt's runHere begins while another's is active on the thread (one run
  * inside another's task, as the direct backend does), or on a virtual thread that has a handler of
@@ -27,7 +27,10 @@ package dev.gearbox;
  * marker. For the rest of that attempt the engine no longer sees it running there (so a submit or
  * a wait of it on its own engine is not detected as nested: a wait that could never end then
  * hangs instead of failing), and when the attempt ends the handler the attempt displaced is put
- * back over the task's. Platform threads are not affected.
+ * back over the task's. Code that copies the current thread's handler into a thread it makes (or
+ * saves it and sets it back later) carries the marker there: that thread then looks to the engine
+ * as if it ran the attempt (a submit from it to a full queue is rejected rather than blocking),
+ * and keeps the attempt reachable while it lives. Platform threads are not affected.
  *
  * <p>Thread-safety: a thread reads and writes only its own marker. Another thread that reads the
  * handler of a virtual thread running an attempt sees the marker (the attempt, or a pair).

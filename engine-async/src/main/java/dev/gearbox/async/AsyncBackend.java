@@ -281,6 +281,9 @@ final class AsyncBackend implements Backend {
 
     private void unlink(Head head) {
       synchronized (head) {
+        if (!(who instanceof Thread)) {
+          return; // link failed before it linked anything
+        }
         prev.next = next;
         if (next != null) {
           next.prev = prev;

@@ -23,7 +23,7 @@ public interface Attempt {
   /** 1 for the first attempt. */
   int number();
 
-  /** What to run. */
+  /** What to run. It may be a new object on each call: do not rely on its identity. */
   Work work();
 
   /**
