@@ -334,6 +334,16 @@ public final class WaitingTasksComparison {
 
   /** A loopback HTTP server whose handlers answer after {@link #LATENCY_MILLIS}. */
   private static final class LocalServer implements AutoCloseable {
+    static {
+      // The JDK's server keeps at most 200 idle connections by default and closes the rest, while
+      // the client keeps up to HTTP_CONCURRENCY in its pool: the next variant then sends on a
+      // connection the server has closed and fails ("header parser received no bytes"). Read once,
+      // when the server's classes load, so set before the first server is made.
+      if (System.getProperty("sun.net.httpserver.maxIdleConnections") == null) {
+        System.setProperty("sun.net.httpserver.maxIdleConnections", String.valueOf(2 * HTTP_CONCURRENCY));
+      }
+    }
+
     final HttpServer server;
     final ExecutorService handlers = Executors.newVirtualThreadPerTaskExecutor();
     final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
