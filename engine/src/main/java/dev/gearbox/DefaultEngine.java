@@ -688,6 +688,13 @@ final class DefaultEngine implements Engine {
   private static final class StartFrame {
     /** The innermost frame of each thread, in a holder so that pushing and popping cost no map lookup. */
     private static final ThreadLocal<StartFrame[]> TOP = new ThreadLocal<>();
+    /**
+     * Frames pushed on virtual threads and not yet popped, in every engine. Reading a thread-local
+     * makes the thread's map if it has none (about 136 bytes), and a virtual thread usually runs one
+     * task, whose report looks for a frame: while this is 0 no virtual thread has one, so the
+     * lookup is skipped. A frame this thread pushed is counted before it can be looked up here.
+     */
+    private static final java.util.concurrent.atomic.AtomicInteger ON_VIRTUAL_THREADS = new java.util.concurrent.atomic.AtomicInteger();
 
     private final DefaultEngine engine;
     private final StartFrame outer;
@@ -702,6 +709,9 @@ final class DefaultEngine implements Engine {
     }
 
     static StartFrame push(DefaultEngine engine) {
+      if (Thread.currentThread().isVirtual()) {
+        ON_VIRTUAL_THREADS.incrementAndGet();
+      }
       StartFrame[] top = TOP.get();
       if (top == null) {
         top = new StartFrame[1];
@@ -714,10 +724,16 @@ final class DefaultEngine implements Engine {
 
     void pop() {
       top[0] = outer;
+      if (Thread.currentThread().isVirtual()) {
+        ON_VIRTUAL_THREADS.decrementAndGet();
+      }
     }
 
     /** The innermost frame of {@code engine} on this thread, or null. */
     static StartFrame of(DefaultEngine engine) {
+      if (ON_VIRTUAL_THREADS.get() == 0 && Thread.currentThread().isVirtual()) {
+        return null; // no virtual thread has a frame, this one neither: no map made to find out
+      }
       StartFrame[] top = TOP.get();
       for (StartFrame f = top == null ? null : top[0]; f != null; f = f.outer) {
         if (f.engine == engine) {
@@ -1026,26 +1042,53 @@ final class DefaultEngine implements Engine {
 
   /** Whether this thread is completing a future of this engine, however deep (a dependent of one engine's task may complete another's). */
   private boolean completingHere() {
-    CompletingStack c = CompletingStack.CURRENT.get();
+    CompletingStack c = CompletingStack.current();
     return c != null && c.contains(this);
   }
 
   /**
-   * The engines whose futures this thread is completing, innermost last. Kept for the thread's
-   * life once made (an array and a depth), so that marking a completion allocates nothing.
-   * Thread-confined.
+   * The engines whose futures this thread is completing, innermost last. A platform thread keeps
+   * its stack for its life once made (an array and a depth), in a thread-local, so that marking a
+   * completion allocates nothing. A virtual thread usually completes one task's future and ends: a
+   * thread-local would make it a map of its own (about 136 bytes) for that, so its stack lives in
+   * shared tables instead, {@value #STRIPES} identity maps by thread id, each guarded by its own
+   * monitor (held for a lookup only), and only while it is completing something.
+   * Thread-confined: a thread reads and writes only its own stack.
    */
   private static final class CompletingStack {
     static final ThreadLocal<CompletingStack> CURRENT = new ThreadLocal<>();
+    /** Stripes of the virtual threads' tables: a power of two. */
+    private static final int STRIPES = 64;
+    @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type
+    private static final java.util.IdentityHashMap<Thread, CompletingStack>[] VIRTUAL = new java.util.IdentityHashMap[STRIPES];
+
+    static {
+      for (int i = 0; i < STRIPES; i++) {
+        VIRTUAL[i] = new java.util.IdentityHashMap<>();
+      }
+    }
 
     private DefaultEngine[] engines = new DefaultEngine[2];
     private int depth;
 
     static CompletingStack enter(DefaultEngine engine) {
-      CompletingStack c = CURRENT.get();
-      if (c == null) {
-        c = new CompletingStack();
-        CURRENT.set(c);
+      Thread me = Thread.currentThread();
+      CompletingStack c;
+      if (me.isVirtual()) {
+        java.util.IdentityHashMap<Thread, CompletingStack> m = tableOf(me);
+        synchronized (m) {
+          c = m.get(me);
+          if (c == null) {
+            c = new CompletingStack();
+            m.put(me, c);
+          }
+        }
+      } else {
+        c = CURRENT.get();
+        if (c == null) {
+          c = new CompletingStack();
+          CURRENT.set(c);
+        }
       }
       if (c.depth == c.engines.length) {
         c.engines = java.util.Arrays.copyOf(c.engines, c.depth * 2);
@@ -1054,8 +1097,31 @@ final class DefaultEngine implements Engine {
       return c;
     }
 
+    /** This thread's stack, or null if it has none. */
+    static CompletingStack current() {
+      Thread me = Thread.currentThread();
+      if (me.isVirtual()) {
+        java.util.IdentityHashMap<Thread, CompletingStack> m = tableOf(me);
+        synchronized (m) {
+          return m.get(me);
+        }
+      }
+      return CURRENT.get();
+    }
+
+    private static java.util.IdentityHashMap<Thread, CompletingStack> tableOf(Thread t) {
+      return VIRTUAL[(int) t.threadId() & (STRIPES - 1)];
+    }
+
     void exit() {
       engines[--depth] = null;
+      Thread me = Thread.currentThread();
+      if (depth == 0 && me.isVirtual()) {
+        java.util.IdentityHashMap<Thread, CompletingStack> m = tableOf(me);
+        synchronized (m) {
+          m.remove(me);
+        }
+      }
     }
 
     boolean contains(DefaultEngine engine) {
