@@ -693,6 +693,8 @@ final class DefaultEngine implements Engine {
      * makes the thread's map if it has none (about 136 bytes), and a virtual thread usually runs one
      * task, whose report looks for a frame: while this is 0 no virtual thread has one, so the
      * lookup is skipped. A frame this thread pushed is counted before it can be looked up here.
+     * Shared by every thread, unlike the frames. A report that then starts the next task pushes a
+     * frame of its own, which makes the map anyway: the saving is for reports that start nothing.
      */
     private static final java.util.concurrent.atomic.AtomicInteger ON_VIRTUAL_THREADS = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -709,15 +711,15 @@ final class DefaultEngine implements Engine {
     }
 
     static StartFrame push(DefaultEngine engine) {
-      if (Thread.currentThread().isVirtual()) {
-        ON_VIRTUAL_THREADS.incrementAndGet();
-      }
       StartFrame[] top = TOP.get();
       if (top == null) {
         top = new StartFrame[1];
         TOP.set(top);
       }
       StartFrame f = new StartFrame(engine, top[0], top);
+      if (Thread.currentThread().isVirtual()) {
+        ON_VIRTUAL_THREADS.incrementAndGet(); // once nothing here can throw: a count never outlives its frame
+      }
       top[0] = f;
       return f;
     }
@@ -1051,9 +1053,9 @@ final class DefaultEngine implements Engine {
    * its stack for its life once made (an array and a depth), in a thread-local, so that marking a
    * completion allocates nothing. A virtual thread usually completes one task's future and ends: a
    * thread-local would make it a map of its own (about 136 bytes) for that, so its stack lives in
-   * shared tables instead, {@value #STRIPES} identity maps by thread id, each guarded by its own
-   * monitor (held for a lookup only), and only while it is completing something.
-   * Thread-confined: a thread reads and writes only its own stack.
+   * shared tables instead, {@value #STRIPES} identity maps keyed by the thread and striped by its
+   * id, each guarded by its own monitor (held for a lookup, an insert or a removal only), and only
+   * while it is completing something. Thread-confined: a thread reads and writes only its own stack.
    */
   private static final class CompletingStack {
     static final ThreadLocal<CompletingStack> CURRENT = new ThreadLocal<>();
