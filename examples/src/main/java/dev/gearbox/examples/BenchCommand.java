@@ -450,6 +450,9 @@ final class BenchCommand implements Callable<Integer> {
   /** What bench.py measured: its version, its one-thread baseline, and its rows, the one-thread row first. */
   record PythonFigures(String version, Baseline baseline, List<Row> rows) {}
 
+  /** The kinds of line {@code bench.py} prints; other lines are reported and skipped. */
+  private static final java.util.Set<String> PYTHON_KINDS = java.util.Set.of("version", "pin", "base", "cpu", "io");
+
   /**
    * Reads what bench.py printed, one tab-separated line per figure: "version\tpython\t3.11.7";
    * "pin\tpinned\t-" or "pin\tunpinned\t<why>"; "base\t<CPU n, or unpinned>\t<seconds of each round,
@@ -475,7 +478,7 @@ final class BenchCommand implements Callable<Integer> {
       }
       String[] f = line.strip().split("\t");
       String kind = f[0];
-      if (!List.of("version", "pin", "base", "cpu", "io").contains(kind)) {
+      if (!PYTHON_KINDS.contains(kind)) {
         out.println("  python3 printed a line that is not a measurement, ignored: " + line);
         continue;
       }
@@ -503,7 +506,7 @@ final class BenchCommand implements Callable<Integer> {
               throw new IllegalArgumentException("two CPU figures for " + f[1]);
             }
           }
-          default -> { // io
+          case "io" -> {
             double seconds = Double.parseDouble(f[2]);
             if (!(seconds > 0) || Double.isInfinite(seconds)) {
               throw new NumberFormatException("not a positive time");
@@ -512,6 +515,7 @@ final class BenchCommand implements Callable<Integer> {
               throw new IllegalArgumentException("two I/O figures for " + f[1]);
             }
           }
+          default -> throw new AssertionError(kind); // not in PYTHON_KINDS: skipped above
         }
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("a '" + kind + "' line with a figure that is not a time (" + e.getMessage() + "): " + line, e);

@@ -162,16 +162,18 @@ class ExamplesSmokeTest {
       String[] cells = line.split("\\|");
       String side = cells.length > 1 && cells[1].strip().startsWith("Python") ? "Python" : "Java";
       double[] b = bound.get(side);
-      if (cells.length > 3 && (cells[3].strip().matches("\\d+\\.\\d+x.*") || cells[3].contains("fault"))) {
+      boolean speedup = cells.length > 3 && cells[3].strip().matches("\\d+\\.\\d+x.*");
+      boolean fault = cells.length > 3 && cells[3].contains("fault");
+      if (speedup || fault) {
         speedupRows.merge(side, 1, Integer::sum);
       }
-      if (cells.length > 3 && cells[3].strip().matches("\\d+\\.\\d+x.*")) {
+      if (speedup) {
         withinBound++;
         double[] s = figures(cells[3]);
         for (int i = 0; i < 3; i++) {
           assertThat(s[i]).as(line).isLessThanOrEqualTo(b[i] + 0.005); // printed rounded
         }
-      } else if (cells.length > 3 && cells[3].contains("fault")) {
+      } else if (fault) {
         java.util.regex.Matcher m = java.util.regex.Pattern
             .compile("fault: ([0-9.]+)x > ([0-9.]+)(?: in round ([0-9]+) \\((capacity \\+5%|one per CPU)\\)| cores)")
             .matcher(cells[3].strip());
