@@ -290,6 +290,9 @@ public final class ProcessComparison {
     }
     long[] pids = workerPids(e);
     long self = ProcessHandle.current().pid();
+    boolean byThread = Boolean.getBoolean("roundtrip.threads");
+    java.util.Map<String, Long> engineThreads0 = byThread ? ContextSwitches.byThread(self) : java.util.Map.of();
+    List<java.util.Map<String, Long>> workerThreads0 = byThread ? LongStream.of(pids).mapToObj(ContextSwitches::byThread).toList() : List.of();
     long engine0 = voluntarySwitches(self);
     long workers0 = LongStream.of(pids).map(ProcessComparison::voluntarySwitches).sum();
     long t = System.nanoTime();
@@ -299,7 +302,25 @@ public final class ProcessComparison {
     double micros = (System.nanoTime() - t) / 1e3 / ROUND_TRIPS;
     long engine1 = voluntarySwitches(self);
     long workers1 = LongStream.of(pids).map(ProcessComparison::voluntarySwitches).sum();
+    if (byThread) {
+      printByThread("engine JVM", engineThreads0, ContextSwitches.byThread(self));
+      for (int w = 0; w < pids.length; w++) {
+        printByThread("worker pid " + pids[w], workerThreads0.get(w), ContextSwitches.byThread(pids[w]));
+      }
+    }
     return new double[] {micros, (engine1 - engine0) / (double) ROUND_TRIPS, (workers1 - workers0) / (double) ROUND_TRIPS};
+  }
+
+  /** Prints, per thread name, the voluntary switches per round trip between two readings (0.005 and more). */
+  private static void printByThread(String process, java.util.Map<String, Long> before, java.util.Map<String, Long> after) {
+    StringBuilder line = new StringBuilder("  switches per trip, " + process + ":");
+    after.forEach((name, n) -> {
+      double perTrip = (n - before.getOrDefault(name, 0L)) / (double) ROUND_TRIPS;
+      if (perTrip >= 0.005) {
+        line.append(String.format(Locale.ROOT, " %s %.3f;", name, perTrip));
+      }
+    });
+    System.out.println(line);
   }
 
   /** The process ids of the engine's live workers. */

@@ -31,11 +31,12 @@ import java.util.concurrent.locks.LockSupport;
  * ends a task flushes its OK before the task stops counting as running.
  *
  * <p>With {@code concurrency} 1 the reading is handed on lazily: while the other thread stands by
- * (ticks every {@link #TICK_NANOS}), the thread that read a task runs it keeping the reading (a
+ * (looks every {@link #TICK_NANOS} at first, less often while tasks keep ending between its looks,
+ * down to every {@link #MAX_TICK_NANOS}), the thread that read a task runs it keeping the reading (a
  * {@link Hold}) and reads on after it, so a short task costs this JVM no wake-up besides the read.
- * The standby takes the reading once the same hold has lasted through a whole tick (at most two
- * ticks after the task started), so a CANCEL, REVOKE or channel reply behind it is read within
- * that; a task about to wait for a channel reply (on any of its threads) passes the reading on at
+ * The standby takes the reading once the same hold has lasted from one look to the next (at most two
+ * of the longest intervals after the task started), so a CANCEL, REVOKE or channel reply behind it is
+ * read within that; a task about to wait for a channel reply (on any of its threads) passes the reading on at
  * once ({@link #passReadingOn}), and the pass is withdrawn if the task ends before the standby took
  * it. Every RUN waits in {@link #waiting} until the reading thread has read the frames already
  * whole on stdin and released it ({@link WorkerTask#released}); only a released task starts,
@@ -87,13 +88,18 @@ final class WorkerLoop implements WorkerBound.Handler {
   /** The tasks' channel handles and their calls to the engine. */
   private final RemoteChannels channels;
 
-  /** How often the standby looks at the task the reading thread runs (lazy hand-over, concurrency 1). */
+  /** The standby's first interval between two looks at the task the reading thread runs (lazy hand-over, concurrency 1). */
   static final long TICK_NANOS = 1_000_000;
-  /** Ticks without a task after which the standby goes back to the pool. */
+  /** The longest interval: each look that finds the reading thread moved on since the last doubles it, up to this. */
+  static final long MAX_TICK_NANOS = 8_000_000;
+  /** Looks without a task after which the standby goes back to the pool. */
   static final int IDLE_TICKS = 3;
-  /** {@link #TICK_NANOS} and {@link #IDLE_TICKS}, or what a test sets. */
+  /** {@link #TICK_NANOS}, {@link #MAX_TICK_NANOS} and {@link #IDLE_TICKS}, or what a test sets. */
   private final long tickNanos;
+  private final long maxTickNanos;
   private final int idleTicks;
+  /** How many times a standby looked; guarded by {@link #roles}; for tests. */
+  private long looks;
   /** Owed outcomes whose flush outlasted the hold it ran under (the standby took the reading meanwhile); guarded by {@link #roles}; for tests. */
   private int flushesOutlasted;
   /** Whether the reading is handed on lazily: with concurrency 1 (one task runs at a time). */
@@ -126,12 +132,17 @@ final class WorkerLoop implements WorkerBound.Handler {
   }
 
   WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency) {
-    this(codec, channel, frames, concurrency, TICK_NANOS, IDLE_TICKS);
+    this(codec, channel, frames, concurrency, TICK_NANOS, MAX_TICK_NANOS, IDLE_TICKS);
   }
 
-  /** With the standby's tick and idle ticks given (tests choose them). */
-  WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency, long tickNanos, int idleTicks) {
+  /** With the standby's first and longest interval and its idle looks given (tests choose them). */
+  WorkerLoop(Codec codec, DataOutputStream channel, DataInputStream frames, int concurrency, long tickNanos,
+      long maxTickNanos, int idleTicks) {
+    if (tickNanos <= 0 || maxTickNanos < tickNanos) {
+      throw new IllegalArgumentException("tick " + tickNanos + " ns, longest " + maxTickNanos + " ns");
+    }
     this.tickNanos = tickNanos;
+    this.maxTickNanos = maxTickNanos;
     this.idleTicks = idleTicks;
     this.codec = codec;
     this.channel = channel;
@@ -359,14 +370,19 @@ final class WorkerLoop implements WorkerBound.Handler {
   }
 
   /**
-   * Ticks while the reading thread runs tasks, and takes the reading when one task has run through a
-   * whole tick, or when a task passed it on. Returns true when this thread now holds the reading,
-   * false when it goes back to the pool (no task for {@code idleTicks} ticks, or the frames ended).
+   * Looks at the reading thread's hold now and then while it runs tasks, and takes the reading when
+   * one hold has lasted from one look to the next, or when a task passed it on. The first interval is
+   * {@link #tickNanos}; each look that finds the hold seen at the last one ended (the reading thread
+   * moved on by itself) doubles it, up to {@link #maxTickNanos}, and a look that finds no task at
+   * all sets it back to the first: a stream of short tasks costs a wake-up every few milliseconds,
+   * not every tick, and a long task is still taken within two of the longest intervals. Returns true when this thread now holds the reading, false when it goes back
+   * to the pool (no task for {@code idleTicks} looks, or the frames ended).
    */
   private boolean standBy(Thread me) {
     Hold seen = null;
     long last;
     int idle = 0;
+    long interval = tickNanos;
     synchronized (roles) {
       standby = me;
       ticking = true;
@@ -387,17 +403,22 @@ final class WorkerLoop implements WorkerBound.Handler {
           ticking = false;
           return true;
         }
+        looks++;
+        boolean movedOn = holds != last; // a hold began since the last look, so the one seen then (if any) ended
         seen = h;
-        idle = h == null && holds == last ? idle + 1 : 0;
+        idle = h == null && !movedOn ? idle + 1 : 0;
         last = holds;
         if (idle >= idleTicks) {
           standby = null;
           ticking = false;
           return false;
         }
+        // Tasks that keep ending between looks: look less often. A look that finds no task: the next
+        // may be long, look again soon.
+        interval = movedOn ? Math.min(interval * 2, maxTickNanos) : h == null ? tickNanos : interval;
       }
       Thread.interrupted(); // a stale interrupt would turn the timed park into a spin
-      LockSupport.parkNanos(this, tickNanos);
+      LockSupport.parkNanos(this, interval);
     }
   }
 
@@ -405,6 +426,13 @@ final class WorkerLoop implements WorkerBound.Handler {
   int flushesOutlasted() {
     synchronized (roles) {
       return flushesOutlasted;
+    }
+  }
+
+  /** How many times a standby looked at the reading thread's hold so far (tests count wake-ups). */
+  long looks() {
+    synchronized (roles) {
+      return looks;
     }
   }
 

@@ -44,18 +44,26 @@ class WorkerLoopTest {
    */
   private static final long TICK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-  private final MemoryPipe toWorker = new MemoryPipe(Integer.MAX_VALUE);
+  private MemoryPipe toWorker;
   /** Small, so that an outcome of a few kilobytes fills it. */
-  private final MemoryPipe toEngine = new MemoryPipe(1024);
+  private MemoryPipe toEngine;
   private final SerialCodec codec = new SerialCodec(1 << 20, "*", ProcessBackendProvider.MAX_PAYLOAD);
-  private final DataInputStream fromWorker = new DataInputStream(toEngine.in);
+  private DataInputStream fromWorker;
   private WorkerLoop loop;
 
   @BeforeEach
   void start() throws Exception {
     RAN.clear();
+    start(TICK_NANOS, TICK_NANOS);
+  }
+
+  /** A loop on new pipes whose standby looks first after {@code tickNanos}, at most {@code maxTickNanos} apart. */
+  private void start(long tickNanos, long maxTickNanos) throws Exception {
+    toWorker = new MemoryPipe(Integer.MAX_VALUE);
+    toEngine = new MemoryPipe(1024);
+    fromWorker = new DataInputStream(toEngine.in);
     loop = new WorkerLoop(codec, new DataOutputStream(new BufferedOutputStream(toEngine.out, 1 << 16)),
-        new DataInputStream(new BufferedInputStream(toWorker.in, 1 << 16)), 1, TICK_NANOS, STANDING_BY);
+        new DataInputStream(new BufferedInputStream(toWorker.in, 1 << 16)), 1, tickNanos, maxTickNanos, STANDING_BY);
     loop.start();
     assertThat(next()).isInstanceOf(EngineBound.Hello.class);
   }
@@ -92,6 +100,37 @@ class WorkerLoopTest {
           .anyMatch(f -> f instanceof EngineBound.Fail fail && fail.wire() == wire + 2);
     }
     assertThat(RAN).as("only the tasks not cancelled ran").allMatch(w -> w % 3 == 2).hasSize(10);
+  }
+
+  @Test
+  void aStreamOfShortTasks_makesTheStandbyLookLessOften_andALongTaskIsStillTaken() throws Exception {
+    stop();
+    long tick = TimeUnit.MILLISECONDS.toNanos(2);
+    start(tick, 32 * tick);
+    send(run(1)); // its thread hands the reading on and stands by after it
+    assertThat(next()).isEqualTo(new EngineBound.Started(1));
+    assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+    await().atMost(Duration.ofSeconds(10)).until(loop::standingBy);
+    long looks = loop.looks();
+    long began = System.nanoTime();
+    long wire = 2;
+    do { // short tasks one after another, each run keeping the reading
+      send(run(wire));
+      assertThat(next()).isEqualTo(new EngineBound.Started(wire));
+      assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+      wire++;
+    } while (System.nanoTime() - began < 20 * 32 * tick);
+    double ticks = (System.nanoTime() - began) / (double) tick;
+    // Every tick, the standby would look 640 times or more; doubling up to 32 ticks, about 25 times.
+    assertThat(loop.looks() - looks).as("looks in %.0f ticks of short tasks", ticks).isLessThan((long) (ticks / 8));
+    Work sleeps = context -> {
+      Thread.sleep(Long.MAX_VALUE);
+      return null;
+    };
+    send(WorkerBound.Run.of(wire, wire, 1, "sleeps", codec.encode(sleeps)));
+    assertThat(next()).isEqualTo(new EngineBound.Started(wire));
+    send(new WorkerBound.Cancel(wire, true)); // read only once the standby took the reading from the sleeping task
+    assertThat(next()).isInstanceOf(EngineBound.Fail.class).extracting(f -> ((EngineBound.Fail) f).wire()).isEqualTo(wire);
   }
 
   @Test
