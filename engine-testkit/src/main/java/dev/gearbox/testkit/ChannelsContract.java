@@ -347,7 +347,7 @@ public interface ChannelsContract extends ContractFixture {
     engine.shutdownNow();
     await().until(() -> Signals.isRaised(dir(), "interrupted-1"));
     assertThat(f).isCancelled();
-    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    assertTerminates(engine);
     assertThat(ch.trySend(1)).as("nothing of the stopped engine's task waits on the channel").isFalse();
   }
 

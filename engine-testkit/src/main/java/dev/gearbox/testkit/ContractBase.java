@@ -1,6 +1,5 @@
 package dev.gearbox.testkit;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
@@ -69,7 +68,7 @@ public abstract class ContractBase implements ContractFixture {
     for (Engine e : opened) {
       e.shutdownNow();
       e.close();
-      assertThat(e.awaitTermination(PROMPTLY)).as("engine %s terminated after close", e.name()).isTrue();
+      assertTerminates(e);
     }
   }
 }

@@ -70,6 +70,24 @@ public interface ContractFixture {
     return blocker;
   }
 
+  /**
+   * Waits {@link #PROMPTLY} for {@code engine} to terminate; if it does not, fails with what still
+   * runs: the engine's snapshot (tasks, workers or members) and the stacks of this JVM's threads.
+   */
+  default void assertTerminates(Engine engine) throws InterruptedException {
+    if (!engine.awaitTermination(PROMPTLY)) {
+      StringBuilder threads = new StringBuilder();
+      Thread.getAllStackTraces().forEach((t, stack) -> {
+        threads.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+        for (StackTraceElement e : stack) {
+          threads.append("    at ").append(e).append('\n');
+        }
+      });
+      throw new AssertionError("engine " + engine.name() + " did not terminate within " + PROMPTLY + "\nsnapshot: "
+          + engine.snapshot(50) + "\nthreads of this JVM:\n" + threads);
+    }
+  }
+
   default String name(Engine engine, String suffix) {
     return "gearbox." + engine.name() + "." + suffix;
   }

@@ -36,7 +36,7 @@ public interface LifecycleContract extends ContractFixture {
     engine.shutdown();
     assertThat(engine.isShutdown()).isTrue();
     assertThatThrownBy(() -> engine.submit(value(99))).isInstanceOf(RejectedExecutionException.class).hasMessageContaining("shut down");
-    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    assertTerminates(engine);
     for (int i = 0; i < 20; i++) {
       assertThat(futures.get(i).getNow(-1)).isEqualTo(i);
     }
@@ -51,7 +51,7 @@ public interface LifecycleContract extends ContractFixture {
     await().until(() -> Signals.isRaised(dir(), "started-1") && Signals.isRaised(dir(), "started-2"));
     List<TaskFuture<Integer>> queued = IntStream.range(0, 10).mapToObj(i -> engine.submit(value(i))).toList();
     engine.shutdownNow();
-    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    assertTerminates(engine);
     assertThat(running).allMatch(TaskFuture::isCancelled);
     assertThat(queued).allMatch(TaskFuture::isCancelled);
     await().until(() -> Signals.isRaised(dir(), "interrupted-1") && Signals.isRaised(dir(), "interrupted-2"));
@@ -117,7 +117,7 @@ public interface LifecycleContract extends ContractFixture {
     await().atMost(PROMPTLY).untilAsserted(() -> assertThat(seen.get()).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("dependent action"));
     assertThat(engine.isShutdown()).isTrue();
-    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    assertTerminates(engine);
   }
 
   @Test
@@ -130,7 +130,7 @@ public interface LifecycleContract extends ContractFixture {
     Signals.raise(dir(), "release");
     await().atMost(PROMPTLY).untilAsserted(() -> assertThat(seen.get()).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("dependent action"));
-    assertThat(engine.awaitTermination(PROMPTLY)).isTrue();
+    assertTerminates(engine);
   }
 
   /** Registers a dependent action on {@code f} that closes {@code engine}; returns what that close threw (or an AssertionError if it returned). */
