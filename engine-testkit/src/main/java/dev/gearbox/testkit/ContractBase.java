@@ -1,6 +1,5 @@
 package dev.gearbox.testkit;
 
-
 import dev.gearbox.Engine;
 import dev.gearbox.EngineConfig;
 import java.nio.file.Path;
