@@ -83,7 +83,8 @@ final class Dispatch {
   private void sendAll(List<WireAttempt> sends) {
     for (WireAttempt p : sends) {
       WorkerProcess w = p.worker;
-      if (!w.send(p.run)) {
+      // A worker running one task while a CPU is spare may poll for its next frame after it (FramePoll).
+      if (!w.send(p.run.withPoll(OutcomeSpin.Cpus.MACHINE.spareBesideOneMore()))) {
         // The worker is dying: its exit handler drains inFlight (this attempt included) and reports.
         log.debug("Gearbox: {} was gone before task {} reached it", w.label(), p.attempt.taskName());
         continue;

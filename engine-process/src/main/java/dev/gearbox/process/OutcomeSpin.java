@@ -65,6 +65,15 @@ final class OutcomeSpin {
       taken.addAndGet(-n);
     }
 
+    /**
+     * Whether a task sent now would leave a CPU spare beside it, counting those taken: then its
+     * worker may poll for its next frame after it ({@link WorkerBound.Run#poll}), and this JVM's
+     * threads still have a CPU to answer on.
+     */
+    boolean spareBesideOneMore() {
+      return taken.get() + 2 <= cpus;
+    }
+
     /** How many are taken now. */
     int taken() {
       return taken.get();

@@ -32,7 +32,7 @@ import java.util.Arrays;
  */
 final class Protocol {
   static final int MAGIC = 0x4742;
-  static final int VERSION = 1;
+  static final int VERSION = 2;
   static final int HEADER_BYTES = 16;
   /**
    * What a frame may carry beyond the codec's payload: the fields of its kind (a RUN frame's task

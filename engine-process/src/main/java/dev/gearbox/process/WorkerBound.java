@@ -68,15 +68,25 @@ sealed interface WorkerBound {
 
   /**
    * Run one attempt: its task id, attempt number, name (UTF-8, cut to
-   * {@link Protocol#MAX_NAME_BYTES}), and the encoded work, which starts at {@code workOffset} of
-   * {@code bytes}.
+   * {@link Protocol#MAX_NAME_BYTES}), whether the worker may poll its stdin a moment after this
+   * task instead of blocking at once ({@code poll}: the engine sees a CPU to spare; see
+   * {@link FramePoll}), and the encoded work, which starts at {@code workOffset} of {@code bytes}.
    *
-   * <pre>taskId i64 | attempt i32 | nameLength i32 | name (UTF-8) | work</pre>
+   * <pre>taskId i64 | attempt i32 | flags u8 (bit 0: poll) | nameLength i32 | name (UTF-8) | work</pre>
    */
-  record Run(long wire, long taskId, int attempt, byte[] nameUtf8, byte[] bytes, int workOffset) implements WorkerBound {
-    /** A RUN frame for the encoded {@code work}, its name cut to fit. */
+  record Run(long wire, long taskId, int attempt, boolean poll, byte[] nameUtf8, byte[] bytes, int workOffset)
+      implements WorkerBound {
+    /** The payload's bytes before the name. */
+    static final int FIXED = 17;
+
+    /** A RUN frame for the encoded {@code work}, its name cut to fit; no poll. */
     static Run of(long wire, long taskId, int attempt, String name, byte[] work) {
-      return new Run(wire, taskId, attempt, Protocol.utf8Prefix(name, Protocol.MAX_NAME_BYTES), work, 0);
+      return new Run(wire, taskId, attempt, false, Protocol.utf8Prefix(name, Protocol.MAX_NAME_BYTES), work, 0);
+    }
+
+    /** This frame with {@code poll} set as given (the same frame if it already is). */
+    Run withPoll(boolean poll) {
+      return poll == this.poll ? this : new Run(wire, taskId, attempt, poll, nameUtf8, bytes, workOffset);
     }
 
     /** The task's name as the engine sent it. */
@@ -87,9 +97,10 @@ sealed interface WorkerBound {
     @Override
     public void write(DataOutputStream out) throws IOException {
       int workLength = bytes.length - workOffset;
-      Protocol.writeHeader(out, RUN, wire, 16 + nameUtf8.length + workLength);
+      Protocol.writeHeader(out, RUN, wire, FIXED + nameUtf8.length + workLength);
       out.writeLong(taskId);
       out.writeInt(attempt);
+      out.writeByte(poll ? 1 : 0);
       out.writeInt(nameUtf8.length);
       out.write(nameUtf8);
       out.write(bytes, workOffset, workLength);
@@ -97,21 +108,25 @@ sealed interface WorkerBound {
 
     @Override
     public int payloadLength() {
-      return 16 + nameUtf8.length + bytes.length - workOffset;
+      return FIXED + nameUtf8.length + bytes.length - workOffset;
     }
 
     static Run decode(long wire, byte[] p) throws Protocol.ChannelFault {
-      if (p.length < 16) {
+      if (p.length < FIXED) {
         throw Protocol.truncated("RUN", p.length);
       }
       ByteBuffer b = ByteBuffer.wrap(p);
       long taskId = b.getLong();
       int attempt = b.getInt();
+      int flags = b.get();
+      if ((flags & ~1) != 0) {
+        throw new Protocol.ChannelFault("RUN frame with unknown flags " + flags);
+      }
       int nameLength = b.getInt();
-      if (nameLength < 0 || nameLength > p.length - 16) {
+      if (nameLength < 0 || nameLength > p.length - FIXED) {
         throw new Protocol.ChannelFault("RUN frame with a name of " + nameLength + " bytes in a payload of " + p.length);
       }
-      return new Run(wire, taskId, attempt, Arrays.copyOfRange(p, 16, 16 + nameLength), p, 16 + nameLength);
+      return new Run(wire, taskId, attempt, flags == 1, Arrays.copyOfRange(p, FIXED, FIXED + nameLength), p, FIXED + nameLength);
     }
   }
 

@@ -46,7 +46,8 @@ import java.util.concurrent.locks.LockSupport;
  * keeping the reading leaves its OK unflushed when a whole frame already waits on stdin: the next
  * task's STARTED takes it along in one write (it is flushed before any read that could block,
  * under a hold of its own, so that the standby takes the reading if the flush waits for room in a
- * full pipe).
+ * full pipe). Before a read that may block, the reading thread polls stdin a moment when the engine
+ * allowed it for the task just ended and frames came soon of late ({@link FramePoll}).
  *
  * <p>Invariant of the lazy hand-over (all under {@link #roles}): exactly one thread owns the
  * reading (it reads frames, or runs a task under a hold that is not TAKEN), and at most one is the
@@ -114,6 +115,8 @@ final class WorkerLoop implements WorkerBound.Handler {
   private Thread standby;
   /** Whether {@link #standby} is in its tick loop (so it must be unparked to take a reading passed on). */
   private boolean ticking;
+  /** The reading thread's poll before a read that may block (lazy hand-over); used only by the thread that reads. */
+  private final FramePoll poll = new FramePoll();
 
   /** The reading kept by a thread while it runs a task it read (lazy hand-over); its state is guarded by {@link #roles}. */
   private static final class Hold {
@@ -511,8 +514,12 @@ final class WorkerLoop implements WorkerBound.Handler {
           if (served.isDone()) {
             return null; // SHUTDOWN
           }
+          poll.beforeRead(frames); // no whole frame here: the read may wait
         }
         Protocol.Raw raw = Protocol.read(frames, maxFrame);
+        if (lazyReading) {
+          poll.afterRead();
+        }
         if (raw == null) {
           if (owed) {
             reply(this::flush);
@@ -546,6 +553,9 @@ final class WorkerLoop implements WorkerBound.Handler {
 
   @Override
   public Runnable run(WorkerBound.Run frame) {
+    if (lazyReading) {
+      poll.run(frame.poll()); // on the reading thread
+    }
     // Registered here, before the task runs, so that a CANCEL right behind it is not lost.
     WorkerTask task = new WorkerTask(frame, (wire, fraction, message) -> send(new EngineBound.Progress(wire, fraction, message)));
     running.put(frame.wire(), task);

@@ -116,4 +116,14 @@ class OutcomeSpinTest {
     spin.close(); // the worker died with both unreported
     assertThat(cpus.taken()).isZero();
   }
+
+  @Test
+  void aWorkerMayPollAfterATask_onlyWhileThatTaskLeavesACpuSpare() {
+    assertThat(cpus.spareBesideOneMore()).as("2 CPUs, none taken").isTrue();
+    spin.started(1);
+    assertThat(cpus.spareBesideOneMore()).as("one task in flight: a second would take the last CPU").isFalse();
+    spin.outcome(1);
+    assertThat(cpus.spareBesideOneMore()).isTrue();
+    assertThat(new OutcomeSpin.Cpus(1).spareBesideOneMore()).as("1 CPU").isFalse();
+  }
 }

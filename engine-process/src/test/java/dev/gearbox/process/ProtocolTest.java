@@ -42,7 +42,8 @@ class ProtocolTest {
   @Test
   void everyWorkerBoundKind_roundTrips_andReachesItsHandlerMethod() throws Exception {
     byte[] work = {9, 8, 7};
-    DataInputStream in = in(bytesOf(WorkerBound.Run.of(5, 42, 2, "name", work), new WorkerBound.Cancel(5, true),
+    DataInputStream in = in(bytesOf(WorkerBound.Run.of(5, 42, 2, "name", work), WorkerBound.Run.of(6, 43, 1, "n", work).withPoll(true),
+        new WorkerBound.Cancel(5, true),
         WorkerBound.Revoke.INSTANCE, WorkerBound.ChannelReply.of(5, 77, WorkerBound.ChannelReply.RECEIVED, 1, work),
         WorkerBound.Shutdown.INSTANCE));
     List<String> seen = new ArrayList<>();
@@ -50,7 +51,7 @@ class ProtocolTest {
       @Override
       public Runnable run(WorkerBound.Run run) {
         seen.add("run " + run.wire() + " " + run.taskId() + " " + run.attempt() + " " + run.name() + " "
-            + (run.bytes().length - run.workOffset()) + " " + run.bytes()[run.workOffset()]);
+            + (run.bytes().length - run.workOffset()) + " " + run.bytes()[run.workOffset()] + (run.poll() ? " poll" : ""));
         return () -> {};
       }
 
@@ -80,8 +81,9 @@ class ProtocolTest {
     while ((raw = Protocol.read(in, MAX)) != null) {
       ranHere.add(WorkerBound.dispatch(WorkerBound.decode(raw), h) != null);
     }
-    assertThat(seen).containsExactly("run 5 42 2 name 3 9", "cancel 5 true", "revoke", "reply 5 77 1 1 3 9", "shutdown");
-    assertThat(ranHere).containsExactly(true, false, false, false, false);
+    assertThat(seen).containsExactly("run 5 42 2 name 3 9", "run 6 43 1 n 3 9 poll", "cancel 5 true", "revoke", "reply 5 77 1 1 3 9",
+        "shutdown");
+    assertThat(ranHere).containsExactly(true, true, false, false, false, false);
   }
 
   @Test
@@ -182,6 +184,10 @@ class ProtocolTest {
         .isInstanceOf(Protocol.ChannelFault.class).hasMessageContaining("too short");
     assertThatThrownBy(() -> EngineBound.decode(new Protocol.Raw(EngineBound.OK, 1, new byte[3])))
         .isInstanceOf(Protocol.ChannelFault.class).hasMessageContaining("too short");
+    byte[] run = new byte[WorkerBound.Run.FIXED];
+    run[12] = 2; // flags: a bit this side does not know
+    assertThatThrownBy(() -> WorkerBound.decode(new Protocol.Raw(WorkerBound.RUN, 1, run)))
+        .isInstanceOf(Protocol.ChannelFault.class).hasMessageContaining("unknown flags 2");
   }
 
   @Test

@@ -1,0 +1,79 @@
+package dev.gearbox.process;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.function.LongSupplier;
+
+/**
+ * The worker's reading thread polling its stdin a moment for the next frame before it blocks, after
+ * a task the engine allowed it for ({@link WorkerBound.Run#poll}: the engine saw a CPU to spare
+ * beside that task) and while recent frames came within tens of microseconds of the worker going to
+ * wait: a caller that submits again as soon as it has a result. A blocked reader costs the engine's
+ * next write a wake-up of this thread, and on a virtual machine the wake-up of a CPU gone idle costs
+ * more than the short poll that keeps it awake: a lone round trip took about half the time with the
+ * poll (see the engine-process README's round-trip row).
+ *
+ * <p>The poll lasts at most twice the recent gap from going to wait to the next frame, and at most
+ * {@link #MAX_POLL_NANOS}; it does not run at all while that gap is above {@link #SHORT_NANOS}
+ * (frames come seldom: the reader blocks at once). One permission allows one poll.
+ *
+ * <p>Thread-confined: only the thread that holds the worker's reading uses it (the reading moves
+ * between threads under the loop's lock, which orders their uses).
+ */
+final class FramePoll {
+  /** The longest poll before a read. */
+  static final long MAX_POLL_NANOS = 50_000;
+  /** Recent gaps above this: no poll. */
+  static final long SHORT_NANOS = 100_000;
+  private static final long UNKNOWN = -1;
+
+  private final LongSupplier nanoTime;
+  /** Moving average of the gap from going to wait to the next frame, or {@link #UNKNOWN}. */
+  private long gap = UNKNOWN;
+  /** When the reader went to wait, if it waits now. */
+  private long waitingSince;
+  private boolean waiting;
+  /** Whether the last RUN read allowed a poll, not used yet. */
+  private boolean permitted;
+
+  /** On the system clock. */
+  FramePoll() {
+    this(System::nanoTime);
+  }
+
+  /** With the clock given (tests). */
+  FramePoll(LongSupplier nanoTime) {
+    this.nanoTime = nanoTime;
+  }
+
+  /** A RUN was read: whether its task allows a poll after it. */
+  void run(boolean poll) {
+    permitted = poll;
+  }
+
+  /** Before a read that may block (no whole frame is here): polls {@code in} a moment if allowed and frames came soon of late. */
+  void beforeRead(InputStream in) throws IOException {
+    long now = nanoTime.getAsLong();
+    waitingSince = now;
+    waiting = true;
+    boolean poll = permitted;
+    permitted = false;
+    if (!poll || gap == UNKNOWN || gap > SHORT_NANOS) {
+      return;
+    }
+    long end = now + Math.min(2 * gap, MAX_POLL_NANOS);
+    while (in.available() == 0 && nanoTime.getAsLong() - end < 0) {
+      Thread.onSpinWait();
+    }
+  }
+
+  /** A frame was read: after {@link #beforeRead}, the wait is a sample of the gap. */
+  void afterRead() {
+    if (!waiting) {
+      return;
+    }
+    waiting = false;
+    long sample = nanoTime.getAsLong() - waitingSince;
+    gap = gap == UNKNOWN ? sample : (3 * gap + sample) / 4;
+  }
+}

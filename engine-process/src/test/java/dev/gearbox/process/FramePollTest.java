@@ -1,0 +1,62 @@
+package dev.gearbox.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class FramePollTest {
+  /** A clock that moves 1 µs each time it is read; tests move it further by hand. */
+  private final long[] now = {0};
+  private final FramePoll poll = new FramePoll(() -> now[0] += 1_000);
+
+  /** Polls before a read, after frames that came {@code gapNanos} after the reader went to wait; returns the polls. */
+  private int pollsAfter(long gapNanos, boolean permitted, int bytesWaiting) throws Exception {
+    poll.run(true);
+    poll.beforeRead(new OutcomeSpinTest.Pipe(0)); // no gap known yet: no poll
+    now[0] += gapNanos;
+    poll.afterRead();
+    poll.run(permitted);
+    OutcomeSpinTest.Pipe pipe = new OutcomeSpinTest.Pipe(bytesWaiting);
+    poll.beforeRead(pipe);
+    return pipe.polls;
+  }
+
+  @Test
+  void beforeAnyGapIsKnown_theReaderBlocksAtOnce() throws Exception {
+    OutcomeSpinTest.Pipe pipe = new OutcomeSpinTest.Pipe(0);
+    poll.run(true);
+    poll.beforeRead(pipe);
+    assertThat(pipe.polls).isZero();
+  }
+
+  @Test
+  void afterAShortGap_andAllowed_theReaderPollsUntilTwiceTheGapHasPassed_once() throws Exception {
+    // gap 11 µs (10 by hand, 1 reading the clock): polls until 22 µs after it went to wait, one per µs
+    assertThat(pollsAfter(10_000, true, 0)).isBetween(20, 23);
+    OutcomeSpinTest.Pipe pipe = new OutcomeSpinTest.Pipe(0);
+    poll.afterRead();
+    poll.beforeRead(pipe); // no RUN since: the permission was used
+    assertThat(pipe.polls).isZero();
+  }
+
+  @Test
+  void whenTheEngineDidNotAllowIt_theReaderBlocksAtOnce() throws Exception {
+    assertThat(pollsAfter(10_000, false, 0)).isZero();
+  }
+
+  @Test
+  void theLongestPoll_isBounded() throws Exception {
+    // gap 81 µs: short, but twice it is above the bound of 50 µs
+    assertThat(pollsAfter(80_000, true, 0)).isBetween(49, 51);
+  }
+
+  @Test
+  void afterALongGap_theReaderBlocksAtOnce() throws Exception {
+    assertThat(pollsAfter(2 * FramePoll.SHORT_NANOS, true, 0)).isZero();
+  }
+
+  @Test
+  void whenBytesWait_theReaderDoesNotSpin() throws Exception {
+    assertThat(pollsAfter(10_000, true, 1)).isEqualTo(1);
+  }
+}
