@@ -68,7 +68,8 @@ public record EngineSnapshot(String engine, String backend, Instant takenAt, int
    * @param name        its name
    * @param state       where it stands
    * @param attempt     the current attempt (0 before the first)
-   * @param where       where the attempt runs: a thread, a worker ({@code worker-2 pid 4242}), a
+   * @param where       where the attempt runs, or was sent to run (then {@code startedAt} is null
+   *                    until it starts there): a thread, a worker ({@code worker-2 pid 4242}), a
    *                    member's address; null when not running or not known
    * @param submittedAt when it was submitted
    * @param startedAt   when the current attempt started running, or null

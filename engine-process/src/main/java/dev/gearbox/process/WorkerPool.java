@@ -505,9 +505,7 @@ final class WorkerPool {
       }
       String label = w.label();
       for (WireAttempt a : w.inFlight.values()) {
-        if (a.started) {
-          placements.put(a.attempt.taskId(), label);
-        }
+        placements.put(a.attempt.taskId(), label); // sent there: running, or held there unstarted (its startedAt says which)
       }
       workers.add(new dev.gearbox.EngineSnapshot.WorkerInfo("worker-" + w.index, w.pid, null, w.state.name(), w.tasksRun,
           w.heapInUse, now.minusNanos(nanoNow - w.spawnedNanos), lastCrash[i]));

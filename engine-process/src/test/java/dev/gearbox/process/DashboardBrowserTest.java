@@ -79,18 +79,31 @@ class DashboardBrowserTest {
       await().atMost(PAGE).until(() -> "live".equals(page.eval("document.getElementById('live')?.textContent")));
 
       TaskFuture<String> slow = engine.submit(blockUntil(signals, "release-slow"), TaskOptions.named("slow-report"));
+      TaskFuture<String> second = null;
+      TaskFuture<String> held = null;
+      TaskFuture<String> queued = null;
       try {
         // RUNNING from its dispatch on; the worker it runs on shows once the worker said it started.
         await().atMost(PAGE).until(() -> "RUNNING".equals(
             page.eval("[...document.querySelectorAll('#tasks tr[data-id]')].filter(r => r.textContent.includes('slow-report'))"
                 + ".map(r => r.dataset.state)[0]")));
-        await("where it runs").atMost(PAGE).until(() -> String.valueOf(page.eval(
-            "[...document.querySelectorAll('#tasks tr[data-id]')].find(r => r.textContent.includes('slow-report'))"
-                + "?.children[4].textContent")).startsWith("worker-"));
+        await("where it runs").atMost(PAGE).until(() -> String.valueOf(cell(page, "slow-report", 4)).startsWith("worker-"));
+        // With both workers busy, of two more tasks one is held by a worker behind its running task
+        // (prefetch 1): sent there, not started; the other waits in the engine.
+        second = engine.submit(blockUntil(signals, "release-slow"), TaskOptions.named("second-report"));
+        await("the second worker busy").atMost(PAGE).until(() -> "running".equals(cell(page, "second-report", 2)));
+        held = engine.submit(() -> "held", TaskOptions.named("held-report"));
+        queued = engine.submit(() -> "queued", TaskOptions.named("queued-report"));
+        await("a held task shows as sent, with its worker").atMost(PAGE).until(() -> "sent".equals(cell(page, "held-report", 2))
+            && String.valueOf(cell(page, "held-report", 4)).startsWith("worker-"));
+        assertThat(cell(page, "queued-report", 2)).isEqualTo("queued");
       } finally {
-        Signals.raise(signals, "release-slow"); // else closing the engine would wait for the task for ever
+        Signals.raise(signals, "release-slow"); // else closing the engine would wait for the tasks for ever
       }
       assertThat(slow.get(30, TimeUnit.SECONDS)).isEqualTo("release-slow");
+      assertThat(second.get(30, TimeUnit.SECONDS)).isEqualTo("release-slow");
+      assertThat(held.get(30, TimeUnit.SECONDS)).isEqualTo("held");
+      assertThat(queued.get(30, TimeUnit.SECONDS)).isEqualTo("queued");
       await().atMost(PAGE).until(() -> "succeeded".equals(
           page.eval("[...document.querySelectorAll('#finished .line')].find(l => l.textContent.includes('slow-report'))?.dataset.outcome")));
 
@@ -117,6 +130,12 @@ class DashboardBrowserTest {
       page.screenshot(Path.of("target", "dashboard.png"));
       assertThat(mapped.get(60, TimeUnit.SECONDS)).isEqualTo(80);
     }
+  }
+
+  /** The text of column {@code column} of the tasks table's row for the task named {@code name}, or null. */
+  private static String cell(Browser page, String name, int column) {
+    return page.eval("[...document.querySelectorAll('#tasks tr[data-id]')].find(r => r.children[1].textContent === '" + name + "')"
+        + "?.children[" + column + "].textContent");
   }
 
   private static long doneOfMap(Browser page) {
