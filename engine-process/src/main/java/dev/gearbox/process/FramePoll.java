@@ -15,7 +15,11 @@ import java.util.function.LongSupplier;
  *
  * <p>The poll lasts at most twice the recent gap from going to wait to the next frame, and at most
  * {@link #MAX_POLL_NANOS}; it does not run at all while that gap is above {@link #SHORT_NANOS}
- * (frames come seldom: the reader blocks at once). One permission allows one poll.
+ * (frames come seldom: the reader blocks at once). One permission allows one poll, by the thread
+ * that ran that task (a thread that takes the reading over, or reads while another flushes what it
+ * owes, does not poll). The engine's permission counts what its JVM knows: the tasks started and not
+ * reported, and its readers polling. Two RUNs sent at the same moment may both allow a poll, and a
+ * worker's poll is not counted; each poll ends at the first byte and lasts at most 50 µs.
  *
  * <p>Thread-confined: only the thread that holds the worker's reading uses it (the reading moves
  * between threads under the loop's lock, which orders their uses).
@@ -35,6 +39,8 @@ final class FramePoll {
   private boolean waiting;
   /** Whether the last RUN read allowed a poll, not used yet. */
   private boolean permitted;
+  /** How many polls ran; written by the reading thread only (tests read it). */
+  private volatile int polls;
 
   /** On the system clock. */
   FramePoll() {
@@ -61,10 +67,16 @@ final class FramePoll {
     if (!poll || gap == UNKNOWN || gap > SHORT_NANOS) {
       return;
     }
+    polls++; // one writer
     long end = now + Math.min(2 * gap, MAX_POLL_NANOS);
     while (in.available() == 0 && nanoTime.getAsLong() - end < 0) {
       Thread.onSpinWait();
     }
+  }
+
+  /** How many polls ran (tests check the path they meant to take). */
+  int polls() {
+    return polls;
   }
 
   /** A frame was read: after {@link #beforeRead}, the wait is a sample of the gap. */
@@ -73,7 +85,8 @@ final class FramePoll {
       return;
     }
     waiting = false;
-    long sample = nanoTime.getAsLong() - waitingSince;
+    // A long wait counts as a few long gaps, not as many: polling resumes a few round trips after an idle spell.
+    long sample = Math.min(nanoTime.getAsLong() - waitingSince, 4 * SHORT_NANOS);
     gap = gap == UNKNOWN ? sample : (3 * gap + sample) / 4;
   }
 }

@@ -223,6 +223,7 @@ final class WorkerLoop implements WorkerBound.Handler {
    */
   private void serveFramesLazily() {
     Thread me = Thread.currentThread();
+    poll.run(false); // a new reader: the last RUN's task runs on the thread that read it, not done yet
     boolean owed = false; // an OK of this thread's waits in the channel's buffer
     for (;;) {
       Runnable task = readUntilTask(owed);
@@ -304,6 +305,7 @@ final class WorkerLoop implements WorkerBound.Handler {
         active--;
       }
       reply(this::flush); // in order after any reply already queued; nothing else is written meanwhile but by the replies thread or a task
+      poll.run(false); // the engine answers only once that thread has flushed
       return true;
     }
     flush();
@@ -375,11 +377,13 @@ final class WorkerLoop implements WorkerBound.Handler {
   /**
    * Looks at the reading thread's hold now and then while it runs tasks, and takes the reading when
    * one hold has lasted from one look to the next, or when a task passed it on. The first interval is
-   * {@link #tickNanos}; each look that finds the hold seen at the last one ended (the reading thread
-   * moved on by itself) doubles it, up to {@link #maxTickNanos}, and a look that finds no task at
-   * all sets it back to the first: a stream of short tasks costs a wake-up every few milliseconds,
-   * not every tick, and a long task is still taken within two of the longest intervals. Returns true when this thread now holds the reading, false when it goes back
-   * to the pool (no task for {@code idleTicks} looks, or the frames ended).
+   * {@link #tickNanos} and changes with what the looks find ({@link #nextInterval}): it doubles, up to
+   * {@link #maxTickNanos}, while tasks keep ending between looks, and goes back to the first after a
+   * look that finds no task begun since the last. So a stream of short tasks costs a wake-up every
+   * few milliseconds, not every tick; a long task is taken within two intervals of its start: two
+   * ticks after a pause, at most two of the longest in a stream. Returns true when this thread now
+   * holds the reading, false when it goes back to the pool (no task for {@code idleTicks} looks, or
+   * the frames ended).
    */
   private boolean standBy(Thread me) {
     Hold seen = null;
@@ -404,10 +408,12 @@ final class WorkerLoop implements WorkerBound.Handler {
           held = null;
           standby = h.thread; // it stands by once its task ends
           ticking = false;
+          poll.run(false); // this thread reads now, while the last RUN's task still runs
           return true;
         }
         looks++;
         boolean movedOn = holds != last; // a hold began since the last look, so the one seen then (if any) ended
+        boolean ranAtLastLook = seen != null;
         seen = h;
         idle = h == null && !movedOn ? idle + 1 : 0;
         last = holds;
@@ -416,13 +422,28 @@ final class WorkerLoop implements WorkerBound.Handler {
           ticking = false;
           return false;
         }
-        // Tasks that keep ending between looks: look less often. A look that finds no task: the next
-        // may be long, look again soon.
-        interval = movedOn ? Math.min(interval * 2, maxTickNanos) : h == null ? tickNanos : interval;
+        interval = nextInterval(interval, tickNanos, maxTickNanos, movedOn, h != null, ranAtLastLook);
       }
       Thread.interrupted(); // a stale interrupt would turn the timed park into a spin
       LockSupport.parkNanos(this, interval);
     }
+  }
+
+  /**
+   * The standby's next interval after a look that took nothing. No task began since the last look
+   * (so none runs: one that did would have been taken): the next may be long, look again after
+   * {@code tick}. A task runs that began after a look that found none (the first sight of a task
+   * after a pause): keep the interval, so that a long one is taken one interval later. Otherwise
+   * tasks keep ending between looks: double it, up to {@code max}.
+   */
+  static long nextInterval(long interval, long tick, long max, boolean movedOn, boolean running, boolean ranAtLastLook) {
+    if (!movedOn) {
+      return tick;
+    }
+    if (running && !ranAtLastLook) {
+      return interval;
+    }
+    return Math.min(interval * 2, max);
   }
 
   /** How many owed flushes outlasted their hold (tests check the path they meant to take). */
@@ -437,6 +458,11 @@ final class WorkerLoop implements WorkerBound.Handler {
     synchronized (roles) {
       return looks;
     }
+  }
+
+  /** How many times the reading thread polled stdin before a read (tests check the path they meant to take). */
+  int framePolls() {
+    return poll.polls();
   }
 
   /** How many tasks wait released (tests wait for it). */

@@ -59,4 +59,26 @@ class FramePollTest {
   void whenBytesWait_theReaderDoesNotSpin() throws Exception {
     assertThat(pollsAfter(10_000, true, 1)).isEqualTo(1);
   }
+
+  @Test
+  void afterAnIdleSpell_pollingResumesWithinAFewShortGaps() throws Exception {
+    assertThat(pollsAfter(10_000, true, 0)).isPositive();
+    poll.afterRead();
+    poll.beforeRead(new OutcomeSpinTest.Pipe(1));
+    now[0] += 10_000_000; // 10 ms without a frame
+    poll.afterRead();
+    int gaps = 0;
+    int polled;
+    do { // short gaps again
+      poll.run(true);
+      OutcomeSpinTest.Pipe pipe = new OutcomeSpinTest.Pipe(1);
+      poll.beforeRead(pipe);
+      polled = pipe.polls;
+      now[0] += 10_000;
+      poll.afterRead();
+      gaps++;
+    } while (polled == 0 && gaps < 100);
+    assertThat(gaps).as("short gaps until the reader polls again").isBetween(2, 5);
+    assertThat(poll.polls()).isEqualTo(2);
+  }
 }

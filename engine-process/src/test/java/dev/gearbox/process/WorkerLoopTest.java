@@ -134,6 +134,41 @@ class WorkerLoopTest {
   }
 
   @Test
+  void theStandbysInterval_doublesInAStream_staysAtTheFirstSightOfATask_andResetsAfterAPause() {
+    long tick = 1;
+    long max = 8;
+    assertThat(WorkerLoop.nextInterval(4, tick, max, false, false, true)).as("no task begun since the last look").isEqualTo(1);
+    assertThat(WorkerLoop.nextInterval(1, tick, max, true, true, false)).as("a task runs, none at the last look").isEqualTo(1);
+    assertThat(WorkerLoop.nextInterval(4, tick, max, true, true, false)).as("the same, in a stream").isEqualTo(4);
+    assertThat(WorkerLoop.nextInterval(1, tick, max, true, false, false)).as("tasks came and went").isEqualTo(2);
+    assertThat(WorkerLoop.nextInterval(2, tick, max, true, true, true)).as("another task runs than at the last look").isEqualTo(4);
+    assertThat(WorkerLoop.nextInterval(8, tick, max, true, false, true)).as("at most the longest").isEqualTo(8);
+  }
+
+  @Test
+  void aRunThatAllowsAPoll_makesTheReaderPollForTheNextFrame_andOneThatDoesNot_never() throws Exception {
+    send(run(1)); // its thread hands the reading on and stands by after it
+    assertThat(next()).isEqualTo(new EngineBound.Started(1));
+    assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+    await().atMost(Duration.ofSeconds(10)).until(loop::standingBy);
+    for (long wire = 2; wire < 202; wire++) {
+      send(run(wire));
+      assertThat(next()).isEqualTo(new EngineBound.Started(wire));
+      assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+    }
+    assertThat(loop.framePolls()).as("polls after RUNs that did not allow one").isZero();
+    long wire = 202;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (loop.framePolls() == 0 && System.nanoTime() < deadline) { // the gaps must be short too: on a loaded machine, try again
+      send(run(wire).withPoll(true));
+      assertThat(next()).isEqualTo(new EngineBound.Started(wire));
+      assertThat(next()).isInstanceOf(EngineBound.Ok.class);
+      wire++;
+    }
+    assertThat(loop.framePolls()).as("polls after RUNs that allowed one").isPositive();
+  }
+
+  @Test
   void aRunWithARevokeAlreadyBehindIt_isGivenBackUnstarted() throws Exception {
     send(run(1));
     assertThat(next()).isEqualTo(new EngineBound.Started(1));
