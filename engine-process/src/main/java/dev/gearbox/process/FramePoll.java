@@ -14,8 +14,10 @@ import java.util.function.LongSupplier;
  * poll (see the engine-process README's round-trip row).
  *
  * <p>The poll lasts at most twice the recent gap from going to wait to the next frame, and at most
- * {@link #MAX_POLL_NANOS}; it does not run at all while that gap is above {@link #SHORT_NANOS}
- * (frames come seldom: the reader blocks at once). One permission allows one poll, by the thread
+ * {@link #MAX_POLL_NANOS}; while that gap is above {@link #SHORT_NANOS} (frames come seldom: the
+ * reader blocks at once) it runs only as a probe, every {@link #PROBE_EVERY} allowed waits, for the
+ * longest poll; a frame that comes within a probe sets the gap to its own wait. One permission
+ * allows one poll, by the thread
  * that ran that task (a thread that takes the reading over, or reads while another flushes what it
  * owes, does not poll). The engine's permission counts what its JVM knows: the tasks started and not
  * reported, and its readers polling. Two RUNs sent at the same moment may both allow a poll, and a
@@ -27,8 +29,15 @@ import java.util.function.LongSupplier;
 final class FramePoll {
   /** The longest poll before a read. */
   static final long MAX_POLL_NANOS = 50_000;
-  /** Recent gaps above this: no poll. */
+  /** Recent gaps above this: no poll, but a probe every {@link #PROBE_EVERY} waits. */
   static final long SHORT_NANOS = 100_000;
+  /**
+   * While the recent gaps are long, every this many allowed waits one polls anyway, as long as the
+   * longest poll. A blocked reader's gaps include its own wake-up, which on these machines costs tens
+   * of microseconds, and the engine's side is slower too while the worker sleeps: without a probe, a
+   * ping-pong that once went to blocking could stay there, its gaps just too long to poll.
+   */
+  static final int PROBE_EVERY = 16;
   private static final long UNKNOWN = -1;
 
   private final LongSupplier nanoTime;
@@ -39,6 +48,11 @@ final class FramePoll {
   private boolean waiting;
   /** Whether the last RUN read allowed a poll, not used yet. */
   private boolean permitted;
+  /** Allowed waits without a poll since the last poll. */
+  private int unpolled;
+  /** When the current wait's probe ends, if it probes. */
+  private long probeEnd;
+  private boolean probing;
   /** How many polls ran; written by the reading thread only (tests read it). */
   private volatile int polls;
 
@@ -64,11 +78,22 @@ final class FramePoll {
     waiting = true;
     boolean poll = permitted;
     permitted = false;
-    if (!poll || gap == UNKNOWN || gap > SHORT_NANOS) {
+    if (!poll || gap == UNKNOWN) {
       return;
     }
+    long window;
+    if (gap <= SHORT_NANOS) {
+      window = Math.min(2 * gap, MAX_POLL_NANOS);
+    } else if (++unpolled >= PROBE_EVERY) {
+      window = MAX_POLL_NANOS;
+      probing = true;
+      probeEnd = now + window;
+    } else {
+      return;
+    }
+    unpolled = 0;
     polls++; // one writer
-    long end = now + Math.min(2 * gap, MAX_POLL_NANOS);
+    long end = now + window;
     while (in.available() == 0 && nanoTime.getAsLong() - end < 0) {
       Thread.onSpinWait();
     }
@@ -85,8 +110,16 @@ final class FramePoll {
       return;
     }
     waiting = false;
+    long at = nanoTime.getAsLong();
+    if (probing) {
+      probing = false;
+      if (at - probeEnd <= 0) { // the frame came within the probe: that is the gap while polling
+        gap = at - waitingSince;
+        return;
+      }
+    }
     // A long wait counts as a few long gaps, not as many: polling resumes a few round trips after an idle spell.
-    long sample = Math.min(nanoTime.getAsLong() - waitingSince, 4 * SHORT_NANOS);
+    long sample = Math.min(at - waitingSince, 4 * SHORT_NANOS);
     gap = gap == UNKNOWN ? sample : (3 * gap + sample) / 4;
   }
 }

@@ -51,8 +51,48 @@ class FramePollTest {
   }
 
   @Test
-  void afterALongGap_theReaderBlocksAtOnce() throws Exception {
+  void afterALongGap_theReaderBlocksAtOnce_butProbesEverySoManyWaits() throws Exception {
     assertThat(pollsAfter(2 * FramePoll.SHORT_NANOS, true, 0)).isZero();
+    poll.afterRead(); // a wait of 1 µs: the gap stays long for the next few
+    for (int wait = 2; wait < FramePoll.PROBE_EVERY; wait++) {
+      poll.run(true);
+      OutcomeSpinTest.Pipe pipe = new OutcomeSpinTest.Pipe(0);
+      poll.beforeRead(pipe);
+      assertThat(pipe.polls).as("wait %d", wait).isZero();
+      now[0] += 2 * FramePoll.SHORT_NANOS;
+      poll.afterRead();
+    }
+    poll.run(true);
+    OutcomeSpinTest.Pipe probe = new OutcomeSpinTest.Pipe(0);
+    poll.beforeRead(probe);
+    assertThat(probe.polls).as("the probe lasts the longest poll, one per µs").isBetween(49, 51);
+    poll.afterRead(); // nothing came within it: the gap stays long
+    poll.run(true);
+    OutcomeSpinTest.Pipe after = new OutcomeSpinTest.Pipe(0);
+    poll.beforeRead(after);
+    assertThat(after.polls).isZero();
+  }
+
+  @Test
+  void aFrameThatComesWithinAProbe_makesTheReaderPollAgain() throws Exception {
+    assertThat(pollsAfter(2 * FramePoll.SHORT_NANOS, true, 0)).isZero();
+    poll.afterRead();
+    int polled = 0;
+    for (int wait = 2; polled == 0; wait++) {
+      assertThat(wait).as("waits until the probe").isLessThanOrEqualTo(FramePoll.PROBE_EVERY);
+      poll.run(true);
+      OutcomeSpinTest.Pipe pipe = new OutcomeSpinTest.Pipe(1); // the frame is there at once
+      poll.beforeRead(pipe);
+      polled = pipe.polls;
+      if (polled == 0) {
+        now[0] += 2 * FramePoll.SHORT_NANOS;
+      }
+      poll.afterRead();
+    }
+    poll.run(true);
+    OutcomeSpinTest.Pipe next = new OutcomeSpinTest.Pipe(0);
+    poll.beforeRead(next);
+    assertThat(next.polls).as("a poll again, not only the next probe").isPositive();
   }
 
   @Test
