@@ -323,9 +323,12 @@ final class Assignments {
   /** The members and where the attempts in flight run, for a snapshot. */
   synchronized dev.gearbox.spi.BackendView view() {
     java.util.Map<Long, String> placements = new HashMap<>();
+    java.util.Map<Long, Integer> placedAttempt = new HashMap<>();
     for (ClusterExecution ex : inFlight.values()) {
       MemberSlots m = ex.member;
-      if (m != null) {
+      Integer placed = placedAttempt.get(ex.attempt.taskId());
+      if (m != null && (placed == null || placed < ex.attempt.number())) { // an attempt given up may linger beside its retry: the latest wins
+        placedAttempt.put(ex.attempt.taskId(), ex.attempt.number());
         placements.put(ex.attempt.taskId(), m.label);
       }
     }

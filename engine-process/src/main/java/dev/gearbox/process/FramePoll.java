@@ -50,9 +50,10 @@ final class FramePoll {
   private boolean permitted;
   /** Allowed waits without a poll since the last poll. */
   private int unpolled;
-  /** When the current wait's probe ends, if it probes. */
-  private long probeEnd;
+  /** Whether the current wait probes; whether the probe saw a frame's first byte, and when. */
   private boolean probing;
+  private boolean probeHit;
+  private long probeHitAt;
   /** How many polls ran; written by the reading thread only (tests read it). */
   private volatile int polls;
 
@@ -87,15 +88,19 @@ final class FramePoll {
     } else if (++unpolled >= PROBE_EVERY) {
       window = MAX_POLL_NANOS;
       probing = true;
-      probeEnd = now + window;
     } else {
       return;
     }
     unpolled = 0;
     polls++; // one writer
     long end = now + window;
-    while (in.available() == 0 && nanoTime.getAsLong() - end < 0) {
+    boolean arrived;
+    while (!(arrived = in.available() > 0) && nanoTime.getAsLong() - end < 0) {
       Thread.onSpinWait();
+    }
+    if (probing && arrived) {
+      probeHit = true;
+      probeHitAt = nanoTime.getAsLong(); // the first byte's time: reading a large frame takes longer
     }
   }
 
@@ -113,8 +118,9 @@ final class FramePoll {
     long at = nanoTime.getAsLong();
     if (probing) {
       probing = false;
-      if (at - probeEnd <= 0) { // the frame came within the probe: that is the gap while polling
-        gap = at - waitingSince;
+      if (probeHit) { // the frame came within the probe: that is the gap while polling
+        probeHit = false;
+        gap = probeHitAt - waitingSince;
         return;
       }
     }

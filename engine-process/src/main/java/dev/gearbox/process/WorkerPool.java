@@ -493,6 +493,7 @@ final class WorkerPool {
   dev.gearbox.spi.BackendView viewLocked() {
     java.util.List<dev.gearbox.EngineSnapshot.WorkerInfo> workers = new ArrayList<>();
     java.util.Map<Long, String> placements = new java.util.HashMap<>();
+    java.util.Map<Long, Integer> placedAttempt = new java.util.HashMap<>();
     long nanoNow = System.nanoTime();
     java.time.Instant now = java.time.Instant.now();
     for (int i = 0; i < slots.length; i++) {
@@ -505,7 +506,15 @@ final class WorkerPool {
       }
       String label = w.label();
       for (WireAttempt a : w.inFlight.values()) {
-        placements.put(a.attempt.taskId(), label); // sent there: running, or held there unstarted (its startedAt says which)
+        // Sent there: running, or held there unstarted (its startedAt says which). An attempt given up
+        // (a timeout) may still be in flight on one worker while its retry is on another: the latest wins.
+        long task = a.attempt.taskId();
+        int number = a.attempt.number();
+        Integer placed = placedAttempt.get(task);
+        if (placed == null || placed < number) {
+          placedAttempt.put(task, number);
+          placements.put(task, label);
+        }
       }
       workers.add(new dev.gearbox.EngineSnapshot.WorkerInfo("worker-" + w.index, w.pid, null, w.state.name(), w.tasksRun,
           w.heapInUse, now.minusNanos(nanoNow - w.spawnedNanos), lastCrash[i]));

@@ -105,7 +105,8 @@ public final class Top {
     for (Map<String, Object> t : (List<Map<String, Object>>) s.get("tasks")) {
       Object p = t.get("progress");
       b.append(String.format(Locale.ROOT, "%8s %-28s %-10s %4s %-24s %9s %s%n", n(t.get("id")), cut(t.get("name"), 28),
-          "RUNNING".equals(t.get("state")) && t.get("startedAt") == null ? "SENT" : t.get("state"), n(t.get("attempt")), cut(t.get("where"), 24), since(t.get("startedAt"), now),
+          "RUNNING".equals(t.get("state")) && t.get("startedAt") == null ? (t.get("where") == null ? "STARTING" : "SENT")
+              : t.get("state"), n(t.get("attempt")), cut(t.get("where"), 24), since(t.get("startedAt"), now),
           p == null ? "" : Math.round((Double) p * 100) + "% " + (t.get("progressMessage") == null ? "" : t.get("progressMessage"))));
     }
     double notListed = (Double) s.get("tasksNotListed");

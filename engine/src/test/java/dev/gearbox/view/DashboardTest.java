@@ -98,16 +98,19 @@ class DashboardTest {
   }
 
   @Test
-  void top_showsATaskSentToAWorkerThatHasNotStartedIt_asSent() {
+  void top_showsATaskSentToAWorkerThatHasNotStartedIt_asSent_andOneWithNoWorkerYet_asStarting() {
     Instant now = Instant.parse("2026-12-02T10:00:00Z");
     EngineSnapshot.Counts counts = new EngineSnapshot.Counts(2, 0, 0, 0, 0, 0, 0, 2, 0, 2);
     EngineSnapshot s = new EngineSnapshot("top-test", "process", now, 1, counts, java.util.List.of(
         new EngineSnapshot.TaskInfo(1, "runs", EngineSnapshot.TaskState.RUNNING, 1, "worker-1 pid 42", now, now.minusSeconds(3), -1, null),
-        new EngineSnapshot.TaskInfo(2, "held", EngineSnapshot.TaskState.RUNNING, 1, "worker-1 pid 42", now, null, -1, null)),
+        new EngineSnapshot.TaskInfo(2, "held", EngineSnapshot.TaskState.RUNNING, 1, "worker-1 pid 42", now, null, -1, null),
+        new EngineSnapshot.TaskInfo(3, "parked", EngineSnapshot.TaskState.RUNNING, 1, null, now, null, -1, null)),
         0, java.util.List.of(), java.util.List.of());
     String screen = Top.render(SnapshotJson.toJson(s), now);
     assertThat(screen.lines().filter(l -> l.contains(" runs "))).singleElement().asString().contains("RUNNING");
     assertThat(screen.lines().filter(l -> l.contains(" held "))).singleElement().asString().contains("SENT")
         .contains("worker-1 pid 42");
+    assertThat(screen.lines().filter(l -> l.contains(" parked "))).as("handed to the backend, no worker yet").singleElement()
+        .asString().contains("STARTING");
   }
 }
