@@ -143,8 +143,36 @@ final class AotCache {
     return new AotCache(dir.resolve("worker-" + key + ".aot"), null);
   }
 
-  /** The entries a JAR's manifest adds to the classpath ({@code Class-Path}, relative to the JAR). */
+  /** A JAR as its manifest was read: its path, size and modification time. */
+  private record JarStamp(Path jar, long size, long modified) {}
+
+  /**
+   * The manifests' class paths read in this JVM, by JAR as it was then (an open reads them up to
+   * three times, and a large JAR's central directory takes milliseconds to open). Bounded.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<JarStamp, List<Path>> MANIFEST_CLASS_PATHS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int MANIFESTS_KEPT = 256;
+
+  /**
+   * The entries a JAR's manifest adds to the classpath ({@code Class-Path}, relative to the JAR).
+   * Read once per JAR, size and modification time in this JVM. Thread-safe.
+   */
   static List<Path> manifestClassPath(Path jar) throws IOException {
+    java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(jar, java.nio.file.attribute.BasicFileAttributes.class);
+    JarStamp stamp = new JarStamp(jar.toAbsolutePath().normalize(), a.size(), a.lastModifiedTime().toMillis());
+    List<Path> known = MANIFEST_CLASS_PATHS.get(stamp);
+    if (known != null) {
+      return known;
+    }
+    List<Path> read = readManifestClassPath(jar);
+    if (MANIFEST_CLASS_PATHS.size() < MANIFESTS_KEPT) {
+      MANIFEST_CLASS_PATHS.put(stamp, read);
+    }
+    return read;
+  }
+
+  private static List<Path> readManifestClassPath(Path jar) throws IOException {
     try (JarFile j = new JarFile(jar.toFile(), false)) {
       Manifest m = j.getManifest();
       String cp = m == null ? null : m.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
@@ -157,7 +185,7 @@ final class AotCache {
         URI u = base.resolve(e);
         entries.add("file".equals(u.getScheme()) ? Path.of(u) : Path.of(e));
       }
-      return entries;
+      return List.copyOf(entries);
     }
   }
 

@@ -40,6 +40,27 @@ class AotCacheTest {
   Path dir;
 
   @Test
+  void aJarsManifestClassPath_isReadAgain_whenTheJarChanges() throws IOException {
+    Path jar = dir.resolve("app.jar");
+    writeManifestOnly(jar, "a.jar");
+    assertThat(AotCache.manifestClassPath(jar)).containsExactly(dir.resolve("a.jar"));
+    assertThat(AotCache.manifestClassPath(jar)).as("read again, unchanged").containsExactly(dir.resolve("a.jar"));
+    writeManifestOnly(jar, "lib/b.jar lib/c.jar");
+    Files.setLastModifiedTime(jar, FileTime.from(Instant.now().plusSeconds(5)));
+    assertThat(AotCache.manifestClassPath(jar)).containsExactly(dir.resolve("lib/b.jar"), dir.resolve("lib/c.jar"));
+  }
+
+  private static void writeManifestOnly(Path jar, String classPath) throws IOException {
+    Manifest m = new Manifest();
+    m.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+    m.getMainAttributes().put(Attributes.Name.CLASS_PATH, classPath);
+    try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), m)) {
+      out.putNextEntry(new JarEntry("x.txt"));
+      out.write(1);
+    }
+  }
+
+  @Test
   void off_whenAskedOrWhenTheClasspathHasADirectory() throws IOException {
     assertThat(AotCache.of("off", JAVA, "", List.of()).enabled()).isFalse();
     Path classes = Files.createDirectories(dir.resolve("classes"));
