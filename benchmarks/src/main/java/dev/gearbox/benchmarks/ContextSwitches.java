@@ -18,26 +18,8 @@ final class ContextSwitches {
    * ended is no longer counted anywhere); an empty array where {@code /proc} is not there.
    */
   static long[] of(long pid) {
-    long voluntary = 0;
-    long involuntary = 0;
-    try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-      for (Path task : (Iterable<Path>) tasks::iterator) {
-        try {
-          for (String line : Files.readAllLines(task.resolve("status"))) {
-            if (line.startsWith("voluntary_ctxt_switches:")) {
-              voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
-            } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
-              involuntary += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
-            }
-          }
-        } catch (IOException | RuntimeException threadGone) {
-          // ended meanwhile
-        }
-      }
-    } catch (IOException noProc) {
-      return new long[0];
-    }
-    return new long[] {voluntary, involuntary};
+    java.util.Map<String, long[]> all = read(pid, false);
+    return all == null ? new long[0] : all.getOrDefault("", new long[2]);
   }
 
   /**
@@ -46,14 +28,29 @@ final class ContextSwitches {
    * thread's name): where a count per round trip comes from. Empty where {@code /proc} is not there.
    */
   static java.util.Map<String, Long> byThread(long pid) {
-    java.util.Map<String, Long> byName = new java.util.TreeMap<>();
+    java.util.Map<String, long[]> byName = read(pid, true);
+    java.util.Map<String, Long> voluntary = new java.util.TreeMap<>();
+    if (byName != null) {
+      byName.forEach((name, n) -> voluntary.put(name, n[0]));
+    }
+    return voluntary;
+  }
+
+  /**
+   * {voluntary, involuntary} switches of the live threads of {@code pid}, summed by thread name, or
+   * all under {@code ""} when not {@code byName}; null where {@code /proc} is not there.
+   */
+  private static java.util.Map<String, long[]> read(long pid, boolean byName) {
+    java.util.Map<String, long[]> sums = new java.util.HashMap<>();
     try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
       for (Path task : (Iterable<Path>) tasks::iterator) {
         try {
-          String name = Files.readString(task.resolve("comm")).strip();
+          long[] sum = sums.computeIfAbsent(byName ? Files.readString(task.resolve("comm")).strip() : "", k -> new long[2]);
           for (String line : Files.readAllLines(task.resolve("status"))) {
             if (line.startsWith("voluntary_ctxt_switches:")) {
-              byName.merge(name, Long.parseLong(line.substring(line.indexOf(':') + 1).strip()), Long::sum);
+              sum[0] += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
+            } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+              sum[1] += Long.parseLong(line.substring(line.indexOf(':') + 1).strip());
             }
           }
         } catch (IOException | RuntimeException threadGone) {
@@ -61,8 +58,8 @@ final class ContextSwitches {
         }
       }
     } catch (IOException noProc) {
-      return java.util.Map.of();
+      return null;
     }
-    return byName;
+    return sums;
   }
 }

@@ -322,17 +322,14 @@ final class Assignments {
 
   /** The members and where the attempts in flight run, for a snapshot. */
   synchronized dev.gearbox.spi.BackendView view() {
-    java.util.Map<Long, String> placements = new HashMap<>();
-    java.util.Map<Long, Integer> placedAttempt = new HashMap<>();
+    dev.gearbox.spi.BackendView.Placements placements = new dev.gearbox.spi.BackendView.Placements();
     for (ClusterExecution ex : inFlight.values()) {
       MemberSlots m = ex.member;
-      Integer placed = placedAttempt.get(ex.attempt.taskId());
-      if (m != null && (placed == null || placed < ex.attempt.number())) { // an attempt given up may linger beside its retry: the latest wins
-        placedAttempt.put(ex.attempt.taskId(), ex.attempt.number());
-        placements.put(ex.attempt.taskId(), m.label);
+      if (m != null) {
+        placements.add(ex.attempt, m.label);
       }
     }
-    return new dev.gearbox.spi.BackendView(members.viewLocked(), placements);
+    return new dev.gearbox.spi.BackendView(members.viewLocked(), placements.byTask());
   }
 
   /** The attempts in flight now. */

@@ -492,8 +492,7 @@ final class WorkerPool {
   /** The workers and where their attempts run, for a snapshot. Caller holds the monitor. */
   dev.gearbox.spi.BackendView viewLocked() {
     java.util.List<dev.gearbox.EngineSnapshot.WorkerInfo> workers = new ArrayList<>();
-    java.util.Map<Long, String> placements = new java.util.HashMap<>();
-    java.util.Map<Long, Integer> placedAttempt = new java.util.HashMap<>();
+    dev.gearbox.spi.BackendView.Placements placements = new dev.gearbox.spi.BackendView.Placements();
     long nanoNow = System.nanoTime();
     java.time.Instant now = java.time.Instant.now();
     for (int i = 0; i < slots.length; i++) {
@@ -506,20 +505,12 @@ final class WorkerPool {
       }
       String label = w.label();
       for (WireAttempt a : w.inFlight.values()) {
-        // Sent there: running, or held there unstarted (its startedAt says which). An attempt given up
-        // (a timeout) may still be in flight on one worker while its retry is on another: the latest wins.
-        long task = a.attempt.taskId();
-        int number = a.attempt.number();
-        Integer placed = placedAttempt.get(task);
-        if (placed == null || placed < number) {
-          placedAttempt.put(task, number);
-          placements.put(task, label);
-        }
+        placements.add(a.attempt, label); // sent there: running, or held there unstarted (its startedAt says which)
       }
       workers.add(new dev.gearbox.EngineSnapshot.WorkerInfo("worker-" + w.index, w.pid, null, w.state.name(), w.tasksRun,
           w.heapInUse, now.minusNanos(nanoNow - w.spawnedNanos), lastCrash[i]));
     }
-    return new dev.gearbox.spi.BackendView(workers, placements);
+    return new dev.gearbox.spi.BackendView(workers, placements.byTask());
   }
 
   /**

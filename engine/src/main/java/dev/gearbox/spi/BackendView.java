@@ -1,6 +1,7 @@
 package dev.gearbox.spi;
 
 import dev.gearbox.EngineSnapshot;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,5 +19,32 @@ public record BackendView(List<EngineSnapshot.WorkerInfo> workers, Map<Long, Str
   public BackendView {
     workers = List.copyOf(workers);
     placements = Map.copyOf(placements);
+  }
+
+  /**
+   * The placements a backend collects for a view, one task at a time: an attempt given up (a
+   * timeout) may still be held beside its retry, elsewhere, and the latest attempt wins. Not
+   * thread-safe: one backend fills one, under its own lock.
+   */
+  public static final class Placements {
+    private final Map<Long, String> where = new HashMap<>();
+    private final Map<Long, Integer> attempt = new HashMap<>();
+
+    /** Empty. */
+    public Placements() {}
+
+    /** {@code a} is held at {@code where}; kept unless a later attempt of its task is already placed. */
+    public void add(Attempt a, String where) {
+      Integer placed = attempt.get(a.taskId());
+      if (placed == null || placed < a.number()) {
+        attempt.put(a.taskId(), a.number());
+        this.where.put(a.taskId(), where);
+      }
+    }
+
+    /** Where each task's latest placed attempt is held, by task id. */
+    public Map<Long, String> byTask() {
+      return where;
+    }
   }
 }
