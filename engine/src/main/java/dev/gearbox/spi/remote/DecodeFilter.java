@@ -29,7 +29,7 @@ final class DecodeFilter implements ObjectInputFilter {
    * @throws IllegalArgumentException if {@code classPattern} is not a valid filter pattern
    */
   DecodeFilter(String classPattern, long maxBytes, String maxBytesKey, String filterKey) {
-    this.classes = ObjectInputFilter.Config.createFilter(classPattern);
+    this.classes = new ClassPattern(classPattern);
     this.maxBytes = maxBytes;
     this.maxBytesKey = maxBytesKey;
     this.filterKey = filterKey;

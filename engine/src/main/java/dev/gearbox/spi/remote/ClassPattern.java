@@ -1,0 +1,161 @@
+package dev.gearbox.spi.remote;
+
+import java.io.ObjectInputFilter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A deserialization filter pattern, read and applied exactly as
+ * {@link ObjectInputFilter.Config#createFilter(String)} documents it: patterns separated by
+ * {@code ;}, each a limit ({@code maxdepth=}, {@code maxrefs=}, {@code maxbytes=},
+ * {@code maxarray=}) or a class match, negated by a leading {@code !}, optionally prefixed by a
+ * module name and {@code /}; {@code pkg.*} matches the classes of one package, {@code pkg.**}
+ * those of a package and its subpackages, {@code prefix*} any class name with that prefix, and a
+ * plain name one class. Limits are checked first; an array is decided by its element type; the
+ * first class pattern that matches, left to right, decides; none matching, or a primitive
+ * element type, leaves it undecided.
+ *
+ * <p>Why not the JDK's own: {@code ObjectInputFilter.Config} initializes the JVM-wide filter
+ * configuration the first time it is used (a system logger, the security properties, locale
+ * data), about 25 ms in a new JVM, on the path of a worker's start and of its first task. A test
+ * checks this reading against the JDK's on every pattern form, valid and invalid.
+ *
+ * <p>Immutable and thread-safe.
+ */
+final class ClassPattern implements ObjectInputFilter {
+  /** One class pattern: what it matches, and what a match decides. */
+  private record Rule(String module, int kind, String name, Status decides) {
+    static final int EXACT = 0;
+    static final int PACKAGE = 1;
+    static final int PREFIX = 2;
+
+    Status apply(Class<?> c) {
+      if (module != null && !module.equals(c.getModule().getName())) {
+        return Status.UNDECIDED;
+      }
+      boolean match = switch (kind) {
+        case EXACT -> c.getName().equals(name);
+        case PACKAGE -> c.getPackageName().equals(name);
+        default -> c.getName().startsWith(name);
+      };
+      return match ? decides : Status.UNDECIDED;
+    }
+  }
+
+  private final String pattern;
+  private final Rule[] rules;
+  private long maxBytes = Long.MAX_VALUE;
+  private long maxDepth = Long.MAX_VALUE;
+  private long maxReferences = Long.MAX_VALUE;
+  private long maxArrayLength = Long.MAX_VALUE;
+
+  /**
+   * @throws IllegalArgumentException where the JDK's reading throws it: an unknown or negative
+   *     limit, a limit that is not a number, a missing module, package or class name
+   */
+  ClassPattern(String pattern) {
+    this.pattern = pattern;
+    List<Rule> list = new ArrayList<>();
+    for (String p : pattern.split(";")) {
+      if (p.isEmpty() || limit(p)) {
+        continue;
+      }
+      boolean negate = p.charAt(0) == '!';
+      Status decides = negate ? Status.REJECTED : Status.ALLOWED;
+      int from = negate ? 1 : 0;
+      int slash = p.indexOf('/', from);
+      if (slash == from) {
+        throw new IllegalArgumentException("module name is missing in: \"" + pattern + "\"");
+      }
+      String module = slash >= 0 ? p.substring(from, slash) : null;
+      from = slash >= 0 ? slash + 1 : from;
+      int end = p.length();
+      if (p.endsWith(".*")) {
+        String pkg = p.substring(from, end - 2);
+        if (pkg.isEmpty()) {
+          throw new IllegalArgumentException("package missing in: \"" + pattern + "\"");
+        }
+        list.add(new Rule(module, Rule.PACKAGE, pkg, decides));
+      } else if (p.endsWith(".**")) {
+        String pkgs = p.substring(from, end - 2); // keeps the dot: "a.b.**" matches names starting "a.b."
+        if (pkgs.length() < 2) {
+          throw new IllegalArgumentException("package missing in: \"" + pattern + "\"");
+        }
+        list.add(new Rule(module, Rule.PREFIX, pkgs, decides));
+      } else if (p.endsWith("*")) {
+        list.add(new Rule(module, Rule.PREFIX, p.substring(from, end - 1), decides));
+      } else {
+        String name = p.substring(from);
+        if (name.isEmpty()) {
+          throw new IllegalArgumentException("class or package missing in: \"" + pattern + "\"");
+        }
+        list.add(new Rule(module, Rule.EXACT, name, decides));
+      }
+    }
+    this.rules = list.toArray(new Rule[0]);
+  }
+
+  /** Reads {@code p} if it is a limit ({@code name=value}); false if it is a class pattern. */
+  private boolean limit(String p) {
+    int eq = p.indexOf('=');
+    if (eq < 0) {
+      return false;
+    }
+    String value = p.substring(eq + 1);
+    if (p.startsWith("maxdepth=")) {
+      maxDepth = limitValue(value);
+    } else if (p.startsWith("maxarray=")) {
+      maxArrayLength = limitValue(value);
+    } else if (p.startsWith("maxrefs=")) {
+      maxReferences = limitValue(value);
+    } else if (p.startsWith("maxbytes=")) {
+      maxBytes = limitValue(value);
+    } else {
+      throw new IllegalArgumentException("unknown limit: " + p.substring(0, eq));
+    }
+    return true;
+  }
+
+  private static long limitValue(String s) {
+    long v = Long.parseLong(s); // NumberFormatException is an IllegalArgumentException, as in the JDK
+    if (v < 0) {
+      throw new IllegalArgumentException("negative limit: " + s);
+    }
+    return v;
+  }
+
+  @Override
+  public Status checkInput(FilterInfo info) {
+    if (info.references() < 0 || info.depth() < 0 || info.streamBytes() < 0 || info.references() > maxReferences
+        || info.depth() > maxDepth || info.streamBytes() > maxBytes) {
+      return Status.REJECTED;
+    }
+    Class<?> c = info.serialClass();
+    if (c == null) {
+      return Status.UNDECIDED;
+    }
+    if (c.isArray()) {
+      if (info.arrayLength() > maxArrayLength) {
+        return Status.REJECTED;
+      }
+      while (c.isArray()) {
+        c = c.getComponentType();
+      }
+    }
+    if (c.isPrimitive()) {
+      return Status.UNDECIDED;
+    }
+    for (Rule r : rules) {
+      Status s = r.apply(c);
+      if (s != Status.UNDECIDED) {
+        return s;
+      }
+    }
+    return Status.UNDECIDED;
+  }
+
+  @Override
+  public String toString() {
+    return pattern;
+  }
+}

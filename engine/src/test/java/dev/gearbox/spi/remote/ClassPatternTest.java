@@ -1,0 +1,90 @@
+package dev.gearbox.spi.remote;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ObjectInputFilter;
+import java.io.ObjectInputFilter.FilterInfo;
+import java.io.ObjectInputFilter.Status;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@link ClassPattern} decides every pattern form as the JDK's own pattern filter does. */
+class ClassPatternTest {
+  private static final List<String> PATTERNS = List.of(
+      SerialCodec.DENIED,
+      "java.util.*;!*",
+      "java.**;dev.gearbox.**;!*",
+      "!java.util.**;java.**",
+      "java.lang.Integer;!java.lang.*",
+      "java.lang.Str*;!*",
+      "java.base/java.util.*;!java.base/*;dev.gearbox.**",
+      "!java.base/java.lang.*",
+      "java.logging/*;!java.logging/java.util.logging.*",
+      "*",
+      "!*",
+      "java.util.ArrayList;;java.util.HashMap;",
+      "maxdepth=3;maxrefs=10;maxbytes=100;maxarray=5;java.**;!*",
+      "maxarray=2",
+      "dev.gearbox.spi.remote.*;!dev.gearbox.**",
+      "dev.gearbox.spi.*;dev.gearbox.spi.remote.*");
+
+  private static final List<Class<?>> CLASSES = List.of(
+      String.class, Integer.class, ArrayList.class, java.util.HashMap.class, java.util.concurrent.ConcurrentHashMap.class,
+      java.time.Duration.class, ClassPatternTest.class, SerialCodec.class, dev.gearbox.Task.class, int.class,
+      int[].class, int[][].class, String[].class, ArrayList[][].class, ClassPatternTest[].class,
+      javax.management.ObjectName.class, java.util.logging.Level.class);
+
+  private record Info(Class<?> serialClass, long arrayLength, long depth, long references, long streamBytes)
+      implements FilterInfo {}
+
+  private static List<FilterInfo> infos() {
+    List<FilterInfo> all = new ArrayList<>();
+    for (Class<?> c : CLASSES) {
+      all.add(new Info(c, c.isArray() ? 3 : -1, 1, 1, 50));
+      all.add(new Info(c, c.isArray() ? 7 : -1, 4, 11, 101));
+    }
+    all.add(new Info(null, -1, 1, 1, 1));
+    all.add(new Info(null, -1, 9, 99, 999));
+    all.add(new Info(String.class, -1, -1, 0, 0));
+    all.add(new Info(String.class, -1, 1, -1, 0));
+    all.add(new Info(String.class, -1, 1, 0, -1));
+    return all;
+  }
+
+  @Test
+  void everyPatternDecides_asTheJdksPatternFilter() {
+    for (String pattern : PATTERNS) {
+      ObjectInputFilter jdk = ObjectInputFilter.Config.createFilter(pattern);
+      ClassPattern ours = new ClassPattern(pattern);
+      for (FilterInfo info : infos()) {
+        Status expected = jdk == null ? Status.UNDECIDED : jdk.checkInput(info);
+        assertThat(ours.checkInput(info)).as("%s on %s", pattern, info).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
+  void invalidPatterns_failAsTheJdksDo() {
+    for (String bad : List.of("!/java.util.*", "/x", ".*", "!.*", "m/.**", "a/", "!", "maxdepth=-1", "maxrefs=x",
+        "maxfoo=1", "maxbytes=")) {
+      Throwable jdk = null;
+      try {
+        ObjectInputFilter.Config.createFilter(bad);
+      } catch (RuntimeException e) {
+        jdk = e;
+      }
+      assertThat(jdk).as("the JDK refuses %s", bad).isInstanceOf(IllegalArgumentException.class);
+      String message = jdk.getMessage();
+      assertThatThrownBy(() -> new ClassPattern(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(message);
+    }
+  }
+
+  @Test
+  void noPatternAtAll_decidesNothing() {
+    assertThat(ObjectInputFilter.Config.createFilter(";;")).isNull();
+    assertThat(new ClassPattern(";;").checkInput(new Info(String.class, -1, 1, 1, 1))).isEqualTo(Status.UNDECIDED);
+  }
+}
