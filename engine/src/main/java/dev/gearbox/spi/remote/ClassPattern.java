@@ -42,22 +42,35 @@ final class ClassPattern implements ObjectInputFilter {
     }
   }
 
+  private static final int DEPTH = 0;
+  private static final int REFERENCES = 1;
+  private static final int BYTES = 2;
+  private static final int ARRAY = 3;
+
   private final String pattern;
   private final Rule[] rules;
-  private long maxBytes = Long.MAX_VALUE;
-  private long maxDepth = Long.MAX_VALUE;
-  private long maxReferences = Long.MAX_VALUE;
-  private long maxArrayLength = Long.MAX_VALUE;
+  private final long maxDepth;
+  private final long maxReferences;
+  private final long maxBytes;
+  private final long maxArrayLength;
 
   /**
    * @throws IllegalArgumentException where the JDK's reading throws it: an unknown or negative
-   *     limit, a limit that is not a number, a missing module, package or class name
+   *     limit, a limit that is not a number, a missing module, package or class name; and, where
+   *     the JDK would make no filter at all, for a pattern with neither a limit nor a class pattern
+   *     (only separators), which would otherwise let every class through
    */
   ClassPattern(String pattern) {
     this.pattern = pattern;
     List<Rule> list = new ArrayList<>();
+    long[] limits = {Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE};
+    boolean hasLimits = false;
     for (String p : pattern.split(";")) {
-      if (p.isEmpty() || limit(p)) {
+      if (p.isEmpty()) {
+        continue;
+      }
+      if (limit(p, limits)) {
+        hasLimits = true;
         continue;
       }
       boolean negate = p.charAt(0) == '!';
@@ -92,24 +105,31 @@ final class ClassPattern implements ObjectInputFilter {
         list.add(new Rule(module, Rule.EXACT, name, decides));
       }
     }
+    if (list.isEmpty() && !hasLimits) {
+      throw new IllegalArgumentException("no class pattern or limit in: \"" + pattern + "\"");
+    }
     this.rules = list.toArray(new Rule[0]);
+    this.maxDepth = limits[DEPTH];
+    this.maxReferences = limits[REFERENCES];
+    this.maxBytes = limits[BYTES];
+    this.maxArrayLength = limits[ARRAY];
   }
 
-  /** Reads {@code p} if it is a limit ({@code name=value}); false if it is a class pattern. */
-  private boolean limit(String p) {
+  /** Reads {@code p} into {@code limits} if it is a limit ({@code name=value}); false if it is a class pattern. */
+  private static boolean limit(String p, long[] limits) {
     int eq = p.indexOf('=');
     if (eq < 0) {
       return false;
     }
     String value = p.substring(eq + 1);
     if (p.startsWith("maxdepth=")) {
-      maxDepth = limitValue(value);
+      limits[DEPTH] = limitValue(value);
     } else if (p.startsWith("maxarray=")) {
-      maxArrayLength = limitValue(value);
+      limits[ARRAY] = limitValue(value);
     } else if (p.startsWith("maxrefs=")) {
-      maxReferences = limitValue(value);
+      limits[REFERENCES] = limitValue(value);
     } else if (p.startsWith("maxbytes=")) {
-      maxBytes = limitValue(value);
+      limits[BYTES] = limitValue(value);
     } else {
       throw new IllegalArgumentException("unknown limit: " + p.substring(0, eq));
     }

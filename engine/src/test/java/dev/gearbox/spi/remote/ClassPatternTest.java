@@ -28,7 +28,14 @@ class ClassPatternTest {
       "maxdepth=3;maxrefs=10;maxbytes=100;maxarray=5;java.**;!*",
       "maxarray=2",
       "dev.gearbox.spi.remote.*;!dev.gearbox.**",
-      "dev.gearbox.spi.*;dev.gearbox.spi.remote.*");
+      "dev.gearbox.spi.*;dev.gearbox.spi.remote.*",
+      "**",
+      "java.util.;java.util.ArrayList.;java.",
+      "java.base/!java.lang.String;java.base/java.lang.Str*",
+      " java.util.*;java.lang.String ;!*",
+      "maxdepth=+3;maxrefs=0010;java.lang.*",
+      "maxarray=0;maxbytes=50;maxrefs=11;maxdepth=4",
+      ";;maxarray=3;;");
 
   private static final List<Class<?>> CLASSES = List.of(
       String.class, Integer.class, ArrayList.class, java.util.HashMap.class, java.util.concurrent.ConcurrentHashMap.class,
@@ -42,8 +49,12 @@ class ClassPatternTest {
   private static List<FilterInfo> infos() {
     List<FilterInfo> all = new ArrayList<>();
     for (Class<?> c : CLASSES) {
-      all.add(new Info(c, c.isArray() ? 3 : -1, 1, 1, 50));
-      all.add(new Info(c, c.isArray() ? 7 : -1, 4, 11, 101));
+      // below, at and above the limits the patterns set (depth 3 and 4, references 10 and 11, bytes 50 and 100, arrays 0, 2, 3, 5)
+      all.add(new Info(c, c.isArray() ? 0 : -1, 1, 1, 50));
+      all.add(new Info(c, c.isArray() ? 2 : -1, 3, 10, 100));
+      all.add(new Info(c, c.isArray() ? 3 : -1, 4, 11, 101));
+      all.add(new Info(c, c.isArray() ? 5 : -1, 5, 12, 51));
+      all.add(new Info(c, c.isArray() ? 6 : -1, 0, 0, 0));
     }
     all.add(new Info(null, -1, 1, 1, 1));
     all.add(new Info(null, -1, 9, 99, 999));
@@ -68,7 +79,8 @@ class ClassPatternTest {
   @Test
   void invalidPatterns_failAsTheJdksDo() {
     for (String bad : List.of("!/java.util.*", "/x", ".*", "!.*", "m/.**", "a/", "!", "maxdepth=-1", "maxrefs=x",
-        "maxfoo=1", "maxbytes=")) {
+        "maxfoo=1", "maxbytes=", "!maxdepth=1", "=1", "maxdepthx=1", "!m/", "m/.*", "maxdepth=99999999999999999999",
+        "java.util.*;maxarray=-2")) {
       Throwable jdk = null;
       try {
         ObjectInputFilter.Config.createFilter(bad);
@@ -83,8 +95,12 @@ class ClassPatternTest {
   }
 
   @Test
-  void noPatternAtAll_decidesNothing() {
-    assertThat(ObjectInputFilter.Config.createFilter(";;")).isNull();
-    assertThat(new ClassPattern(";;").checkInput(new Info(String.class, -1, 1, 1, 1))).isEqualTo(Status.UNDECIDED);
+  void aPatternOfSeparatorsOnly_isRefused_notReadAsLettingEverythingThrough() {
+    assertThat(ObjectInputFilter.Config.createFilter(";;")).as("the JDK makes no filter of it").isNull();
+    assertThatThrownBy(() -> new ClassPattern(";;")).isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("no class pattern or limit in: \";;\"");
+    assertThatThrownBy(() -> SerialCodec.create(1024, ";", "gearbox.test.max-payload", "gearbox.test.serial-filter"))
+        .isInstanceOf(dev.gearbox.EngineConfigException.class)
+        .hasMessageContaining("gearbox.test.serial-filter=; is not a valid ObjectInputFilter pattern: no class pattern or limit");
   }
 }
