@@ -154,25 +154,35 @@ final class ClassPattern implements ObjectInputFilter {
     if (c == null) {
       return Status.UNDECIDED;
     }
-    if (c.isArray()) {
-      if (info.arrayLength() > maxArrayLength) {
-        return Status.REJECTED;
-      }
+    if (c.isArray() && info.arrayLength() > maxArrayLength) {
+      return Status.REJECTED;
+    }
+    return verdicts.get(c);
+  }
+
+  /**
+   * What the class patterns decide for each class, decided once per class: every task names the
+   * same few classes again. Holds only {@link Status} values, so it keeps no class loader alive.
+   */
+  private final ClassValue<Status> verdicts = new ClassValue<>() {
+    @Override
+    protected Status computeValue(Class<?> type) {
+      Class<?> c = type;
       while (c.isArray()) {
         c = c.getComponentType();
       }
-    }
-    if (c.isPrimitive()) {
+      if (c.isPrimitive()) {
+        return Status.UNDECIDED;
+      }
+      for (Rule r : rules) {
+        Status s = r.apply(c);
+        if (s != Status.UNDECIDED) {
+          return s;
+        }
+      }
       return Status.UNDECIDED;
     }
-    for (Rule r : rules) {
-      Status s = r.apply(c);
-      if (s != Status.UNDECIDED) {
-        return s;
-      }
-    }
-    return Status.UNDECIDED;
-  }
+  };
 
   @Override
   public String toString() {
