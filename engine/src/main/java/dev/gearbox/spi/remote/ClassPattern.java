@@ -144,6 +144,35 @@ final class ClassPattern implements ObjectInputFilter {
     return v;
   }
 
+  /** The deepest nesting this pattern allows ({@link Long#MAX_VALUE} if it sets no {@code maxdepth}). */
+  long maxDepth() {
+    return maxDepth;
+  }
+
+  /** The most references this pattern allows ({@link Long#MAX_VALUE} if it sets no {@code maxrefs}). */
+  long maxReferences() {
+    return maxReferences;
+  }
+
+  /** The most bytes this pattern allows ({@link Long#MAX_VALUE} if it sets no {@code maxbytes}). */
+  long maxBytes() {
+    return maxBytes;
+  }
+
+  /** The limit of this pattern that {@code info} passes, as the pattern writes it ({@code maxrefs=10}), or null. */
+  String exceeded(FilterInfo info) {
+    if (info.depth() > maxDepth) {
+      return "maxdepth=" + maxDepth;
+    } else if (info.references() > maxReferences) {
+      return "maxrefs=" + maxReferences;
+    } else if (info.streamBytes() > maxBytes) {
+      return "maxbytes=" + maxBytes;
+    } else if (info.serialClass() != null && info.serialClass().isArray() && info.arrayLength() > maxArrayLength) {
+      return "maxarray=" + maxArrayLength;
+    }
+    return null;
+  }
+
   @Override
   public Status checkInput(FilterInfo info) {
     if (info.references() < 0 || info.depth() < 0 || info.streamBytes() < 0 || info.references() > maxReferences

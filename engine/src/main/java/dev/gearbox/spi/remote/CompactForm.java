@@ -484,6 +484,10 @@ final class CompactForm {
     private final byte[] d;
     private final int start;
     private final DecodeFilter filter;
+    /** The filter's limits, read once: a reference that passes none of them is not asked about. */
+    private final long maxReferences;
+    private final long maxDepth;
+    private final long maxBytes;
     int pos;
     private long references;
     /**
@@ -503,6 +507,9 @@ final class CompactForm {
       this.start = offset;
       this.pos = offset + 1;
       this.filter = filter;
+      this.maxReferences = filter.maxReferences();
+      this.maxDepth = filter.maxDepth();
+      this.maxBytes = filter.maxBytes();
     }
 
     Object value(int depth) throws IOException, ClassNotFoundException {
@@ -695,7 +702,7 @@ final class CompactForm {
 
     /** Counts one more reference (a string, or an instance of a class already allowed), refused as the filter would. */
     private void reference(int depth) throws InvalidClassException {
-      if (++references > DecodeFilter.MAX_REFERENCES || depth > DecodeFilter.MAX_DEPTH) {
+      if (++references > maxReferences || depth > maxDepth || pos - start > maxBytes) {
         check(null, -1, depth); // refuses, saying which limit
       }
     }

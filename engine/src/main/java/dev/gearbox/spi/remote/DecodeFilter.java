@@ -20,7 +20,7 @@ final class DecodeFilter implements ObjectInputFilter {
 
   private static final ThreadLocal<String> REJECTION = new ThreadLocal<>();
 
-  private final ObjectInputFilter classes;
+  private final ClassPattern classes;
   private final long maxBytes;
   private final String maxBytesKey;
   private final String filterKey;
@@ -48,11 +48,16 @@ final class DecodeFilter implements ObjectInputFilter {
           + ") allows";
     } else if (info.streamBytes() > maxBytes) {
       why = "it is longer than " + maxBytesKey + " (" + maxBytes + " bytes)";
-    } else if (info.serialClass() != null) {
-      Class<?> c = info.serialClass();
+    } else {
+      // As the JDK applies such a pattern: its limits to every read (back-references included), its
+      // class patterns to the reads that name a class.
       status = classes.checkInput(info);
       if (status == Status.REJECTED) {
-        why = "class " + c.getName() + " is refused by the deserialization filter's class pattern (" + filterKey + ")";
+        String limit = classes.exceeded(info);
+        Class<?> c = info.serialClass();
+        why = limit != null ? "it passes " + limit + ", a limit of the deserialization filter's pattern (" + filterKey + ")"
+            : c != null ? "class " + c.getName() + " is refused by the deserialization filter's class pattern (" + filterKey + ")"
+            : "the deserialization filter's pattern (" + filterKey + ") refuses it";
       }
     }
     if (why != null) {
@@ -60,6 +65,21 @@ final class DecodeFilter implements ObjectInputFilter {
       return Status.REJECTED;
     }
     return status;
+  }
+
+  /** The deepest nesting allowed: {@link #MAX_DEPTH}, or less where the pattern says so. */
+  long maxDepth() {
+    return Math.min(MAX_DEPTH, classes.maxDepth());
+  }
+
+  /** The most references allowed: {@link #MAX_REFERENCES}, or fewer where the pattern says so. */
+  long maxReferences() {
+    return Math.min(MAX_REFERENCES, classes.maxReferences());
+  }
+
+  /** The most bytes allowed: {@code max-payload}, or fewer where the pattern says so. */
+  long maxBytes() {
+    return Math.min(maxBytes, classes.maxBytes());
   }
 
   /** Why this thread's last read was refused, or null; forgets it. */

@@ -12,6 +12,9 @@ import org.junit.jupiter.api.Test;
 
 /** {@link ClassPattern} decides every pattern form as the JDK's own pattern filter does. */
 class ClassPatternTest {
+  /** A hidden class (a lambda's): named as no class in a package can be. */
+  private static final Class<?> HIDDEN = ((Runnable) () -> { }).getClass();
+
   private static final List<String> PATTERNS = List.of(
       SerialCodec.DENIED,
       "java.util.*;!*",
@@ -41,7 +44,8 @@ class ClassPatternTest {
       String.class, Integer.class, ArrayList.class, java.util.HashMap.class, java.util.concurrent.ConcurrentHashMap.class,
       java.time.Duration.class, ClassPatternTest.class, SerialCodec.class, dev.gearbox.Task.class, int.class,
       int[].class, int[][].class, String[].class, ArrayList[][].class, ClassPatternTest[].class,
-      javax.management.ObjectName.class, java.util.logging.Level.class);
+      javax.management.ObjectName.class, java.util.logging.Level.class, HIDDEN);
+
 
   private record Info(Class<?> serialClass, long arrayLength, long depth, long references, long streamBytes)
       implements FilterInfo {}
@@ -49,12 +53,15 @@ class ClassPatternTest {
   private static List<FilterInfo> infos() {
     List<FilterInfo> all = new ArrayList<>();
     for (Class<?> c : CLASSES) {
+      // first over the limits, so that a verdict kept per class could only be wrong if it kept a limit's refusal
+      all.add(new Info(c, 9, 9, 99, 999));
       // below, at and above the limits the patterns set (depth 3 and 4, references 10 and 11, bytes 50 and 100, arrays 0, 2, 3, 5)
       all.add(new Info(c, c.isArray() ? 0 : -1, 1, 1, 50));
       all.add(new Info(c, c.isArray() ? 2 : -1, 3, 10, 100));
       all.add(new Info(c, c.isArray() ? 3 : -1, 4, 11, 101));
       all.add(new Info(c, c.isArray() ? 5 : -1, 5, 12, 51));
       all.add(new Info(c, c.isArray() ? 6 : -1, 0, 0, 0));
+      all.add(new Info(c, 7, 1, 1, 1)); // an array length given with a class that is no array: no array limit applies
     }
     all.add(new Info(null, -1, 1, 1, 1));
     all.add(new Info(null, -1, 9, 99, 999));

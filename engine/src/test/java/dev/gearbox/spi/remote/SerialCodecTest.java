@@ -52,6 +52,22 @@ class SerialCodecTest {
     assertThat(codec.classPattern()).isEqualTo(SerialCodec.DENIED);
   }
 
+  /** The pattern's own limits hold for back-references too, as the JDK applies them, in both forms. */
+  @Test
+  void thePatternsReferenceLimit_refusesBackReferences_namingTheLimitAndTheKey() throws Exception {
+    SerialCodec limited = new SerialCodec(64 * 1024, "maxrefs=4", "gearbox.test.max-payload", "gearbox.test.serial-filter");
+    String s = "same";
+    for (Object value : List.of(new Object[] {s, s, s, s, s, s}, new ArrayList<>(List.of(s, s, s, s, s, s)))) {
+      byte[] bytes = limited.encode(value);
+      assertThatThrownBy(() -> limited.decode(bytes, 0)).as(value.getClass().getSimpleName())
+          .isInstanceOf(InvalidClassException.class)
+          .hasMessageContaining("maxrefs=4")
+          .hasMessageContaining("gearbox.test.serial-filter");
+    }
+    SerialCodec wide = new SerialCodec(64 * 1024, "maxrefs=40", "gearbox.test.max-payload", "gearbox.test.serial-filter");
+    assertThat((Object[]) wide.decode(wide.encode(new Object[] {s, s, s, s, s, s}), 0)).hasSize(6);
+  }
+
   @Test
   void anInvalidPattern_isAnIllegalArgument() {
     assertThatThrownBy(() -> new SerialCodec(1024, "maxdepth=oops", "k")).isInstanceOf(IllegalArgumentException.class);
