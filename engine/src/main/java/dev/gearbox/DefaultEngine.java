@@ -161,8 +161,12 @@ final class DefaultEngine implements Engine {
   private final ContextCarrier[] carriers;
   /** The engine's worker initializer, or null; its states are kept under {@link #workerKey} ({@link WorkerStates}). */
   private final WorkerInitializer initializer;
-  /** Names this engine's worker states in every JVM where its tasks run: unique per engine instance. */
-  private final String workerKey = java.util.UUID.randomUUID().toString();
+  /**
+   * Names this engine's worker states in every JVM where its tasks run: unique per engine instance;
+   * null without an initializer (a random UUID's first use in a JVM sets up {@code SecureRandom},
+   * tens of milliseconds of a new JVM's first open).
+   */
+  private final String workerKey;
   /** Serialize-checks tasks at submit on a backend that does not ({@code gearbox.serialization.check=always}), or null. */
   private final dev.gearbox.spi.remote.Payloads serialCheck;
 
@@ -230,6 +234,7 @@ final class DefaultEngine implements Engine {
     this.rejectWhenFull = config.queueFullPolicy() == QueueFullPolicy.REJECT;
     this.carriers = carriersOf(config);
     this.initializer = config.workerInitializer().orElse(null);
+    this.workerKey = initializer == null ? null : java.util.UUID.randomUUID().toString();
     this.metrics = new EngineMetrics(registry, name, this::queueDepth, this::inFlight, new LockedCounts());
     this.bus = new ListenerBus(name);
     this.timer = new ScheduledThreadPoolExecutor(1,
@@ -258,7 +263,7 @@ final class DefaultEngine implements Engine {
         initializeHere();
       }
     } catch (RuntimeException e) {
-      WorkerStates.forget(workerKey); // a state, or a failure, made in this JVM as the backend started
+      forgetWorkerState(); // a state, or a failure, made in this JVM as the backend started
       if (created != null) {
         created.shutdownNow();
       }
@@ -296,6 +301,13 @@ final class DefaultEngine implements Engine {
       remoteLike("").prepare(InitializedWork.start(workerKey, initializer), "the worker initializer " + WorkerStates.describe(initializer));
     } catch (RejectedExecutionException e) {
       throw new EngineConfigException(EngineConfig.WORKER_INITIALIZER, e.getMessage());
+    }
+  }
+
+  /** Drops this engine's worker state in this JVM, if it has an initializer and so a state. */
+  private void forgetWorkerState() {
+    if (workerKey != null) {
+      WorkerStates.forget(workerKey);
     }
   }
 
@@ -1563,7 +1575,7 @@ final class DefaultEngine implements Engine {
       }
       bus.shutdown();
     } finally {
-      WorkerStates.forget(workerKey);
+      forgetWorkerState();
       // Whatever a release step threw, the engine is terminated: nothing may wait on TIDYING for ever.
       lockQuickly();
       try {
