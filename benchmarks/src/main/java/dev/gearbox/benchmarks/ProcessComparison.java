@@ -166,7 +166,8 @@ public final class ProcessComparison {
     // The thread backend runs the same work in this JVM, for the cost of in-process hand-offs.
     // Each engine is measured twice: after one run of the job (the task's own code compiled where
     // it runs, as a user's engine is after its first job), and again after it ran PER_TASK_WARM_UP
-    // tiny tasks of the same shape (the per-task path compiled in this JVM and in the workers).
+    // tiny tasks of the same shape (the per-task path compiled in this JVM and in the workers) and
+    // the job once more, untimed.
     if (sections.contains("cpu")) {
       long expected = Primes.countRanges(Primes.ranges(2_000_000, 16));
       double single = median(3, () -> millis(() -> Primes.countRanges(Primes.ranges(2_000_000, 16))));
@@ -178,7 +179,7 @@ public final class ProcessComparison {
       try (Engine e = Engine.open(EngineConfig.newBuilder().backend("thread").workers(2).name("bench-threads").build())) {
         threads = primesBeforeAndAfterWarmUp(e, expected);
       }
-      String[] when = {"after one run of the job", String.format(Locale.ROOT, "after %,d tiny tasks of the same shape", PER_TASK_WARM_UP)};
+      String[] when = {"after one run of the job", String.format(Locale.ROOT, "after %,d tiny tasks of the same shape and one run", PER_TASK_WARM_UP)};
       for (int i = 0; i < 2; i++) {
         PrimesRun p = process[i];
         rows.add(String.format(Locale.ROOT, "| primes below 2,000,000 in 16 chunks (ms), %s | %.0f on 2 workers | %.0f on one thread"
@@ -516,7 +517,7 @@ public final class ProcessComparison {
 
   /**
    * The median primes run after one untimed run, then after {@link #PER_TASK_WARM_UP} tiny tasks
-   * through the same path ({@code timedRange} on a range of 100 numbers).
+   * through the same path ({@code timedRange} on a range of 100 numbers) and one more untimed run.
    */
   private static PrimesRun[] primesBeforeAndAfterWarmUp(Engine e, long expected) throws InterruptedException {
     timedPrimes(e, expected); // the task's own code compiled in the workers
@@ -526,6 +527,9 @@ public final class ProcessComparison {
         MapOptions.newBuilder().chunkSize(1).build())) {
       tiny.forEach(r -> { });
     }
+    // The tiny ranges leave the task's loop profiled on ranges of 100 numbers: one run of the job
+    // again, untimed as before the first state, so the workers' JITs recompile it outside the timing.
+    timedPrimes(e, expected);
     FreshJob.settle(); // the compilations the warm-up queued in this JVM end before the timing
     return new PrimesRun[] {afterOneRun, medianRun(e, expected)};
   }
