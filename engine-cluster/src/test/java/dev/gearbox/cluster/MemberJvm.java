@@ -33,6 +33,8 @@ final class MemberJvm implements AutoCloseable {
   static final Duration STARTUP = Duration.ofSeconds(60);
   /** How long a killed or closed member may take to exit. */
   static final Duration EXIT = Duration.ofSeconds(10);
+  /** How long {@link #close()} lets a member stop by itself before it kills it. */
+  private static final Duration GRACEFUL = Duration.ofSeconds(5);
   /** WorkerMember's ready line: "gearbox worker member ready: member NAME at HOST:PORT, cluster 'C', ...". */
   private static final Pattern READY = Pattern.compile("gearbox worker member ready: .* at ([0-9.]+):(\\d+), cluster '");
 
@@ -219,12 +221,30 @@ final class MemberJvm implements AutoCloseable {
 
   @Override
   public void close() {
-    process.descendants().forEach(ProcessHandle::destroyForcibly);
-    process.destroyForcibly();
+    // SIGTERM first: the member leaves its cluster and stops its worker processes, which removes
+    // their pipes. A member still there after GRACEFUL is killed; its worker processes then exit
+    // by themselves, removing their pipes and directory as they see it gone, and are killed only
+    // if they are still there after that.
+    List<ProcessHandle> tree = process.descendants().toList();
+    process.destroy();
     try {
-      process.waitFor(EXIT.toMillis(), TimeUnit.MILLISECONDS);
+      if (!process.waitFor(GRACEFUL.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(EXIT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+      long deadline = System.nanoTime() + GRACEFUL.toNanos();
+      for (ProcessHandle p : tree) {
+        try {
+          p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+          p.destroyForcibly();
+        }
+      }
     } catch (InterruptedException e) {
+      process.destroyForcibly();
       Thread.currentThread().interrupt();
+    } finally {
+      tree.forEach(ProcessHandle::destroyForcibly); // nothing is left alive, whatever happened above
     }
     if (ownDir != null) {
       try (var files = Files.list(ownDir)) {
