@@ -269,6 +269,42 @@ class DefaultEngineTest {
   }
 
   @Test
+  void aCallerWaitingInGet_isWokenBeforeTheDependentActionsRun_soOneMayWaitForWhatTheCallerDoesNext() throws Exception {
+    // With a dependent attached, the waiters wake before the completion runs it (on the reporting
+    // thread, here the test's): a dependent that waits for what the caller does after get()
+    // returns must not hold that caller until it gives up. (With nothing attached, the result is
+    // set before the waiters wake: nothing can run in between.)
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> {});
+    TaskFuture<Long> task = engine.submit(() -> 0L);
+    Attempt attempt = backend.nextStarted();
+    CountDownLatch callerReturned = new CountDownLatch(1);
+    AtomicReference<Boolean> dependentSawTheCaller = new AtomicReference<>();
+    CompletableFuture<Void> dependent = task.thenRun(() -> {
+      try {
+        dependentSawTheCaller.set(callerReturned.await(5, TimeUnit.SECONDS));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    AtomicReference<Thread> callerThread = new AtomicReference<>();
+    Future<Long> caller = helpers.submit(() -> {
+      callerThread.set(Thread.currentThread());
+      long v = task.get();
+      callerReturned.countDown();
+      return v;
+    });
+    org.awaitility.Awaitility.await().atMost(PATIENCE)
+        .until(() -> callerThread.get() != null && callerThread.get().getState() == Thread.State.WAITING);
+
+    backend.succeed(attempt);
+
+    assertThat(dependent).isDone();
+    assertThat(dependentSawTheCaller.get()).as("the caller had returned from get() while the dependent ran").isTrue();
+    assertThat(caller.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(task.taskId());
+  }
+
+  @Test
   void aBackendWhoseStartThrows_failsEachQueuedTaskInTurnWithoutRecursing() throws Exception {
     FakeBackend backend = new FakeBackend(1, 0);
     DefaultEngine engine = open(backend, b -> {});
