@@ -270,13 +270,13 @@ class DefaultEngineTest {
 
   @Test
   void aCallerWaitingInGet_isWokenBeforeTheDependentActionsRun_soOneMayWaitForWhatTheCallerDoesNext() throws Exception {
-    // With a dependent attached, the waiters wake before the completion runs it (on the reporting
-    // thread, here the test's): a dependent that waits for what the caller does after get()
-    // returns must not hold that caller until it gives up. (With nothing attached, the result is
-    // set before the waiters wake: nothing can run in between.)
+    // A worker that runs the task here (this test's thread, as a pool thread would) completes its
+    // future and runs the dependent there. With a dependent attached, the waiters wake first: a
+    // dependent that waits for what the caller does after get() returns must not hold that caller
+    // until it gives up.
     FakeBackend backend = new FakeBackend(1, 0);
     DefaultEngine engine = open(backend, b -> {});
-    TaskFuture<Long> task = engine.submit(() -> 0L);
+    TaskFuture<Long> task = engine.submit(() -> 7L);
     Attempt attempt = backend.nextStarted();
     CountDownLatch callerReturned = new CountDownLatch(1);
     AtomicReference<Boolean> dependentSawTheCaller = new AtomicReference<>();
@@ -287,21 +287,49 @@ class DefaultEngineTest {
         Thread.currentThread().interrupt();
       }
     });
-    AtomicReference<Thread> callerThread = new AtomicReference<>();
-    Future<Long> caller = helpers.submit(() -> {
-      callerThread.set(Thread.currentThread());
-      long v = task.get();
-      callerReturned.countDown();
-      return v;
-    });
-    org.awaitility.Awaitility.await().atMost(PATIENCE)
-        .until(() -> callerThread.get() != null && callerThread.get().getState() == Thread.State.WAITING);
+    Future<Long> caller = callerParkedInGet(task, callerReturned);
 
-    backend.succeed(attempt);
+    backend.runHereInTurn(attempt);
 
     assertThat(dependent).isDone();
     assertThat(dependentSawTheCaller.get()).as("the caller had returned from get() while the dependent ran").isTrue();
-    assertThat(caller.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(task.taskId());
+    assertThat(caller.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(7L);
+  }
+
+  @Test
+  void aCallerWaitingInGet_isWokenWhenAWorkerRunningTheTaskHereCompletesIt_withNothingAttached() throws Exception {
+    // The other order: with nothing attached, such a worker sets the result first, then wakes.
+    FakeBackend backend = new FakeBackend(1, 0);
+    DefaultEngine engine = open(backend, b -> {});
+    TaskFuture<Long> task = engine.submit(() -> 7L);
+    TaskFuture<Long> failing = engine.submit(() -> {
+      throw new IllegalStateException("expected by the test");
+    });
+    Attempt attempt = backend.nextStarted();
+    Future<Long> caller = callerParkedInGet(task, new CountDownLatch(1));
+    Future<Long> failingCaller = callerParkedInGet(failing, new CountDownLatch(1));
+
+    backend.runHereInTurn(attempt); // runs the second task too: the core hands it back on the slot
+
+    assertThat(caller.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(7L);
+    assertThat(catchThrowable(() -> failingCaller.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)))
+        .hasRootCauseInstanceOf(IllegalStateException.class);
+  }
+
+  /** A helper thread waiting in {@code task.get()}, returned once it is parked there; it counts {@code returned} down after get() returns. */
+  private Future<Long> callerParkedInGet(TaskFuture<Long> task, CountDownLatch returned) {
+    AtomicReference<Thread> callerThread = new AtomicReference<>();
+    Future<Long> caller = helpers.submit(() -> {
+      callerThread.set(Thread.currentThread());
+      try {
+        return task.get();
+      } finally {
+        returned.countDown();
+      }
+    });
+    org.awaitility.Awaitility.await().atMost(PATIENCE)
+        .until(() -> callerThread.get() != null && callerThread.get().getState() == Thread.State.WAITING);
+    return caller;
   }
 
   @Test
