@@ -218,8 +218,8 @@ public sealed class TaskFuture<T> extends CompletableFuture<T> implements Listen
    */
   private void awaitCompletion(boolean interruptible) throws InterruptedException {
     // The first waiter takes the hand-off slot, where a remote backend may hand it the report; it
-    // leaves the slot as soon as the completion starts (wakeWaiters wakes it too), so, like the
-    // others, it is not woken only after the dependent actions.
+    // leaves the slot once wakeWaiters has run (before the result is set when dependent actions
+    // follow, see succeed), so, like the others, it is not woken only after those actions.
     if (!WaiterHandoff.await(this, () -> isDone() || waiters == COMPLETED, interruptible)) {
       awaitOnStack(interruptible); // another thread holds the slot
     }
@@ -263,7 +263,7 @@ public sealed class TaskFuture<T> extends CompletableFuture<T> implements Listen
     }
   }
 
-  /** Woken just before the result is set, by the thread about to set it: a few instructions. */
+  /** Woken just before the result is set (or just after), by the thread setting it: a few instructions at most. */
   private void spinUntilDone() {
     for (int spins = 0; !isDone(); spins++) {
       if (spins < 64) {

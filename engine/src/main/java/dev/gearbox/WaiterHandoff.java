@@ -93,10 +93,11 @@ final class WaiterHandoff {
   }
 
   /**
-   * Wakes the thread waiting here, if one does: called as the future's completion begins, so the
-   * waiter is not held until the dependent actions have run. Once is enough: the waiter reads
-   * whether the completion has begun after it registered here, the completer this slot after it
-   * marked the completion, so one of them sees the other.
+   * Wakes the thread waiting here, if one does: called as the future's completion begins (before
+   * its result is set when dependent actions follow, so that the waiter is not held until they
+   * have run; else just after). Once is enough: the waiter reads whether the completion has begun
+   * after it registered here, the completer this slot after it marked the completion, so one of
+   * them sees the other.
    */
   static void wake(TaskFuture<?> future) {
     if (SLOT.getVolatile(future) instanceof Thread t) {

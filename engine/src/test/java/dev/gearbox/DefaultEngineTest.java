@@ -307,11 +307,13 @@ class DefaultEngineTest {
     });
     Attempt attempt = backend.nextStarted();
     Future<Long> caller = callerParkedInGet(task, new CountDownLatch(1));
+    Future<Long> secondCaller = callerParkedInGet(task, new CountDownLatch(1)); // parked on the waiters' stack, not the hand-off slot
     Future<Long> failingCaller = callerParkedInGet(failing, new CountDownLatch(1));
 
     backend.runHereInTurn(attempt); // runs the second task too: the core hands it back on the slot
 
     assertThat(caller.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(7L);
+    assertThat(secondCaller.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(7L);
     assertThat(catchThrowable(() -> failingCaller.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)))
         .hasRootCauseInstanceOf(IllegalStateException.class);
   }
