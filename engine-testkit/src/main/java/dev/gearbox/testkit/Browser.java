@@ -81,7 +81,12 @@ public final class Browser implements AutoCloseable {
         "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
         "--remote-debugging-port=0", "--remote-allow-origins=*", "--user-data-dir=" + profile,
         "--window-size=" + width + "," + height, page.toString()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(profile.resolve("browser.log").toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(profile.resolve("browser.log").toFile());
+    // Chromium keeps its single-instance socket in a directory of its own under the temporary
+    // directory, removed only when it exits cleanly: under the profile, it goes with the profile
+    // even though close() kills the browser.
+    pb.environment().put("TMPDIR", Files.createDirectories(profile.resolve("tmp")).toString());
+    Process p = pb.start();
     try {
       Path portFile = profile.resolve("DevToolsActivePort");
       long deadline = System.nanoTime() + STARTUP.toNanos();
