@@ -130,6 +130,8 @@ final class TourCommand implements Callable<Integer> {
       int code = new CommandLine(new BenchCommand()).setOut(out).setErr(spec.commandLine().getErr())
           .execute(Main.withBackends(List.of("--small"), backends));
       failures += code == 0 ? 0 : 1;
+      out.println("This is the quick bench (primes below 1,000,000, 3 rounds): on 2 cores its speedups move by a fifth or"
+          + " more from one run to the next. `./gearbox bench` runs it at full size, 5 rounds, for figures to compare.");
     }
     out.printf(Locale.ROOT, "%nTour finished in %.0f s%s.%n", Example.seconds(t0),
         failures == 0 ? "" : " with " + failures + " failure(s)");
