@@ -315,29 +315,30 @@ public sealed class TaskFuture<T> extends CompletableFuture<T> implements Listen
   // they wake, as in a plain CompletableFuture.
 
   boolean succeed(Object value) {
-    @SuppressWarnings("unchecked")
-    T t = (T) value;
+    return settle(value, null);
+  }
+
+  boolean fail(Throwable failure) {
+    return settle(null, java.util.Objects.requireNonNull(failure, "failure"));
+  }
+
+  /** Completes with {@code value}, or with {@code failure} if it is not null, waking the waiters in the order above. */
+  private boolean settle(Object value, Throwable failure) {
     if (wakeFirst()) {
       wakeWaiters();
-      return super.complete(t);
+      return set(value, failure);
     }
     try {
-      return super.complete(t);
+      return set(value, failure);
     } finally {
       wakeWaiters();
     }
   }
 
-  boolean fail(Throwable failure) {
-    if (wakeFirst()) {
-      wakeWaiters();
-      return super.completeExceptionally(failure);
-    }
-    try {
-      return super.completeExceptionally(failure);
-    } finally {
-      wakeWaiters();
-    }
+  private boolean set(Object value, Throwable failure) {
+    @SuppressWarnings("unchecked")
+    T t = (T) value;
+    return failure == null ? super.complete(t) : super.completeExceptionally(failure);
   }
 
   /** Whether the waiters wake before the result is set (see above). */

@@ -175,18 +175,11 @@ final class ClassPattern implements ObjectInputFilter {
 
   @Override
   public Status checkInput(FilterInfo info) {
-    if (info.references() < 0 || info.depth() < 0 || info.streamBytes() < 0 || info.references() > maxReferences
-        || info.depth() > maxDepth || info.streamBytes() > maxBytes) {
+    if (info.references() < 0 || info.depth() < 0 || info.streamBytes() < 0 || exceeded(info) != null) {
       return Status.REJECTED;
     }
     Class<?> c = info.serialClass();
-    if (c == null) {
-      return Status.UNDECIDED;
-    }
-    if (c.isArray() && info.arrayLength() > maxArrayLength) {
-      return Status.REJECTED;
-    }
-    return verdicts.get(c);
+    return c == null ? Status.UNDECIDED : verdicts.get(c);
   }
 
   /**
