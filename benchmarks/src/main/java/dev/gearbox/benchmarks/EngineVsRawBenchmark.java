@@ -30,10 +30,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * wait for all; µs per task). Each benchmark has a {@code raw*} twin; {@link RunBenchmarks}
  * reports the ratios. Subclasses say which engine and which raw executor.
  *
- * <p>After each iteration the JVM's context switches and CPU time per task of that iteration are
- * printed, with the CPU time of the submitting thread apart (every thread of the process, from {@code /proc/self/task/}{@code *}{@code /status} and
- * the process CPU time): counts that do not depend on how loaded the machine was, to explain a
- * ratio. Threads that end during an iteration are not counted (the pools here keep theirs).
+ * <p>After each iteration the counts of {@link IterationCounts} are printed per task.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -50,9 +47,7 @@ public abstract class EngineVsRawBenchmark {
   ExecutorService raw;
   /** Tasks run in the current iteration, counted by the benchmark thread. */
   private long tasks;
-  private long[] switchesAtStart;
-  private long cpuAtStart;
-  private long submitterCpuAtStart;
+  private final IterationCounts counts = new IterationCounts();
 
   /** The engine under test. */
   abstract Engine openEngine();
@@ -76,33 +71,12 @@ public abstract class EngineVsRawBenchmark {
   @Setup(Level.Iteration)
   public void markIteration() {
     tasks = 0;
-    switchesAtStart = contextSwitches();
-    cpuAtStart = processCpuNanos();
-    submitterCpuAtStart = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+    counts.start();
   }
 
   @TearDown(Level.Iteration)
   public void printPerTask(BenchmarkParams params) {
-    long[] now = contextSwitches();
-    long cpu = processCpuNanos() - cpuAtStart;
-    // Iteration set-up and tear-down run on the benchmark thread, the one that submits and waits.
-    long submitter = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - submitterCpuAtStart;
-    if (tasks > 0 && now.length == 2 && switchesAtStart.length == 2) {
-      System.out.printf(java.util.Locale.ROOT, "%n[per task] %s: %.3f voluntary + %.3f involuntary context switches,"
-          + " %.3f us CPU, of which the submitting thread %.3f (%d tasks)%n", params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1),
-          (double) (now[0] - switchesAtStart[0]) / tasks, (double) (now[1] - switchesAtStart[1]) / tasks,
-          cpu / 1e3 / tasks, submitter / 1e3 / tasks, tasks);
-    }
-  }
-
-  /** Voluntary and involuntary context switches of every live thread of this JVM, or an empty array. */
-  private static long[] contextSwitches() {
-    return ContextSwitches.of(ProcessHandle.current().pid());
-  }
-
-  private static long processCpuNanos() {
-    return java.lang.management.ManagementFactory.getOperatingSystemMXBean()
-        instanceof com.sun.management.OperatingSystemMXBean os ? os.getProcessCpuTime() : 0L;
+    counts.print(params.getBenchmark().substring(params.getBenchmark().lastIndexOf('.') + 1), tasks);
   }
 
   @Benchmark
