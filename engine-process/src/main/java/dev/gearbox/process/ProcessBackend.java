@@ -274,9 +274,10 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
       settings.workerRecycled(new WorkerEvent(engineName, w.label(), reason, null));
     } else {
       metrics.workersCrashed.inc();
-      settings.workerCrashed(new WorkerEvent(engineName, w.label(), reason + " (exit code " + exitCode + ")", null));
+      String what = withExitCode(reason, exitCode);
+      settings.workerCrashed(new WorkerEvent(engineName, w.label(), what, null));
       if (!pool.isShutdown()) {
-        log.warn("Gearbox: {} died: {} (exit code {}); failing the {} task(s) it held{}", w.label(), reason, exitCode,
+        log.warn("Gearbox: {} died: {}; failing the {} task(s) it held{}", w.label(), what,
             held.size(), tail.isBlank() ? "" : "; last output:\n" + tail);
       }
     }
@@ -293,6 +294,12 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
         }
       }
     });
+  }
+
+  /** {@code reason} with the exit code after it, unless the reason already names that code. */
+  static String withExitCode(String reason, int exitCode) {
+    return java.util.regex.Pattern.compile("\\bcode " + exitCode + "\\b").matcher(reason).find()
+        ? reason : reason + " (exit code " + exitCode + ")";
   }
 
   @Override

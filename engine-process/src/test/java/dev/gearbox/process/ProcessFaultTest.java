@@ -106,6 +106,13 @@ class ProcessFaultTest {
   @Test
   void systemExit_failsOnlyThatTask_namingTaskExitCodeAndStderr_andThePoolHeals() throws Exception {
     Engine engine = open(b -> b);
+    java.util.Queue<String> crashes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    engine.addListener(new dev.gearbox.EngineListener() {
+      @Override
+      public void workerCrashed(dev.gearbox.WorkerEvent event) {
+        crashes.add(event.detail());
+      }
+    });
     TaskFuture<Object> other = engine.submit(FaultTasks.reportPidAndBlock(dir.toString(), 1));
     await().atMost(PROMPTLY).until(() -> Files.exists(dir.resolve("pid-1")));
     Throwable t = failure(engine.submit(FaultTasks.exitWith(3), TaskOptions.named("exits")));
@@ -118,6 +125,9 @@ class ProcessFaultTest {
     assertThat(get(other)).isNull(); // the other worker's task was unaffected
     assertThat(get(engine.submit(FaultTasks.square(7)))).isEqualTo(49); // healed
     await().atMost(PROMPTLY).until(() -> counter(engine, "process.workers-started") == 3);
+    // The crash event says the exit code once (the reason already names it).
+    await().atMost(PROMPTLY).until(() -> !crashes.isEmpty());
+    assertThat(crashes.peek()).contains("exited with code 3").doesNotContain("exit code 3");
   }
 
   @Test

@@ -1,11 +1,9 @@
 package dev.gearbox.examples;
 
 import dev.gearbox.Engine;
-import dev.gearbox.EngineListener;
 import dev.gearbox.Task;
 import dev.gearbox.TaskFuture;
 import dev.gearbox.TaskOptions;
-import dev.gearbox.WorkerEvent;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -60,21 +57,9 @@ final class CrashExample extends Example {
     if (tasks < 1) {
       throw badFlag("--tasks must be at least 1");
     }
-    AtomicInteger started = new AtomicInteger();
-    AtomicInteger crashed = new AtomicInteger();
-    engine.addListener(new EngineListener() {
-      @Override
-      public void workerStarted(WorkerEvent event) {
-        started.incrementAndGet();
-      }
-
-      @Override
-      public void workerCrashed(WorkerEvent event) {
-        crashed.incrementAndGet();
-      }
-    });
     Summary s = new Summary("crash isolation on " + engine.backendName());
     TreeSet<Long> pidsBefore = runWellBehaved(engine, "before", s);
+    long startedBefore = count(engine, "workers-started"); // the pool's own; from here on a start replaces a crashed one
     long self = ProcessHandle.current().pid();
     if (engine.capabilities().sharedMemory() || pidsBefore.contains(self)) {
       TaskFuture<Object> thrower = engine.submit(() -> {
@@ -124,7 +109,8 @@ final class CrashExample extends Example {
     }
     TreeSet<Long> pidsAfter = runWellBehaved(engine, "after", s);
     pidsAfter.retainAll(pidsBefore);
-    s.row("worker crashes / replacements started", "%d / %d (replacements start on demand)", crashed.get(), started.get());
+    s.row("worker crashes / replacements started", "%d / %d (replacements start on demand)",
+        count(engine, "workers-crashed"), count(engine, "workers-started") - startedBefore);
     return s.headline("%d/%d crashes isolated, pool healed", failedAlone, crashes.size())
         .note("Each crash failed only its own task, with a WorkerCrashedException naming the task, the worker,")
         .note("the exit code or signal and the worker's last output lines; replacements started on demand.")
@@ -143,6 +129,16 @@ final class CrashExample extends Example {
     }
     s.row("well-behaved tasks " + when, "%d/%d succeeded on %d process(es)", fs.size(), tasks, pids.size());
     return pids;
+  }
+
+  /**
+   * A count of the backend's workers from the engine's metrics ({@code gearbox.<engine>.process.NAME}
+   * on the process backend), or 0 where the backend has no workers of its own. Counted before the
+   * tasks involved complete, unlike listener events, which arrive on the event thread a moment later.
+   */
+  private static long count(Engine engine, String name) {
+    return engine.metrics().getCounters((n, m) -> n.startsWith("gearbox." + engine.name() + ".") && n.endsWith("." + name))
+        .values().stream().mapToLong(com.codahale.metrics.Counter::getCount).sum();
   }
 
   /** The first line of how a task ended. */
