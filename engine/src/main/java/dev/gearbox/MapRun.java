@@ -38,6 +38,8 @@ final class MapRun<I, O> implements Iterator<O> {
     final Object inputs;
     final int count;
     final TaskFuture<Object> future;
+    /** Whether the sizer has learnt from this job's run time. Read and written by the consumer thread only. */
+    boolean timed;
 
     Slot(long firstIndex, Object inputs, int count, TaskFuture<Object> future) {
       this.firstIndex = firstIndex;
@@ -67,6 +69,18 @@ final class MapRun<I, O> implements Iterator<O> {
   private final ConcurrentLinkedDeque<Slot> inOrder = new ConcurrentLinkedDeque<>();
   private final Set<Slot> pending = ConcurrentHashMap.newKeySet();
   private final LinkedBlockingQueue<Slot> completed = new LinkedBlockingQueue<>();
+  /**
+   * Jobs of the first window that ended and that the adaptive sizer has not learnt from yet, or
+   * null when chunks are fixed. Filled by those jobs' completions, drained by the consumer as it
+   * submits, so that the first jobs' run times size the next ones before the consumer reaches
+   * their outputs: otherwise a wide window (a thousand jobs on the async backend) goes out as one
+   * input per job. Only the first window's jobs report here: a future with a dependent takes the
+   * core's slower completion path, and from the second window on the sizer has learnt enough
+   * from the outputs the consumer reaches.
+   */
+  private final java.util.concurrent.ConcurrentLinkedQueue<Slot> ended;
+  /** Jobs still to be submitted with a completion that reports to {@link #ended}. Consumer thread. */
+  private int earlyJobsLeft;
 
   private long nextIndex;
   private int inFlight;
@@ -106,6 +120,8 @@ final class MapRun<I, O> implements Iterator<O> {
       this.sizer = ChunkSizer.adaptive(engine.capabilities().prefersBatching() ? target
           : Math.min(target, IN_PROCESS_BATCH_TARGET_NANOS));
     }
+    this.ended = sizer.isAdaptive() ? new java.util.concurrent.ConcurrentLinkedQueue<>() : null;
+    this.earlyJobsLeft = ended == null ? 0 : window;
     this.options = options.taskOptions();
     this.timeout = options.taskOptions().timeout().orElse(engine.defaultTimeout());
     this.retry = options.taskOptions().retry().orElse(engine.defaultRetry());
@@ -255,6 +271,9 @@ final class MapRun<I, O> implements Iterator<O> {
       // The slot stays registered while we wait on it, so close() from another thread cancels it.
       Slot s = ordered ? inOrder.peek() : takeCompleted();
       if (s == null) {
+        if (ended != null) {
+          ended.clear(); // nothing more to size
+        }
         if (progress != null && sourceDone) {
           progress.finishAndWait(nextIndex);
         }
@@ -273,6 +292,7 @@ final class MapRun<I, O> implements Iterator<O> {
   /** Submits jobs until the window is full or the inputs end. */
   private void fill() {
     while (!sourceDone && !closed && inFlight < window) {
+      learn();
       int n = sizer.next();
       Object chunk;
       try {
@@ -310,11 +330,26 @@ final class MapRun<I, O> implements Iterator<O> {
       f.whenComplete((v, t) -> progress.jobEnded(count));
     }
     inFlight++;
+    java.util.Queue<Slot> learnFrom = null;
+    if (earlyJobsLeft > 0) {
+      earlyJobsLeft--;
+      learnFrom = ended;
+    }
     if (ordered) {
       inOrder.add(s);
+      if (learnFrom != null) {
+        java.util.Queue<Slot> q = learnFrom;
+        f.whenComplete((v, t) -> q.add(s));
+      }
     } else {
       pending.add(s);
-      f.whenComplete((v, t) -> completed.add(s));
+      java.util.Queue<Slot> q = learnFrom;
+      f.whenComplete((v, t) -> {
+        completed.add(s); // first: the consumer waits for this one
+        if (q != null) {
+          q.add(s);
+        }
+      });
     }
     if (closed) {
       f.cancel(true); // close() on another thread may have missed this slot
@@ -329,6 +364,23 @@ final class MapRun<I, O> implements Iterator<O> {
       return completed.take();
     } catch (InterruptedException e) {
       throw interrupted(e);
+    }
+  }
+
+  /** Lets the adaptive sizer learn from every job that ended since it last looked. Consumer thread. */
+  private void learn() {
+    if (ended != null) {
+      for (Slot s; (s = ended.poll()) != null; ) {
+        time(s);
+      }
+    }
+  }
+
+  /** Gives the sizer the run time of {@code s}'s job, once, if it is adaptive and the job succeeded. Consumer thread. */
+  private void time(Slot s) {
+    if (sizer.isAdaptive() && !s.timed && s.future.isDone() && !s.future.isCompletedExceptionally()) {
+      s.timed = true;
+      sizer.record(s.count, s.future.job().successRunNanos());
     }
   }
 
@@ -347,9 +399,8 @@ final class MapRun<I, O> implements Iterator<O> {
       close(); // a wait that could never end (a map inside a task of its own engine): nothing stays queued
       throw e;
     }
-    if (sizer.isAdaptive()) {
-      sizer.record(s.count, s.future.job().successRunNanos());
-    }
+    time(s);
+    learn();
     // A single-input job returns the output itself; a chunk returns its outputs, maybe packed, one per input.
     if (s.count != 1 && (!Packed.isChunk(value) || Packed.length(value) != s.count)) {
       String got = Packed.isChunk(value) ? Packed.length(value) + " outputs"
@@ -453,6 +504,9 @@ final class MapRun<I, O> implements Iterator<O> {
     }
     for (Slot s : pending) {
       s.future.cancel(true);
+    }
+    if (ended != null) {
+      ended.clear();
     }
     TaskFuture<Object> r = retrying;
     if (r != null) {

@@ -29,6 +29,49 @@ class AsyncBackendTest {
   }
 
   @Test
+  void map_ofCheapInputs_learnsItsChunkSizeFromTheFirstJobs_insteadOfSendingAWindowOfSingleInputs() {
+    // The async engine's window is a thousand jobs. Adaptive chunks start at one input per job and
+    // grow from what the jobs took: learnt only as the caller consumed outputs, the whole first
+    // window went out one input per job (1,000+ jobs for 20,000 inputs of a few nanoseconds).
+    try (Engine engine = open(EngineConfig.newBuilder().name("map-learns"))) {
+      int inputs = 20_000;
+      long expected = (long) inputs * (inputs + 1) / 2;
+      assertThat(sumOfMap(engine, inputs, false)).isEqualTo(expected); // compiles the path: a cold JVM's first jobs are slow
+      long before = engine.metrics().counter("gearbox.map-learns.submitted").getCount();
+      // The inputs hold back at the 33rd until every job submitted so far has completed: the rest
+      // of the window is then sized from jobs whose outputs the caller has not reached yet.
+      assertThat(sumOfMap(engine, inputs, true)).isEqualTo(expected);
+      long jobs = engine.metrics().counter("gearbox.map-learns.submitted").getCount() - before;
+      assertThat(jobs).as("jobs for %d inputs", inputs).isLessThan(512); // before: the window, 1,024 jobs, and more
+    }
+  }
+
+  /** Maps {@code x -> x + 1} over 0..inputs-1; if {@code gate}, the 33rd input waits until every job submitted has completed. */
+  private static long sumOfMap(Engine engine, int inputs, boolean gate) {
+    com.codahale.metrics.Counter submitted = engine.metrics().counter("gearbox.map-learns.submitted");
+    com.codahale.metrics.Counter completed = engine.metrics().counter("gearbox.map-learns.completed");
+    java.util.Iterator<Integer> source = new java.util.Iterator<>() {
+      int next;
+
+      @Override
+      public boolean hasNext() {
+        return next < inputs;
+      }
+
+      @Override
+      public Integer next() {
+        if (next == 32 && gate) {
+          await().atMost(Duration.ofSeconds(30)).until(() -> completed.getCount() >= submitted.getCount());
+        }
+        return next++;
+      }
+    };
+    try (java.util.stream.Stream<Integer> out = engine.map(x -> x + 1, () -> source)) {
+      return out.mapToLong(Integer::longValue).sum();
+    }
+  }
+
+  @Test
   void hundredThousandBlockingTasks_areAllAliveAtOnce() throws Exception {
     int n = 100_000;
     CountDownLatch allStarted = new CountDownLatch(n);
