@@ -89,4 +89,16 @@ abstract class Example implements Callable<Integer> {
   static double seconds(long startNanos) {
     return (System.nanoTime() - startNanos) / 1e9;
   }
+
+  /**
+   * A speedup over one thread for a headline, e.g. {@code 1.62x over 1 thread}. Above what this
+   * machine's cores can do (with the bench's 5% of timing noise) it says so: on a short run the
+   * one-thread time can land on a slower CPU or take a GC pause, and the ratio then means nothing.
+   */
+  static String overOneThread(double speedup) {
+    int cores = Runtime.getRuntime().availableProcessors();
+    String s = String.format(java.util.Locale.ROOT, "%.2fx over 1 thread", speedup);
+    return speedup > cores * (1 + Baseline.TOLERANCE)
+        ? s + String.format(java.util.Locale.ROOT, " (more than %d cores can do: timing noise of a short run)", cores) : s;
+  }
 }
