@@ -655,8 +655,56 @@ public final class EngineConfig {
   }
 
   static EngineConfigException unknownKey(String key) {
-    return new EngineConfigException(key, "unknown configuration key '" + key + "'. Known keys: "
+    String near = nearest(key, BackendRegistry.allKeys());
+    return new EngineConfigException(key, "unknown configuration key '" + key + "'"
+        + (near == null ? "" : ": did you mean '" + near + "'?") + ". Known keys: "
         + String.join(", ", BackendRegistry.allKeys()));
+  }
+
+  /**
+   * The known key nearest to a mistyped one by edit distance (a letter left out, added, changed or
+   * swapped with its neighbour counts one), if it is within two edits; null otherwise, or when two
+   * keys are equally near.
+   */
+  static String nearest(String key, java.util.Collection<String> known) {
+    String best = null;
+    int bestDistance = 3;
+    boolean tie = false;
+    for (String k : known) {
+      int d = editDistance(key, k);
+      if (d < bestDistance) {
+        best = k;
+        bestDistance = d;
+        tie = false;
+      } else if (d == bestDistance) {
+        tie = true;
+      }
+    }
+    return tie ? null : best;
+  }
+
+  /** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+  private static int editDistance(String a, String b) {
+    if (Math.abs(a.length() - b.length()) > 2) {
+      return Integer.MAX_VALUE;
+    }
+    int[][] d = new int[a.length() + 1][b.length() + 1];
+    for (int i = 0; i <= a.length(); i++) {
+      d[i][0] = i;
+    }
+    for (int j = 0; j <= b.length(); j++) {
+      d[0][j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+        if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.length()][b.length()];
   }
 
   private static EngineConfigException bad(String key, String value, String expected) {

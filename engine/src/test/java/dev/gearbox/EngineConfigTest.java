@@ -111,6 +111,23 @@ class EngineConfigTest {
   }
 
   @Test
+  void mistypedKey_suggestsTheNearestKnownOne() {
+    assertThatThrownBy(() -> EngineConfig.fromProperties(props("gearbox.wokers", "4")))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("unknown configuration key 'gearbox.wokers': did you mean 'gearbox.workers'?");
+    // A key of three parts could be a backend's: it is checked when the engine opens.
+    EngineConfig typo = EngineConfig.fromProperties(props("gearbox.backend", "direct", "gearbox.task.tiemout", "5s"));
+    assertThatThrownBy(() -> Engine.open(typo))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("did you mean 'gearbox.task.timeout'?");
+    // Nothing near: no guess, only the list.
+    assertThatThrownBy(() -> EngineConfig.fromProperties(props("gearbox.colour", "red")))
+        .hasMessageContaining("unknown configuration key 'gearbox.colour'. Known keys:")
+        .hasMessageNotContaining("did you mean");
+    assertThat(EngineConfig.nearest("gearbox.ab", java.util.List.of("gearbox.ac", "gearbox.ad"))).as("a tie").isNull();
+  }
+
+  @Test
   void fileWithANonGearboxKey_failsNamingTheFile() throws Exception {
     Path file = dir.resolve("gearbox.properties");
     Files.writeString(file, "gearbx.backend=thread\n");
