@@ -16,6 +16,8 @@ import java.util.TreeSet;
 final class BackendRegistry {
 
   static final Set<String> CORE_KEYS = CoreKeys.NAMES;
+  /** The backends Gearbox ships, each in a module {@code gearbox-engine-<name>} ({@code direct} is in the engine's own). */
+  static final List<String> FIRST_PARTY = List.of("thread", "direct", "async", "process", "cluster");
 
   private BackendRegistry() {}
 
@@ -50,9 +52,18 @@ final class BackendRegistry {
     TreeMap<String, BackendProvider> all = providers();
     BackendProvider p = all.get(name);
     if (p == null) {
+      String hint;
+      if (FIRST_PARTY.contains(name)) {
+        hint = "The " + name + " backend is in dev.gearbox:gearbox-engine-" + name + ": add it to the classpath.";
+      } else {
+        java.util.Set<String> names = new TreeSet<>(all.keySet());
+        names.addAll(FIRST_PARTY);
+        String near = EngineConfig.nearest(name, names);
+        hint = near != null ? "Did you mean '" + near + "'?"
+            : "Gearbox's backends are " + String.join(", ", FIRST_PARTY) + "; another library's backend needs its module on the classpath.";
+      }
       throw new EngineConfigException(EngineConfig.BACKEND, "gearbox.backend=" + name + " (from " + source
-          + "): no such backend. Backends on the classpath: " + String.join(", ", all.keySet())
-          + ". Another backend needs its module on the classpath (dev.gearbox:gearbox-engine-" + name + ").");
+          + "): no such backend. Backends on the classpath: " + String.join(", ", all.keySet()) + ". " + hint);
     }
     return p;
   }

@@ -41,7 +41,7 @@ final class CoreKeys {
       new ConfigKey(EngineConfig.CONTEXT_CARRIERS, "none",
           "more context to carry from submitter to task (tracing): comma-separated `dev.gearbox.ContextCarrier` classes with a public no-argument constructor, on the workers' class path too"),
       new ConfigKey(EngineConfig.JMX, "`false`",
-          "register the engine's metrics (domain `gearbox`) and an MBean `dev.gearbox:type=Engine,name=<name>` that returns the snapshot, with the platform MBean server; unregistered at close"),
+          "register the engine's metrics (domain `gearbox`) and an MBean `dev.gearbox:type=Engine,name=\"<name>\"` (the name quoted, as `ObjectName.quote` does) that returns the snapshot, with the platform MBean server; unregistered at close"),
       new ConfigKey(EngineConfig.DASHBOARD_PORT, "`none`",
           "serve the live web view (read-only) and `/api/snapshot` on this port; `0` takes any free port (logged)"),
       new ConfigKey(EngineConfig.DASHBOARD_BIND, "`127.0.0.1`",

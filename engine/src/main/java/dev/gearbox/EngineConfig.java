@@ -72,6 +72,8 @@ public final class EngineConfig {
   public static final String MAP_CHUNK_SIZE = "gearbox.map.chunk-size";
   public static final String MAP_BATCH_TARGET = "gearbox.map.batch-target";
   public static final String TASK_TIMEOUT = "gearbox.task.timeout";
+  /** The backend an engine uses when nothing names one. */
+  static final String DEFAULT_BACKEND = "thread";
   public static final String TASK_RETRIES = "gearbox.task.retries";
   public static final String TASK_BACKOFF = "gearbox.task.backoff";
   public static final String CANCEL_GRACE = "gearbox.cancel.grace";
@@ -203,9 +205,10 @@ public final class EngineConfig {
       }
       String key = envKeys.get(var);
       if (key == null) {
+        String near = nearest(var, envKeys.keySet());
         throw new EngineConfigException(var, "environment variable " + var
-            + " does not name a Gearbox configuration key. Known variables: "
-            + String.join(", ", envKeys.keySet()));
+            + " does not name a Gearbox configuration key" + (near == null ? "" : " (did you mean " + near + "?)")
+            + ". Known variables: " + String.join(", ", envKeys.keySet()));
       }
       b.option(key, e.getValue(), "environment variable " + var);
     }
@@ -342,9 +345,16 @@ public final class EngineConfig {
     return backendOptions;
   }
 
-  /** Where a key's value came from, for error messages ({@code "builder"} if set in code). */
+  /**
+   * Where a key's value came from, for error messages: the place it was read from, the default
+   * backend when nothing named one, else {@code "builder"} (set in code).
+   */
   String sourceOf(String key) {
-    return sources.getOrDefault(key, "builder");
+    String source = sources.get(key);
+    if (source != null) {
+      return source;
+    }
+    return key.equals(BACKEND) && backend.equals(DEFAULT_BACKEND) ? "the default: nothing set gearbox.backend" : "builder";
   }
 
   /** The retry policy that {@code gearbox.task.retries} and {@code gearbox.task.backoff} describe. */
@@ -385,7 +395,7 @@ public final class EngineConfig {
    * {@link IllegalArgumentException} (an {@link EngineConfigException}) naming the key.
    */
   public static final class Builder {
-    private String backend = "thread";
+    private String backend = DEFAULT_BACKEND;
     private String name;
     private int workers = Runtime.getRuntime().availableProcessors();
     private boolean workersSet;
@@ -601,8 +611,8 @@ public final class EngineConfig {
           case WORKERS -> workers(MapSettings.parseInt(key, v));
           case QUEUE_CAPACITY -> queueCapacity(MapSettings.parseInt(key, v));
           case QUEUE_FULL -> whenQueueFull(parseQueueFull(v));
-          case MAP_WINDOW -> mapWindow = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, MapSettings.parseInt(key, v), 1, 1_000_000);
-          case MAP_CHUNK_SIZE -> chunkSize = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, MapSettings.parseInt(key, v), 1, 1_000_000);
+          case MAP_WINDOW -> mapWindow = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, intOr(key, v, "auto"), 1, 1_000_000);
+          case MAP_CHUNK_SIZE -> chunkSize = v.equalsIgnoreCase("auto") ? 0 : checkRange(key, intOr(key, v, "auto"), 1, 1_000_000);
           case MAP_BATCH_TARGET -> batchTarget(MapSettings.parseDuration(key, v));
           case TASK_TIMEOUT -> taskTimeout = v.equalsIgnoreCase("none") ? null : checkPositive(key, MapSettings.parseDuration(key, v));
           case TASK_RETRIES -> taskRetries(MapSettings.parseInt(key, v));
@@ -613,7 +623,7 @@ public final class EngineConfig {
           case CONTEXT_CARRIERS -> parseCarriers(v).forEach(this::contextCarrier);
           case JMX -> jmx(MapSettings.parseBoolean(key, v));
           case DASHBOARD_PORT -> dashboardPort = v.equalsIgnoreCase("none") || v.equalsIgnoreCase("off") ? -1
-              : checkRange(key, MapSettings.parseInt(key, v), 0, 65_535);
+              : checkRange(key, intOr(key, v, "off"), 0, 65_535);
           case DASHBOARD_BIND -> dashboardBind(v);
           case WORKER_INITIALIZER -> workerInitializer = v.equalsIgnoreCase("none") ? null : parseInitializer(v);
           case SERIALIZATION_CHECK -> checkSerialization(parseCheck(v));
@@ -657,7 +667,7 @@ public final class EngineConfig {
   static EngineConfigException unknownKey(String key) {
     String near = nearest(key, BackendRegistry.allKeys());
     return new EngineConfigException(key, "unknown configuration key '" + key + "'"
-        + (near == null ? "" : ": did you mean '" + near + "'?") + ". Known keys: "
+        + (near == null ? "" : " (did you mean '" + near + "'?)") + ". Known keys: "
         + String.join(", ", BackendRegistry.allKeys()));
   }
 
@@ -709,6 +719,15 @@ public final class EngineConfig {
 
   private static EngineConfigException bad(String key, String value, String expected) {
     return new EngineConfigException(key, key + "=" + value + " is not valid: expected " + expected);
+  }
+
+  /** {@code v} as a whole number, or a failure that names {@code word} as the other value the key takes. */
+  private static int intOr(String key, String v, String word) {
+    try {
+      return Integer.parseInt(v.trim().replace("_", ""));
+    } catch (NumberFormatException e) {
+      throw bad(key, v, "a whole number or " + word);
+    }
   }
 
   private static int checkRange(String key, int value, int min, int max) {

@@ -71,7 +71,7 @@ class EngineConfigTest {
   void environment_unknownGearboxVariable_failsNamingIt() {
     assertThatThrownBy(() -> EngineConfig.load(new Properties(), Map.of("GEARBOX_WROKERS", "2"), dir.resolve("absent"), null))
         .isInstanceOf(EngineConfigException.class)
-        .hasMessageContaining("GEARBOX_WROKERS")
+        .hasMessageContaining("GEARBOX_WROKERS does not name a Gearbox configuration key (did you mean GEARBOX_WORKERS?)")
         .hasMessageContaining("GEARBOX_WORKERS");
   }
 
@@ -114,7 +114,7 @@ class EngineConfigTest {
   void mistypedKey_suggestsTheNearestKnownOne() {
     assertThatThrownBy(() -> EngineConfig.fromProperties(props("gearbox.wokers", "4")))
         .isInstanceOf(EngineConfigException.class)
-        .hasMessageContaining("unknown configuration key 'gearbox.wokers': did you mean 'gearbox.workers'?");
+        .hasMessageContaining("unknown configuration key 'gearbox.wokers' (did you mean 'gearbox.workers'?). Known keys:");
     // A key of three parts could be a backend's: it is checked when the engine opens.
     EngineConfig typo = EngineConfig.fromProperties(props("gearbox.backend", "direct", "gearbox.task.tiemout", "5s"));
     assertThatThrownBy(() -> Engine.open(typo))
@@ -169,7 +169,32 @@ class EngineConfigTest {
     assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("proces").build()))
         .isInstanceOf(EngineConfigException.class)
         .hasMessageContaining("gearbox.backend=proces")
-        .hasMessageContaining("Backends on the classpath: direct");
+        .hasMessageContaining("Backends on the classpath: direct")
+        .hasMessageContaining("Did you mean 'process'?")
+        .hasMessageNotContaining("gearbox-engine-proces");
+  }
+
+  @Test
+  void open_shippedBackendNotOnTheClasspath_namesItsModule() {
+    // The engine module's tests have only the direct backend: thread, the default, is missing.
+    assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().build()))
+        .isInstanceOf(EngineConfigException.class)
+        .hasMessageContaining("gearbox.backend=thread (from the default: nothing set gearbox.backend)")
+        .hasMessageContaining("dev.gearbox:gearbox-engine-thread: add it to the classpath");
+    assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("zzz").build()))
+        .hasMessageContaining("(from builder)")
+        .hasMessageContaining("Gearbox's backends are thread, direct, async, process, cluster")
+        .hasMessageNotContaining("Did you mean");
+  }
+
+  @Test
+  void keysThatTakeAWord_sayWhichInTheirError() {
+    assertThatThrownBy(() -> EngineConfig.fromProperties(props("gearbox.map.chunk-size", "abc")))
+        .hasMessageContaining("gearbox.map.chunk-size=abc is not valid: expected a whole number or auto");
+    assertThatThrownBy(() -> EngineConfig.fromProperties(props("gearbox.map.window", "big")))
+        .hasMessageContaining("expected a whole number or auto");
+    assertThatThrownBy(() -> EngineConfig.fromProperties(props("gearbox.dashboard.port", "auto")))
+        .hasMessageContaining("expected a whole number or off");
   }
 
   @Test
