@@ -91,14 +91,26 @@ abstract class Example implements Callable<Integer> {
   }
 
   /**
-   * A speedup over one thread for a headline, e.g. {@code 1.62x over 1 thread}. Above what this
-   * machine's cores can do (with the bench's 5% of timing noise) it says so: on a short run the
-   * one-thread time can land on a slower CPU or take a GC pause, and the ratio then means nothing.
+   * The least one-thread time a speedup is shown for: a shorter run is over before the pool's
+   * threads have all woken and its code is compiled, so its ratio says nothing about the level
+   * (the tour's small pi, 0.02 s of work, read 0.22x to 0.97x).
    */
-  static String overOneThread(double speedup) {
+  static final double MIN_TIMED_SECONDS = 0.05;
+
+  /**
+   * A speedup over one thread for a headline, e.g. {@code 1.62x over 1 thread}, from the one-thread
+   * time and the level's. Below {@link #MIN_TIMED_SECONDS} of one-thread work it says the run is too
+   * short to compare; above what this machine's cores can do (with the bench's 5% of timing noise)
+   * it says the ratio is noise.
+   */
+  static String overOneThread(double singleSeconds, double levelSeconds) {
+    if (singleSeconds < MIN_TIMED_SECONDS) {
+      return String.format(java.util.Locale.ROOT, "too short to time (%.2f s of work)", singleSeconds);
+    }
+    double speedup = singleSeconds / levelSeconds;
     int cores = Runtime.getRuntime().availableProcessors();
     String s = String.format(java.util.Locale.ROOT, "%.2fx over 1 thread", speedup);
     return speedup > cores * (1 + Baseline.TOLERANCE)
-        ? s + String.format(java.util.Locale.ROOT, " (more than %d cores can do: timing noise of a short run)", cores) : s;
+        ? s + String.format(java.util.Locale.ROOT, " (more than %d cores can do: timing noise)", cores) : s;
   }
 }

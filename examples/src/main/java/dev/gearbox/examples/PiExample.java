@@ -106,7 +106,7 @@ final class PiExample extends Example {
         .row("jobs the engine sent", "%,d (%.1f inputs per job)", jobs, (double) inputs / Math.max(1, jobs))
         .row("time on " + engine.backendName(), "%.2f s (%,.0f inputs/s)", elapsed, inputs / elapsed)
         .row("time on one thread", "%.2f s", single)
-        .headline("%,d jobs for %,d inputs, %s", jobs, inputs, overOneThread(single / elapsed))
+        .headline("%,d jobs for %,d inputs, %s", jobs, inputs, overOneThread(single, elapsed))
         .note(engine.capabilities().prefersBatching()
             ? "Each job here costs a round trip to another process, so map packed inputs into jobs that"
                 + " run ~20 ms each (gearbox.map.batch-target)."

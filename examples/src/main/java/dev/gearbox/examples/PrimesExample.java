@@ -95,7 +95,7 @@ final class PrimesExample extends Example {
         .row("time on one thread", "%.2f s", single)
         .row("speedup", "%.2fx", speedup)
         .row("timeout of 300 ms", timeout)
-        .headline("%s", overOneThread(speedup))
+        .headline("%s", overOneThread(single, parallel))
         .note(engine.parallelism() == 1 || engine.parallelism() == Integer.MAX_VALUE
             ? "Each task runs in the thread that submits it: no speedup is the expected result on this level."
             : "CPU-bound speedup is capped by the cores (" + Runtime.getRuntime().availableProcessors()

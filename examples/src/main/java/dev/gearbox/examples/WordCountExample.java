@@ -104,7 +104,7 @@ final class WordCountExample extends Example {
           .row("most frequent", top)
           .row("time on " + engine.backendName(), "%.2f s", elapsed)
           .row("time on one thread", "%.2f s", single)
-          .headline("%,d words, %s", sum, overOneThread(single / elapsed))
+          .headline("%,d words, %s", sum, overOneThread(single, elapsed))
           .note("Only file names travel to the tasks and only small count tables come back; the reduce runs here.");
     } finally {
       try (Stream<Path> s = Files.list(dir)) {
