@@ -59,8 +59,9 @@ final class BackendRegistry {
         java.util.Set<String> names = new TreeSet<>(all.keySet());
         names.addAll(FIRST_PARTY);
         String near = EngineConfig.nearest(name, names);
-        hint = near != null ? "Did you mean '" + near + "'?"
-            : "Gearbox's backends are " + String.join(", ", FIRST_PARTY) + "; another library's backend needs its module on the classpath.";
+        hint = (near == null ? "" : "Did you mean '" + near + "'"
+            + (all.containsKey(near) ? "" : " (in dev.gearbox:gearbox-engine-" + near + ", not on the classpath either)") + "? ")
+            + "Gearbox's backends are " + String.join(", ", FIRST_PARTY) + "; another library's backend needs its module on the classpath.";
       }
       throw new EngineConfigException(EngineConfig.BACKEND, "gearbox.backend=" + name + " (from " + source
           + "): no such backend. Backends on the classpath: " + String.join(", ", all.keySet()) + ". " + hint);

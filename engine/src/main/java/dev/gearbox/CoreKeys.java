@@ -23,7 +23,7 @@ final class CoreKeys {
       new ConfigKey(EngineConfig.MAP_WINDOW, "`auto` (4 x the backend's parallelism, clamped to 16..1024; 1 on `direct`)",
           "jobs in flight per `map` call"),
       new ConfigKey(EngineConfig.MAP_CHUNK_SIZE, "`auto`",
-          "inputs per `map` job (adaptive: starts at 1, then aims each job at the batch target, learning from every job as it ends)"),
+          "inputs per `map` job (adaptive: starts at 1, then aims each job at the batch target, learning from the first window's jobs as they end, then from each job as its outputs are read)"),
       new ConfigKey(EngineConfig.MAP_BATCH_TARGET, "`20ms`",
           "the run time adaptive `map` batches aim at on remote backends (enough to amortise a ~0.1 ms round trip, small enough to keep workers balanced); in-process backends aim at the smaller of this and 1 ms"),
       new ConfigKey(EngineConfig.TASK_TIMEOUT, "`none`",

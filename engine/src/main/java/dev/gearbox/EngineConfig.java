@@ -346,15 +346,15 @@ public final class EngineConfig {
   }
 
   /**
-   * Where a key's value came from, for error messages: the place it was read from, the default
-   * backend when nothing named one, else {@code "builder"} (set in code).
+   * Where a key's value came from, for error messages: the place it was read from, {@code "builder"}
+   * (set in code), or for the backend, the default when nothing named one.
    */
   String sourceOf(String key) {
     String source = sources.get(key);
     if (source != null) {
       return source;
     }
-    return key.equals(BACKEND) && backend.equals(DEFAULT_BACKEND) ? "the default: nothing set gearbox.backend" : "builder";
+    return key.equals(BACKEND) ? "the default: nothing set gearbox.backend" : "builder";
   }
 
   /** The retry policy that {@code gearbox.task.retries} and {@code gearbox.task.backoff} describe. */
@@ -430,6 +430,7 @@ public final class EngineConfig {
         throw bad(BACKEND, backend, "a backend name in lower case, such as thread, process, async, cluster or direct");
       }
       this.backend = b;
+      sources.put(BACKEND, "builder"); // option() names its own source once this returns
       return this;
     }
 
@@ -644,6 +645,7 @@ public final class EngineConfig {
         }
         throw new EngineConfigException(e.key(), e.getMessage() + " (from " + source + ")");
       }
+      sources.put(key, source);
       return this;
     }
 

@@ -170,8 +170,10 @@ class EngineConfigTest {
         .isInstanceOf(EngineConfigException.class)
         .hasMessageContaining("gearbox.backend=proces")
         .hasMessageContaining("Backends on the classpath: direct")
-        .hasMessageContaining("Did you mean 'process'?")
-        .hasMessageNotContaining("gearbox-engine-proces");
+        .hasMessageContaining("Did you mean 'process' (in dev.gearbox:gearbox-engine-process, not on the classpath either)?")
+        .hasMessageContaining("another library's backend needs its module on the classpath")
+        .hasMessageNotContaining("gearbox-engine-proces,")
+        .hasMessageNotContaining("gearbox-engine-proces)");
   }
 
   @Test
@@ -181,6 +183,10 @@ class EngineConfigTest {
         .isInstanceOf(EngineConfigException.class)
         .hasMessageContaining("gearbox.backend=thread (from the default: nothing set gearbox.backend)")
         .hasMessageContaining("dev.gearbox:gearbox-engine-thread: add it to the classpath");
+    assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("thread").build()))
+        .hasMessageContaining("gearbox.backend=thread (from builder)");
+    assertThatThrownBy(() -> Engine.open(EngineConfig.fromProperties(props("gearbox.backend", "thread"))))
+        .hasMessageNotContaining("the default");
     assertThatThrownBy(() -> Engine.open(EngineConfig.newBuilder().backend("zzz").build()))
         .hasMessageContaining("(from builder)")
         .hasMessageContaining("Gearbox's backends are thread, direct, async, process, cluster")

@@ -42,7 +42,7 @@ class AsyncBackendTest {
       // of the window is then sized from jobs whose outputs the caller has not reached yet.
       assertThat(sumOfMap(engine, inputs, true)).isEqualTo(expected);
       long jobs = engine.metrics().counter("gearbox.map-learns.submitted").getCount() - before;
-      assertThat(jobs).as("jobs for %d inputs", inputs).isLessThan(512); // before: the window, 1,024 jobs, and more
+      assertThat(jobs).as("jobs for %d inputs", inputs).isLessThan(1_000); // before: the window, 1,024 jobs, and more (1,045-1,055)
     }
   }
 

@@ -33,10 +33,13 @@ final class ContractMember implements BeforeAllCallback, BeforeEachCallback, Aft
     member = MemberJvm.startAlone(name, cluster, MemberJvm.testClasspath(), slots, options);
   }
 
-  /** Starts a new member if the last test killed this one. */
+  /**
+   * Starts a new member if the last test killed this one: its process is gone, or dying (still
+   * unreaped, but no longer taking connections).
+   */
   @Override
   public void beforeEach(ExtensionContext context) throws Exception {
-    if (!member.isAlive()) {
+    if (!member.isAlive() || !member.acceptsConnections()) {
       member.close();
       beforeAll(context);
     }

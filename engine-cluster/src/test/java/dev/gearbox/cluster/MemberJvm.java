@@ -219,6 +219,20 @@ final class MemberJvm implements AutoCloseable {
     return process.isAlive();
   }
 
+  /**
+   * Whether the member still takes connections on its port. A member killed a moment ago can read
+   * as alive to {@link #isAlive()} until the JDK has reaped its process, but its sockets closed as
+   * it died: a client that finds it gone has already seen them close.
+   */
+  boolean acceptsConnections() {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port()), 2_000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   @Override
   public void close() {
     // SIGTERM first: the member leaves its cluster and stops its worker processes, which removes

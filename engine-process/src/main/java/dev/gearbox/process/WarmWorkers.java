@@ -233,7 +233,7 @@ final class WarmWorkers implements WorkerProcess.Listener {
     synchronized (this) {
       if (w.listener() == this) {
         removeLocked(w);
-        log.debug("Gearbox: warm {} exited: {} (exit code {})", w.label(), reason, exitCode);
+        log.debug("Gearbox: warm {} exited: {}", w.label(), ProcessBackend.withExitCode(reason, exitCode));
         return;
       }
     }

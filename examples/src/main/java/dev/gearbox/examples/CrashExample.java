@@ -59,7 +59,7 @@ final class CrashExample extends Example {
     }
     Summary s = new Summary("crash isolation on " + engine.backendName());
     TreeSet<Long> pidsBefore = runWellBehaved(engine, "before", s);
-    long startedBefore = count(engine, "workers-started"); // the pool's own; from here on a start replaces a crashed one
+    long startedBefore = workersStarted(engine); // the pool's own; from here on a start replaces a crashed one
     long self = ProcessHandle.current().pid();
     if (engine.capabilities().sharedMemory() || pidsBefore.contains(self)) {
       TaskFuture<Object> thrower = engine.submit(() -> {
@@ -110,7 +110,7 @@ final class CrashExample extends Example {
     TreeSet<Long> pidsAfter = runWellBehaved(engine, "after", s);
     pidsAfter.retainAll(pidsBefore);
     s.row("worker crashes / replacements started", "%d / %d (replacements start on demand)",
-        count(engine, "workers-crashed"), count(engine, "workers-started") - startedBefore);
+        count(engine, "workers-crashed"), workersStarted(engine) - startedBefore);
     return s.headline("%d/%d crashes isolated, pool healed", failedAlone, crashes.size())
         .note("Each crash failed only its own task, with a WorkerCrashedException naming the task, the worker,")
         .note("the exit code or signal and the worker's last output lines; replacements started on demand.")
@@ -131,9 +131,14 @@ final class CrashExample extends Example {
     return pids;
   }
 
+  /** Workers that joined the pool: started, or taken warm from an engine closed a moment before. */
+  private static long workersStarted(Engine engine) {
+    return count(engine, "workers-started") + count(engine, "workers-adopted");
+  }
+
   /**
    * A count of the backend's workers from the engine's metrics ({@code gearbox.<engine>.process.NAME}
-   * on the process backend), or 0 where the backend has no workers of its own. Counted before the
+   * on the process backend), or 0 where the backend does not count its workers. Counted before the
    * tasks involved complete, unlike listener events, which arrive on the event thread a moment later.
    */
   private static long count(Engine engine, String name) {
