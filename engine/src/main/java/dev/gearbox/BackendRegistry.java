@@ -56,12 +56,14 @@ final class BackendRegistry {
       if (FIRST_PARTY.contains(name)) {
         hint = "The " + name + " backend is in dev.gearbox:gearbox-engine-" + name + ": add it to the classpath.";
       } else {
-        java.util.Set<String> names = new TreeSet<>(all.keySet());
+        Set<String> names = new TreeSet<>(all.keySet());
         names.addAll(FIRST_PARTY);
         String near = EngineConfig.nearest(name, names);
-        hint = (near == null ? "" : "Did you mean '" + near + "'"
-            + (all.containsKey(near) ? "" : " (in dev.gearbox:gearbox-engine-" + near + ", not on the classpath either)") + "? ")
-            + "Gearbox's backends are " + String.join(", ", FIRST_PARTY) + "; another library's backend needs its module on the classpath.";
+        String guess = near == null ? ""
+            : all.containsKey(near) ? "Did you mean '" + near + "'? "
+            : "Did you mean '" + near + "' (in dev.gearbox:gearbox-engine-" + near + ", not on the classpath either)? ";
+        hint = guess + "Gearbox's backends are " + String.join(", ", FIRST_PARTY)
+            + "; another library's backend needs its module on the classpath.";
       }
       throw new EngineConfigException(EngineConfig.BACKEND, "gearbox.backend=" + name + " (from " + source
           + "): no such backend. Backends on the classpath: " + String.join(", ", all.keySet()) + ". " + hint);

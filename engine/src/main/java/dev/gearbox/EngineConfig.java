@@ -430,7 +430,7 @@ public final class EngineConfig {
         throw bad(BACKEND, backend, "a backend name in lower case, such as thread, process, async, cluster or direct");
       }
       this.backend = b;
-      sources.put(BACKEND, "builder"); // option() names its own source once this returns
+      sources.put(BACKEND, "builder"); // option() records its own source after this returns
       return this;
     }
 
@@ -603,7 +603,6 @@ public final class EngineConfig {
     Builder option(String key, String value, String source) {
       requireNonNull(key, "key");
       requireNonNull(value, "value");
-      sources.put(key, source);
       String v = value.trim();
       try {
         switch (key) {
@@ -726,8 +725,8 @@ public final class EngineConfig {
   /** {@code v} as a whole number, or a failure that names {@code word} as the other value the key takes. */
   private static int intOr(String key, String v, String word) {
     try {
-      return Integer.parseInt(v.trim().replace("_", ""));
-    } catch (NumberFormatException e) {
+      return MapSettings.parseInt(key, v);
+    } catch (EngineConfigException e) {
       throw bad(key, v, "a whole number or " + word);
     }
   }

@@ -330,24 +330,21 @@ final class MapRun<I, O> implements Iterator<O> {
       f.whenComplete((v, t) -> progress.jobEnded(count));
     }
     inFlight++;
-    java.util.Queue<Slot> learnFrom = null;
-    if (earlyJobsLeft > 0) {
+    boolean early = earlyJobsLeft > 0; // its end reports to `ended`
+    if (early) {
       earlyJobsLeft--;
-      learnFrom = ended;
     }
     if (ordered) {
       inOrder.add(s);
-      if (learnFrom != null) {
-        java.util.Queue<Slot> q = learnFrom;
-        f.whenComplete((v, t) -> q.add(s));
+      if (early) {
+        f.whenComplete((v, t) -> ended.add(s));
       }
     } else {
       pending.add(s);
-      java.util.Queue<Slot> q = learnFrom;
       f.whenComplete((v, t) -> {
         completed.add(s); // first: the consumer waits for this one
-        if (q != null) {
-          q.add(s);
+        if (early) {
+          ended.add(s);
         }
       });
     }
